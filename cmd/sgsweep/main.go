@@ -1,0 +1,92 @@
+// Command sgsweep runs systematic surrogate-gradient studies of spiking
+// networks: it expands sweep specs into training tasks, runs them on workers
+// over NATS JetStream, stores the results in bbolt and aggregates, exports
+// and plots them. See the README for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// commands holds every subcommand; each command's file appends its own in an
+// init function, so that commands live one per file.
+var commands []*cli.Command
+
+// exitCoder is an error that asks for a specific process exit status.
+type exitCoder interface{ ExitCode() int }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sgsweep:", err)
+		code := 1
+		var ec exitCoder
+		if errors.As(err, &ec) {
+			code = ec.ExitCode()
+		}
+		os.Exit(code)
+	}
+}
+
+// run executes the command line args (args[0] is the program name). It is
+// what end-to-end tests drive.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return newApp(stdout, stderr).RunContext(ctx, args)
+}
+
+// newApp builds the CLI. Output goes to stdout and stderr only.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	cmds := slices.Clone(commands)
+	slices.SortFunc(cmds, func(a, b *cli.Command) int { return strings.Compare(a.Name, b.Name) })
+	return &cli.App{
+		Name:  "sgsweep",
+		Usage: "systematic surrogate-gradient studies of spiking networks",
+		Description: "Expands a sweep spec into training runs of LIF networks, runs them on workers\n" +
+			"over NATS JetStream, stores results in bbolt, and aggregates, exports and plots them.",
+		Version:              buildVersion(),
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		Commands:             cmds,
+		Suggest:              true,
+		EnableBashCompletion: true,
+		HideHelpCommand:      true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json", EnvVars: []string{"SGSWEEP_LOG_FORMAT"}},
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "log level: debug, info, warn or error", EnvVars: []string{"SGSWEEP_LOG_LEVEL"}},
+		},
+		// Errors are printed once, by main; urfave/cli must not exit itself.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}
+
+// newLogger returns the logger the global flags ask for, writing to the
+// app's error writer.
+func newLogger(c *cli.Context) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	w := c.App.ErrWriter
+	switch c.String("log-format") {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format: %q is not one of text, json", c.String("log-format"))
+	}
+}

@@ -1,0 +1,84 @@
+package sim
+
+// Run statuses. A diverged run is an outcome, not an error.
+const (
+	StatusOK       = "ok"
+	StatusDiverged = "diverged" // the loss became NaN or ±Inf
+)
+
+// Result is what one training run computed. It is a pure function of the
+// Config (and ModelVersion): the same Config gives the same Result, bit for
+// bit, on the same architecture, whatever the thread count. Wall-clock times
+// are therefore kept apart, in Timing.
+type Result struct {
+	// Status is ok or diverged.
+	Status string `json:"status"`
+	// Epochs holds one entry per completed epoch, in order.
+	Epochs []Epoch `json:"epochs"`
+	// BestEpoch is the 1-based epoch with the highest validation accuracy
+	// (the first one on ties; the training accuracy stands in when there is
+	// no validation set); 0 when no epoch completed.
+	BestEpoch int `json:"best_epoch"`
+	// BestValAcc is the validation accuracy at BestEpoch, in [0, 1].
+	BestValAcc float64 `json:"best_val_acc"`
+	// TestAcc is the test accuracy of the weights of BestEpoch, in [0, 1].
+	TestAcc float64 `json:"test_acc"`
+	// TestAccLast is the test accuracy after the last epoch, in [0, 1].
+	TestAccLast float64 `json:"test_acc_last"`
+}
+
+// Epoch holds the learning curves' values after one epoch.
+type Epoch struct {
+	// Epoch is 1-based.
+	Epoch int `json:"epoch"`
+	// TrainLoss is the mean over the epoch's minibatches of the total loss
+	// (cross-entropy plus regularizers), in nats.
+	TrainLoss float64 `json:"train_loss"`
+	// TrainAcc and ValAcc are accuracies in [0, 1]; TrainAcc is measured
+	// during the epoch's training passes.
+	TrainAcc float64 `json:"train_acc"`
+	ValAcc   float64 `json:"val_acc"`
+	// Spikes holds, per hidden layer, the mean spike count per neuron per
+	// training sample.
+	Spikes []float64 `json:"spikes"`
+	// Silent holds, per hidden layer, the fraction of neurons that fired no
+	// spike on any training sample of the epoch.
+	Silent []float64 `json:"silent"`
+}
+
+// Timing is the wall-clock cost of a run; it varies between runs and is
+// never part of a Result.
+type Timing struct {
+	// DataSeconds is the time spent loading or generating the dataset, in s.
+	DataSeconds float64 `json:"data_seconds"`
+	// EpochSeconds holds the duration of each epoch, in s.
+	EpochSeconds []float64 `json:"epoch_seconds"`
+}
+
+// Metrics returns the run's final metrics by name: the values sweep results
+// are aggregated and queried by. Curve values are not included; see Epochs.
+func (r *Result) Metrics() map[string]float64 {
+	m := map[string]float64{
+		"test_acc":      r.TestAcc,
+		"test_acc_last": r.TestAccLast,
+		"best_val_acc":  r.BestValAcc,
+		"best_epoch":    float64(r.BestEpoch),
+		"epochs":        float64(len(r.Epochs)),
+	}
+	if n := len(r.Epochs); n > 0 {
+		last := r.Epochs[n-1]
+		m["train_loss"] = last.TrainLoss
+		m["train_acc"] = last.TrainAcc
+		m["val_acc"] = last.ValAcc
+		var spikes, silent float64
+		for i := range last.Spikes {
+			spikes += last.Spikes[i]
+			silent += last.Silent[i]
+		}
+		if k := len(last.Spikes); k > 0 {
+			m["spikes"] = spikes / float64(k)
+			m["silent"] = silent / float64(k)
+		}
+	}
+	return m
+}
