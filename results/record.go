@@ -1,0 +1,34 @@
+package results
+
+import (
+	"encoding/json"
+
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// Task states.
+const (
+	StatePending = "pending" // planned, no result yet
+	StateDone    = "done"    // a result is stored (status ok or diverged)
+	StateFailed  = "failed"  // failed deterministically or exhausted its deliveries
+)
+
+// Record is one planned task of a sweep with what is known about it: the unit
+// that aggregation, queries and export iterate over.
+type Record struct {
+	Sweep string `json:"sweep"`
+	// Ordinal is the task's 0-based position in the sweep's grid order.
+	Ordinal int    `json:"ordinal"`
+	TaskID  string `json:"task_id"`
+	// State is pending, done or failed.
+	State string `json:"state"`
+	// Params is the canonical JSON of the task's resolved sim.Config.
+	Params json.RawMessage `json:"params"`
+	// Attempts counts deliveries known to the coordinator.
+	Attempts int `json:"attempts"`
+	// Error is the last error of a failed task.
+	Error string `json:"error,omitempty"`
+	// Result is the stored result message; nil while pending, and for a task
+	// that failed without one (delivery limit reached).
+	Result *sweep.ResultMsg `json:"result,omitempty"`
+}
