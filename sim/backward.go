@@ -1,0 +1,197 @@
+package sim
+
+// backward runs backpropagation through time for the sample that forward
+// (with tape) and loss just processed, adding ∂L/∂p to grad. It is derived
+// by hand from the forward equations; with adjoints gU[n] = ∂L/∂U[n],
+// gI[n] = ∂L/∂I[n] and gS[n] = ∂L/∂S[n], going from n = T−1 down to 0:
+//
+//	gS[n] = W_next^T·gI_next[n+1] (or the readout's, for the last layer)
+//	        + V^T·gI[n+1]                  (recurrent_grad: propagate)
+//	        − gU[n+1]·(λ_mem·U[n] + (1 − λ_mem)·I[n])   (reset: differentiable)
+//	        + ∂L_reg/∂ζ
+//	gU[n] = λ_mem·(1 − S[n])·gU[n+1] + h(U[n] − ϑ)·gS[n]
+//	gI[n] = (1 − λ_mem)·(1 − S[n])·gU[n+1] + λ_syn·gI[n+1]
+//	∂L/∂W += gI[n+1] ⊗ S_prev[n],  ∂L/∂V += gI[n+1] ⊗ S[n]
+//
+// where dS/dU is replaced by the surrogate h. The weight gradients and the
+// forward products of spikes only touch rows of spiking units. The readout
+// (a linear filter) is backpropagated in output space for ∂L/∂W_out and,
+// projected through W_out, in the last layer's space for gS, so that it
+// costs O(H) per step.
+func (ws *workspace) backward(p, grad []float64, times, units []uint16) {
+	net := ws.net
+	T := net.steps
+	lsyn, lo := net.lamSyn, net.lamOut
+	O := net.outputs
+	last := len(ws.layers) - 1
+	wo := net.wOut(p)
+	gwo := net.wOut(grad)
+
+	for l := range ws.layers {
+		ls := &ws.layers[l]
+		clear(ls.gu)
+		clear(ls.gi)
+	}
+	clear(ws.guo)
+	clear(ws.gio)
+	clear(ws.pu)
+	clear(ws.pi)
+	if net.readout == ReadoutMean {
+		// ∂L/∂U_out,k[n] = ∂L/∂a_k / T at every step.
+		inv := 1 / float64(T)
+		clear(ws.inject)
+		for k, d := range ws.dLogits {
+			col := wo[k:]
+			for j := range ws.inject {
+				ws.inject[j] += col[j*O] * d * inv
+			}
+		}
+	}
+
+	for n := T - 1; n >= 0; n-- {
+		// ∂L/∂W_out += gIo[n+1] ⊗ S_L[n].
+		idx, val := ws.layers[last].spikes(n)
+		for k, j := range idx {
+			addRow(gwo[int(j)*O:int(j+1)*O], ws.gio, val[k])
+		}
+
+		for l := range ws.layers {
+			ws.backwardLayer(p, grad, l, n, units)
+		}
+
+		// Readout adjoints to step n: the I recursions read the U adjoint of
+		// step n+1, so they go first.
+		for k := range ws.gio {
+			ws.gio[k] = lsyn*ws.gio[k] + (1-lo)*ws.guo[k]
+			ws.guo[k] *= lo
+		}
+		for j := range ws.pi {
+			ws.pi[j] = lsyn*ws.pi[j] + (1-lo)*ws.pu[j]
+			ws.pu[j] *= lo
+		}
+		ws.injectReadout(wo, n)
+	}
+}
+
+// injectReadout adds ∂L/∂U_out[n] (direct, from the logits) to the readout
+// adjoints, in output space and projected.
+func (ws *workspace) injectReadout(wo []float64, n int) {
+	net := ws.net
+	O := net.outputs
+	switch net.readout {
+	case ReadoutMax:
+		for k, d := range ws.dLogits {
+			if ws.accStep[k] != n {
+				continue
+			}
+			ws.guo[k] += d
+			col := wo[k:]
+			for j := range ws.pu {
+				ws.pu[j] += col[j*O] * d
+			}
+		}
+	case ReadoutMean:
+		inv := 1 / float64(net.steps)
+		for k, d := range ws.dLogits {
+			ws.guo[k] += d * inv
+		}
+		for j, c := range ws.inject {
+			ws.pu[j] += c
+		}
+	case ReadoutLast:
+		if n != net.steps-1 {
+			return
+		}
+		for k, d := range ws.dLogits {
+			ws.guo[k] += d
+			col := wo[k:]
+			for j := range ws.pu {
+				ws.pu[j] += col[j*O] * d
+			}
+		}
+	}
+}
+
+// backwardLayer takes hidden layer l from step n+1 to step n: it adds the
+// weight gradients of step n, which read gI[n+1], then updates gU and gI.
+// Layers are visited from the input side, so that layer l−1 has read
+// gI_l[n+1] before layer l overwrites it.
+func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) {
+	net := ws.net
+	ls := &ws.layers[l]
+	H := len(ls.u)
+	lm, lsyn := net.lamMem, net.lamSyn
+	gu, gi, gs := ls.gu, ls.gi[:H], ls.gs[:H]
+
+	// ∂L/∂W_l += gI[n+1] ⊗ S_prev[n].
+	gw := net.w(grad, l)
+	if l == 0 {
+		for _, unit := range units[ws.evStart[n]:ws.evStart[n+1]] {
+			addRow(gw[int(unit)*H:int(unit+1)*H], gi, 1)
+		}
+	} else {
+		idx, val := ws.layers[l-1].spikes(n)
+		for k, j := range idx {
+			addRow(gw[int(j)*H:int(j+1)*H], gi, val[k])
+		}
+	}
+	idx, val := ls.spikes(n)
+	if net.recurrent {
+		// ∂L/∂V_l += gI[n+1] ⊗ S[n].
+		gv := net.v(grad, l)
+		for k, j := range idx {
+			addRow(gv[int(j)*H:int(j+1)*H], gi, val[k])
+		}
+	}
+
+	// gS[n], needed only where h ≠ 0.
+	h := ls.h[n*H : (n+1)*H]
+	reg := ls.regGrad[:H]
+	var wNext []float64
+	var giNext []float64
+	Hn := 0
+	if l < len(ws.layers)-1 {
+		wNext = net.w(p, l+1)
+		giNext = ws.layers[l+1].gi
+		Hn = len(giNext)
+	}
+	var v []float64
+	if net.propagateRec {
+		v = net.v(p, l)
+	}
+	var pre []float64
+	if net.diffReset {
+		pre = ls.pre[n*H : (n+1)*H]
+	}
+	for j := range gs {
+		if h[j] == 0 {
+			gs[j] = 0
+			continue
+		}
+		s := reg[j]
+		if wNext != nil {
+			s += dot(wNext[j*Hn:(j+1)*Hn], giNext)
+		} else {
+			s += ws.pi[j]
+		}
+		if v != nil {
+			s += dot(v[j*H:(j+1)*H], gi)
+		}
+		if pre != nil {
+			s -= gu[j] * pre[j]
+		}
+		gs[j] = s
+	}
+
+	// The reset factor (1 − S[n]) on the paths through U[n+1].
+	rst := ls.spikeRst[ls.spikeOff[n]:ls.spikeOff[n+1]]
+	for k, j := range idx {
+		gu[j] *= 1 - rst[k]
+	}
+	gu = gu[:H]
+	for j := range gu {
+		g := gu[j]
+		gu[j] = lm*g + h[j]*gs[j]
+		gi[j] = (1-lm)*g + lsyn*gi[j]
+	}
+}

@@ -1,0 +1,186 @@
+package sim
+
+import "math"
+
+// forward runs one sample through the network with parameters p (MODEL.md,
+// "Hidden layers" and "Readout"), leaving the logits in ws.logits and the
+// spike counts in each layer's count. With tape set it also records what
+// backward needs; evaluation leaves it unset and skips the surrogate.
+//
+// Per step n, layer by layer from the input side:
+//
+//	S[n]   = Θ(U[n] − ϑ)
+//	U[n+1] = (λ_mem·U[n] + (1 − λ_mem)·I[n])·(1 − S[n])
+//	I[n+1] = λ_syn·I[n] + W·S_prev[n] + V·S[n]
+//
+// then the readout records U_out[n] and advances. Input events and spikes
+// are added as rows of W, V and W_out: the cost of the synaptic input is
+// proportional to the number of spikes, not to the layer sizes.
+func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
+	net := ws.net
+	T := net.steps
+	lm, lsyn, lo := net.lamMem, net.lamSyn, net.lamOut
+	theta, beta := net.threshold, net.beta
+	surrogate := net.surrogate
+
+	// Index the input events by step.
+	e := 0
+	for n := 0; n <= T; n++ {
+		for e < len(times) && int(times[e]) < n {
+			e++
+		}
+		ws.evStart[n] = int32(e)
+	}
+	for l := range ws.layers {
+		ls := &ws.layers[l]
+		clear(ls.u)
+		clear(ls.i)
+		clear(ls.count)
+		ls.spikeOff[0] = 0
+	}
+	clear(ws.uo)
+	clear(ws.io)
+
+	last := len(ws.layers) - 1
+	for n := range T {
+		for l := range ws.layers {
+			ls := &ws.layers[l]
+			H := len(ls.u)
+			u, cur, count := ls.u, ls.i[:H], ls.count[:H]
+			var h, pre []float64
+			if tape {
+				h = ls.h[n*H : (n+1)*H]
+				if net.diffReset {
+					pre = ls.pre[n*H : (n+1)*H]
+				}
+			}
+			ns := ls.spikeOff[n]
+			for j := range u {
+				x := u[j] - theta
+				pj := lm*u[j] + (1-lm)*cur[j]
+				if tape {
+					h[j] = surrogate(x, beta)
+					if pre != nil {
+						pre[j] = pj
+					}
+				}
+				switch {
+				case net.smooth:
+					s := smoothSpike(x, beta)
+					r := s
+					if !net.diffReset {
+						r = 0
+						if x > 0 {
+							r = 1
+						}
+					}
+					ls.spikeIdx[ns], ls.spikeVal[ns], ls.spikeRst[ns] = int32(j), s, r
+					ns++
+					count[j] += s
+					u[j] = pj * (1 - r)
+				case x > 0:
+					ls.spikeIdx[ns], ls.spikeVal[ns], ls.spikeRst[ns] = int32(j), 1, 1
+					ns++
+					count[j]++
+					u[j] = 0
+				default:
+					u[j] = pj
+				}
+				cur[j] *= lsyn
+			}
+			ls.spikeOff[n+1] = ns
+
+			// Synaptic input of step n: I[n+1] += W·S_prev[n] + V·S[n].
+			w := net.w(p, l)
+			if l == 0 {
+				for _, unit := range units[ws.evStart[n]:ws.evStart[n+1]] {
+					addRow(cur, w[int(unit)*H:], 1)
+				}
+			} else {
+				idx, val := ws.layers[l-1].spikes(n)
+				for k, j := range idx {
+					addRow(cur, w[int(j)*H:], val[k])
+				}
+			}
+			if net.recurrent {
+				v := net.v(p, l)
+				idx, val := ls.spikes(n)
+				for k, j := range idx {
+					addRow(cur, v[int(j)*H:], val[k])
+				}
+			}
+		}
+
+		// Readout: record U_out[n], then advance to n+1.
+		ws.record(n)
+		for k := range ws.uo {
+			ws.uo[k] = lo*ws.uo[k] + (1-lo)*ws.io[k]
+			ws.io[k] *= lsyn
+		}
+		wo := net.wOut(p)
+		O := len(ws.io)
+		idx, val := ws.layers[last].spikes(n)
+		for k, j := range idx {
+			addRow(ws.io, wo[int(j)*O:], val[k])
+		}
+	}
+	ws.finishLogits()
+}
+
+// record folds U_out[n] into the logit accumulators.
+func (ws *workspace) record(n int) {
+	switch ws.net.readout {
+	case ReadoutMax:
+		for k, u := range ws.uo {
+			if n == 0 || u > ws.acc[k] {
+				ws.acc[k], ws.accStep[k] = u, n
+			}
+		}
+	case ReadoutMean:
+		for k, u := range ws.uo {
+			if n == 0 {
+				ws.acc[k] = 0
+			}
+			ws.acc[k] += u
+		}
+	case ReadoutLast:
+		copy(ws.acc, ws.uo)
+	}
+}
+
+// finishLogits turns the accumulators into the logits a_k.
+func (ws *workspace) finishLogits() {
+	copy(ws.logits, ws.acc)
+	if ws.net.readout == ReadoutMean {
+		inv := 1 / float64(ws.net.steps)
+		for k := range ws.logits {
+			ws.logits[k] *= inv
+		}
+	}
+}
+
+// predict returns argmax_k a_k (the first on ties).
+func (ws *workspace) predict() int {
+	best := 0
+	for k, a := range ws.logits {
+		if a > ws.logits[best] {
+			best = k
+		}
+	}
+	return best
+}
+
+// smoothSpike is the smooth test mode's spike: σ(β·x). It is what the
+// neuron sends on; the reset factor is 1 − σ(β·x) with a differentiable
+// reset, but 1 − Θ(x) with a detached one: a step is locally constant, so
+// its true derivative is the detached reset's 0, and finite differences
+// check the detached backward pass too.
+func smoothSpike(x, beta float64) float64 {
+	return 1 / (1 + math.Exp(-beta*x))
+}
+
+// smoothSurrogate is dS/dx of smoothSpike, the smooth mode's h(x).
+func smoothSurrogate(x, beta float64) float64 {
+	s := smoothSpike(x, beta)
+	return beta * s * (1 - s)
+}

@@ -1,0 +1,107 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// randomSplit returns n samples of random input events: each of the inputs
+// fires at each step with probability rate; labels are uniform. Events are
+// sorted by time, then unit, as Split requires.
+func randomSplit(rng *rand.Rand, n, inputs, classes, steps int, rate float64) Split {
+	s := Split{Offsets: []int32{0}}
+	for range n {
+		for t := range steps {
+			for u := range inputs {
+				if rng.Float64() < rate {
+					s.Times = append(s.Times, uint16(t))
+					s.Units = append(s.Units, uint16(u))
+				}
+			}
+		}
+		s.Offsets = append(s.Offsets, int32(len(s.Times)))
+		s.Labels = append(s.Labels, uint8(rng.IntN(classes)))
+	}
+	return s
+}
+
+// tinyConfig is a small valid Config for tests of the kernels.
+func tinyConfig(hidden ...int) Config {
+	cfg := DefaultConfig()
+	cfg.Dataset.Steps = 12
+	cfg.Network.Hidden = hidden
+	return cfg
+}
+
+// batchLossGrad returns the mean loss over the samples of split and its
+// gradient with respect to p, computed by forward, loss and backward.
+func batchLossGrad(net *network, p []float64, split *Split) (float64, []float64) {
+	ws := newWorkspace(net)
+	grad := make([]float64, len(p))
+	scale := 1 / float64(split.Len())
+	var loss float64
+	for k := range split.Len() {
+		times, units := split.Events(k)
+		ws.forward(p, times, units, true)
+		loss += ws.loss(int(split.Labels[k]), scale)
+		ws.backward(p, grad, times, units)
+	}
+	return loss * scale, grad
+}
+
+// batchLoss returns the mean loss over the samples of split.
+func batchLoss(net *network, p []float64, split *Split) float64 {
+	ws := newWorkspace(net)
+	var loss float64
+	for k := range split.Len() {
+		times, units := split.Events(k)
+		ws.forward(p, times, units, false)
+		loss += ws.loss(int(split.Labels[k]), 1)
+	}
+	return loss / float64(split.Len())
+}
+
+// paramBlocks names the weight matrices of net as views of p, for error
+// messages per matrix.
+func paramBlocks(net *network, p []float64) map[string][]float64 {
+	blocks := map[string][]float64{"W_out": net.wOut(p)}
+	for l := range net.hidden {
+		blocks[fmtName("W", l)] = net.w(p, l)
+		if net.recurrent {
+			blocks[fmtName("V", l)] = net.v(p, l)
+		}
+	}
+	return blocks
+}
+
+func fmtName(m string, l int) string { return m + "_" + string(rune('1'+l)) }
+
+// relErr returns ‖a − b‖ / max(‖a‖, ‖b‖), 0 when both are 0.
+func relErr(a, b []float64) float64 {
+	var d, na, nb float64
+	for i := range a {
+		d += (a[i] - b[i]) * (a[i] - b[i])
+		na += a[i] * a[i]
+		nb += b[i] * b[i]
+	}
+	if na == 0 && nb == 0 {
+		return 0
+	}
+	return math.Sqrt(d / max(na, nb))
+}
+
+func norm(a []float64) float64 {
+	var s float64
+	for _, v := range a {
+		s += v * v
+	}
+	return math.Sqrt(s)
+}
+
+func mustValid(t testing.TB, cfg *Config) {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config invalid: %v", err)
+	}
+}

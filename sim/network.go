@@ -1,0 +1,189 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+)
+
+// network is the fixed structure of one model: layer sizes, the constants
+// derived from a Config, and where each weight matrix lives in the flat
+// parameter vector. It holds no weights and no state; those live in a
+// []float64 laid out by it (parameters, gradients, Adam moments) and in
+// workspaces.
+//
+// Weight matrices are stored row-major with the presynaptic index as row,
+// so that a spike of presynaptic unit j adds one contiguous row to the
+// postsynaptic currents:
+//
+//	W_l   [in_l × H_l]   in_1 = inputs, in_l = H_{l−1}
+//	V_l   [H_l × H_l]    only when recurrent
+//	W_out [H_L × O]
+type network struct {
+	inputs  int   // input units
+	hidden  []int // width of each hidden layer
+	outputs int   // readout units (classes)
+	steps   int   // T
+
+	lamMem, lamSyn, lamOut float64 // per-step decay factors exp(−Δt/τ)
+	threshold              float64 // ϑ
+
+	recurrent     bool
+	propagateRec  bool // gradients flow through V·S (recurrent_grad: propagate)
+	diffReset     bool // reset: differentiable
+	readout       string
+	surrogate     SurrogateFunc
+	beta          float64 // surrogate scale β
+	smooth        bool    // test hook: S = σ(β·x) forward, h = dS/dx backward
+	lower         LowerBound
+	upper         UpperBound
+	nParams       int
+	wOff, vOff    []int // offsets of W_l and V_l in the parameter vector (vOff −1 without recurrence)
+	outOff        int   // offset of W_out
+	layerInputs   []int // in_l
+	maxHidden     int
+	spikeCapacity int // spike-list capacity per layer per sample: T·H_l
+}
+
+// newNetwork derives the structure from a validated Config and the
+// dataset's sizes.
+func newNetwork(cfg *Config, inputs, classes, steps int) *network {
+	n := &network{
+		inputs:       inputs,
+		hidden:       append([]int(nil), cfg.Network.Hidden...),
+		outputs:      classes,
+		steps:        steps,
+		lamMem:       math.Exp(-cfg.Neuron.DT / cfg.Neuron.TauMem),
+		lamSyn:       math.Exp(-cfg.Neuron.DT / cfg.Neuron.TauSyn),
+		lamOut:       math.Exp(-cfg.Neuron.DT / cfg.Neuron.TauOut),
+		threshold:    cfg.Neuron.Threshold,
+		recurrent:    cfg.Network.Recurrent,
+		propagateRec: cfg.Network.Recurrent && cfg.Network.RecurrentGrad == RecurrentPropagate,
+		diffReset:    cfg.Network.Reset == ResetDifferentiable,
+		readout:      cfg.Network.Readout,
+		surrogate:    Surrogates[cfg.Surrogate.Shape],
+		beta:         cfg.Surrogate.Scale,
+		lower:        cfg.Regularizer.Lower,
+		upper:        cfg.Regularizer.Upper,
+	}
+	off := 0
+	in := inputs
+	for _, h := range n.hidden {
+		n.layerInputs = append(n.layerInputs, in)
+		n.wOff = append(n.wOff, off)
+		off += in * h
+		if n.recurrent {
+			n.vOff = append(n.vOff, off)
+			off += h * h
+		} else {
+			n.vOff = append(n.vOff, -1)
+		}
+		n.maxHidden = max(n.maxHidden, h)
+		in = h
+	}
+	n.outOff = off
+	off += in * classes
+	n.nParams = off
+	n.spikeCapacity = steps * n.maxHidden
+	return n
+}
+
+// layers returns the number of hidden layers.
+func (n *network) layers() int { return len(n.hidden) }
+
+// w returns W_l, a view of p.
+func (n *network) w(p []float64, l int) []float64 {
+	return p[n.wOff[l] : n.wOff[l]+n.layerInputs[l]*n.hidden[l]]
+}
+
+// v returns V_l, a view of p; nil without recurrence.
+func (n *network) v(p []float64, l int) []float64 {
+	if !n.recurrent {
+		return nil
+	}
+	return p[n.vOff[l] : n.vOff[l]+n.hidden[l]*n.hidden[l]]
+}
+
+// wOut returns W_out, a view of p.
+func (n *network) wOut(p []float64) []float64 {
+	return p[n.outOff:n.nParams]
+}
+
+// Random streams of the network seed: each purpose has its own stream so
+// that, e.g., changing the number of epochs does not change the initial
+// weights.
+const (
+	seedStreamInit    uint64 = 0x696e6974 // "init"
+	seedStreamShuffle uint64 = 0x73687566 // "shuf"
+)
+
+// initParams draws the initial weights for cfg.Init from the network seed:
+// W_l, then V_l, layer by layer, then W_out, each in storage order, from
+// U(±g/√fan_in) or N(0, (g/√fan_in)²).
+func (n *network) initParams(cfg *Config) []float64 {
+	p := make([]float64, n.nParams)
+	src := rand.NewPCG(cfg.Seed, seedStreamInit)
+	fill := func(dst []float64, fanIn int, gain float64) {
+		scale := gain / math.Sqrt(float64(fanIn))
+		for i := range dst {
+			if cfg.Init.Dist == InitNormal {
+				dst[i] = scale * seedNormal(src)
+			} else {
+				dst[i] = scale * (2*seedUniform(src) - 1)
+			}
+		}
+	}
+	for l := range n.hidden {
+		fill(n.w(p, l), n.layerInputs[l], cfg.Init.Gain)
+		if n.recurrent {
+			fill(n.v(p, l), n.hidden[l], cfg.Init.RecurrentGain)
+		}
+	}
+	fill(n.wOut(p), n.hidden[len(n.hidden)-1], cfg.Init.ReadoutGain)
+	return p
+}
+
+// seedUniform returns a float64 uniform in [0, 1), a multiple of 2⁻⁵³.
+// Only PCG's Uint64 outputs, which math/rand/v2 specifies exactly, are used,
+// so a seed names the same weights on every Go version.
+func seedUniform(src *rand.PCG) float64 {
+	return float64(src.Uint64()>>11) * 0x1p-53
+}
+
+// seedNormal returns a standard normal deviate (Box–Muller, cosine branch).
+func seedNormal(src *rand.PCG) float64 {
+	u1 := 1 - seedUniform(src) // (0, 1]
+	u2 := seedUniform(src)
+	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+}
+
+// seedIntN returns an int uniform in [0, n), n > 0 (Lemire's
+// multiply-and-reject).
+func seedIntN(src *rand.PCG, n int) int {
+	bound := uint64(n)
+	for {
+		hi, lo := bits.Mul64(src.Uint64(), bound)
+		if lo >= bound || lo >= -bound%bound {
+			return int(hi)
+		}
+	}
+}
+
+// checkDataset reports whether ds fits cfg: the sizes the network is built
+// from must agree with the config.
+func checkDataset(cfg *Config, ds *Dataset) error {
+	if ds.Steps != cfg.Dataset.Steps {
+		return fmt.Errorf("dataset has %d steps, config dataset.steps is %d", ds.Steps, cfg.Dataset.Steps)
+	}
+	if ds.Classes < 2 || ds.Classes > 256 {
+		return fmt.Errorf("dataset has %d classes, want 2 to 256", ds.Classes)
+	}
+	if ds.Inputs < 1 {
+		return fmt.Errorf("dataset has %d inputs", ds.Inputs)
+	}
+	if ds.Train.Len() == 0 {
+		return fmt.Errorf("dataset has no training samples")
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package sim
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"time"
+)
+
+// Options are the run-time settings that do not change what is computed.
+type Options struct {
+	// Threads is the number of goroutines for one run; 0 means
+	// runtime.GOMAXPROCS(0). The Result does not depend on it.
+	Threads int
+	// DataDir is where mnist/shd files live; "" means $SGSWEEP_DATA, else
+	// "./data" (see LoadDataset).
+	DataDir string
+	// OnEpoch, if not nil, is called after each epoch, from Train's
+	// goroutine, with the epoch's values and its duration in seconds.
+	OnEpoch func(e Epoch, seconds float64)
+}
+
+// trainDataset is Train on a dataset already loaded; cfg must be valid.
+func trainDataset(ctx context.Context, cfg *Config, ds *Dataset, opts Options, timing *Timing) (*Result, error) {
+	if err := checkDataset(cfg, ds); err != nil {
+		return nil, err
+	}
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	t := newTrainer(cfg, ds, threads)
+	res := &Result{Status: StatusOK, Epochs: []Epoch{}}
+	best := make([]float64, len(t.params))
+	last := make([]float64, len(t.params))
+	N := ds.Train.Len()
+	B := cfg.Train.Batch
+
+	for e := 1; e <= cfg.Train.Epochs && res.Status == StatusOK; e++ {
+		start := time.Now()
+		t.shuffleOrder()
+		for l := range t.epochCounts {
+			clear(t.epochCounts[l])
+		}
+		var lossSum float64
+		var correct, batches int
+		for b := 0; b < N; b += B {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			loss, c := t.step(t.order[b:min(b+B, N)])
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				res.Status = StatusDiverged
+				break
+			}
+			lossSum += loss
+			correct += c
+			batches++
+		}
+		if res.Status != StatusOK {
+			break
+		}
+		ep := Epoch{
+			Epoch:     e,
+			TrainLoss: lossSum / float64(batches),
+			TrainAcc:  float64(correct) / float64(N),
+			ValAcc:    t.accuracy(t.params, &ds.Val),
+			Spikes:    make([]float64, len(t.epochCounts)),
+			Silent:    make([]float64, len(t.epochCounts)),
+		}
+		for l, counts := range t.epochCounts {
+			var sum float64
+			var silent int
+			for _, c := range counts {
+				sum += c
+				if c == 0 {
+					silent++
+				}
+			}
+			ep.Spikes[l] = sum / float64(len(counts)*N)
+			ep.Silent[l] = float64(silent) / float64(len(counts))
+		}
+		res.Epochs = append(res.Epochs, ep)
+		score := ep.ValAcc
+		if ds.Val.Len() == 0 {
+			score = ep.TrainAcc
+		}
+		if res.BestEpoch == 0 || score > res.BestValAcc {
+			res.BestEpoch, res.BestValAcc = e, score
+			copy(best, t.params)
+		}
+		copy(last, t.params)
+		seconds := time.Since(start).Seconds()
+		if timing != nil {
+			timing.EpochSeconds = append(timing.EpochSeconds, seconds)
+		}
+		if opts.OnEpoch != nil {
+			opts.OnEpoch(ep, seconds)
+		}
+	}
+
+	if res.BestEpoch > 0 {
+		res.TestAcc = t.accuracy(best, &ds.Test)
+		if res.BestEpoch == len(res.Epochs) {
+			res.TestAccLast = res.TestAcc
+		} else {
+			res.TestAccLast = t.accuracy(last, &ds.Test)
+		}
+	}
+	return res, nil
+}

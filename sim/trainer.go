@@ -1,0 +1,182 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+)
+
+// shardSize is the number of samples whose gradient one goroutine computes
+// in one piece. A minibatch is cut into shards of this size in sample
+// order, whatever the thread count, and the shards' gradients are summed in
+// shard order: so the result does not depend on how many threads ran them.
+// Changing it changes the numbers (bump ModelVersion).
+const shardSize = 16
+
+// trainer holds one training run's weights, optimiser and buffers.
+type trainer struct {
+	net     *network
+	ds      *Dataset
+	threads int
+
+	params []float64
+	grad   []float64 // gradient of the current minibatch
+	opt    *adam
+	ws     []*workspace // one per thread
+	shards []shard      // one per shard of the largest minibatch
+
+	order   []int // training samples, shuffled every epoch
+	shuffle *rand.PCG
+
+	// Per-epoch activity: spike count of every neuron over the epoch's
+	// training samples, per layer.
+	epochCounts [][]float64
+}
+
+// shard is one shard's part of a minibatch: its own gradient and statistics,
+// combined in shard order.
+type shard struct {
+	grad    []float64
+	counts  [][]float64 // per layer, per neuron spike counts
+	loss    float64     // sum over the shard's samples
+	correct int
+}
+
+func newTrainer(cfg *Config, ds *Dataset, threads int) *trainer {
+	net := newNetwork(cfg, ds.Inputs, ds.Classes, ds.Steps)
+	t := &trainer{
+		net:     net,
+		ds:      ds,
+		threads: max(threads, 1),
+		params:  net.initParams(cfg),
+		grad:    make([]float64, net.nParams),
+		opt:     newAdam(cfg.Train, net.nParams),
+		order:   make([]int, ds.Train.Len()),
+		shuffle: rand.NewPCG(cfg.Seed, seedStreamShuffle),
+	}
+	for i := range t.order {
+		t.order[i] = i
+	}
+	for range t.threads {
+		t.ws = append(t.ws, newWorkspace(net))
+	}
+	batch := min(cfg.Train.Batch, ds.Train.Len())
+	for range (batch + shardSize - 1) / shardSize {
+		t.shards = append(t.shards, shard{grad: make([]float64, net.nParams), counts: t.newCounts()})
+	}
+	t.epochCounts = t.newCounts()
+	return t
+}
+
+func (t *trainer) newCounts() [][]float64 {
+	c := make([][]float64, len(t.net.hidden))
+	for l, h := range t.net.hidden {
+		c[l] = make([]float64, h)
+	}
+	return c
+}
+
+// shuffleOrder draws the next epoch's sample order (Fisher–Yates).
+func (t *trainer) shuffleOrder() {
+	for i := len(t.order) - 1; i > 0; i-- {
+		j := seedIntN(t.shuffle, i+1)
+		t.order[i], t.order[j] = t.order[j], t.order[i]
+	}
+}
+
+// parallel runs do(worker, shard) for every shard in [0, n) on up to
+// t.threads goroutines; worker indexes t.ws. It returns when all are done.
+func (t *trainer) parallel(n int, do func(worker, shard int)) {
+	workers := min(t.threads, n)
+	if workers <= 1 {
+		for s := range n {
+			do(0, s)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for s := int(next.Add(1) - 1); s < n; s = int(next.Add(1) - 1) {
+				do(w, s)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// step trains on one minibatch (indices into the training split): it
+// computes the mean loss and its gradient and, if the loss is finite, takes
+// an Adam step. It returns the loss and the number of samples classified
+// correctly before the update.
+func (t *trainer) step(batch []int) (loss float64, correct int) {
+	split := &t.ds.Train
+	scale := 1 / float64(len(batch))
+	n := (len(batch) + shardSize - 1) / shardSize
+	t.parallel(n, func(w, s int) {
+		ws, sh := t.ws[w], &t.shards[s]
+		clear(sh.grad)
+		for l := range sh.counts {
+			clear(sh.counts[l])
+		}
+		sh.loss, sh.correct = 0, 0
+		for _, k := range batch[s*shardSize : min((s+1)*shardSize, len(batch))] {
+			times, units := split.Events(k)
+			ws.forward(t.params, times, units, true)
+			label := int(split.Labels[k])
+			if ws.predict() == label {
+				sh.correct++
+			}
+			sh.loss += ws.loss(label, scale)
+			ws.backward(t.params, sh.grad, times, units)
+			for l := range sh.counts {
+				addRow(sh.counts[l], ws.layers[l].count, 1)
+			}
+		}
+	})
+
+	clear(t.grad)
+	for s := range n {
+		sh := &t.shards[s]
+		addRow(t.grad, sh.grad, 1)
+		for l := range sh.counts {
+			addRow(t.epochCounts[l], sh.counts[l], 1)
+		}
+		loss += sh.loss
+		correct += sh.correct
+	}
+	loss *= scale
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, correct
+	}
+	t.opt.step(t.params, t.grad)
+	return loss, correct
+}
+
+// accuracy returns the fraction of split's samples that the network with
+// parameters p classifies correctly; 0 for an empty split.
+func (t *trainer) accuracy(p []float64, split *Split) float64 {
+	N := split.Len()
+	if N == 0 {
+		return 0
+	}
+	n := (N + shardSize - 1) / shardSize
+	correct := make([]int, n)
+	t.parallel(n, func(w, s int) {
+		ws := t.ws[w]
+		for k := s * shardSize; k < min((s+1)*shardSize, N); k++ {
+			times, units := split.Events(k)
+			ws.forward(p, times, units, false)
+			if ws.predict() == int(split.Labels[k]) {
+				correct[s]++
+			}
+		}
+	})
+	var sum int
+	for _, c := range correct {
+		sum += c
+	}
+	return float64(sum) / float64(N)
+}

@@ -1,0 +1,120 @@
+package sim
+
+// workspace holds everything one goroutine needs to run one sample forward
+// and backward: the state of every layer, the tape the backward pass reads
+// and the adjoints. It is allocated once per worker; running a sample
+// allocates nothing.
+//
+// The tape is compact: per layer and step, the list of neurons that spiked
+// (with their spike value, 1 except in the smooth test mode) and the
+// surrogate value h(U − ϑ) of every neuron; with a differentiable reset also
+// the pre-reset membrane value.
+type workspace struct {
+	net    *network
+	layers []layerState
+
+	// Readout state U_out, I_out (one per class) and the logit
+	// accumulators: the running max and its step (max), the running sum
+	// (mean) or the last value (last).
+	uo, io   []float64
+	acc      []float64
+	accStep  []int
+	logits   []float64
+	dLogits  []float64 // ∂L/∂a_k of the current sample
+	guo, gio []float64 // readout adjoints ∂L/∂U_out[n+1], ∂L/∂I_out[n+1]
+	// pu, pi are the readout adjoints projected onto the last hidden layer,
+	// Σ_k W_out[j,k]·gUo_k and Σ_k W_out[j,k]·gIo_k: the readout's backward
+	// then costs O(H) per step instead of O(H·O).
+	pu, pi  []float64
+	inject  []float64 // mean readout: Σ_k W_out[j,k]·∂L/∂a_k / T
+	evStart []int32   // first input event of each step, T+1 entries
+}
+
+// layerState is one hidden layer's part of a workspace. Vectors have the
+// layer's width H; tapes hold T·H values, step-major.
+type layerState struct {
+	u, i     []float64 // U[n], I[n]
+	h        []float64 // tape: h(U[n] − ϑ)
+	pre      []float64 // tape: λ_mem·U[n] + (1 − λ_mem)·I[n], differentiable reset only
+	spikeOff []int32   // spikes of step n are spikeIdx[spikeOff[n]:spikeOff[n+1]]
+	spikeIdx []int32
+	spikeVal []float64 // what the spike sends: 1 (σ(β·x) in the smooth test mode)
+	spikeRst []float64 // what the reset factor 1 − r takes: 1 (smooth mode: see smoothSpike)
+	count    []float64 // ζ: spike count of each neuron on the current sample
+	regGrad  []float64 // ∂L/∂ζ of each neuron on the current sample
+	gu, gi   []float64 // ∂L/∂U[n+1], ∂L/∂I[n+1]
+	gs       []float64 // ∂L/∂S[n]
+}
+
+func newWorkspace(net *network) *workspace {
+	ws := &workspace{net: net}
+	T := net.steps
+	for _, H := range net.hidden {
+		ls := layerState{
+			u:        make([]float64, H),
+			i:        make([]float64, H),
+			h:        make([]float64, T*H),
+			spikeOff: make([]int32, T+1),
+			spikeIdx: make([]int32, T*H),
+			spikeVal: make([]float64, T*H),
+			spikeRst: make([]float64, T*H),
+			count:    make([]float64, H),
+			regGrad:  make([]float64, H),
+			gu:       make([]float64, H),
+			gi:       make([]float64, H),
+			gs:       make([]float64, H),
+		}
+		if net.diffReset {
+			ls.pre = make([]float64, T*H)
+		}
+		ws.layers = append(ws.layers, ls)
+	}
+	O := net.outputs
+	HL := net.hidden[len(net.hidden)-1]
+	ws.uo = make([]float64, O)
+	ws.io = make([]float64, O)
+	ws.acc = make([]float64, O)
+	ws.accStep = make([]int, O)
+	ws.logits = make([]float64, O)
+	ws.dLogits = make([]float64, O)
+	ws.guo = make([]float64, O)
+	ws.gio = make([]float64, O)
+	ws.pu = make([]float64, HL)
+	ws.pi = make([]float64, HL)
+	ws.inject = make([]float64, HL)
+	ws.evStart = make([]int32, T+1)
+	return ws
+}
+
+// spikes returns the neurons of layer l that spiked at step n and their
+// spike values.
+func (ls *layerState) spikes(n int) ([]int32, []float64) {
+	lo, hi := ls.spikeOff[n], ls.spikeOff[n+1]
+	return ls.spikeIdx[lo:hi], ls.spikeVal[lo:hi]
+}
+
+// addRow adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
+func addRow(dst, row []float64, s float64) {
+	row = row[:len(dst)]
+	for i := range dst {
+		dst[i] += s * row[i]
+	}
+}
+
+// dot returns Σ a[i]·b[i] over len(a), with four partial sums (the order of
+// summation is fixed, so the result is deterministic).
+func dot(a, b []float64) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
