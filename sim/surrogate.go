@@ -23,9 +23,11 @@ var Surrogates = map[string]SurrogateFunc{
 		return 1 / (d * d)
 	},
 	// Derivative of the logistic σ(βx), without the factor β; peak 1/4.
+	// σ(1 − σ) is evaluated as e/(1 + e)² with e = exp(−β·abs(x)): exactly
+	// symmetric, and without the cancellation of 1 − σ for large x.
 	"sigmoid": func(x, beta float64) float64 {
-		s := 1 / (1 + math.Exp(-beta*x))
-		return s * (1 - s)
+		e := math.Exp(-beta * math.Abs(x))
+		return e / ((1 + e) * (1 + e))
 	},
 	// Piecewise linear (Esser et al. 2016); peak 1, support |x| < 1/β.
 	"esser": func(x, beta float64) float64 {
