@@ -1,0 +1,218 @@
+package results
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// Incoming is a decoded, validated result message and its body as received
+// (stored as is).
+type Incoming struct {
+	Result *sweep.ResultMsg
+	Raw    []byte
+}
+
+// Rejection is a message that could not be used (undecodable, unknown schema,
+// inconsistent), set aside in the store with the reason.
+type Rejection struct {
+	// Stream and Subject say where the message came from; Seq is its stream
+	// sequence (0 when unknown).
+	Stream  string `json:"stream"`
+	Subject string `json:"subject"`
+	Seq     uint64 `json:"seq,omitempty"`
+	Reason  string `json:"reason"`
+	// Data is the message body (nil when it was not available).
+	Data []byte `json:"data,omitempty"`
+}
+
+// Failure is a task that failed without a result message: it reached the
+// delivery limit (its workers crashed) or its message was terminated.
+type Failure struct {
+	TaskID   string
+	Error    string
+	Attempts int
+}
+
+// CommitReport counts what one commit did.
+type CommitReport struct {
+	// Stored counts results (or failures) that settled a task.
+	Stored int
+	// Duplicates counts identical copies of stored results; Conflicts
+	// differing ones (kept aside).
+	Duplicates, Conflicts int
+	// Ignored counts failures of tasks that already have a result, and
+	// failures of unknown tasks.
+	Ignored  int
+	Rejected int
+	// Finished names the sweeps this commit completed.
+	Finished []string
+}
+
+// Commit writes a batch of results, failures and rejections in one
+// transaction; the caller acknowledges the messages only after it returns nil.
+// It is idempotent: a result is stored once per task however often it
+// arrives. For a task that already has a result, an identical one (same
+// digest) is counted as a duplicate and a differing one kept aside as a
+// conflict; a failure never replaces a result, while a result replaces a
+// failure. A result for a task no sweep plans is stored too (a later sweep
+// that plans the task will not recompute it).
+func (s *Store) Commit(ctx context.Context, in []Incoming, failures []Failure, rejected []Rejection) (*CommitReport, error) {
+	rep := &CommitReport{}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		*rep = CommitReport{}
+		c := &committer{tx: tx, cache: newSweepCache(tx), rep: rep}
+		var err error
+		if c.counters, err = loadCounters(tx); err != nil {
+			return err
+		}
+		for _, r := range in {
+			if err := c.result(r); err != nil {
+				return err
+			}
+		}
+		for _, f := range failures {
+			if err := c.failure(f); err != nil {
+				return err
+			}
+		}
+		for _, r := range rejected {
+			if err := c.reject(r); err != nil {
+				return err
+			}
+		}
+		if err := saveCounters(tx, c.counters); err != nil {
+			return err
+		}
+		rep.Finished, err = c.cache.flush(now())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("commit results: %w", err)
+	}
+	return rep, nil
+}
+
+// committer applies one batch inside a write transaction.
+type committer struct {
+	tx       *bolt.Tx
+	cache    *sweepCache
+	counters counters
+	rep      *CommitReport
+}
+
+func (c *committer) result(in Incoming) error {
+	r := in.Result
+	if r == nil || r.TaskID == "" {
+		return errors.New("result without task ID")
+	}
+	id := []byte(r.TaskID)
+	tasks := c.tx.Bucket(bucketTasks)
+	var t taskEntry
+	found, err := getJSON(tasks, id, &t)
+	if err != nil {
+		return err
+	}
+	if !found {
+		t = taskEntry{Params: r.Params, State: StatePending}
+	}
+	t.Attempts = max(t.Attempts, r.Provenance.Attempt)
+	t.Updated = now()
+	failed := r.Status == sweep.StatusFailed
+
+	switch {
+	case t.State == StateDone && failed:
+		c.rep.Ignored++
+	case t.State == StateDone && r.Digest == t.Digest:
+		t.Duplicates++
+		c.counters.Duplicates++
+		c.rep.Duplicates++
+		if err := c.cache.forSweeps(&t, func(e *sweepEntry) { e.Duplicates++ }); err != nil {
+			return err
+		}
+	case t.State == StateDone:
+		if err := c.tx.Bucket(bucketConflicts).Put(conflictKey(r.TaskID, t.Conflicts), in.Raw); err != nil {
+			return err
+		}
+		t.Conflicts++
+		c.counters.Conflicts++
+		c.rep.Conflicts++
+		if err := c.cache.forSweeps(&t, func(e *sweepEntry) { e.Conflicts++ }); err != nil {
+			return err
+		}
+	default: // pending or failed: this outcome settles the task
+		if err := c.settle(&t, id, r.Status, r.Digest, r.Error); err != nil {
+			return err
+		}
+		if err := c.tx.Bucket(bucketResults).Put(id, in.Raw); err != nil {
+			return err
+		}
+		c.rep.Stored++
+	}
+	return putJSON(tasks, id, &t)
+}
+
+// settle moves a pending or failed task to the outcome's state and updates
+// the counters of every sweep that plans it.
+func (c *committer) settle(t *taskEntry, id []byte, status, digest, errText string) error {
+	prev := t.State
+	next := StateDone
+	if status == sweep.StatusFailed {
+		next = StateFailed
+		t.Error = errText
+	}
+	err := c.cache.forSweeps(t, func(e *sweepEntry) {
+		if prev == StateFailed {
+			e.Failed--
+		}
+		if next == StateFailed {
+			e.Failed++
+			return
+		}
+		e.Done++
+		if status == sweep.StatusDiverged {
+			e.Diverged++
+		}
+	})
+	if err != nil {
+		return err
+	}
+	t.State, t.Status, t.Digest = next, status, digest
+	return c.tx.Bucket(bucketQueued).Delete(id)
+}
+
+func (c *committer) failure(f Failure) error {
+	id := []byte(f.TaskID)
+	tasks := c.tx.Bucket(bucketTasks)
+	var t taskEntry
+	found, err := getJSON(tasks, id, &t)
+	if err != nil {
+		return err
+	}
+	if !found || t.State != StatePending {
+		c.rep.Ignored++
+		return nil
+	}
+	t.Attempts = max(t.Attempts, f.Attempts)
+	t.Updated = now()
+	if err := c.settle(&t, id, sweep.StatusFailed, "", f.Error); err != nil {
+		return err
+	}
+	c.rep.Stored++
+	return putJSON(tasks, id, &t)
+}
+
+func (c *committer) reject(r Rejection) error {
+	b := c.tx.Bucket(bucketRejected)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	c.counters.Rejected++
+	c.rep.Rejected++
+	return putJSON(b, u64Key(seq), rejectedEntry{Rejection: r, At: now()})
+}

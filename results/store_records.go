@@ -1,0 +1,155 @@
+package results
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// Records calls fn with every planned task of the sweep, in ordinal order,
+// with its state and stored result. It streams: one read transaction, one
+// Record at a time (fn must not keep it). An unknown sweep is an error
+// wrapping ErrNotFound; an error from fn stops the walk and is returned.
+func (s *Store) Records(ctx context.Context, name string, fn func(*Record) error) error {
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketSweeps).Get([]byte(name)) == nil {
+			return fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+		}
+		tasks, res := tx.Bucket(bucketTasks), tx.Bucket(bucketResults)
+		n := 0
+		return forOrder(tx, name, func(ordinal uint64, id []byte) error {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			var t taskEntry
+			if _, err := getJSON(tasks, id, &t); err != nil {
+				return err
+			}
+			r := &Record{
+				Sweep:    name,
+				Ordinal:  int(ordinal),
+				TaskID:   string(id),
+				State:    t.State,
+				Params:   t.Params,
+				Attempts: t.Attempts,
+				Error:    t.Error,
+			}
+			if raw := res.Get(id); raw != nil {
+				r.Result = new(sweep.ResultMsg)
+				if err := json.Unmarshal(raw, r.Result); err != nil {
+					return fmt.Errorf("decode result %s: %w", id, err)
+				}
+			}
+			return fn(r)
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("records of %q: %w", name, err)
+	}
+	return nil
+}
+
+// Conflict is a differing result of a task that already had one.
+type Conflict struct {
+	TaskID string `json:"task_id"`
+	// Stored and Other are the digests of the kept result and of the
+	// differing one.
+	Stored string `json:"stored"`
+	Other  string `json:"other"`
+	// Worker and Host say who computed the differing one.
+	Worker string `json:"worker"`
+	Host   string `json:"host"`
+}
+
+// Conflicts lists up to limit conflicts of tasks the sweep plans (all when
+// limit ≤ 0), in task ID order.
+func (s *Store) Conflicts(ctx context.Context, name string, limit int) ([]Conflict, error) {
+	var out []Conflict
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		tasks := tx.Bucket(bucketTasks)
+		c := tx.Bucket(bucketConflicts).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if limit > 0 && len(out) == limit {
+				return nil
+			}
+			id := k[:len(k)-4]
+			var t taskEntry
+			if _, err := getJSON(tasks, id, &t); err != nil {
+				return err
+			}
+			if !slices.Contains(t.Sweeps, name) {
+				continue
+			}
+			var other sweep.ResultMsg
+			if err := json.Unmarshal(v, &other); err != nil {
+				return fmt.Errorf("decode conflict %x: %w", k, err)
+			}
+			out = append(out, Conflict{TaskID: string(id), Stored: t.Digest, Other: other.Digest,
+				Worker: other.Provenance.Worker, Host: other.Provenance.Host})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("conflicts of %q: %w", name, err)
+	}
+	return out, nil
+}
+
+// Rejected lists the last limit messages set aside (all when limit ≤ 0),
+// oldest first, and the total.
+func (s *Store) Rejected(ctx context.Context, limit int) ([]Rejection, int, error) {
+	var out []Rejection
+	var total int
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		cnt, err := loadCounters(tx)
+		if err != nil {
+			return err
+		}
+		total = cnt.Rejected
+		c := tx.Bucket(bucketRejected).Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+			var e rejectedEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode rejected %x: %w", k, err)
+			}
+			out = append(out, e.Rejection)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("rejected messages: %w", err)
+	}
+	slices.Reverse(out)
+	return out, total, nil
+}
+
+// Totals are store-wide counts.
+type Totals struct {
+	Duplicates int `json:"duplicates"`
+	Conflicts  int `json:"conflicts"`
+	Rejected   int `json:"rejected"`
+	// Queued counts tasks recorded as having a message in the task stream.
+	Queued int `json:"queued"`
+}
+
+// Totals returns the store-wide counts.
+func (s *Store) Totals(ctx context.Context) (Totals, error) {
+	var t Totals
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c, err := loadCounters(tx)
+		if err != nil {
+			return err
+		}
+		t = Totals{Duplicates: c.Duplicates, Conflicts: c.Conflicts, Rejected: c.Rejected,
+			Queued: tx.Bucket(bucketQueued).Stats().KeyN}
+		return nil
+	})
+	return t, err
+}

@@ -1,0 +1,201 @@
+package results
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Sweep states.
+const (
+	SweepRunning   = "running"   // has pending tasks, which are (re)published
+	SweepDone      = "done"      // every planned task is done or failed
+	SweepCancelled = "cancelled" // pending tasks withdrawn; resubmitting resumes it
+)
+
+// SweepInfo summarises one sweep. Counts are of its planned tasks:
+// Expected = Done + Failed + Pending.
+type SweepInfo struct {
+	Name string `json:"name"`
+	// Fingerprint is the hex SHA-256 of the spec's canonical JSON.
+	Fingerprint string `json:"fingerprint"`
+	// State is running, done or cancelled.
+	State    string    `json:"state"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+	Finished time.Time `json:"finished,omitzero"`
+
+	Expected int `json:"expected"`
+	// Done counts tasks with a stored result (status ok or diverged);
+	// Diverged counts those of them whose loss diverged.
+	Done     int `json:"done"`
+	Diverged int `json:"diverged"`
+	// Failed counts tasks that failed deterministically or exhausted their
+	// deliveries.
+	Failed  int `json:"failed"`
+	Pending int `json:"pending"`
+	// Duplicates counts identical results received again (stored once);
+	// Conflicts counts differing results of one task (kept aside).
+	Duplicates int `json:"duplicates"`
+	Conflicts  int `json:"conflicts"`
+}
+
+// Sweeps lists every sweep, by name.
+func (s *Store) Sweeps(ctx context.Context) ([]SweepInfo, error) {
+	var out []SweepInfo
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSweeps).ForEach(func(k, v []byte) error {
+			var e sweepEntry
+			if _, err := getJSON(tx.Bucket(bucketSweeps), k, &e); err != nil {
+				return err
+			}
+			out = append(out, e.SweepInfo)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list sweeps: %w", err)
+	}
+	return out, nil
+}
+
+// Sweep returns one sweep's summary, or an error wrapping ErrNotFound.
+func (s *Store) Sweep(ctx context.Context, name string) (*SweepInfo, error) {
+	var e sweepEntry
+	err := s.view(ctx, func(tx *bolt.Tx) error { return getSweep(tx, name, &e) })
+	if err != nil {
+		return nil, err
+	}
+	return &e.SweepInfo, nil
+}
+
+// SweepSpec returns the canonical spec JSON a sweep was planned from.
+func (s *Store) SweepSpec(ctx context.Context, name string) ([]byte, error) {
+	var e sweepEntry
+	err := s.view(ctx, func(tx *bolt.Tx) error { return getSweep(tx, name, &e) })
+	if err != nil {
+		return nil, err
+	}
+	return e.Canonical, nil
+}
+
+func getSweep(tx *bolt.Tx, name string, e *sweepEntry) error {
+	found, err := getJSON(tx.Bucket(bucketSweeps), []byte(name), e)
+	if err != nil {
+		return fmt.Errorf("sweep %q: %w", name, err)
+	}
+	if !found {
+		return fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+	}
+	return nil
+}
+
+// Cancel marks a sweep cancelled and forgets its queued task messages (the
+// caller purges them from the stream). Results that still arrive are stored.
+// It returns the number of tasks that were queued.
+func (s *Store) Cancel(ctx context.Context, name string) (int, error) {
+	var n int
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		cache := newSweepCache(tx)
+		e, err := cache.get(name)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+		}
+		if e.State == SweepDone {
+			return nil
+		}
+		e.State = SweepCancelled
+		queued := tx.Bucket(bucketQueued)
+		err = forOrder(tx, name, func(_ uint64, id []byte) error {
+			var q queuedEntry
+			found, err := getJSON(queued, id, &q)
+			if err != nil || !found || q.Sweep != name {
+				return err
+			}
+			n++
+			return queued.Delete(id)
+		})
+		if err != nil {
+			return err
+		}
+		_, err = cache.flush(now())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cancel sweep %q: %w", name, err)
+	}
+	return n, nil
+}
+
+// Retry makes the sweep's failed tasks pending again, with a new generation
+// (a fresh message ID), and the sweep running. Their last error is kept in
+// the task until a new outcome arrives. It returns how many tasks it reset.
+func (s *Store) Retry(ctx context.Context, name string) (int, error) {
+	var n int
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		cache := newSweepCache(tx)
+		e, err := cache.get(name)
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+		}
+		tasks, res := tx.Bucket(bucketTasks), tx.Bucket(bucketResults)
+		at := now()
+		err = forOrder(tx, name, func(_ uint64, id []byte) error {
+			var t taskEntry
+			if _, err := getJSON(tasks, id, &t); err != nil {
+				return err
+			}
+			if t.State != StateFailed {
+				return nil
+			}
+			err := cache.forSweeps(&t, func(se *sweepEntry) { se.Failed-- })
+			if err != nil {
+				return err
+			}
+			t.State, t.Status, t.Digest = StatePending, "", ""
+			t.Gen++
+			t.Updated = at
+			n++
+			if err := res.Delete(id); err != nil {
+				return err
+			}
+			return putJSON(tasks, id, &t)
+		})
+		if err != nil {
+			return err
+		}
+		if e.State == SweepCancelled {
+			e.State = SweepRunning
+		}
+		_, err = cache.flush(at)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("retry sweep %q: %w", name, err)
+	}
+	return n, nil
+}
+
+// forOrder calls fn with each planned task of the sweep in ordinal order.
+// id is only valid during the call.
+func forOrder(tx *bolt.Tx, sweep string, fn func(ordinal uint64, id []byte) error) error {
+	order := tx.Bucket(bucketOrders).Bucket([]byte(sweep))
+	if order == nil {
+		return fmt.Errorf("sweep %q: %w", sweep, ErrNotFound)
+	}
+	c := order.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := fn(decodeU64(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

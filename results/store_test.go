@@ -1,0 +1,490 @@
+package results
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// testTask returns a task with a deterministic fake ID and params; the store
+// does not recompute IDs (the coordinator checks them).
+func testTask(i int) PlanTask {
+	params := fmt.Sprintf(`{"seed":%d}`, i)
+	h := sha256.Sum256([]byte(params))
+	return PlanTask{ID: hex.EncodeToString(h[:16]), Params: json.RawMessage(params)}
+}
+
+func testPlan(name string, idx ...int) *Plan {
+	p := &Plan{Name: name, Fingerprint: "fp-" + name, Canonical: json.RawMessage(`{"name":"` + name + `"}`)}
+	for _, i := range idx {
+		p.Tasks = append(p.Tasks, testTask(i))
+	}
+	return p
+}
+
+// testResult is an incoming result for task i; acc distinguishes results
+// (a different acc gives a different digest).
+func testResult(sweepName string, i int, status string, acc float64) Incoming {
+	t := testTask(i)
+	r := &sweep.ResultMsg{Schema: sweep.SchemaResult, Sweep: sweepName, TaskID: t.ID, Status: status, Params: t.Params}
+	if status == sweep.StatusFailed {
+		r.Error = fmt.Sprintf("boom %v", acc)
+		r.Digest = fmt.Sprintf("err-%v", acc)
+	} else {
+		r.Result = &sim.Result{Status: status, TestAcc: acc}
+		r.Digest = fmt.Sprintf("d-%v", acc)
+	}
+	r.Provenance.Attempt = 1
+	raw, err := json.Marshal(r)
+	if err != nil {
+		panic(err)
+	}
+	return Incoming{Result: r, Raw: raw}
+}
+
+func openTestStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "state.db"), &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mustPlan(t *testing.T, s *Store, p *Plan) *PlanReport {
+	t.Helper()
+	rep, err := s.PlanSweep(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func mustCommit(t *testing.T, s *Store, in []Incoming, f []Failure, r []Rejection) *CommitReport {
+	t.Helper()
+	rep, err := s.Commit(context.Background(), in, f, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func mustSweep(t *testing.T, s *Store, name string) *SweepInfo {
+	t.Helper()
+	info, err := s.Sweep(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+func records(t *testing.T, s *Store, name string) []Record {
+	t.Helper()
+	var out []Record
+	err := s.Records(context.Background(), name, func(r *Record) error {
+		out = append(out, *r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// wantCounts checks a sweep's counters, and that they agree with its records.
+func wantCounts(t *testing.T, s *Store, name string, done, failed, pending int, state string) {
+	t.Helper()
+	info := mustSweep(t, s, name)
+	if info.Done != done || info.Failed != failed || info.Pending != pending || info.State != state {
+		t.Errorf("sweep %s: done/failed/pending/state = %d/%d/%d/%s, want %d/%d/%d/%s",
+			name, info.Done, info.Failed, info.Pending, info.State, done, failed, pending, state)
+	}
+	byState := map[string]int{}
+	for _, r := range records(t, s, name) {
+		byState[r.State]++
+	}
+	if byState[StateDone] != info.Done || byState[StateFailed] != info.Failed || byState[StatePending] != info.Pending {
+		t.Errorf("sweep %s: records by state %v disagree with counters %+v", name, byState, info)
+	}
+	if info.Expected != info.Done+info.Failed+info.Pending {
+		t.Errorf("sweep %s: expected %d ≠ done+failed+pending", name, info.Expected)
+	}
+}
+
+func TestOpenLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, ro := range []bool{false, true} {
+		start := time.Now()
+		_, err := Open(path, &Options{ReadOnly: ro, Timeout: 200 * time.Millisecond})
+		if !errors.Is(err, ErrLocked) {
+			t.Fatalf("Open(readOnly=%v) of a held store: err = %v, want ErrLocked", ro, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Open(readOnly=%v) took %v to report the lock", ro, d)
+		}
+	}
+}
+
+func TestOpenReadOnlyMissing(t *testing.T) {
+	_, err := Open(filepath.Join(t.TempDir(), "nope.db"), &Options{ReadOnly: true})
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("err = %v, want fs.ErrNotExist", err)
+	}
+}
+
+func TestOpenNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte("2"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ro := range []bool{false, true} {
+		_, err := Open(path, &Options{ReadOnly: ro})
+		if !errors.Is(err, ErrSchema) {
+			t.Errorf("Open(readOnly=%v) of a v2 store: err = %v, want ErrSchema", ro, err)
+		}
+	}
+}
+
+func TestReadOnlyAfterClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPlan(t, s, testPlan("a", 1, 2))
+	s.Close()
+	ro, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if got := len(records(t, ro, "a")); got != 2 {
+		t.Errorf("read-only Records = %d, want 2", got)
+	}
+	if _, err := ro.PlanSweep(context.Background(), testPlan("b", 1)); err == nil {
+		t.Error("PlanSweep on a read-only store succeeded")
+	}
+}
+
+func TestPlanRecordsInOrder(t *testing.T) {
+	s := openTestStore(t)
+	rep := mustPlan(t, s, testPlan("a", 5, 3, 9))
+	if rep.Outcome != PlanCreated || rep.Tasks != 3 || rep.Added != 3 || rep.Pending != 3 {
+		t.Errorf("report = %+v", rep)
+	}
+	recs := records(t, s, "a")
+	for i, want := range []int{5, 3, 9} {
+		if recs[i].Ordinal != i || recs[i].TaskID != testTask(want).ID || recs[i].State != StatePending ||
+			string(recs[i].Params) != string(testTask(want).Params) || recs[i].Result != nil {
+			t.Errorf("record %d = %+v, want task %d pending", i, recs[i], want)
+		}
+	}
+	if _, err := s.Sweep(context.Background(), "zzz"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Sweep(unknown) err = %v, want ErrNotFound", err)
+	}
+	if err := s.Records(context.Background(), "zzz", func(*Record) error { return nil }); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Records(unknown) err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestPlanRefusesDuplicateTask(t *testing.T) {
+	s := openTestStore(t)
+	if _, err := s.PlanSweep(context.Background(), testPlan("a", 1, 2, 1)); err == nil {
+		t.Fatal("a plan listing one task twice was accepted")
+	}
+}
+
+func TestCommitIdempotent(t *testing.T) {
+	tests := []struct {
+		name                     string
+		batches                  [][]Incoming
+		wantDups, wantConflicts  int
+		wantAcc                  float64
+		wantDone, wantDiverged   int
+		wantStatus, wantRecState string
+	}{
+		{
+			name:    "once",
+			batches: [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5)}},
+			wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+		},
+		{
+			name:     "same result twice in one batch",
+			batches:  [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5), testResult("a", 1, sweep.StatusOK, 0.5)}},
+			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+		},
+		{
+			name:     "same result in two batches",
+			batches:  [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5)}, {testResult("a", 1, sweep.StatusOK, 0.5)}},
+			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+		},
+		{
+			name:          "differing result is a conflict, first kept",
+			batches:       [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5)}, {testResult("a", 1, sweep.StatusOK, 0.7)}},
+			wantConflicts: 1, wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+		},
+		{
+			name:    "diverged is an outcome",
+			batches: [][]Incoming{{testResult("a", 1, sweep.StatusDiverged, 0.1)}},
+			wantAcc: 0.1, wantDone: 1, wantDiverged: 1, wantStatus: sweep.StatusDiverged, wantRecState: StateDone,
+		},
+		{
+			name:       "failure settles a pending task",
+			batches:    [][]Incoming{{testResult("a", 1, sweep.StatusFailed, 1)}},
+			wantStatus: sweep.StatusFailed, wantRecState: StateFailed,
+		},
+		{
+			name:    "result replaces a failure",
+			batches: [][]Incoming{{testResult("a", 1, sweep.StatusFailed, 1)}, {testResult("a", 1, sweep.StatusOK, 0.5)}},
+			wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+		},
+		{
+			name:    "failure never replaces a result",
+			batches: [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5)}, {testResult("a", 1, sweep.StatusFailed, 1)}},
+			wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTestStore(t)
+			mustPlan(t, s, testPlan("a", 1, 2))
+			for _, b := range tt.batches {
+				mustCommit(t, s, b, nil, nil)
+			}
+			info := mustSweep(t, s, "a")
+			if info.Duplicates != tt.wantDups || info.Conflicts != tt.wantConflicts ||
+				info.Done != tt.wantDone || info.Diverged != tt.wantDiverged {
+				t.Errorf("sweep = %+v, want dups %d conflicts %d done %d diverged %d",
+					info, tt.wantDups, tt.wantConflicts, tt.wantDone, tt.wantDiverged)
+			}
+			rec := records(t, s, "a")[0]
+			if rec.State != tt.wantRecState || rec.Result == nil || rec.Result.Status != tt.wantStatus {
+				t.Fatalf("record = %+v, want state %s status %s", rec, tt.wantRecState, tt.wantStatus)
+			}
+			if rec.Result.Result != nil && rec.Result.Result.TestAcc != tt.wantAcc {
+				t.Errorf("stored test_acc = %v, want %v", rec.Result.Result.TestAcc, tt.wantAcc)
+			}
+			totals, err := s.Totals(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			conflicts, err := s.Conflicts(context.Background(), "a", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if totals.Duplicates != tt.wantDups || totals.Conflicts != tt.wantConflicts || len(conflicts) != tt.wantConflicts {
+				t.Errorf("totals = %+v, %d conflicts listed; want dups %d conflicts %d",
+					totals, len(conflicts), tt.wantDups, tt.wantConflicts)
+			}
+			if tt.wantConflicts > 0 && (conflicts[0].Stored != "d-0.5" || conflicts[0].Other != "d-0.7") {
+				t.Errorf("conflict = %+v, want stored d-0.5, other d-0.7", conflicts[0])
+			}
+		})
+	}
+}
+
+func TestSweepCompletes(t *testing.T) {
+	s := openTestStore(t)
+	mustPlan(t, s, testPlan("a", 1, 2, 3))
+	rep := mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, nil, nil)
+	if len(rep.Finished) != 0 {
+		t.Errorf("finished early: %v", rep.Finished)
+	}
+	wantCounts(t, s, "a", 1, 0, 2, SweepRunning)
+	rep = mustCommit(t, s, []Incoming{testResult("a", 2, sweep.StatusFailed, 1)},
+		[]Failure{{TaskID: testTask(3).ID, Error: "delivery limit", Attempts: 8}}, nil)
+	if len(rep.Finished) != 1 || rep.Finished[0] != "a" {
+		t.Errorf("Finished = %v, want [a]", rep.Finished)
+	}
+	wantCounts(t, s, "a", 1, 2, 0, SweepDone)
+	recs := records(t, s, "a")
+	if recs[2].State != StateFailed || recs[2].Error != "delivery limit" || recs[2].Attempts != 8 || recs[2].Result != nil {
+		t.Errorf("record of the dead task = %+v", recs[2])
+	}
+	if info := mustSweep(t, s, "a"); info.Finished.IsZero() {
+		t.Error("Finished time not set")
+	}
+
+	// Retry: failed tasks become pending with a new generation.
+	n, err := s.Retry(context.Background(), "a")
+	if err != nil || n != 2 {
+		t.Fatalf("Retry = %d, %v; want 2", n, err)
+	}
+	wantCounts(t, s, "a", 1, 0, 2, SweepRunning)
+	if st, gen, _, _ := s.TaskState(context.Background(), testTask(3).ID); st != StatePending || gen != 1 {
+		t.Errorf("retried task state %s gen %d, want pending 1", st, gen)
+	}
+	if r := records(t, s, "a")[2]; r.Error != "delivery limit" {
+		t.Errorf("retried task lost its last error: %+v", r)
+	}
+}
+
+func TestResultsAreGlobal(t *testing.T) {
+	s := openTestStore(t)
+	mustPlan(t, s, testPlan("a", 1, 2))
+	mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, nil, nil)
+
+	// b plans task 1 (done in a) and task 3 (new).
+	rep := mustPlan(t, s, testPlan("b", 1, 3))
+	if rep.Done != 1 || rep.Pending != 1 {
+		t.Errorf("plan b = %+v, want 1 done 1 pending", rep)
+	}
+	// A result committed under b's name settles the task for both sweeps.
+	mustCommit(t, s, []Incoming{testResult("b", 2, sweep.StatusOK, 0.6)}, nil, nil)
+	mustPlan(t, s, testPlan("c", 2))
+	wantCounts(t, s, "a", 2, 0, 0, SweepDone)
+	wantCounts(t, s, "c", 1, 0, 0, SweepDone)
+	wantCounts(t, s, "b", 1, 0, 1, SweepRunning)
+
+	// A result of a task nobody plans is kept for later sweeps.
+	mustCommit(t, s, []Incoming{testResult("x", 7, sweep.StatusOK, 0.9)}, nil, nil)
+	rep = mustPlan(t, s, testPlan("d", 7))
+	if rep.Done != 1 || rep.State != SweepDone {
+		t.Errorf("plan d = %+v, want done", rep)
+	}
+}
+
+func TestPlanResumeAndExtend(t *testing.T) {
+	s := openTestStore(t)
+	mustPlan(t, s, testPlan("a", 1, 2, 3))
+	mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5), testResult("a", 3, sweep.StatusOK, 0.5)}, nil, nil)
+
+	rep := mustPlan(t, s, testPlan("a", 1, 2, 3))
+	if rep.Outcome != PlanResumed || rep.Done != 2 || rep.Pending != 1 {
+		t.Errorf("resume = %+v", rep)
+	}
+
+	changed := testPlan("a", 1, 2, 4, 5)
+	changed.Fingerprint = "fp-a2"
+	_, err := s.PlanSweep(context.Background(), changed)
+	var sce *SpecChangedError
+	if !errors.As(err, &sce) || sce.SameSpec || string(sce.OldCanonical) != `{"name":"a"}` {
+		t.Fatalf("changed spec: err = %v, want *SpecChangedError with the old canonical spec", err)
+	}
+
+	// Same fingerprint, other task IDs: a new model version.
+	sameSpec := testPlan("a", 1, 2, 6)
+	if _, err := s.PlanSweep(context.Background(), sameSpec); !errors.As(err, &sce) || !sce.SameSpec {
+		t.Fatalf("same spec with other tasks: err = %v, want *SpecChangedError{SameSpec}", err)
+	}
+
+	changed.Extend = true
+	rep, err = s.PlanSweep(context.Background(), changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != PlanExtended || rep.Added != 2 || rep.Dropped != 1 || rep.Done != 1 || rep.Pending != 3 {
+		t.Errorf("extend = %+v, want 2 added, 1 dropped, 1 done, 3 pending", rep)
+	}
+	wantCounts(t, s, "a", 1, 0, 3, SweepRunning)
+	// The dropped task keeps its result: a sweep that plans it finds it done.
+	if rep := mustPlan(t, s, testPlan("b", 3)); rep.Done != 1 {
+		t.Errorf("dropped task's result lost: plan b = %+v", rep)
+	}
+	if got := mustSweep(t, s, "a").Fingerprint; got != "fp-a2" {
+		t.Errorf("fingerprint after extend = %s", got)
+	}
+}
+
+func TestQueueAndCancel(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	mustPlan(t, s, testPlan("a", 1, 2, 3, 4, 5))
+	mustCommit(t, s, []Incoming{testResult("a", 2, sweep.StatusOK, 0.5)}, nil, nil)
+
+	got, next, err := s.ToPublish(ctx, "a", 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != testTask(1).ID || got[1].ID != testTask(3).ID || next != 3 {
+		t.Fatalf("ToPublish(0, 2) = %+v next %d; want tasks 1, 3 and next 3", got, next)
+	}
+	if err := s.MarkQueued(ctx, []QueuedTask{{Sweep: "a", TaskID: got[0].ID}, {Sweep: "a", TaskID: got[1].ID},
+		{Sweep: "a", TaskID: testTask(2).ID}}); err != nil {
+		t.Fatal(err)
+	}
+	var queued []string
+	s.QueuedTasks(ctx, func(q QueuedTask) error { queued = append(queued, q.TaskID); return nil })
+	if len(queued) != 2 {
+		t.Errorf("queued = %v, want the 2 pending tasks (done task skipped)", queued)
+	}
+	got, next, _ = s.ToPublish(ctx, "a", 0, 10)
+	if len(got) != 2 || got[0].ID != testTask(4).ID || next != -1 {
+		t.Errorf("ToPublish after queueing = %+v next %d, want tasks 4, 5", got, next)
+	}
+	// A result unqueues its task.
+	mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, nil, nil)
+	if tot, _ := s.Totals(ctx); tot.Queued != 1 {
+		t.Errorf("queued after a result = %d, want 1", tot.Queued)
+	}
+	n, err := s.Cancel(ctx, "a")
+	if err != nil || n != 1 {
+		t.Fatalf("Cancel = %d, %v; want 1 queued task forgotten", n, err)
+	}
+	if info := mustSweep(t, s, "a"); info.State != SweepCancelled {
+		t.Errorf("state after cancel = %s", info.State)
+	}
+	// Resubmitting resumes it.
+	if rep := mustPlan(t, s, testPlan("a", 1, 2, 3, 4, 5)); rep.State != SweepRunning || rep.Outcome != PlanResumed {
+		t.Errorf("resubmit after cancel = %+v", rep)
+	}
+}
+
+func TestRejectedKept(t *testing.T) {
+	s := openTestStore(t)
+	rep := mustCommit(t, s, nil, nil, []Rejection{{Stream: "S", Subject: "x.y", Reason: "garbage", Data: []byte{0xff, 0}}})
+	if rep.Rejected != 1 {
+		t.Errorf("report = %+v", rep)
+	}
+	list, total, err := s.Rejected(context.Background(), 10)
+	if err != nil || total != 1 || len(list) != 1 || list[0].Reason != "garbage" || string(list[0].Data) != "\xff\x00" {
+		t.Errorf("Rejected = %+v, %d, %v", list, total, err)
+	}
+}
+
+func TestRecordsStopsOnError(t *testing.T) {
+	s := openTestStore(t)
+	mustPlan(t, s, testPlan("a", 1, 2, 3))
+	stop := errors.New("stop")
+	n := 0
+	err := s.Records(context.Background(), "a", func(*Record) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("Records = %v after %d calls, want stop after 1", err, n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Records(ctx, "a", func(*Record) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Records(cancelled ctx) = %v", err)
+	}
+}
