@@ -1,0 +1,87 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+)
+
+// Helpers shared by the dataset loaders to build Splits and to carve the
+// validation split out of a training set.
+
+// newSplit returns an empty Split with room for the given numbers of samples
+// and events.
+func newSplit(samples, events int) Split {
+	s := Split{
+		Offsets: make([]int32, 1, samples+1),
+		Times:   make([]uint16, 0, events),
+		Units:   make([]uint16, 0, events),
+		Labels:  make([]uint8, 0, samples),
+	}
+	return s
+}
+
+// appendSample adds one sample whose events are already sorted by time, then
+// unit. It returns an error if the split would exceed the int32 offsets.
+func (s *Split) appendSample(times, units []uint16, label uint8) error {
+	end := len(s.Times) + len(times)
+	if end > math.MaxInt32 {
+		return fmt.Errorf("more than %d events in one split", math.MaxInt32)
+	}
+	s.Times = append(s.Times, times...)
+	s.Units = append(s.Units, units...)
+	s.Labels = append(s.Labels, label)
+	s.Offsets = append(s.Offsets, int32(end))
+	return nil
+}
+
+// gatherSplit returns a new Split holding src's samples idx[0], idx[1], … in
+// that order. It shares no memory with src.
+func gatherSplit(src *Split, idx []int) Split {
+	events := 0
+	for _, k := range idx {
+		events += int(src.Offsets[k+1] - src.Offsets[k])
+	}
+	dst := newSplit(len(idx), events)
+	for _, k := range idx {
+		times, units := src.Events(k)
+		// Cannot overflow: dst has no more events than src.
+		_ = dst.appendSample(times, units, src.Labels[k])
+	}
+	return dst
+}
+
+// headSplit returns the first n samples of s (all of them if n ≤ 0 or
+// n ≥ s.Len()). The result aliases s.
+func headSplit(s Split, n int) Split {
+	if n <= 0 || n >= s.Len() {
+		return s
+	}
+	end := s.Offsets[n]
+	return Split{
+		Offsets: s.Offsets[:n+1],
+		Times:   s.Times[:end],
+		Units:   s.Units[:end],
+		Labels:  s.Labels[:n],
+	}
+}
+
+// holdout splits the sample indices 0…n−1 of a training set into a
+// validation part of round(valFraction·n) samples and the training part of
+// the rest, both in the order of one random permutation drawn from
+// (dataSeed, dataStreamHoldout). If trainLimit > 0, only the first
+// trainLimit indices of the training part are kept; the validation part does
+// not depend on trainLimit, so runs that vary the training-set size are
+// validated on the same samples.
+func holdout(n int, valFraction float64, trainLimit int, dataSeed uint64) (train, val []int) {
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	dataShuffle(dataStream(dataSeed, dataStreamHoldout, 0), perm)
+	nVal := int(math.Round(valFraction * float64(n)))
+	val, train = perm[:nVal:nVal], perm[nVal:]
+	if trainLimit > 0 && trainLimit < len(train) {
+		train = train[:trainLimit]
+	}
+	return train, val
+}
