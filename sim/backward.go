@@ -65,10 +65,7 @@ func (ws *workspace) backward(p, grad []float64, times, units []uint16) {
 			ws.gio[k] = lsyn*ws.gio[k] + (1-lo)*ws.guo[k]
 			ws.guo[k] *= lo
 		}
-		for j := range ws.pi {
-			ws.pi[j] = lsyn*ws.pi[j] + (1-lo)*ws.pu[j]
-			ws.pu[j] *= lo
-		}
+		// (The projected adjoints pI, pU were advanced by the last layer.)
 		ws.injectReadout(wo, n)
 	}
 }
@@ -144,43 +141,40 @@ func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) 
 		}
 	}
 
-	// gS[n], needed only where h ≠ 0.
+	// gS[n] = reg + (next layer or readout) + V^T·gI + reset term; the
+	// dense products are needed only where h ≠ 0.
 	h := ls.h[n*H : (n+1)*H]
 	reg := ls.regGrad[:H]
-	var wNext []float64
-	var giNext []float64
-	Hn := 0
-	if l < len(ws.layers)-1 {
-		wNext = net.w(p, l+1)
-		giNext = ws.layers[l+1].gi
-		Hn = len(giNext)
-	}
-	var v []float64
-	if net.propagateRec {
-		v = net.v(p, l)
-	}
-	var pre []float64
-	if net.diffReset {
-		pre = ls.pre[n*H : (n+1)*H]
-	}
-	for j := range gs {
-		if h[j] == 0 {
-			gs[j] = 0
-			continue
+	top := l == len(ws.layers)-1
+	dense := !top || net.propagateRec || net.diffReset
+	if dense {
+		var wNext, giNext []float64
+		if !top {
+			wNext = net.w(p, l+1)
+			giNext = ws.layers[l+1].gi
 		}
-		s := reg[j]
-		if wNext != nil {
-			s += dot(wNext[j*Hn:(j+1)*Hn], giNext)
-		} else {
-			s += ws.pi[j]
+		var v []float64
+		if net.propagateRec {
+			v = net.v(p, l)
 		}
-		if v != nil {
-			s += dot(v[j*H:(j+1)*H], gi)
+		Hn := len(giNext)
+		for j := range gs {
+			if h[j] == 0 {
+				gs[j] = 0
+				continue
+			}
+			var s float64
+			if wNext != nil {
+				s = dot(wNext[j*Hn:(j+1)*Hn], giNext)
+			}
+			if v != nil {
+				s += dot(v[j*H:(j+1)*H], gi)
+			}
+			if net.diffReset {
+				s -= gu[j] * ls.pre[n*H+j]
+			}
+			gs[j] = s
 		}
-		if pre != nil {
-			s -= gu[j] * pre[j]
-		}
-		gs[j] = s
 	}
 
 	// The reset factor (1 − S[n]) on the paths through U[n+1].
@@ -188,10 +182,37 @@ func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) 
 	for k, j := range idx {
 		gu[j] *= 1 - rst[k]
 	}
+
 	gu = gu[:H]
-	for j := range gu {
-		g := gu[j]
-		gu[j] = lm*g + h[j]*gs[j]
-		gi[j] = (1-lm)*g + lsyn*gi[j]
+	switch {
+	case top && !dense:
+		// The common case, fused with the readout's projected adjoints,
+		// which only this layer reads: pI[n+1] feeds gS[n], then pI and
+		// pU go to step n.
+		lo := net.lamOut
+		pi, pu := ws.pi[:H], ws.pu[:H]
+		for j := range gu {
+			g := gu[j]
+			gu[j] = lm*g + h[j]*(reg[j]+pi[j])
+			gi[j] = (1-lm)*g + lsyn*gi[j]
+			pi[j] = lsyn*pi[j] + (1-lo)*pu[j]
+			pu[j] *= lo
+		}
+	case top:
+		lo := net.lamOut
+		pi, pu := ws.pi[:H], ws.pu[:H]
+		for j := range gu {
+			g := gu[j]
+			gu[j] = lm*g + h[j]*(reg[j]+pi[j]+gs[j])
+			gi[j] = (1-lm)*g + lsyn*gi[j]
+			pi[j] = lsyn*pi[j] + (1-lo)*pu[j]
+			pu[j] *= lo
+		}
+	default:
+		for j := range gu {
+			g := gu[j]
+			gu[j] = lm*g + h[j]*(reg[j]+gs[j])
+			gi[j] = (1-lm)*g + lsyn*gi[j]
+		}
 	}
 }

@@ -21,7 +21,6 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 	T := net.steps
 	lm, lsyn, lo := net.lamMem, net.lamSyn, net.lamOut
 	theta, beta := net.threshold, net.beta
-	surrogate := net.surrogate
 
 	// Index the input events by step.
 	e := 0
@@ -47,46 +46,30 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 			ls := &ws.layers[l]
 			H := len(ls.u)
 			u, cur, count := ls.u, ls.i[:H], ls.count[:H]
-			var h, pre []float64
 			if tape {
-				h = ls.h[n*H : (n+1)*H]
+				net.kernel(ls.h[n*H:(n+1)*H], u, theta, beta)
 				if net.diffReset {
-					pre = ls.pre[n*H : (n+1)*H]
+					pre := ls.pre[n*H : (n+1)*H]
+					for j := range pre {
+						pre[j] = lm*u[j] + (1-lm)*cur[j]
+					}
 				}
 			}
 			ns := ls.spikeOff[n]
-			for j := range u {
-				x := u[j] - theta
-				pj := lm*u[j] + (1-lm)*cur[j]
-				if tape {
-					h[j] = surrogate(x, beta)
-					if pre != nil {
-						pre[j] = pj
+			if net.smooth {
+				ns = ws.smoothStep(ls, ns, theta, beta)
+			} else {
+				for j := range u {
+					pj := lm*u[j] + (1-lm)*cur[j]
+					if u[j] > theta {
+						ls.spikeIdx[ns], ls.spikeVal[ns], ls.spikeRst[ns] = int32(j), 1, 1
+						ns++
+						count[j]++
+						pj = 0
 					}
-				}
-				switch {
-				case net.smooth:
-					s := smoothSpike(x, beta)
-					r := s
-					if !net.diffReset {
-						r = 0
-						if x > 0 {
-							r = 1
-						}
-					}
-					ls.spikeIdx[ns], ls.spikeVal[ns], ls.spikeRst[ns] = int32(j), s, r
-					ns++
-					count[j] += s
-					u[j] = pj * (1 - r)
-				case x > 0:
-					ls.spikeIdx[ns], ls.spikeVal[ns], ls.spikeRst[ns] = int32(j), 1, 1
-					ns++
-					count[j]++
-					u[j] = 0
-				default:
 					u[j] = pj
+					cur[j] *= lsyn
 				}
-				cur[j] *= lsyn
 			}
 			ls.spikeOff[n+1] = ns
 
@@ -125,6 +108,32 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 		}
 	}
 	ws.finishLogits()
+}
+
+// smoothStep is the neuron update of the smooth test mode (see
+// smoothSpike): every neuron sends σ(β·x). It returns the new end of the
+// spike list.
+func (ws *workspace) smoothStep(ls *layerState, ns int32, theta, beta float64) int32 {
+	net := ws.net
+	lm, lsyn := net.lamMem, net.lamSyn
+	for j := range ls.u {
+		x := ls.u[j] - theta
+		pj := lm*ls.u[j] + (1-lm)*ls.i[j]
+		s := smoothSpike(x, beta)
+		r := s
+		if !net.diffReset {
+			r = 0
+			if x > 0 {
+				r = 1
+			}
+		}
+		ls.spikeIdx[ns], ls.spikeVal[ns], ls.spikeRst[ns] = int32(j), s, r
+		ns++
+		ls.count[j] += s
+		ls.u[j] = pj * (1 - r)
+		ls.i[j] *= lsyn
+	}
+	return ns
 }
 
 // record folds U_out[n] into the logit accumulators.

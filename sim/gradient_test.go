@@ -49,7 +49,7 @@ func TestGradientSmooth(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 8))
 			split := randomSplit(rng, 3, 4, 3, cfg.Dataset.Steps, 0.25)
 			net := newNetwork(&cfg, 4, 3, cfg.Dataset.Steps)
-			net.smooth, net.surrogate, net.beta = true, smoothSurrogate, 4
+			setSmooth(net, 4)
 			p := net.initParams(&cfg)
 
 			_, grad := batchLossGrad(net, p, &split)
@@ -98,7 +98,7 @@ func TestGradientSmoothDetectsDetaching(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 8))
 			split := randomSplit(rng, 3, 4, 3, cfg.Dataset.Steps, 0.25)
 			net := newNetwork(&cfg, 4, 3, cfg.Dataset.Steps)
-			net.smooth, net.surrogate, net.beta = true, smoothSurrogate, 4
+			setSmooth(net, 4)
 			p := net.initParams(&cfg)
 			var grad []float64
 			if tt.name == "reset differentiable forward, detached backward" {

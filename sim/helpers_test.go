@@ -105,3 +105,11 @@ func mustValid(t testing.TB, cfg *Config) {
 		t.Fatalf("config invalid: %v", err)
 	}
 }
+
+// setSmooth puts net in the smooth test mode with scale beta: the spike is
+// σ(β·x) and the surrogate its derivative (see smoothSpike).
+func setSmooth(net *network, beta float64) {
+	net.smooth, net.beta = true, beta
+	net.surrogate = smoothSurrogate
+	net.kernel = genericKernel(smoothSurrogate)
+}

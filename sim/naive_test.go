@@ -334,7 +334,7 @@ func TestNaiveImplementation(t *testing.T) {
 				times, units := split.Events(k)
 				ws.forward(p, times, units, true)
 				for c, a := range ws.logits {
-					if !close(a, want.logits[k][c], 1e-12) {
+					if !closeTo(a, want.logits[k][c], 1e-12) {
 						t.Errorf("sample %d: logit %d = %v, naive %v", k, c, a, want.logits[k][c])
 					}
 				}
@@ -361,7 +361,7 @@ func TestNaiveImplementation(t *testing.T) {
 			if spikes == 0 || silentSteps == 0 || slices.Contains(layerSpikes, 0) {
 				t.Fatalf("%v spikes per layer, %v silent neurons: want some of each for a meaningful test", layerSpikes, silentSteps)
 			}
-			if !close(loss, want.loss, 1e-12) {
+			if !closeTo(loss, want.loss, 1e-12) {
 				t.Errorf("loss = %v, naive %v", loss, want.loss)
 			}
 			gb, nb := paramBlocks(net, grad), paramBlocks(net, want.grad)
@@ -377,6 +377,6 @@ func TestNaiveImplementation(t *testing.T) {
 	}
 }
 
-func close(a, b, tol float64) bool {
+func closeTo(a, b, tol float64) bool {
 	return math.Abs(a-b) <= tol*max(1, math.Abs(a), math.Abs(b))
 }

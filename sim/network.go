@@ -34,8 +34,9 @@ type network struct {
 	diffReset     bool // reset: differentiable
 	readout       string
 	surrogate     SurrogateFunc
-	beta          float64 // surrogate scale β
-	smooth        bool    // test hook: S = σ(β·x) forward, h = dS/dx backward
+	kernel        surrogateKernel // the surrogate over a layer
+	beta          float64         // surrogate scale β
+	smooth        bool            // test hook: S = σ(β·x) forward, h = dS/dx backward
 	lower         LowerBound
 	upper         UpperBound
 	nParams       int
@@ -63,6 +64,7 @@ func newNetwork(cfg *Config, inputs, classes, steps int) *network {
 		diffReset:    cfg.Network.Reset == ResetDifferentiable,
 		readout:      cfg.Network.Readout,
 		surrogate:    Surrogates[cfg.Surrogate.Shape],
+		kernel:       kernelFor(cfg.Surrogate.Shape, Surrogates[cfg.Surrogate.Shape]),
 		beta:         cfg.Surrogate.Scale,
 		lower:        cfg.Regularizer.Lower,
 		upper:        cfg.Regularizer.Upper,

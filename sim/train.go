@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"time"
@@ -18,6 +19,31 @@ type Options struct {
 	// OnEpoch, if not nil, is called after each epoch, from Train's
 	// goroutine, with the epoch's values and its duration in seconds.
 	OnEpoch func(e Epoch, seconds float64)
+}
+
+// Train runs one training: it validates cfg, loads the dataset, builds the
+// network and trains it with minibatch Adam on BPTT surrogate gradients for
+// cfg.Train.Epochs epochs.
+//
+// An invalid cfg is an error joining one *FieldError per invalid field. A
+// loss that becomes NaN or infinite ends the run with status diverged; that
+// is an outcome, not an error. Cancelling ctx stops the run within one
+// minibatch and returns ctx.Err().
+//
+// The Result is a pure function of cfg: bit-identical for any
+// opts.Threads. Wall-clock times go to the Timing.
+func Train(ctx context.Context, cfg Config, opts Options) (*Result, *Timing, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	ds, err := LoadDataset(cfg, opts.DataDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dataset %s: %w", cfg.Dataset.Name, err)
+	}
+	timing := &Timing{DataSeconds: time.Since(start).Seconds()}
+	res, err := trainDataset(ctx, &cfg, ds, opts, timing)
+	return res, timing, err
 }
 
 // trainDataset is Train on a dataset already loaded; cfg must be valid.

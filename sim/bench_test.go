@@ -1,0 +1,90 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// Benchmarks of the hot path. Compare with benchstat, e.g.
+//
+//	go test ./sim -run '^$' -bench 'Epoch|MinibatchSHD' -cpu 1,2 -count 6 | tee new.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest old.txt new.txt
+//
+// Each runs with Threads = GOMAXPROCS, so -cpu sets the thread count.
+
+// BenchmarkEpoch is one training epoch of the paper's Randman setup
+// (DefaultConfig: 8000 training samples, 20 inputs, 100 hidden, T = 100,
+// batch 250, SuperSpike β = 10) plus the validation pass, starting from a
+// network trained for one epoch (so that the hidden layer is active, as for
+// most of a run).
+func BenchmarkEpoch(b *testing.B) {
+	cfg := DefaultConfig()
+	ds := benchRandman(b, cfg)
+	t := newTrainer(&cfg, ds, 0)
+	t.threads = benchThreads()
+	t.ws = t.ws[:0]
+	for range t.threads {
+		t.ws = append(t.ws, newWorkspace(t.net))
+	}
+	epoch := func() {
+		t.shuffleOrder()
+		for i := 0; i < ds.Train.Len(); i += cfg.Train.Batch {
+			t.step(t.order[i:min(i+cfg.Train.Batch, ds.Train.Len())])
+		}
+		t.accuracy(t.params, &ds.Val)
+	}
+	epoch()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		epoch()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/epoch")
+}
+
+// BenchmarkMinibatchSHD is one minibatch of an SHD-sized network: 700
+// inputs of which about 2% spike per step, 256 recurrent hidden neurons, 20
+// outputs, T = 100, batch 256. The inputs are random, so the hidden
+// activity is set by the initial weights (gain 2 puts it at a few percent).
+func BenchmarkMinibatchSHD(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Dataset.Steps = 100
+	cfg.Network.Hidden = []int{256}
+	cfg.Network.Recurrent = true
+	cfg.Train.Batch = 256
+	cfg.Init.Gain = 2
+	rng := rand.New(rand.NewPCG(1, 2))
+	ds := &Dataset{Inputs: 700, Steps: 100, Classes: 20,
+		Train: randomSplit(rng, 256, 700, 20, 100, 0.02)}
+	t := newTrainer(&cfg, ds, 0)
+	t.threads = benchThreads()
+	t.ws = t.ws[:0]
+	for range t.threads {
+		t.ws = append(t.ws, newWorkspace(t.net))
+	}
+	t.step(t.order)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		t.step(t.order)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/minibatch")
+	var spikes float64
+	for _, c := range t.epochCounts[0] {
+		spikes += c
+	}
+	b.ReportMetric(spikes/float64(256*(b.N+1)*100*256), "hidden-rate")
+}
+
+func benchThreads() int { return runtime.GOMAXPROCS(0) }
+
+// benchRandman generates the Randman dataset of cfg.
+func benchRandman(b *testing.B, cfg Config) *Dataset {
+	b.Helper()
+	ds, err := GenerateRandman(cfg.Dataset, cfg.DataSeed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ds
+}
