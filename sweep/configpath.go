@@ -1,0 +1,203 @@
+package sweep
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/sgsweep/sgsweep/sim"
+)
+
+// configType is the type every spec path is resolved against.
+var configType = reflect.TypeFor[sim.Config]()
+
+// jsonName returns the JSON name of a struct field, or "" when encoding/json
+// skips it.
+func jsonName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	tag := f.Tag.Get("json")
+	if tag == "-" {
+		return ""
+	}
+	name, _, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = f.Name
+	}
+	return name
+}
+
+// fieldNames returns the JSON names of the fields of struct type t, in
+// declaration order.
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		if name := jsonName(t.Field(i)); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// fieldByName returns the field of struct type t whose JSON name is name.
+func fieldByName(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); jsonName(f) == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// lookupPath resolves the dotted path (JSON field names, e.g.
+// "surrogate.scale") below struct type t: the field index sequence for
+// reflect.Value.FieldByIndex and the field's type. The error names the
+// unknown segment and lists the allowed ones.
+func lookupPath(t reflect.Type, path string) ([]int, reflect.Type, error) {
+	if path == "" {
+		return nil, nil, fmt.Errorf("empty path")
+	}
+	var index []int
+	var done []string
+	for _, seg := range strings.Split(path, ".") {
+		if t.Kind() != reflect.Struct {
+			return nil, nil, fmt.Errorf("%s is %s: it has no field %q", strings.Join(done, "."), typeName(t), seg)
+		}
+		if seg == "" {
+			return nil, nil, fmt.Errorf("empty segment in path %q", path)
+		}
+		f, ok := fieldByName(t, seg)
+		if !ok {
+			names := fieldNames(t)
+			where := "unknown field"
+			if len(done) > 0 {
+				where = "unknown field of " + strings.Join(done, ".")
+			}
+			return nil, nil, fmt.Errorf("%s %q (allowed: %s)%s", where, seg, strings.Join(names, ", "), didYouMean(seg, names))
+		}
+		index = append(index, f.Index...)
+		t = f.Type
+		done = append(done, seg)
+	}
+	return index, t, nil
+}
+
+// pathCovers reports whether config path outer is path itself or one of its
+// ancestors: "network" covers "network.hidden" and "network.hidden[0]".
+func pathCovers(outer, path string) bool {
+	if !strings.HasPrefix(path, outer) {
+		return false
+	}
+	rest := path[len(outer):]
+	return rest == "" || rest[0] == '.' || rest[0] == '['
+}
+
+// typeName describes a Go type to a spec author.
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list of " + pluralTypeName(t.Elem())
+	case reflect.Struct:
+		return "a mapping with keys " + strings.Join(fieldNames(t), ", ")
+	default:
+		return t.String()
+	}
+}
+
+// pluralTypeName describes the elements of a list type.
+func pluralTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "integers"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "non-negative integers"
+	case reflect.Float32, reflect.Float64:
+		return "numbers"
+	case reflect.String:
+		return "strings"
+	case reflect.Bool:
+		return "booleans"
+	case reflect.Slice:
+		return "lists"
+	case reflect.Struct:
+		return "mappings"
+	default:
+		return t.String() + " values"
+	}
+}
+
+// deepCopy returns a copy of v that shares no slice, map or pointer with it.
+func deepCopy(v reflect.Value) reflect.Value {
+	out := reflect.New(v.Type()).Elem()
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if out.Field(i).CanSet() {
+				out.Field(i).Set(deepCopy(v.Field(i)))
+			}
+		}
+	case reflect.Slice:
+		if v.IsNil() {
+			return out
+		}
+		out.Set(reflect.MakeSlice(v.Type(), v.Len(), v.Len()))
+		for i := range v.Len() {
+			out.Index(i).Set(deepCopy(v.Index(i)))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return out
+		}
+		out.Set(reflect.MakeMapWithSize(v.Type(), v.Len()))
+		iter := v.MapRange()
+		for iter.Next() {
+			out.SetMapIndex(deepCopy(iter.Key()), deepCopy(iter.Value()))
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			return out
+		}
+		p := reflect.New(v.Type().Elem())
+		p.Elem().Set(deepCopy(v.Elem()))
+		out.Set(p)
+	default:
+		out.Set(v)
+	}
+	return out
+}
+
+// splitPathSegments splits a config path suffix like ".shape[0].x" into
+// ".shape", "[0]", ".x".
+func splitPathSegments(suffix string) []string {
+	var segs []string
+	for suffix != "" {
+		end := 1 + strings.IndexAny(suffix[1:], ".[")
+		if end == 0 {
+			end = len(suffix)
+		}
+		segs = append(segs, suffix[:end])
+		suffix = suffix[end:]
+	}
+	return segs
+}
+
+// indexSegment parses "[i]" into i.
+func indexSegment(seg string) (int, bool) {
+	if len(seg) < 3 || seg[0] != '[' || seg[len(seg)-1] != ']' {
+		return 0, false
+	}
+	i, err := strconv.Atoi(seg[1 : len(seg)-1])
+	return i, err == nil && i >= 0
+}

@@ -1,0 +1,74 @@
+// Package sweep turns a sweep spec (YAML) into tasks: validated, fully
+// resolved simulator configurations with content-addressed IDs, in a stable
+// order. It also defines the wire messages that the coordinator and workers
+// exchange (message.go) and their strict decoders.
+//
+// It knows the simulator's configuration (package sim) and nothing of NATS
+// or bbolt: the coordinator publishes what Expand returns, the worker runs
+// what DecodeTask accepts, and the results store keys results by task ID.
+//
+// # Spec format
+//
+//	name: fig3-shape-scale          # required; a NATS subject token (NamePattern)
+//	description: free text          # optional; not part of the identity
+//	max_tasks: 100000               # optional guard (default DefaultMaxTasks)
+//	base:                           # any sim.Config fields, nested or dotted
+//	  dataset: {name: randman, classes: 10}
+//	  train.epochs: 50
+//	grid:                           # one axis per dotted config path
+//	  surrogate.shape: [superspike, sigmoid, esser]
+//	  surrogate.scale: [0, {logspace: [-1, 3, 13]}]
+//	  train.lr: {range: [0.01, 0.1, 0.01]}
+//	  network.hidden: [[100], [100, 100]]   # an axis over lists
+//	zip:                            # groups of paths that vary together
+//	  - surrogate.shape: [superspike, esser]
+//	    surrogate.scale: [10, 1]
+//	exclude:                        # drop the points that meet a rule
+//	  - {surrogate.shape: heaviside, surrogate.scale: {not: 1}}
+//	replicates: {seed: 5, data_seed: [1, 2]}
+//
+// Resolution: each task's configuration is sim.DefaultConfig(), deep-merged
+// with base, then with the task's value of every axis (a mapping value
+// merges into the field, a list replaces it). The merged configuration is
+// decoded strictly: an unknown field, a wrong type or a value sim's
+// Validate refuses is an error naming the spec file, line and field, and
+// listing the allowed values where there is a choice.
+//
+// Axis values are a list, a generator ({range: [start, stop, step]}, stop
+// exclusive, integers stay integers; {linspace: [a, b, n]};
+// {logspace: [a, b, n]}, 10^x for x in linspace [a, b, n]), or a list
+// mixing values and generators, whose values are spliced in. Generated
+// floats are rounded to 15 significant digits, so logspace gives exactly
+// 0.1, 1, 10 at integer exponents. See generate.
+//
+// Replicates: seed and data_seed, each a count n (the seeds 1, 2, …, n) or a
+// list of values like any axis; they are independent axes.
+//
+// Zip: a list of groups (or a single group); the paths of a group have
+// equally many values, and the i-th values go together.
+//
+// Exclude: see the rule language in exclude.go. max_tasks bounds the tasks
+// after exclusion (at most MaxMaxTasks); the grid before exclusion may have
+// at most 10 × max_tasks points.
+//
+// # Order
+//
+// Tasks are the nested loops over Spec.Axes(), the first axis outermost:
+// the replicate axes (in the order written under replicates), then the grid
+// entries and zip groups in the order they appear in the file. Seeds are
+// outermost so that the whole grid runs once before any cell's second seed,
+// and raising the replicate count appends tasks without moving the others.
+// A task's Ordinal is its position in this order.
+//
+// # Identity
+//
+// A task's Params are the canonical JSON (see Canonical) of its resolved
+// sim.Config; its ID is TaskID(Params), a hash of Params and
+// sim.ModelVersion. So the same cell has the same ID in every sweep, and
+// cosmetic edits of a spec (key order, comments, 1e-1 for 0.1, moving an
+// axis) never change an ID; reordering axes changes ordinals only.
+// Spec.Canonical is the canonical JSON of what the spec computes (resolved
+// base, axes with their values in order, rules), and Spec.Fingerprint its
+// hash: it ignores name, description, max_tasks, comments and spelling, but
+// not axis order, which defines the ordinals.
+package sweep

@@ -1,0 +1,148 @@
+package sweep
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/sgsweep/sgsweep/sim"
+)
+
+// Task is one training run of a sweep.
+type Task struct {
+	// Ordinal is the task's 0-based position in grid order (see Expand).
+	Ordinal int
+	// ID is TaskID(Params): the task's identity in every sweep and store.
+	ID string
+	// Params is the canonical JSON of the fully resolved Config.
+	Params json.RawMessage
+	// Config is the resolved simulator configuration; it passes Validate.
+	Config sim.Config
+	// Point holds the values of the varying parameters of this task, one
+	// per path of each axis, in axis order (see Spec.Axes).
+	Point []Assignment
+}
+
+// Assignment is the value of one config path in a task.
+type Assignment struct {
+	Path string
+	// Value is the canonical JSON of the field's value.
+	Value json.RawMessage
+}
+
+// String renders the assignment as path=value (strings unquoted).
+func (a Assignment) String() string { return a.Path + "=" + FormatValue(a.Value) }
+
+// FormatValue renders a canonical JSON value for people: a string without
+// quotes unless it is empty or has spaces, quotes, commas or brackets;
+// anything else as its JSON.
+func FormatValue(raw json.RawMessage) string {
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil && s != "" && !strings.ContainsAny(s, " \t\n\"'=,[]{}") {
+			return s
+		}
+	}
+	return string(raw)
+}
+
+// Expand returns the spec's tasks in grid order: nested loops over Axes(),
+// the first axis outermost (slowest) and the last innermost, skipping
+// excluded points. Replicate axes are outermost, so the whole grid runs
+// once with the first seed before any cell gets its second, and raising the
+// replicate count appends tasks without moving the existing ones; the other
+// axes nest in the order they are written in the file. Reordering axes
+// changes ordinals (and the fingerprint) but never a task ID.
+//
+// Each task's config is sim.DefaultConfig() deep-merged with base, then with
+// the task's axis values.
+func (s *Spec) Expand() ([]Task, error) {
+	if s.canonical == nil {
+		return nil, errors.New("expand: spec was not parsed (use Parse or ParseFile)")
+	}
+	tasks := make([]Task, 0, s.count)
+	var err error
+	s.eachTask(func(idx []int) bool {
+		var t Task
+		if t, err = s.task(len(tasks), idx); err != nil {
+			return false
+		}
+		tasks = append(tasks, t)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tasks, nil
+}
+
+// task builds the task at grid point idx.
+func (s *Spec) task(ordinal int, idx []int) (Task, error) {
+	cfg := s.config(idx)
+	cfg = deepCopy(reflect.ValueOf(cfg)).Interface().(sim.Config)
+	if err := cfg.Validate(); err != nil {
+		// Parse validated every task; this is a bug.
+		return Task{}, fmt.Errorf("expand: task %d: %w", ordinal, err)
+	}
+	params, err := Canonical(cfg)
+	if err != nil {
+		return Task{}, fmt.Errorf("expand: task %d: %w", ordinal, err)
+	}
+	t := Task{Ordinal: ordinal, ID: TaskID(params), Params: params, Config: cfg}
+	for a, ax := range s.axes {
+		for j, path := range ax.paths {
+			t.Point = append(t.Point, Assignment{Path: path, Value: ax.raw[idx[a]][j]})
+		}
+	}
+	return t, nil
+}
+
+// config returns the (shallow) resolved config at grid point idx: slices
+// may be shared with the spec.
+func (s *Spec) config(idx []int) sim.Config {
+	cfg := s.base
+	rv := reflect.ValueOf(&cfg).Elem()
+	for a, ax := range s.axes {
+		for j := range ax.paths {
+			rv.FieldByIndex(ax.index[j]).Set(ax.values[idx[a]][j])
+		}
+	}
+	return cfg
+}
+
+// eachPoint calls fn with every grid point in order, excluded or not, until
+// fn returns false. idx[a] is the point's index on axis a; fn must not keep
+// idx.
+func (s *Spec) eachPoint(fn func(idx []int) bool) {
+	idx := make([]int, len(s.axes))
+	for {
+		if !fn(idx) {
+			return
+		}
+		a := len(idx) - 1
+		for ; a >= 0; a-- {
+			idx[a]++
+			if idx[a] < len(s.axes[a].values) {
+				break
+			}
+			idx[a] = 0
+		}
+		if a < 0 {
+			return
+		}
+	}
+}
+
+// eachTask calls fn with every grid point that no rule excludes.
+func (s *Spec) eachTask(fn func(idx []int) bool) {
+	s.eachPoint(func(idx []int) bool {
+		for _, r := range s.rules {
+			if r.matches(idx) {
+				return true
+			}
+		}
+		return fn(idx)
+	})
+}
