@@ -79,6 +79,8 @@ func (d *Dataset) chunks(chunkBytes uint64) ([]chunkRef, error) {
 		return refs, nil
 	case indexFixedArray:
 		return d.chunksFixedArray(grid, total)
+	case indexExtensible:
+		return d.chunksExtensibleArray()
 	}
 	return nil, unsupported("chunk index type %d", l.index)
 }
@@ -106,44 +108,84 @@ func (d *Dataset) chunksBTreeV1() ([]chunkRef, error) {
 	return refs, nil
 }
 
+// entryFormat is the format of the entries of a fixed or extensible array
+// chunk index: client 0 stores a chunk address; client 1 (filtered chunks)
+// also the stored size, in sizeBytes bytes, and the filter mask.
+type entryFormat struct {
+	filtered  bool
+	size      int
+	sizeBytes int
+}
+
+func (d *Dataset) entryFormat(client uint8, size int) (entryFormat, error) {
+	f := d.f
+	e := entryFormat{filtered: client == 1, size: size}
+	minSize := f.offSize
+	if e.filtered {
+		minSize = f.offSize + 1 + 4
+		e.sizeBytes = size - f.offSize - 4
+	}
+	switch {
+	case client > 1:
+		return e, corrupt("chunk index client %d", client)
+	case e.filtered != (len(d.filters) > 0):
+		return e, corrupt("chunk index client %d for a dataset with %d filters", client, len(d.filters))
+	case size < minSize || size > f.offSize+8+4:
+		return e, corrupt("chunk index entry of %d bytes", size)
+	}
+	return e, nil
+}
+
+// decode decodes one entry; addr is undefAddr for a chunk never written.
+func (e entryFormat) decode(c *cursor) chunkRef {
+	r := chunkRef{addr: c.addr()}
+	if e.filtered {
+		r.size = c.uint(e.sizeBytes)
+		r.mask = c.u32()
+	}
+	return r
+}
+
+// readBlock reads a checksummed index block of n bytes that starts with
+// the 4-byte signature sig.
+func (f *File) readBlock(addr, n uint64, sig, what string) ([]byte, error) {
+	b, err := f.read(addr, n, what)
+	if err != nil {
+		return nil, err
+	}
+	if string(b[:min(4, len(b))]) != sig {
+		return nil, corrupt("%s at %#x: bad signature", what, addr)
+	}
+	if err := verifyChecksum(b, what, addr); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // chunksFixedArray reads a fixed array chunk index ("Fixed Array Header",
 // "Fixed Array Data Block"): one entry per chunk of the grid, in row-major
 // order, possibly split into pages of 2^pageBits entries.
 func (d *Dataset) chunksFixedArray(grid []uint64, total uint64) ([]chunkRef, error) {
 	f := d.f
 	hdrSize := uint64(4 + 1 + 1 + 1 + 1 + f.lenSize + f.offSize + 4)
-	b, err := f.read(d.layout.indexAddr, hdrSize, "fixed array header")
+	b, err := f.readBlock(d.layout.indexAddr, hdrSize, "FAHD", "fixed array header")
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyChecksum(b, "fixed array header", d.layout.indexAddr); err != nil {
-		return nil, err
-	}
 	c := f.cursor(b)
-	if string(c.take(4)) != "FAHD" {
-		return nil, corrupt("fixed array header: bad signature")
-	}
-	c.u8() // version
+	c.skip(4 + 1) // signature, version
 	client, entrySize, pageBits := c.u8(), int(c.u8()), c.u8()
 	n, dblk := c.length(), c.addr()
-	filtered := client == 1
-	minEntry := f.offSize
-	if filtered {
-		minEntry = f.offSize + 1 + 4
+	format, err := d.entryFormat(client, entrySize)
+	if err != nil {
+		return nil, err
 	}
 	switch {
-	case client > 1:
-		return nil, corrupt("fixed array client %d", client)
-	case filtered != (len(d.filters) > 0):
-		return nil, corrupt("fixed array client %d for a dataset with %d filters", client, len(d.filters))
-	case entrySize < minEntry || entrySize > f.offSize+8+4:
-		return nil, corrupt("fixed array entry of %d bytes", entrySize)
 	case n != total:
 		return nil, corrupt("fixed array of %d entries for %d chunks", n, total)
 	case pageBits == 0 || pageBits > 32:
 		return nil, corrupt("fixed array page bits %d", pageBits)
-	}
-	if n > f.size/uint64(entrySize) {
+	case n > f.size/uint64(entrySize):
 		return nil, corrupt("fixed array of %d %d-byte entries exceeds the file", n, entrySize)
 	}
 	if dblk == undefAddr {
@@ -153,63 +195,28 @@ func (d *Dataset) chunksFixedArray(grid []uint64, total uint64) ([]chunkRef, err
 	// the entries or (paged) a page bitmap, followed by a checksum.
 	prefix := uint64(4 + 1 + 1 + f.offSize)
 	pageLen := uint64(1) << pageBits
-	paged := n > pageLen
-	var raw []byte // all entries, uninitialised pages as all-ones (undefined)
-	if !paged {
-		blk, err := f.read(dblk, prefix+n*uint64(entrySize)+4, "fixed array data block")
+	var raw []byte // all entries; pages never written read as undefined
+	if n <= pageLen {
+		blk, err := f.readBlock(dblk, prefix+n*uint64(entrySize)+4, "FADB", "fixed array data block")
 		if err != nil {
-			return nil, err
-		}
-		if err := verifyChecksum(blk, "fixed array data block", dblk); err != nil {
 			return nil, err
 		}
 		raw = blk[prefix : len(blk)-4]
 	} else {
 		pages := (n + pageLen - 1) / pageLen
-		bitmapLen := (pages + 7) / 8
-		head, err := f.read(dblk, prefix+bitmapLen+4, "fixed array data block")
+		head, err := f.readBlock(dblk, prefix+(pages+7)/8+4, "FADB", "fixed array data block")
 		if err != nil {
 			return nil, err
 		}
-		if err := verifyChecksum(head, "fixed array data block", dblk); err != nil {
+		raw, err = f.readPages(dblk+uint64(len(head)), head[prefix:len(head)-4], n, pageLen, entrySize)
+		if err != nil {
 			return nil, err
-		}
-		bitmap := head[prefix : prefix+bitmapLen]
-		raw = make([]byte, 0, n*uint64(entrySize))
-		at := dblk + uint64(len(head))
-		for p := range pages {
-			entries := min(pageLen, n-p*pageLen)
-			size := entries*uint64(entrySize) + 4
-			// Bit 7 of the first byte is page 0 (H5VM bit order, MSB first).
-			if bitmap[p/8]&(0x80>>(p%8)) == 0 {
-				for range entries * uint64(entrySize) {
-					raw = append(raw, 0xff)
-				}
-			} else {
-				page, err := f.read(at, size, "fixed array page")
-				if err != nil {
-					return nil, err
-				}
-				if err := verifyChecksum(page, "fixed array page", at); err != nil {
-					return nil, err
-				}
-				raw = append(raw, page[:len(page)-4]...)
-			}
-			at += size
 		}
 	}
 	var refs []chunkRef
 	c = f.cursor(raw)
-	chunkBytes := 0
-	if filtered {
-		chunkBytes = entrySize - f.offSize - 4
-	}
 	for k := range n {
-		r := chunkRef{addr: c.addr()}
-		if filtered {
-			r.size = c.uint(chunkBytes)
-			r.mask = c.u32()
-		}
+		r := format.decode(c)
 		if r.addr == undefAddr {
 			continue
 		}
@@ -220,4 +227,37 @@ func (d *Dataset) chunksFixedArray(grid []uint64, total uint64) ([]chunkRef, err
 		return nil, corrupt("fixed array data block: truncated")
 	}
 	return refs, nil
+}
+
+// readPages reads the pages of a paged array data block that start at at:
+// n entries of entrySize bytes in pages of pageLen entries, each page
+// followed by a checksum. Pages whose bit in bitmap is clear were never
+// written and read as all-ones (undefined addresses).
+func (f *File) readPages(at uint64, bitmap []byte, n, pageLen uint64, entrySize int) ([]byte, error) {
+	pages := (n + pageLen - 1) / pageLen
+	if uint64(len(bitmap))*8 < pages {
+		return nil, corrupt("page bitmap of %d bytes for %d pages", len(bitmap), pages)
+	}
+	raw := make([]byte, 0, n*uint64(entrySize))
+	for p := range pages {
+		entries := min(pageLen, n-p*pageLen)
+		size := entries*uint64(entrySize) + 4
+		// Page 0 is the most significant bit of byte 0 (H5VM_bit_get).
+		if bitmap[p/8]&(0x80>>(p%8)) == 0 {
+			for range entries * uint64(entrySize) {
+				raw = append(raw, 0xff)
+			}
+		} else {
+			page, err := f.read(at, size, "array page")
+			if err != nil {
+				return nil, err
+			}
+			if err := verifyChecksum(page, "array page", at); err != nil {
+				return nil, err
+			}
+			raw = append(raw, page[:len(page)-4]...)
+		}
+		at += size
+	}
+	return raw, nil
 }

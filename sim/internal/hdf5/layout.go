@@ -87,8 +87,10 @@ func (f *File) decodeLayout(data []byte) (*layout, error) {
 			case indexImplicit:
 			case indexFixedArray:
 				c.u8() // page bits: also in the array header
-			case indexExtensible, indexBTreeV2:
-				return nil, unsupported("%s chunk index (datasets with unlimited dimensions written with libver=latest)", indexNames[l.index])
+			case indexExtensible:
+				c.skip(5) // array parameters: also in the array header
+			case indexBTreeV2:
+				return nil, unsupported("version 2 B-tree chunk index (datasets with several unlimited dimensions written with libver=latest)")
 			default:
 				return nil, corrupt("chunk index type %d", l.index)
 			}

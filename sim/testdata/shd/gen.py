@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Regenerates the HDF5 fixtures of sim/testdata/shd/ (needs h5py and numpy).
+
+    cd sim/testdata/shd && python3 gen.py           # small fixtures + JSON
+    python3 gen.py --large /tmp/shd-bench            # SHD-sized benchmark files
+
+Small fixtures, for the tests of sim/internal/hdf5 and of the SHD loader
+(CI never runs this script: the outputs are committed):
+
+  reader_*.h5      files in several layouts; reader_*.json next to each lists
+                   every dataset with its type, shape and exact values
+                   (numbers as written, after rounding to the stored type).
+  shd_train.h5     an SHD-layout training file with hand-picked spike times
+                   (see shd_test.go for the expected binning), h5py defaults.
+  shd_test.h5.gz   an SHD-layout test file, gzipped as the dataset is
+                   distributed.
+
+--large DIR writes DIR/shd/shd_train.h5 and DIR/shd/shd_test.h5 with the real
+dataset's sizes (8156 and 2264 samples, 5000-15000 spikes each, float16
+times, uint16 units and labels, h5py defaults), for BenchmarkLoadSHD:
+
+    SGSWEEP_SHD_BENCH_DIR=DIR go test ./sim -run '^$' -bench LoadSHD
+
+The SHD files (Cramer et al. 2020, zenkelab.org/datasets) hold
+spikes/times (vlen float16, seconds), spikes/units (vlen uint16, 0..699),
+labels (uint16, 0..19) and an extra/ group that readers ignore.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+
+import h5py
+import numpy as np
+
+CHANNELS = 700
+CLASSES = 20
+
+
+def type_name(dt):
+    """The type's name as sim/internal/hdf5 prints it (Datatype.String)."""
+    base = h5py.check_vlen_dtype(dt)
+    if base is not None:
+        return "vlen(%s)" % type_name(np.dtype(base))
+    kind = {"u": "uint", "i": "int", "f": "float"}[dt.kind]
+    order = "be" if dt.byteorder == ">" else ""
+    return "%s%d%s" % (kind, 8 * dt.itemsize, order)
+
+
+def plain(values, dt):
+    """Values as JSON numbers, exactly as stored in type dt."""
+    return [float(v) if dt.kind == "f" else int(v) for v in np.asarray(values, dtype=dt).ravel()]
+
+
+class Fixture:
+    """An HDF5 file being written plus the JSON description of its datasets."""
+
+    def __init__(self, path, **kw):
+        self.path = path
+        self.f = h5py.File(path, "w", **kw)
+        self.expected = {}
+
+    def numeric(self, name, data, dtype, **kw):
+        data = np.asarray(data, dtype=dtype)
+        self.f.create_dataset(name, data=data, **kw)
+        self.expected[name] = {"type": type_name(data.dtype), "shape": list(data.shape),
+                               "values": plain(data, data.dtype)}
+
+    def sequences(self, name, seqs, dtype, **kw):
+        dtype = np.dtype(dtype)
+        d = self.f.create_dataset(name, (len(seqs),), dtype=h5py.vlen_dtype(dtype), **kw)
+        for i, s in enumerate(seqs):
+            d[i] = np.asarray(s, dtype=dtype)
+        self.expected[name] = {"type": "vlen(%s)" % type_name(dtype), "shape": [len(seqs)],
+                               "sequences": [plain(s, dtype) for s in seqs]}
+
+    def close(self):
+        self.f.close()
+        # One dataset per line: {"datasets": {path: {type, shape, values |
+        # sequences}}}.
+        lines = ["  %s: %s" % (json.dumps(k), json.dumps(v, sort_keys=True)) for k, v in sorted(self.expected.items())]
+        with open(self.path[:-3] + ".json", "w") as out:
+            out.write('{"datasets": {\n' + ",\n".join(lines) + "\n}}\n")
+
+
+def random_samples(rng, n, max_spikes, duration=1.5):
+    """n samples of sorted spike times in [0, duration) and random units."""
+    times, units = [], []
+    for i in range(n):
+        k = 0 if i == 1 else int(rng.integers(1, max_spikes))
+        times.append(np.sort(rng.uniform(0, duration, size=k)))
+        units.append(rng.integers(0, CHANNELS, size=k))
+    labels = rng.integers(0, CLASSES, size=n)
+    return times, units, labels
+
+
+def write_extra(f, n, rng):
+    """The extra/ group of the real files (ignored by the loader)."""
+    extra = f.create_group("extra")
+    extra.create_dataset("speaker", data=rng.integers(0, 12, size=n).astype(np.uint16))
+    keys = ["%s-%d" % (lang, d) for lang in ("german", "english") for d in range(10)]
+    extra.create_dataset("keys", data=np.array(keys, dtype=object), dtype=h5py.string_dtype())
+    meta = extra.create_group("meta_info")
+    meta.create_dataset("gender", data=np.array(["female", "male"], dtype=object), dtype=h5py.string_dtype())
+    meta.create_dataset("age", data=np.array([27, 35], dtype=np.uint16))
+    meta.create_dataset("body_height", data=np.array([1.70, 1.85]))
+
+
+def shd_fixture(path, rng, time_dtype, libver="earliest", n=7, max_spikes=30, labels_kw=None, **kw):
+    """An SHD-layout file of random samples, datasets created with kw
+    (labels with labels_kw if given)."""
+    fx = Fixture(path, libver=libver)
+    times, units, labels = random_samples(rng, n, max_spikes)
+    fx.sequences("spikes/times", times, time_dtype, **kw)
+    fx.sequences("spikes/units", units, np.uint16, **kw)
+    fx.numeric("labels", labels, np.uint16, **(kw if labels_kw is None else labels_kw))
+    write_extra(fx.f, n, rng)
+    return fx
+
+
+def small(outdir):
+    rng = np.random.default_rng(20240601)
+    j = lambda name: os.path.join(outdir, name)
+
+    # h5py defaults: superblock 0, symbol-table groups, contiguous storage.
+    shd_fixture(j("reader_default_f16.h5"), rng, np.float16).close()
+    shd_fixture(j("reader_default_f32.h5"), rng, np.float32).close()
+
+    # Chunked (version 1 B-tree index) with shuffle + deflate, and
+    # fletcher32 on the labels (libhdf5 refuses it on variable-length types).
+    shd_fixture(j("reader_chunked_gzip.h5"), rng, np.float16,
+                chunks=(3,), compression="gzip", shuffle=True,
+                labels_kw=dict(chunks=(2,), compression="gzip", shuffle=True, fletcher32=True)).close()
+
+    # libver="latest": superblock 3, version 2 object headers, link
+    # messages, layout message 4 with a fixed array index, float64 times.
+    fx = shd_fixture(j("reader_latest_f64.h5"), rng, np.float64, libver="latest",
+                     chunks=(2,), compression="gzip", shuffle=True)
+    # A paged fixed array (more than 1024 chunks).
+    fx.numeric("paged/fixed", rng.integers(0, 256, size=1100), np.uint8, chunks=(1,))
+    # Single chunk index, filtered and not.
+    fx.numeric("single/filtered", rng.integers(-1000, 1000, size=(4, 5)), np.int32,
+               chunks=(4, 5), compression="gzip")
+    fx.numeric("single/plain", rng.uniform(-1, 1, size=6), np.float32, chunks=(6,))
+    # Implicit index: early allocation, no filters.
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_chunk((3,))
+    dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+    vals = rng.integers(0, 60000, size=10).astype(np.uint16)
+    space = h5py.h5s.create_simple((10,))
+    dsid = h5py.h5d.create(fx.f.id, b"implicit", h5py.h5t.STD_U16LE, space, dcpl=dcpl)
+    h5py.Dataset(dsid)[...] = vals
+    fx.expected["implicit"] = {"type": "uint16", "shape": [10], "values": plain(vals, vals.dtype)}
+    fx.close()
+
+    # libver="latest" with unlimited dimensions: extensible array indexes,
+    # one with more than 244 chunks so that secondary blocks are used.
+    fx = shd_fixture(j("reader_latest_unlimited.h5"), rng, np.float32, libver="latest",
+                     chunks=(2,), maxshape=(None,), compression="gzip")
+    fx.numeric("extensible", rng.integers(0, 65536, size=300), np.uint16, chunks=(1,), maxshape=(None,))
+    fx.numeric("extensible2d", rng.integers(-99, 99, size=(3, 7)), np.int16, chunks=(2, 2), maxshape=(3, None))
+    fx.close()
+
+    # Big-endian types, N-d chunks with partial edge chunks, a scalar,
+    # compact storage, a fill value for chunks never written, a user block.
+    fx = Fixture(j("reader_misc.h5"), userblock_size=512)
+    times, units, labels = random_samples(rng, 5, 12)
+    fx.sequences("spikes/times", times, ">f4")
+    fx.sequences("spikes/units", units, ">u2")
+    fx.numeric("labels", labels, ">u2")
+    fx.numeric("grid", rng.integers(-2**31, 2**31, size=(5, 7)), np.int32, chunks=(2, 3))
+    fx.numeric("grid_be", rng.uniform(-1e6, 1e6, size=(3, 4, 5)), ">f8", chunks=(2, 3, 2), compression="gzip")
+    fx.numeric("scalar", 3.25, np.float64)
+    fx.numeric("int8", rng.integers(-128, 128, size=9), np.int8)
+    fx.numeric("int64", rng.integers(-2**62, 2**62, size=4), ">i8")
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_layout(h5py.h5d.COMPACT)
+    vals = rng.integers(0, 1000, size=6).astype(np.uint32)
+    dsid = h5py.h5d.create(fx.f.id, b"compact", h5py.h5t.STD_U32LE, h5py.h5s.create_simple((6,)), dcpl=dcpl)
+    h5py.Dataset(dsid)[...] = vals
+    fx.expected["compact"] = {"type": "uint32", "shape": [6], "values": plain(vals, vals.dtype)}
+    d = fx.f.create_dataset("fill", (10,), dtype=np.int16, chunks=(3,), fillvalue=-7)
+    d[3:6] = [1, 2, 3]  # only chunk 1 is written; chunks 0, 2, 3 read as fill
+    fx.expected["fill"] = {"type": "int16", "shape": [10], "values": [-7, -7, -7, 1, 2, 3, -7, -7, -7, -7]}
+    fx.close()
+
+    # The loader's fixtures: <dataDir>/shd/shd_train.h5 and shd_test.h5.gz
+    # with dataDir = sim/testdata.
+    write_shd(j("shd_train.h5"), *loader_train_samples(rng))
+    write_shd(j("shd_test.h5"), *random_samples(rng, 6, 40, duration=1.0), time_dtype=np.float32)
+    with open(j("shd_test.h5"), "rb") as src, gzip.open(j("shd_test.h5.gz"), "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.remove(j("shd_test.h5"))
+
+
+def loader_train_samples(rng):
+    """The training file of the loader tests: samples 0-2 are hand-picked
+    (shd_test.go bins them with steps 4 over 1 s: bin width 0.25 s), then
+    random samples. Times are multiples of 2^-10 s, exact in float16."""
+    times = [
+        # Bin edges go to the upper bin; 1.0 and later are dropped.
+        [0.0, 0.25, 0.5, 0.75, 1.0, 1.25],
+        # Repeated (bin, unit) pairs merge; unsorted input is sorted.
+        [0.5, 0.125, 0.1875, 0.1875, 0.9990234375, 0.7490234375, 0.0625],
+        [],
+    ]
+    units = [
+        [0, 1, 2, 3, 4, 5],
+        [7, 9, 9, 9, 699, 3, 9],
+        [],
+    ]
+    labels = [3, 19, 0]
+    rt, ru, rl = random_samples(rng, 17, 25, duration=1.2)
+    return times + rt, units + ru, labels + list(rl)
+
+
+def write_shd(path, times, units, labels, time_dtype=np.float16):
+    """An SHD-layout file the way the dataset is distributed (h5py defaults)."""
+    with h5py.File(path, "w") as f:
+        vt = f.create_dataset("spikes/times", (len(times),), dtype=h5py.vlen_dtype(time_dtype))
+        vu = f.create_dataset("spikes/units", (len(units),), dtype=h5py.vlen_dtype(np.uint16))
+        for i, (t, u) in enumerate(zip(times, units)):
+            vt[i] = np.asarray(t, dtype=time_dtype)
+            vu[i] = np.asarray(u, dtype=np.uint16)
+        f.create_dataset("labels", data=np.asarray(labels, dtype=np.uint16))
+        write_extra(f, len(labels), np.random.default_rng(0))
+
+
+def large(outdir):
+    """SHD-sized files for the benchmark (random spikes, real sizes)."""
+    rng = np.random.default_rng(7)
+    os.makedirs(os.path.join(outdir, "shd"), exist_ok=True)
+    for name, n in (("shd_train.h5", 8156), ("shd_test.h5", 2264)):
+        times, units = [], []
+        for _ in range(n):
+            k = int(rng.integers(5000, 15001))
+            times.append(np.sort(rng.uniform(0, 1.4, size=k)))
+            units.append(rng.integers(0, CHANNELS, size=k))
+        write_shd(os.path.join(outdir, "shd", name), times, units, rng.integers(0, CLASSES, size=n))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--large", metavar="DIR", help="write SHD-sized benchmark files under DIR/shd/")
+    args = p.parse_args()
+    if args.large:
+        large(args.large)
+    else:
+        small(os.path.dirname(os.path.abspath(__file__)))
+
+
+if __name__ == "__main__":
+    main()
