@@ -141,7 +141,9 @@ func (ws *workspace) record(n int) {
 	switch ws.net.readout {
 	case ReadoutMax:
 		for k, u := range ws.uo {
-			if n == 0 || u > ws.acc[k] {
+			// A NaN is kept, as by the mean and last readouts: it must
+			// reach the loss and end the run as diverged.
+			if n == 0 || u > ws.acc[k] || math.IsNaN(u) && !math.IsNaN(ws.acc[k]) {
 				ws.acc[k], ws.accStep[k] = u, n
 			}
 		}

@@ -113,3 +113,5 @@ func setSmooth(net *network, beta float64) {
 	net.surrogate = smoothSurrogate
 	net.kernel = genericKernel(smoothSurrogate)
 }
+
+func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(11, 12)) }

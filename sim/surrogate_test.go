@@ -111,3 +111,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// TestSurrogateKernels: the specialised layer loops equal the Surrogates
+// table bit for bit, for every shape (the generic loop included).
+func TestSurrogateKernels(t *testing.T) {
+	rng := newTestRand()
+	u := make([]float64, 1000)
+	for i := range u {
+		u[i] = 4*rng.NormFloat64() + 1
+	}
+	u[0], u[1], u[2] = 1, math.Nextafter(1, 2), 1e300
+	const theta = 1
+	for name, h := range Surrogates {
+		k := kernelFor(name, h)
+		for _, beta := range []float64{0, 0.5, 10, 1000} {
+			got := make([]float64, len(u))
+			k(got, u, theta, beta)
+			for i, x := range u {
+				if want := h(x-theta, beta); math.Float64bits(got[i]) != math.Float64bits(want) {
+					t.Fatalf("%s kernel at U=%v, β=%v: %v, table %v", name, x, beta, got[i], want)
+				}
+			}
+		}
+	}
+}

@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"math"
 	"runtime"
 	"time"
 )
@@ -26,8 +25,8 @@ type Options struct {
 // cfg.Train.Epochs epochs.
 //
 // An invalid cfg is an error joining one *FieldError per invalid field. A
-// loss that becomes NaN or infinite ends the run with status diverged; that
-// is an outcome, not an error. Cancelling ctx stops the run within one
+// loss or gradient that becomes NaN or infinite ends the run with status
+// diverged; that is an outcome, not an error. Cancelling ctx stops the run within one
 // minibatch and returns ctx.Err().
 //
 // The Result is a pure function of cfg: bit-identical for any
@@ -75,7 +74,7 @@ func trainDataset(ctx context.Context, cfg *Config, ds *Dataset, opts Options, t
 				return nil, err
 			}
 			loss, c := t.step(t.order[b:min(b+B, N)])
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			if !finite(loss) {
 				res.Status = StatusDiverged
 				break
 			}

@@ -108,8 +108,9 @@ func (t *trainer) parallel(n int, do func(worker, shard int)) {
 }
 
 // step trains on one minibatch (indices into the training split): it
-// computes the mean loss and its gradient and, if the loss is finite, takes
-// an Adam step. It returns the loss and the number of samples classified
+// computes the mean loss and its gradient and, if both are finite, takes an
+// Adam step. It returns the loss (NaN if the gradient is not finite: the
+// run has diverged either way) and the number of samples classified
 // correctly before the update.
 func (t *trainer) step(batch []int) (loss float64, correct int) {
 	split := &t.ds.Train
@@ -148,12 +149,19 @@ func (t *trainer) step(batch []int) (loss float64, correct int) {
 		correct += sh.correct
 	}
 	loss *= scale
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+	if !finite(loss) {
 		return loss, correct
+	}
+	for _, g := range t.grad {
+		if !finite(g) {
+			return math.NaN(), correct
+		}
 	}
 	t.opt.step(t.params, t.grad)
 	return loss, correct
 }
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // accuracy returns the fraction of split's samples that the network with
 // parameters p classifies correctly; 0 for an empty split.
