@@ -17,23 +17,25 @@ const ModelVersion = "sgsweep-sim/1"
 // are the dotted paths sweep specs address (surrogate.scale, train.lr,
 // network.hidden, …); they are a stable interface: renaming one changes every
 // task ID. Every field is meaningful for identity, so nothing
-// machine-dependent (paths, thread counts) lives here: see Options.
+// machine-dependent (paths, thread counts) lives here: see Options. The
+// YAML field names are the JSON ones, so a config file decodes onto
+// DefaultConfig with the same keys.
 //
 // The zero value is not useful; start from DefaultConfig.
 type Config struct {
 	// Seed seeds weight initialisation and minibatch shuffling.
-	Seed uint64 `json:"seed"`
+	Seed uint64 `json:"seed" yaml:"seed"`
 	// DataSeed seeds dataset generation (randman) and the train/validation
 	// split; separate from Seed so that network replicates can share data.
-	DataSeed uint64 `json:"data_seed"`
+	DataSeed uint64 `json:"data_seed" yaml:"data_seed"`
 
-	Dataset     DatasetConfig     `json:"dataset"`
-	Network     NetworkConfig     `json:"network"`
-	Neuron      NeuronConfig      `json:"neuron"`
-	Surrogate   SurrogateConfig   `json:"surrogate"`
-	Init        InitConfig        `json:"init"`
-	Regularizer RegularizerConfig `json:"regularizer"`
-	Train       TrainConfig       `json:"train"`
+	Dataset     DatasetConfig     `json:"dataset" yaml:"dataset"`
+	Network     NetworkConfig     `json:"network" yaml:"network"`
+	Neuron      NeuronConfig      `json:"neuron" yaml:"neuron"`
+	Surrogate   SurrogateConfig   `json:"surrogate" yaml:"surrogate"`
+	Init        InitConfig        `json:"init" yaml:"init"`
+	Regularizer RegularizerConfig `json:"regularizer" yaml:"regularizer"`
+	Train       TrainConfig       `json:"train" yaml:"train"`
 }
 
 // Dataset names accepted by DatasetConfig.Name.
@@ -48,44 +50,44 @@ const (
 // datasets named in their comments and are ignored by the others.
 type DatasetConfig struct {
 	// Name is one of randman, mnist, fashion-mnist, shd.
-	Name string `json:"name"`
+	Name string `json:"name" yaml:"name"`
 	// Steps is T, the number of time steps per sample (all datasets).
-	Steps int `json:"steps"`
+	Steps int `json:"steps" yaml:"steps"`
 
 	// Classes is the number of classes (randman; 10 for mnist/fashion-mnist,
 	// 20 for shd, fixed by the data).
-	Classes int `json:"classes"`
+	Classes int `json:"classes" yaml:"classes"`
 	// Units is M, the number of input units: the embedding dimension (randman).
-	Units int `json:"units"`
+	Units int `json:"units" yaml:"units"`
 	// Dim is D, the manifold dimension (randman).
-	Dim int `json:"dim"`
+	Dim int `json:"dim" yaml:"dim"`
 	// Alpha is the smoothness exponent α of the Fourier spectrum (randman).
-	Alpha float64 `json:"alpha"`
+	Alpha float64 `json:"alpha" yaml:"alpha"`
 	// Cutoff is K, the number of Fourier terms (randman).
-	Cutoff int `json:"cutoff"`
+	Cutoff int `json:"cutoff" yaml:"cutoff"`
 	// SamplesPerClass is the number of samples generated per class (randman).
-	SamplesPerClass int `json:"samples_per_class"`
+	SamplesPerClass int `json:"samples_per_class" yaml:"samples_per_class"`
 	// Window is the fraction of the Steps within which each input unit
 	// fires its one spike (randman; 0.5 = first half).
-	Window float64 `json:"window"`
+	Window float64 `json:"window" yaml:"window"`
 	// ValFraction and TestFraction split the generated samples (randman);
 	// ValFraction also carves the validation set out of the training files
 	// (mnist, fashion-mnist, shd), whose test set is the official one.
-	ValFraction  float64 `json:"val_fraction"`
-	TestFraction float64 `json:"test_fraction"`
+	ValFraction  float64 `json:"val_fraction" yaml:"val_fraction"`
+	TestFraction float64 `json:"test_fraction" yaml:"test_fraction"`
 
 	// Threshold is θ of the latency code: pixels x ≤ θ never spike
 	// (mnist, fashion-mnist; pixel values scaled to [0, 1]).
-	Threshold float64 `json:"threshold"`
+	Threshold float64 `json:"threshold" yaml:"threshold"`
 	// TauEff is τ_eff of the latency code, in time steps (mnist, fashion-mnist).
-	TauEff float64 `json:"tau_eff"`
+	TauEff float64 `json:"tau_eff" yaml:"tau_eff"`
 	// Duration is the length of recording binned into Steps, in seconds (shd).
-	Duration float64 `json:"duration"`
+	Duration float64 `json:"duration" yaml:"duration"`
 	// TrainSamples, if positive, keeps only the first TrainSamples samples of
 	// the training split (after the validation split); 0 keeps all
 	// (mnist, fashion-mnist, shd). TestSamples likewise for the test split.
-	TrainSamples int `json:"train_samples"`
-	TestSamples  int `json:"test_samples"`
+	TrainSamples int `json:"train_samples" yaml:"train_samples"`
+	TestSamples  int `json:"test_samples" yaml:"test_samples"`
 }
 
 // Reset treatments accepted by NetworkConfig.Reset.
@@ -111,41 +113,41 @@ const (
 // NetworkConfig is the architecture.
 type NetworkConfig struct {
 	// Hidden holds the width of each hidden LIF layer, input side first.
-	Hidden []int `json:"hidden"`
+	Hidden []int `json:"hidden" yaml:"hidden"`
 	// Recurrent adds all-to-all recurrent weights V within each hidden layer.
-	Recurrent bool `json:"recurrent"`
+	Recurrent bool `json:"recurrent" yaml:"recurrent"`
 	// Reset is detached (the reset factor is a constant in the backward
 	// pass) or differentiable (the surrogate flows through it).
-	Reset string `json:"reset"`
+	Reset string `json:"reset" yaml:"reset"`
 	// RecurrentGrad is propagate or detached (the V·S path carries no
 	// gradient); used only when Recurrent is set.
-	RecurrentGrad string `json:"recurrent_grad"`
+	RecurrentGrad string `json:"recurrent_grad" yaml:"recurrent_grad"`
 	// Readout is max, mean or last.
-	Readout string `json:"readout"`
+	Readout string `json:"readout" yaml:"readout"`
 }
 
 // NeuronConfig holds the time constants and threshold. Times are in ms.
 type NeuronConfig struct {
 	// DT is the time step Δt, in ms.
-	DT float64 `json:"dt"`
+	DT float64 `json:"dt" yaml:"dt"`
 	// TauMem is the membrane time constant of hidden neurons, in ms.
-	TauMem float64 `json:"tau_mem"`
+	TauMem float64 `json:"tau_mem" yaml:"tau_mem"`
 	// TauSyn is the synaptic time constant of hidden and readout units, in ms.
-	TauSyn float64 `json:"tau_syn"`
+	TauSyn float64 `json:"tau_syn" yaml:"tau_syn"`
 	// TauOut is the membrane time constant of the readout, in ms.
-	TauOut float64 `json:"tau_out"`
+	TauOut float64 `json:"tau_out" yaml:"tau_out"`
 	// Threshold is ϑ, in units of the (dimensionless) membrane potential.
-	Threshold float64 `json:"threshold"`
+	Threshold float64 `json:"threshold" yaml:"threshold"`
 }
 
 // SurrogateConfig selects the surrogate derivative h(x) that replaces dS/dU
 // in the backward pass; see Surrogates for the shapes.
 type SurrogateConfig struct {
 	// Shape is a key of Surrogates.
-	Shape string `json:"shape"`
+	Shape string `json:"shape" yaml:"shape"`
 	// Scale is β ≥ 0 (1/units of membrane potential); 0 gives a constant
 	// surrogate.
-	Scale float64 `json:"scale"`
+	Scale float64 `json:"scale" yaml:"scale"`
 }
 
 // Weight distributions accepted by InitConfig.Dist.
@@ -157,53 +159,53 @@ const (
 // InitConfig is the weight initialisation. No layer has biases.
 type InitConfig struct {
 	// Dist is uniform or normal.
-	Dist string `json:"dist"`
+	Dist string `json:"dist" yaml:"dist"`
 	// Gain scales the feed-forward weights W of every hidden layer.
-	Gain float64 `json:"gain"`
+	Gain float64 `json:"gain" yaml:"gain"`
 	// RecurrentGain scales the recurrent weights V.
-	RecurrentGain float64 `json:"recurrent_gain"`
+	RecurrentGain float64 `json:"recurrent_gain" yaml:"recurrent_gain"`
 	// ReadoutGain scales the readout weights W_out.
-	ReadoutGain float64 `json:"readout_gain"`
+	ReadoutGain float64 `json:"readout_gain" yaml:"readout_gain"`
 }
 
 // RegularizerConfig holds the activity regularizers, applied to every hidden
 // layer and summed. ζ_i is the spike count of neuron i on one sample.
 type RegularizerConfig struct {
-	Lower LowerBound `json:"lower"`
-	Upper UpperBound `json:"upper"`
+	Lower LowerBound `json:"lower" yaml:"lower"`
+	Upper UpperBound `json:"upper" yaml:"upper"`
 }
 
 // LowerBound is the per-neuron lower bound
 // Strength · mean over samples and neurons of max(0, Threshold − ζ_i)².
 // Strength 0 turns it off.
 type LowerBound struct {
-	Strength float64 `json:"strength"`
+	Strength float64 `json:"strength" yaml:"strength"`
 	// Threshold is ν_lo, in spikes per neuron per sample.
-	Threshold float64 `json:"threshold"`
+	Threshold float64 `json:"threshold" yaml:"threshold"`
 }
 
 // UpperBound is the population upper bound
 // Strength · mean over samples of max(0, mean_i ζ_i − Threshold)^Power.
 // Strength 0 turns it off.
 type UpperBound struct {
-	Strength float64 `json:"strength"`
+	Strength float64 `json:"strength" yaml:"strength"`
 	// Threshold is ν_up, in spikes per neuron per sample.
-	Threshold float64 `json:"threshold"`
+	Threshold float64 `json:"threshold" yaml:"threshold"`
 	// Power is p, 1 or 2.
-	Power int `json:"power"`
+	Power int `json:"power" yaml:"power"`
 }
 
 // TrainConfig is the optimisation: minibatch Adam on the unrolled network.
 type TrainConfig struct {
-	Epochs int `json:"epochs"`
+	Epochs int `json:"epochs" yaml:"epochs"`
 	// Batch is the minibatch size, in samples.
-	Batch int `json:"batch"`
+	Batch int `json:"batch" yaml:"batch"`
 	// LR is Adam's learning rate η.
-	LR float64 `json:"lr"`
+	LR float64 `json:"lr" yaml:"lr"`
 	// Beta1, Beta2 and Eps are Adam's other constants.
-	Beta1 float64 `json:"beta1"`
-	Beta2 float64 `json:"beta2"`
-	Eps   float64 `json:"eps"`
+	Beta1 float64 `json:"beta1" yaml:"beta1"`
+	Beta2 float64 `json:"beta2" yaml:"beta2"`
+	Eps   float64 `json:"eps" yaml:"eps"`
 }
 
 // DefaultConfig returns the paper's Randman setup (Zenke & Vogels 2021):
