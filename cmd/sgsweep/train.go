@@ -56,7 +56,10 @@ var trainFlags = []struct {
 	{&cli.StringFlag{Name: "reset", Usage: "network.reset: detached or differentiable", EnvVars: []string{"SGSWEEP_RESET"}},
 		func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Reset = c.String("reset"); return nil }},
 	{&cli.StringFlag{Name: "recurrent-grad", Usage: "network.recurrent_grad: propagate or detached", EnvVars: []string{"SGSWEEP_RECURRENT_GRAD"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Network.RecurrentGrad = c.String("recurrent-grad"); return nil }},
+		func(c *cli.Context, cfg *sim.Config) error {
+			cfg.Network.RecurrentGrad = c.String("recurrent-grad")
+			return nil
+		}},
 	{&cli.StringFlag{Name: "readout", Usage: "network.readout: max, mean or last", EnvVars: []string{"SGSWEEP_READOUT"}},
 		func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Readout = c.String("readout"); return nil }},
 	{&cli.Uint64Flag{Name: "seed", Usage: "seed: network initialisation and minibatch order", EnvVars: []string{"SGSWEEP_SEED"}},
