@@ -81,7 +81,7 @@ func (f *File) openDataset(path string) (*Dataset, error) {
 		}
 	}
 	n, ok := space.count()
-	if !ok {
+	if !ok || n > math.MaxInt {
 		return nil, corrupt("dataspace %v overflows", space.dims)
 	}
 	d.n = n

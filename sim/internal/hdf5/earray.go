@@ -113,31 +113,35 @@ func (d *Dataset) chunksExtensibleArray() ([]chunkRef, error) {
 	for u := 0; u < nsblks && uint64(len(entries)) < n; u++ {
 		ndblks := uint64(1) << (u / 2)
 		dblkElems := dblkMinElems << ((u + 1) / 2)
-		addrs := make([]uint64, ndblks)
-		var bitmaps []byte // page bitmaps of the data blocks, if paged
-		pageBytes := uint64(0)
+		left := n - uint64(len(entries))
+		// Only the data blocks holding entries below n are needed.
+		used := min(ndblks, left/dblkElems+min(left%dblkElems, 1))
 		paged := dblkElems > pageLen
+		pageBytes := uint64(0) // page bitmap bytes per data block
 		if paged {
 			pageBytes = (dblkElems/pageLen + 7) / 8
 		}
+		addrs := make([]uint64, used)
+		var bitmaps []byte
 		if u < iblockSblks {
 			if paged {
 				return nil, unsupported("paged extensible array data block in the index block")
 			}
-			for i := range addrs {
-				if nextDblk >= len(dblkAddrs) {
-					return nil, corrupt("extensible array index block: too few data block addresses")
-				}
-				addrs[i] = dblkAddrs[nextDblk]
-				nextDblk++
+			if uint64(nextDblk)+ndblks > uint64(len(dblkAddrs)) {
+				return nil, corrupt("extensible array index block: too few data block addresses")
 			}
+			copy(addrs, dblkAddrs[nextDblk:])
+			nextDblk += int(ndblks)
 		} else {
 			sa := sblkAddrs[u-iblockSblks]
 			if sa == undefAddr {
-				undefined(ndblks * dblkElems)
+				undefined(min(left, used*dblkElems))
 				continue
 			}
-			size := uint64(4+1+1+f.offSize+offBytes) + ndblks*pageBytes + ndblks*uint64(f.offSize) + 4
+			if ndblks > f.size/(pageBytes+uint64(f.offSize)) {
+				return nil, corrupt("extensible array super block of %d data blocks exceeds the file", ndblks)
+			}
+			size := uint64(4+1+1+f.offSize+offBytes) + ndblks*(pageBytes+uint64(f.offSize)) + 4
 			sb, err := f.readBlock(sa, size, "EASB", "extensible array super block")
 			if err != nil {
 				return nil, err
@@ -148,13 +152,13 @@ func (d *Dataset) chunksExtensibleArray() ([]chunkRef, error) {
 			for i := range addrs {
 				addrs[i] = sc.addr()
 			}
+			if sc.truncated {
+				return nil, corrupt("extensible array super block at %#x: truncated", sa)
+			}
 		}
 		for i, da := range addrs {
-			if uint64(len(entries)) >= n {
-				break
-			}
 			if da == undefAddr {
-				undefined(dblkElems)
+				undefined(min(dblkElems, n-uint64(len(entries))))
 				continue
 			}
 			if dblkElems > f.size/uint64(entrySize) {
@@ -177,7 +181,7 @@ func (d *Dataset) chunksExtensibleArray() ([]chunkRef, error) {
 				}
 			}
 			rc := f.cursor(raw)
-			for range dblkElems {
+			for range min(dblkElems, n-uint64(len(entries))) {
 				entries = append(entries, format.decode(rc))
 			}
 		}

@@ -167,6 +167,22 @@ func (f *File) read(addr, n uint64, what string) ([]byte, error) {
 	return b, nil
 }
 
+// readInto fills dst with the bytes at file address addr.
+func (f *File) readInto(dst []byte, addr uint64, what string) error {
+	n := uint64(len(dst))
+	if addr == undefAddr || addr > f.size || f.base > f.size-addr || n > f.size-f.base-addr {
+		return corrupt("%s: %d bytes at %#x outside the file (%d bytes)", what, n, addr, f.size)
+	}
+	got, err := f.r.ReadAt(dst, int64(f.base+addr))
+	if got < len(dst) {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("%s: reading %d bytes at %#x: %w", what, n, addr, err)
+	}
+	return nil
+}
+
 // readUpTo reads at most n bytes at addr: fewer if the file ends sooner.
 // It serves structures whose length is only known after decoding a prefix.
 func (f *File) readUpTo(addr, n uint64, what string) ([]byte, error) {

@@ -2,20 +2,21 @@ package hdf5
 
 import "fmt"
 
-// collection is a parsed global heap collection ("Global Heap"): the data
-// of each object, by heap object index.
-type collection struct {
-	addr    uint64
-	objects map[uint16][]byte
+// heapObject locates the data of one global heap object: size bytes at
+// offset off of the collection at coll.
+type heapObject struct {
+	coll, off, size uint64
 }
 
-// maxCollections is how many parsed collections a Sequences keeps. h5py
-// writes the sequences of one dataset into consecutive collections, so a
-// small cache makes sequential reads touch each collection once.
-const maxCollections = 4
+// heapKey names a global heap object: collection address, object index.
+type heapKey struct {
+	coll  uint64
+	index uint32
+}
 
-// readCollection parses the global heap collection at addr.
-func (f *File) readCollection(addr uint64) (*collection, error) {
+// readCollection parses the global heap collection at addr ("Global
+// Heap"), adding its objects to objs, and returns its bytes.
+func (f *File) readCollection(addr uint64, objs map[heapKey]heapObject) ([]byte, error) {
 	head, err := f.readUpTo(addr, uint64(8+f.lenSize), "global heap collection")
 	if err != nil {
 		return nil, err
@@ -34,7 +35,6 @@ func (f *File) readCollection(addr uint64) (*collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll := &collection{addr: addr, objects: map[uint16][]byte{}}
 	c = f.cursor(b)
 	c.skip(8 + f.lenSize)
 	for c.remaining() >= 8+f.lenSize {
@@ -48,22 +48,39 @@ func (f *File) readCollection(addr uint64) (*collection, error) {
 		if n > uint64(c.remaining()) {
 			return nil, corrupt("global heap object %d of %d bytes runs past its collection at %#x", index, n, addr)
 		}
-		coll.objects[index] = c.take(int(n))
+		objs[heapKey{addr, uint32(index)}] = heapObject{coll: addr, off: uint64(c.off), size: n}
+		c.skip(int(n))
 		c.skip(int((8 - n%8) % 8)) // objects are padded to 8 bytes
 	}
-	return coll, nil
+	return b, nil
 }
 
 // Sequences gives access to the elements of a variable-length dataset: one
 // sequence of numbers per element, read on demand from the global heap. It
 // is not safe for concurrent use.
+//
+// Each collection of the global heap is parsed once, and only its object
+// directory is kept; an object is read straight from the file, or from the
+// last collection parsed (h5py writes a dataset's sequences in order, so
+// reading them in order reads each byte about once). Collections of a valid
+// file do not overlap, so parsing more bytes of them than the file has is
+// an error: a corrupt file cannot make the reader parse the same bytes over
+// and over.
 type Sequences struct {
 	d *Dataset
 	// desc holds the in-file descriptors: length (4 bytes), collection
 	// address (offSize bytes) and object index (4 bytes) per element.
-	desc  []byte
-	cache []*collection
-	next  int // cache slot to replace next
+	desc []byte
+	// objs holds the objects of every collection parsed; parsed is the
+	// total size of those collections, in bytes.
+	objs   map[heapKey]heapObject
+	seen   map[uint64]bool
+	parsed uint64
+	// lastAddr and last are the address and bytes of the last collection
+	// parsed.
+	lastAddr uint64
+	last     []byte
+	buf      []byte
 }
 
 // Sequences reads the descriptors of a variable-length numeric dataset.
@@ -75,7 +92,7 @@ func (d *Dataset) Sequences() (*Sequences, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sequences{d: d, desc: desc}, nil
+	return &Sequences{d: d, desc: desc, objs: map[heapKey]heapObject{}, seen: map[uint64]bool{}, lastAddr: undefAddr}, nil
 }
 
 // Len returns the number of sequences.
@@ -118,7 +135,8 @@ func (s *Sequences) errorf(i int, format string, args ...any) error {
 	return s.d.errorf("sequence %d: %w", i, fmt.Errorf(format, args...))
 }
 
-// bytes returns the stored bytes of sequence i.
+// bytes returns the stored bytes of sequence i, in a buffer reused by the
+// next call.
 func (s *Sequences) bytes(i int) ([]byte, error) {
 	if i < 0 || i >= s.Len() {
 		return nil, s.errorf(i, "index out of range [0, %d)", s.Len())
@@ -130,37 +148,33 @@ func (s *Sequences) bytes(i int) ([]byte, error) {
 		return nil, nil
 	}
 	want := n * uint64(s.d.Type.Base.Size)
-	coll, err := s.collection(addr)
-	if err != nil {
-		return nil, s.errorf(i, "%w", err)
+	if !s.seen[addr] {
+		b, err := f.readCollection(addr, s.objs)
+		if err != nil {
+			return nil, s.errorf(i, "%w", err)
+		}
+		s.seen[addr] = true
+		if s.parsed += uint64(len(b)); s.parsed > f.size {
+			return nil, s.errorf(i, "%w", corrupt("global heap collections overlap"))
+		}
+		s.lastAddr, s.last = addr, b
 	}
-	obj, ok := coll.objects[uint16(index)]
-	if !ok || index > 0xffff {
+	obj, ok := s.objs[heapKey{addr, index}]
+	if !ok {
 		return nil, s.errorf(i, "%w", corrupt("no object %d in global heap collection at %#x", index, addr))
 	}
-	if uint64(len(obj)) < want {
-		return nil, s.errorf(i, "%w", corrupt("%d elements in a %d-byte heap object", n, len(obj)))
+	if obj.size < want {
+		return nil, s.errorf(i, "%w", corrupt("%d elements in a %d-byte heap object", n, obj.size))
 	}
-	return obj[:want], nil
-}
-
-// collection returns the parsed collection at addr, from the cache if
-// possible.
-func (s *Sequences) collection(addr uint64) (*collection, error) {
-	for _, c := range s.cache {
-		if c.addr == addr {
-			return c, nil
-		}
+	if addr == s.lastAddr {
+		return s.last[obj.off : obj.off+want], nil
 	}
-	c, err := s.d.f.readCollection(addr)
-	if err != nil {
-		return nil, err
+	if uint64(cap(s.buf)) < want {
+		s.buf = make([]byte, want)
 	}
-	if len(s.cache) < maxCollections {
-		s.cache = append(s.cache, c)
-	} else {
-		s.cache[s.next] = c
-		s.next = (s.next + 1) % maxCollections
+	s.buf = s.buf[:want]
+	if err := f.readInto(s.buf, obj.coll+obj.off, "global heap object"); err != nil {
+		return nil, s.errorf(i, "%w", err)
 	}
-	return c, nil
+	return s.buf, nil
 }

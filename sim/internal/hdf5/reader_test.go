@@ -57,6 +57,13 @@ func openBytes(t testing.TB, b []byte) *File {
 
 // readAll reads dataset path in full: numbers, or one slice per sequence.
 func readAll(f *File, path string) (*Dataset, [][]float64, error) {
+	return readUpTo(f, path, 0)
+}
+
+// readUpTo is readAll stopping after about maxValues numbers if maxValues
+// is positive. (A small file can legitimately describe a huge dataset, e.g.
+// many sequences sharing one heap object.)
+func readUpTo(f *File, path string, maxValues int) (*Dataset, [][]float64, error) {
 	d, err := f.Dataset(path)
 	if err != nil {
 		return nil, nil, err
@@ -70,12 +77,16 @@ func readAll(f *File, path string) (*Dataset, [][]float64, error) {
 		return d, nil, err
 	}
 	var out [][]float64
+	total := 0
 	for i := range s.Len() {
 		v, err := s.Floats(nil, i)
 		if err != nil {
 			return d, out, err
 		}
 		out = append(out, v)
+		if total += len(v) + 1; maxValues > 0 && total > maxValues {
+			break
+		}
 	}
 	return d, out, nil
 }

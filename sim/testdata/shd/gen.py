@@ -14,6 +14,7 @@ Small fixtures, for the tests of sim/internal/hdf5 and of the SHD loader
                    (see shd_test.go for the expected binning), h5py defaults.
   shd_test.h5.gz   an SHD-layout test file, gzipped as the dataset is
                    distributed.
+  shd_*.json       their samples as written, in the format of reader_*.json.
 
 --large DIR writes DIR/shd/shd_train.h5 and DIR/shd/shd_test.h5 with the real
 dataset's sizes (8156 and 2264 samples, 5000-15000 spikes each, float16
@@ -55,22 +56,47 @@ def plain(values, dt):
 
 
 class Fixture:
-    """An HDF5 file being written plus the JSON description of its datasets."""
+    """An HDF5 file being written plus the JSON description of its datasets.
+    No object stores timestamps, so regenerating gives identical bytes."""
 
-    def __init__(self, path, **kw):
+    def __init__(self, path, libver="earliest", userblock_size=0):
         self.path = path
-        self.f = h5py.File(path, "w", **kw)
+        fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+        low = {"earliest": h5py.h5f.LIBVER_EARLIEST, "latest": h5py.h5f.LIBVER_LATEST}[libver]
+        fapl.set_libver_bounds(low, h5py.h5f.LIBVER_LATEST)
+        fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+        fcpl.set_obj_track_times(False)
+        if userblock_size:
+            fcpl.set_userblock(userblock_size)
+        self.f = h5py.File(h5py.h5f.create(path.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl, fapl=fapl))
         self.expected = {}
+
+    def group(self, name):
+        """Creates group name and its parents if missing."""
+        gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+        gcpl.set_obj_track_times(False)
+        parts = [p for p in name.split("/") if p]
+        for i in range(len(parts)):
+            sub = "/".join(parts[: i + 1])
+            if sub not in self.f:
+                h5py.h5g.create(self.f.id, sub.encode(), gcpl=gcpl)
+        return self.f[name] if parts else self.f
+
+    def parent(self, name):
+        """Creates the groups above dataset name."""
+        self.group(name.rpartition("/")[0])
 
     def numeric(self, name, data, dtype, **kw):
         data = np.asarray(data, dtype=dtype)
-        self.f.create_dataset(name, data=data, **kw)
+        self.parent(name)
+        self.f.create_dataset(name, data=data, track_times=False, **kw)
         self.expected[name] = {"type": type_name(data.dtype), "shape": list(data.shape),
                                "values": plain(data, data.dtype)}
 
     def sequences(self, name, seqs, dtype, **kw):
         dtype = np.dtype(dtype)
-        d = self.f.create_dataset(name, (len(seqs),), dtype=h5py.vlen_dtype(dtype), **kw)
+        self.parent(name)
+        d = self.f.create_dataset(name, (len(seqs),), dtype=h5py.vlen_dtype(dtype), track_times=False, **kw)
         for i, s in enumerate(seqs):
             d[i] = np.asarray(s, dtype=dtype)
         self.expected[name] = {"type": "vlen(%s)" % type_name(dtype), "shape": [len(seqs)],
@@ -96,27 +122,28 @@ def random_samples(rng, n, max_spikes, duration=1.5):
     return times, units, labels
 
 
-def write_extra(f, n, rng):
+def write_extra(fx, n, rng):
     """The extra/ group of the real files (ignored by the loader)."""
-    extra = f.create_group("extra")
-    extra.create_dataset("speaker", data=rng.integers(0, 12, size=n).astype(np.uint16))
+    extra = fx.group("extra")
+    extra.create_dataset("speaker", data=rng.integers(0, 12, size=n).astype(np.uint16), track_times=False)
     keys = ["%s-%d" % (lang, d) for lang in ("german", "english") for d in range(10)]
-    extra.create_dataset("keys", data=np.array(keys, dtype=object), dtype=h5py.string_dtype())
-    meta = extra.create_group("meta_info")
-    meta.create_dataset("gender", data=np.array(["female", "male"], dtype=object), dtype=h5py.string_dtype())
-    meta.create_dataset("age", data=np.array([27, 35], dtype=np.uint16))
-    meta.create_dataset("body_height", data=np.array([1.70, 1.85]))
+    extra.create_dataset("keys", data=np.array(keys, dtype=object), dtype=h5py.string_dtype(), track_times=False)
+    meta = fx.group("extra/meta_info")
+    meta.create_dataset("gender", data=np.array(["female", "male"], dtype=object), dtype=h5py.string_dtype(),
+                        track_times=False)
+    meta.create_dataset("age", data=np.array([27, 35], dtype=np.uint16), track_times=False)
+    meta.create_dataset("body_height", data=np.array([1.70, 1.85]), track_times=False)
 
 
 def shd_fixture(path, rng, time_dtype, libver="earliest", n=7, max_spikes=30, labels_kw=None, **kw):
     """An SHD-layout file of random samples, datasets created with kw
     (labels with labels_kw if given)."""
-    fx = Fixture(path, libver=libver)
+    fx = Fixture(path, libver)
     times, units, labels = random_samples(rng, n, max_spikes)
     fx.sequences("spikes/times", times, time_dtype, **kw)
     fx.sequences("spikes/units", units, np.uint16, **kw)
     fx.numeric("labels", labels, np.uint16, **(kw if labels_kw is None else labels_kw))
-    write_extra(fx.f, n, rng)
+    write_extra(fx, n, rng)
     return fx
 
 
@@ -148,6 +175,7 @@ def small(outdir):
     dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
     dcpl.set_chunk((3,))
     dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+    dcpl.set_obj_track_times(False)
     vals = rng.integers(0, 60000, size=10).astype(np.uint16)
     space = h5py.h5s.create_simple((10,))
     dsid = h5py.h5d.create(fx.f.id, b"implicit", h5py.h5t.STD_U16LE, space, dcpl=dcpl)
@@ -177,21 +205,23 @@ def small(outdir):
     fx.numeric("int64", rng.integers(-2**62, 2**62, size=4), ">i8")
     dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
     dcpl.set_layout(h5py.h5d.COMPACT)
+    dcpl.set_obj_track_times(False)
     vals = rng.integers(0, 1000, size=6).astype(np.uint32)
     dsid = h5py.h5d.create(fx.f.id, b"compact", h5py.h5t.STD_U32LE, h5py.h5s.create_simple((6,)), dcpl=dcpl)
     h5py.Dataset(dsid)[...] = vals
     fx.expected["compact"] = {"type": "uint32", "shape": [6], "values": plain(vals, vals.dtype)}
-    d = fx.f.create_dataset("fill", (10,), dtype=np.int16, chunks=(3,), fillvalue=-7)
+    d = fx.f.create_dataset("fill", (10,), dtype=np.int16, chunks=(3,), fillvalue=-7, track_times=False)
     d[3:6] = [1, 2, 3]  # only chunk 1 is written; chunks 0, 2, 3 read as fill
     fx.expected["fill"] = {"type": "int16", "shape": [10], "values": [-7, -7, -7, 1, 2, 3, -7, -7, -7, -7]}
     fx.close()
 
     # The loader's fixtures: <dataDir>/shd/shd_train.h5 and shd_test.h5.gz
     # with dataDir = sim/testdata.
-    write_shd(j("shd_train.h5"), *loader_train_samples(rng))
-    write_shd(j("shd_test.h5"), *random_samples(rng, 6, 40, duration=1.0), time_dtype=np.float32)
-    with open(j("shd_test.h5"), "rb") as src, gzip.open(j("shd_test.h5.gz"), "wb") as dst:
-        shutil.copyfileobj(src, dst)
+    write_shd(j("shd_train.h5"), *loader_train_samples(rng)).close()
+    write_shd(j("shd_test.h5"), *random_samples(rng, 6, 40, duration=1.0), time_dtype=np.float32).close()
+    with open(j("shd_test.h5"), "rb") as src, open(j("shd_test.h5.gz"), "wb") as raw:
+        with gzip.GzipFile(filename="shd_test.h5", fileobj=raw, mode="wb", mtime=0) as dst:
+            shutil.copyfileobj(src, dst)
     os.remove(j("shd_test.h5"))
 
 
@@ -217,15 +247,14 @@ def loader_train_samples(rng):
 
 
 def write_shd(path, times, units, labels, time_dtype=np.float16):
-    """An SHD-layout file the way the dataset is distributed (h5py defaults)."""
-    with h5py.File(path, "w") as f:
-        vt = f.create_dataset("spikes/times", (len(times),), dtype=h5py.vlen_dtype(time_dtype))
-        vu = f.create_dataset("spikes/units", (len(units),), dtype=h5py.vlen_dtype(np.uint16))
-        for i, (t, u) in enumerate(zip(times, units)):
-            vt[i] = np.asarray(t, dtype=time_dtype)
-            vu[i] = np.asarray(u, dtype=np.uint16)
-        f.create_dataset("labels", data=np.asarray(labels, dtype=np.uint16))
-        write_extra(f, len(labels), np.random.default_rng(0))
+    """An SHD-layout file the way the dataset is distributed (h5py defaults).
+    Writes the JSON description next to it unless path is in a --large run."""
+    fx = Fixture(path)
+    fx.sequences("spikes/times", times, time_dtype)
+    fx.sequences("spikes/units", units, np.uint16)
+    fx.numeric("labels", labels, np.uint16)
+    write_extra(fx, len(labels), np.random.default_rng(0))
+    return fx
 
 
 def large(outdir):
@@ -238,7 +267,8 @@ def large(outdir):
             k = int(rng.integers(5000, 15001))
             times.append(np.sort(rng.uniform(0, 1.4, size=k)))
             units.append(rng.integers(0, CHANNELS, size=k))
-        write_shd(os.path.join(outdir, "shd", name), times, units, rng.integers(0, CLASSES, size=n))
+        fx = write_shd(os.path.join(outdir, "shd", name), times, units, rng.integers(0, CLASSES, size=n))
+        fx.f.close()  # no JSON for these
 
 
 def main():
