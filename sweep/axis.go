@@ -102,6 +102,9 @@ func (ax *axis) addPath(p *specParser, path string, k, v *yaml.Node) bool {
 	col := make([]axisValue, 0, len(nodes))
 	seen := map[string]int{}
 	for _, n := range nodes {
+		if p.budget.left < 0 {
+			return false
+		}
 		if typ.Kind() == reflect.Slice && n.Kind == yaml.ScalarNode {
 			p.errs.add(posOf(n), field, "want %s, got %s: an axis over a list field is a list of lists, like [[100], [100, 100]]", typeName(typ), describeNode(n))
 			return false
@@ -119,7 +122,7 @@ func (ax *axis) addPath(p *specParser, path string, k, v *yaml.Node) bool {
 		}
 		if ax.kind != AxisZip {
 			if j, dup := seen[string(raw)]; dup {
-				p.errs.add(posOf(n), field, "value %s appears twice (also value %d of the list): every task would run twice", FormatValue(raw), j+1)
+				p.errs.add(posOf(n), field, "value %s appears twice (also value %d of the list): every task would run twice", shortValue(raw), j+1)
 				ok = false
 				continue
 			}
@@ -156,7 +159,7 @@ func (ax *axis) checkZip(p *specParser) bool {
 	for i, r := range ax.raw {
 		key := string(joinRaw(r))
 		if k, dup := seen[key]; dup {
-			p.errs.add(posOf(ax.nodes[i][0]), ax.prefix, "point %d repeats point %d (%s): every task would run twice", i+1, k+1, joinRaw(r))
+			p.errs.add(posOf(ax.nodes[i][0]), ax.prefix, "point %d repeats point %d: every task would run twice", i+1, k+1)
 			return false
 		}
 		seen[key] = i

@@ -220,7 +220,7 @@ func (p *specParser) parseCond(field, path string, k, v *yaml.Node) (cond, strin
 					axisVals = append(axisVals, r)
 				}
 				slices.Sort(axisVals)
-				return fail(posOf(v), "%s is not a value of the axis %s (values: %s)", FormatValue(raw), ax.name(), formatValueList(axisVals))
+				return fail(posOf(v), "%s is not a value of the axis %s (values: %s)", shortValue(raw), ax.name(), formatValueList(axisVals))
 			}
 		}
 	}
@@ -238,7 +238,7 @@ func formatValueList(raws []string) string {
 			parts = append(parts, fmt.Sprintf("… %d more", len(raws)-20))
 			break
 		}
-		parts = append(parts, FormatValue(json.RawMessage(r)))
+		parts = append(parts, shortValue(json.RawMessage(r)))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sgsweep/sgsweep/sim"
 )
@@ -46,6 +47,19 @@ func FormatValue(raw json.RawMessage) string {
 		}
 	}
 	return string(raw)
+}
+
+// shortValue is FormatValue cut to at most 60 bytes, for messages.
+func shortValue(raw json.RawMessage) string {
+	s := FormatValue(raw)
+	if len(s) > 60 {
+		cut := 57
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }
 
 // Expand returns the spec's tasks in grid order: nested loops over Axes(),

@@ -13,8 +13,9 @@ import (
 )
 
 // maxNodes bounds the YAML nodes one spec may visit, aliases expanded, so
-// that alias bombs fail fast.
-const maxNodes = 1_000_000
+// that alias bombs fail fast; 2 × max_tasks more are allowed for generated
+// values. A variable for tests.
+var maxNodes = 1_000_000
 
 // origin records where in the spec a config path got its value.
 type origin struct {
@@ -28,9 +29,9 @@ type origin struct {
 // (a deep merge); lists replace.
 type nodeDecoder struct {
 	errs *errorList
-	// budget counts down the nodes visited (see maxNodes); shared by every
-	// decoder of one spec.
-	budget *int
+	// budget counts down the nodes visited; shared by every decoder of
+	// one spec.
+	budget *nodeBudget
 	// prefix is the spec field the decoded value sits at, e.g. "base",
 	// "grid.surrogate.scale"; config paths are appended to it.
 	prefix string
@@ -71,17 +72,26 @@ func posOf(n *yaml.Node) position {
 	return position{n.Line, n.Column}
 }
 
+// nodeBudget bounds the YAML nodes one parse visits.
+type nodeBudget struct {
+	total, left int
+	reported    bool
+}
+
 // visit follows aliases and charges the node budget. It returns nil when the
 // budget is exhausted (the error is recorded once).
 func (d *nodeDecoder) visit(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias
-		*d.budget--
+		d.budget.left--
 	}
-	*d.budget--
-	if *d.budget < 0 {
-		if *d.budget == -1 {
-			d.errs.add(posOf(n), d.prefix, "spec too large: more than %d YAML nodes with aliases expanded", maxNodes)
+	d.budget.left--
+	if d.budget.left < 0 {
+		if !d.budget.reported {
+			// Recorded even when the error list is full: it ends the parse.
+			d.budget.reported = true
+			d.errs.errs = append(d.errs.errs, &SpecError{File: d.errs.file, Line: posOf(n).line, Column: posOf(n).col, Field: d.prefix,
+				Msg: fmt.Sprintf("spec too large: more than %d YAML nodes with aliases expanded", d.budget.total)})
 		}
 		return nil
 	}
@@ -263,12 +273,28 @@ func (d *nodeDecoder) decodeScalar(n *yaml.Node, v reflect.Value, p string) bool
 // leadingZero matches integer literals that YAML 1.1 would read as octal.
 var leadingZero = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
 
+// plainDecimal matches the integer literals strconv reads as YAML does.
+var plainDecimal = regexp.MustCompile(`^-?[0-9]+$`)
+
 // scalarValue resolves a scalar node as YAML does: nil, bool, int, int64,
 // uint64, float64 or string. Integers with leading zeros (octal in YAML 1.1)
 // and timestamps are refused as ambiguous.
 func scalarValue(n *yaml.Node) (any, error) {
-	if n.ShortTag() == "!!int" && n.Style == 0 && leadingZero.MatchString(n.Value) {
-		return nil, fmt.Errorf("ambiguous number %s: leading zeros read as octal; write it without them", n.Value)
+	switch n.ShortTag() {
+	case "!!int":
+		if n.Style == 0 && leadingZero.MatchString(n.Value) {
+			return nil, fmt.Errorf("ambiguous number %s: leading zeros read as octal; write it without them", n.Value)
+		}
+		if plainDecimal.MatchString(n.Value) {
+			if i, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+				if i == int64(int(i)) {
+					return int(i), nil
+				}
+				return i, nil
+			}
+		}
+	case "!!str":
+		return n.Value, nil
 	}
 	var x any
 	if err := n.Decode(&x); err != nil {

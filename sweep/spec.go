@@ -84,7 +84,7 @@ func ParseFile(path string) (*Spec, error) {
 func Parse(filename string, data []byte) (*Spec, error) {
 	p := &specParser{
 		errs:   &errorList{file: filename},
-		budget: maxNodes,
+		budget: nodeBudget{total: maxNodes, left: maxNodes},
 		spec:   &Spec{File: filename, MaxTasks: DefaultMaxTasks, base: sim.DefaultConfig()},
 	}
 	p.parse(data)
@@ -97,7 +97,7 @@ func Parse(filename string, data []byte) (*Spec, error) {
 // specParser holds the state of one Parse.
 type specParser struct {
 	errs   *errorList
-	budget int
+	budget nodeBudget
 	spec   *Spec
 }
 
@@ -206,6 +206,9 @@ func (p *specParser) parse(data []byte) {
 			}
 		}
 	}
+	// Generated axis values are nodes too.
+	p.budget.total += 2 * s.MaxTasks
+	p.budget.left += 2 * s.MaxTasks
 
 	// base
 	s.baseOrig = map[string]origin{}

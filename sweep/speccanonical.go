@@ -246,7 +246,7 @@ func formatPoints(points [][]json.RawMessage) string {
 		}
 		vals := make([]string, len(p))
 		for j, v := range p {
-			vals[j] = FormatValue(v)
+			vals[j] = shortValue(v)
 		}
 		if len(vals) == 1 {
 			parts = append(parts, vals[0])

@@ -1,0 +1,306 @@
+package sweep
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sgsweep/sgsweep/sim"
+)
+
+// Errors of the message decoders. Every error DecodeTask, DecodeResult and
+// DecodeProgress return is a *SchemaError or wraps one of these.
+var (
+	// ErrMalformed: the message is not valid JSON, lacks a required field or
+	// has an inconsistent one. Set it aside; retrying cannot help.
+	ErrMalformed = errors.New("malformed message")
+	// ErrIDMismatch: the task ID is not the hash of the parameters.
+	ErrIDMismatch = errors.New("task ID does not match its parameters")
+	// ErrModelVersion: the task was planned for another simulator model.
+	ErrModelVersion = errors.New("model version mismatch")
+	// ErrInvalidParams: the parameters are not a valid sim.Config; the error
+	// also wraps the *sim.FieldError(s) when the config decoded but failed
+	// validation.
+	ErrInvalidParams = errors.New("invalid task parameters")
+)
+
+// SchemaError reports a message of an unknown kind or major version.
+type SchemaError struct {
+	Got  string // the message's schema, "" when absent
+	Want string // the schema the decoder reads
+}
+
+func (e *SchemaError) Error() string {
+	got := e.Got
+	if got == "" {
+		got = "no schema"
+	}
+	return fmt.Sprintf("message schema %q is not %s (or a minor version of it)", got, e.Want)
+}
+
+// checkSchema peeks at the message's schema field before anything else is
+// decoded: another major version may have another layout. want is
+// "<kind>/v<major>"; "<kind>/v<major>.<minor>" is accepted too.
+func checkSchema(data []byte, want string) error {
+	var head struct {
+		Schema *string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if head.Schema == nil {
+		return &SchemaError{Want: want}
+	}
+	got := *head.Schema
+	if got == want {
+		return nil
+	}
+	if minor, ok := strings.CutPrefix(got, want+"."); ok && minor != "" && strings.Trim(minor, "0123456789") == "" {
+		return nil
+	}
+	return &SchemaError{Got: got, Want: want}
+}
+
+// decodeStrict decodes data into v; fields v does not know are ignored (a
+// minor version may add them).
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: data after the message", ErrMalformed)
+	}
+	return nil
+}
+
+var taskIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// ValidTaskID reports whether s has the form of a task ID (32 lowercase hex
+// digits).
+func ValidTaskID(s string) bool { return taskIDRE.MatchString(s) }
+
+// checkIdentity checks the sweep name and task ID fields every message has.
+func checkIdentity(sweep, taskID string) error {
+	if !ValidName(sweep) {
+		return fmt.Errorf("%w: sweep %q is not a valid sweep name", ErrMalformed, sweep)
+	}
+	if !ValidTaskID(taskID) {
+		return fmt.Errorf("%w: task_id %q is not 32 lowercase hex digits", ErrMalformed, taskID)
+	}
+	return nil
+}
+
+// NewTaskMsg returns the message that publishes task t of the named sweep;
+// gen counts deliberate re-publications (see TaskMsg.Gen) and now is the
+// publication time.
+func NewTaskMsg(sweep string, t Task, gen int, now time.Time) *TaskMsg {
+	return &TaskMsg{
+		Schema:       SchemaTask,
+		Sweep:        sweep,
+		TaskID:       t.ID,
+		ModelVersion: sim.ModelVersion,
+		Params:       t.Params,
+		Gen:          gen,
+		EnqueuedAt:   now.UTC(),
+	}
+}
+
+// DecodeTask decodes and checks a task message: its schema is
+// sgsweep.task/v1 (else a *SchemaError), the sweep, task ID, model version
+// and parameters are present, the model version is sim.ModelVersion (else
+// ErrModelVersion), the ID is TaskID(Params) (else ErrIDMismatch), and the
+// parameters decode into a valid, complete sim.Config (else
+// ErrInvalidParams).
+//
+// When the envelope decodes but the task cannot run (model version, ID
+// mismatch, invalid parameters), the message is returned along with the
+// error, so that the caller can report a failed result for it; otherwise
+// the message is nil on error.
+func DecodeTask(data []byte) (*TaskMsg, error) {
+	if err := checkSchema(data, SchemaTask); err != nil {
+		return nil, err
+	}
+	var m TaskMsg
+	if err := decodeStrict(data, &m); err != nil {
+		return nil, err
+	}
+	if err := checkIdentity(m.Sweep, m.TaskID); err != nil {
+		return nil, err
+	}
+	switch {
+	case m.ModelVersion == "":
+		return nil, fmt.Errorf("%w: model_version missing", ErrMalformed)
+	case len(m.Params) == 0 || string(m.Params) == "null":
+		return nil, fmt.Errorf("%w: params missing", ErrMalformed)
+	case m.Gen < 0:
+		return nil, fmt.Errorf("%w: gen %d is negative", ErrMalformed, m.Gen)
+	}
+	if m.ModelVersion != sim.ModelVersion {
+		return &m, fmt.Errorf("%w: task %s was planned for %s, this binary computes %s", ErrModelVersion, m.TaskID, m.ModelVersion, sim.ModelVersion)
+	}
+	if id := TaskID(m.Params); id != m.TaskID {
+		if id == "" {
+			return &m, fmt.Errorf("%w: params are not canonicalizable JSON", ErrInvalidParams)
+		}
+		return &m, fmt.Errorf("%w: task_id %s, params hash to %s", ErrIDMismatch, m.TaskID, id)
+	}
+	if _, err := m.Config(); err != nil {
+		return &m, err
+	}
+	return &m, nil
+}
+
+// Config decodes the task's parameters into a sim.Config and validates it.
+// The parameters must be a complete config: unknown and missing fields are
+// errors. Errors wrap ErrInvalidParams (and the *sim.FieldErrors of an
+// invalid config).
+func (m *TaskMsg) Config() (sim.Config, error) {
+	return decodeParams(m.Params)
+}
+
+// decodeParams decodes complete sim.Config parameters strictly.
+func decodeParams(params json.RawMessage) (sim.Config, error) {
+	var cfg sim.Config
+	dec := json.NewDecoder(bytes.NewReader(params))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return sim.Config{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
+	if dec.More() {
+		return sim.Config{}, fmt.Errorf("%w: data after the params", ErrInvalidParams)
+	}
+	// Complete: the config encodes back to the same canonical JSON, so no
+	// field was missing (or null, or out of its type's range).
+	want, err := canonicalize(params)
+	if err != nil {
+		return sim.Config{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
+	got, err := Canonical(cfg)
+	if err != nil {
+		return sim.Config{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
+	if !bytes.Equal(got, want) {
+		return sim.Config{}, fmt.Errorf("%w: not a complete sim.Config (%s)", ErrInvalidParams, firstDifference(want, got))
+	}
+	if err := cfg.Validate(); err != nil {
+		return sim.Config{}, fmt.Errorf("%w: %w", ErrInvalidParams, err)
+	}
+	return cfg, nil
+}
+
+// firstDifference names the first path where two canonical JSON objects
+// differ.
+func firstDifference(a, b []byte) string {
+	fa, fb := map[string]string{}, map[string]string{}
+	flattenJSON(a, "params", fa)
+	flattenJSON(b, "params", fb)
+	var diffs []string
+	for k, v := range fb {
+		if w, ok := fa[k]; !ok {
+			diffs = append(diffs, k+" missing")
+		} else if w != v {
+			diffs = append(diffs, fmt.Sprintf("%s is %s, decodes as %s", k, w, v))
+		}
+	}
+	for k := range fa {
+		if _, ok := fb[k]; !ok {
+			diffs = append(diffs, k+" is not a config field")
+		}
+	}
+	if len(diffs) == 0 {
+		return "differs after decoding"
+	}
+	slices.Sort(diffs)
+	if len(diffs) > 3 {
+		diffs = append(diffs[:3], fmt.Sprintf("%d more", len(diffs)-3))
+	}
+	return strings.Join(diffs, "; ")
+}
+
+// DecodeResult decodes and checks a result message: its schema is
+// sgsweep.result/v1 (else a *SchemaError); sweep and task ID are well
+// formed; the status is ok, diverged or failed; a failed result has an
+// error and no Result, any other a Result of that status; the digest is
+// Digest(Result) (Digest(Error) when failed); and when parameters are
+// echoed, the task ID is their hash under the provenance's model version
+// (else ErrIDMismatch).
+func DecodeResult(data []byte) (*ResultMsg, error) {
+	if err := checkSchema(data, SchemaResult); err != nil {
+		return nil, err
+	}
+	var m ResultMsg
+	if err := decodeStrict(data, &m); err != nil {
+		return nil, err
+	}
+	if err := checkIdentity(m.Sweep, m.TaskID); err != nil {
+		return nil, err
+	}
+	var digestOf any
+	switch m.Status {
+	case StatusFailed:
+		if m.Error == "" {
+			return nil, fmt.Errorf("%w: failed result without an error", ErrMalformed)
+		}
+		if m.Result != nil {
+			return nil, fmt.Errorf("%w: failed result with a result", ErrMalformed)
+		}
+		digestOf = m.Error
+	case StatusOK, StatusDiverged:
+		if m.Result == nil {
+			return nil, fmt.Errorf("%w: %s result without a result", ErrMalformed, m.Status)
+		}
+		if m.Result.Status != m.Status {
+			return nil, fmt.Errorf("%w: status %s but result status %q", ErrMalformed, m.Status, m.Result.Status)
+		}
+		digestOf = m.Result
+	default:
+		return nil, fmt.Errorf("%w: status %q is not one of %s, %s, %s", ErrMalformed, m.Status, StatusOK, StatusDiverged, StatusFailed)
+	}
+	want, err := Digest(digestOf)
+	if err != nil {
+		return nil, fmt.Errorf("%w: digest: %v", ErrMalformed, err)
+	}
+	if m.Digest != want {
+		return nil, fmt.Errorf("%w: digest %q, content hashes to %s", ErrMalformed, m.Digest, want)
+	}
+	if len(m.Params) > 0 && string(m.Params) != "null" {
+		if id := taskID(m.Provenance.ModelVersion, m.Params); id != m.TaskID {
+			return nil, fmt.Errorf("%w: task_id %s, params hash to %q under model %q", ErrIDMismatch, m.TaskID, id, m.Provenance.ModelVersion)
+		}
+	}
+	if m.Provenance.Attempt < 0 {
+		return nil, fmt.Errorf("%w: attempt %d is negative", ErrMalformed, m.Provenance.Attempt)
+	}
+	return &m, nil
+}
+
+// DecodeProgress decodes and checks a progress message: schema
+// sgsweep.progress/v1 (else a *SchemaError), well-formed sweep and task ID,
+// a worker, and 1 ≤ epoch.epoch ≤ epochs.
+func DecodeProgress(data []byte) (*ProgressMsg, error) {
+	if err := checkSchema(data, SchemaProgress); err != nil {
+		return nil, err
+	}
+	var m ProgressMsg
+	if err := decodeStrict(data, &m); err != nil {
+		return nil, err
+	}
+	if err := checkIdentity(m.Sweep, m.TaskID); err != nil {
+		return nil, err
+	}
+	switch {
+	case m.Worker == "":
+		return nil, fmt.Errorf("%w: worker missing", ErrMalformed)
+	case m.Epochs < 1 || m.Epoch.Epoch < 1 || m.Epoch.Epoch > m.Epochs:
+		return nil, fmt.Errorf("%w: epoch %d of %d", ErrMalformed, m.Epoch.Epoch, m.Epochs)
+	case m.Attempt < 0:
+		return nil, fmt.Errorf("%w: attempt %d is negative", ErrMalformed, m.Attempt)
+	}
+	return &m, nil
+}
