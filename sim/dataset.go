@@ -41,10 +41,10 @@ func (s *Split) Events(k int) (times, units []uint16) {
 }
 
 // Validate checks the invariants above: Inputs, Steps and Classes positive,
-// and in each split consistent lengths, Offsets non-decreasing from 0 to
-// len(Times), times in [0, Steps), units in [0, Inputs), events strictly
-// increasing in (time, unit), labels in [0, Classes). Errors name the split
-// and the sample.
+// and in each split (the zero Split is a valid empty one) consistent
+// lengths, Offsets non-decreasing from 0 to len(Times), times in [0, Steps),
+// units in [0, Inputs), events strictly increasing in (time, unit), labels
+// in [0, Classes). Errors name the split and the sample.
 func (d *Dataset) Validate() error {
 	if d.Inputs < 1 || d.Steps < 1 || d.Classes < 1 {
 		return fmt.Errorf("dataset: inputs %d, steps %d, classes %d: all must be ≥ 1", d.Inputs, d.Steps, d.Classes)
@@ -62,6 +62,9 @@ func (d *Dataset) Validate() error {
 
 func (s *Split) validate(inputs, steps, classes int) error {
 	n := len(s.Labels)
+	if n == 0 && len(s.Offsets) == 0 && len(s.Times) == 0 && len(s.Units) == 0 {
+		return nil // the zero Split: empty
+	}
 	if len(s.Offsets) != n+1 {
 		return fmt.Errorf("%d offsets for %d samples, want %d", len(s.Offsets), n, n+1)
 	}

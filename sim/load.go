@@ -48,7 +48,7 @@ func loadDatasetUncached(cfg Config, dataDir string) (*Dataset, error) {
 	case DatasetRandman:
 		return GenerateRandman(cfg.Dataset, cfg.DataSeed)
 	case DatasetMNIST, DatasetFashionMNIST:
-		return nil, fmt.Errorf("dataset %s: the IDX loader is not built yet", cfg.Dataset.Name)
+		return loadIDXDataset(cfg, dataDir)
 	case DatasetSHD:
 		return nil, fmt.Errorf("dataset %s: the SHD loader is not built yet", cfg.Dataset.Name)
 	}
