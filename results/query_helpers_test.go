@@ -1,6 +1,7 @@
 package results
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -75,13 +76,16 @@ func (s synthTask) record(t testing.TB, sweepName string, ordinal int) Record {
 	}
 	sum := sha256.Sum256(params)
 	id := hex.EncodeToString(sum[:16])
-	r := Record{Sweep: sweepName, Ordinal: ordinal, TaskID: id, State: s.state, Params: params, Attempts: 1}
+	r := Record{Sweep: sweepName, Ordinal: ordinal, TaskID: id, State: s.state, Params: params}
 	switch s.state {
 	case StateFailed:
 		r.Error = "synthetic failure"
+		r.Attempts = 1
 		r.Result = &sweep.ResultMsg{Schema: sweep.SchemaResult, Sweep: sweepName, TaskID: id,
-			Status: sweep.StatusFailed, Error: r.Error, Params: params}
+			Status: sweep.StatusFailed, Error: r.Error, Params: params,
+			Provenance: sweep.Provenance{Host: "hosta", Worker: "hosta/1", Attempt: 1}}
 	case StateDone:
+		r.Attempts = 1
 		r.Result = &sweep.ResultMsg{Schema: sweep.SchemaResult, Sweep: sweepName, TaskID: id,
 			Status: s.status, Result: s.result(), Params: params, Provenance: s.provenance()}
 	}
@@ -164,4 +168,45 @@ func synthCurve(shape string, scale float64, seed uint64) []float64 {
 	}
 	p := plateau + 0.01*float64(seed)
 	return []float64{p - 0.2, p - 0.1, p}
+}
+
+// writeSynthStore writes the records of one sweep into a real bbolt store
+// at path through the store's API (plan, then commit the results and
+// failures), as a coordinator would.
+func writeSynthStore(t testing.TB, path string, recs RecordSlice) {
+	t.Helper()
+	s, err := Open(path, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	plan := &Plan{Name: recs[0].Sweep, Fingerprint: "synthetic"}
+	for _, r := range recs {
+		plan.Tasks = append(plan.Tasks, PlanTask{ID: r.TaskID, Params: r.Params})
+	}
+	ctx := context.Background()
+	if _, err := s.PlanSweep(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	var batch []Incoming
+	flush := func() {
+		if _, err := s.Commit(ctx, batch, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		batch = batch[:0]
+	}
+	for _, r := range recs {
+		if r.Result == nil {
+			continue
+		}
+		raw, err := json.Marshal(r.Result)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, Incoming{Result: r.Result, Raw: raw})
+		if len(batch) == 1000 {
+			flush()
+		}
+	}
+	flush()
 }
