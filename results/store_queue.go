@@ -35,7 +35,8 @@ type QueuedTask struct {
 	Seq uint64
 }
 
-// ToPublish returns up to limit pending, unqueued tasks of the sweep, in
+// ToPublish returns up to limit pending, unqueued tasks of the sweep (none
+// unless it is running), in
 // ordinal order starting at ordinal from, and the ordinal to continue from
 // (-1 when the sweep's order is exhausted). It holds a read transaction only
 // for the call, so the caller can publish and record between calls.
@@ -43,6 +44,13 @@ func (s *Store) ToPublish(ctx context.Context, sweep string, from, limit int) ([
 	var out []PublishTask
 	next := -1
 	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var e sweepEntry
+		if err := getSweep(tx, sweep, &e); err != nil {
+			return err
+		}
+		if e.State != SweepRunning {
+			return nil
+		}
 		order := tx.Bucket(bucketOrders).Bucket([]byte(sweep))
 		if order == nil {
 			return fmt.Errorf("sweep %q: %w", sweep, ErrNotFound)

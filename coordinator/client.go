@@ -1,0 +1,103 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// ErrNoCoordinator means no coordinator answered on the connection: the
+// caller may read the store directly instead.
+var ErrNoCoordinator = errors.New("no coordinator is running on this NATS server")
+
+// RemoteError is an error the coordinator replied with. It unwraps to
+// results.ErrNotFound or ErrSpecChanged where those apply.
+type RemoteError struct {
+	Endpoint string
+	Code     string
+	Message  string
+}
+
+func (e *RemoteError) Error() string { return e.Message }
+
+func (e *RemoteError) Unwrap() error {
+	switch e.Code {
+	case codeNotFound:
+		return results.ErrNotFound
+	case codeConflict:
+		return ErrSpecChanged
+	}
+	return nil
+}
+
+// Client calls the coordinator's control endpoints over NATS. Each call is
+// one request with a JSON body and a JSON reply; ctx bounds it.
+type Client struct {
+	nc *nats.Conn
+}
+
+// NewClient returns a client on an open connection.
+func NewClient(nc *nats.Conn) *Client { return &Client{nc: nc} }
+
+// Call sends req (JSON-encoded) to the endpoint and decodes the reply into
+// resp. No coordinator listening is ErrNoCoordinator; an error reply is a
+// *RemoteError.
+func (c *Client) Call(ctx context.Context, endpoint string, req, resp any) error {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("encode %s request: %w", endpoint, err)
+	}
+	msg, err := c.nc.RequestWithContext(ctx, sweep.ControlSubject(endpoint), data)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return ErrNoCoordinator
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", endpoint, err)
+	}
+	if code := msg.Header.Get(micro.ErrorCodeHeader); code != "" {
+		var body errorBody
+		if json.Unmarshal(msg.Data, &body) != nil || body.Error == "" {
+			body.Error = msg.Header.Get(micro.ErrorHeader)
+		}
+		return &RemoteError{Endpoint: endpoint, Code: code, Message: body.Error}
+	}
+	if err := json.Unmarshal(msg.Data, resp); err != nil {
+		return fmt.Errorf("decode %s reply: %w", endpoint, err)
+	}
+	return nil
+}
+
+// Submit plans a spec on the coordinator (see Coordinator.Submit).
+func (c *Client) Submit(ctx context.Context, req SubmitRequest) (*results.PlanReport, error) {
+	return call[results.PlanReport](ctx, c, EndpointSubmit, req)
+}
+
+// Status asks for the status of one sweep or all.
+func (c *Client) Status(ctx context.Context, req StatusRequest) (*Status, error) {
+	return call[Status](ctx, c, EndpointStatus, req)
+}
+
+// Cancel cancels a sweep.
+func (c *Client) Cancel(ctx context.Context, req CancelRequest) (*CancelReply, error) {
+	return call[CancelReply](ctx, c, EndpointCancel, req)
+}
+
+// Retry queues a sweep's failed tasks again.
+func (c *Client) Retry(ctx context.Context, req RetryRequest) (*RetryReply, error) {
+	return call[RetryReply](ctx, c, EndpointRetry, req)
+}
+
+func call[Resp any](ctx context.Context, c *Client, endpoint string, req any) (*Resp, error) {
+	var resp Resp
+	if err := c.Call(ctx, endpoint, req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}

@@ -1,0 +1,168 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// resultLoop commits result batches until ctx is cancelled.
+func (c *Coordinator) resultLoop(ctx context.Context) error {
+	s, err := c.current()
+	if err != nil {
+		return err
+	}
+	failures := 0
+	for ctx.Err() == nil {
+		batch, err := fetchBatch(ctx, s.ResultConsumer, c.cfg.ResultBatch, c.cfg.FetchWait)
+		if err != nil {
+			failures++
+			if failures == 1 || failures%20 == 0 {
+				c.log.Warn("fetching results", "err", err)
+			}
+			sleep(ctx, min(time.Duration(failures)*200*time.Millisecond, 5*time.Second))
+			continue
+		}
+		failures = 0
+		if len(batch) > 0 {
+			c.commit(ctx, batch)
+		}
+	}
+	return nil
+}
+
+// drainResults commits the results waiting in the stream, until a fetch
+// comes back empty.
+func (c *Coordinator) drainResults(ctx context.Context) error {
+	s, err := c.current()
+	if err != nil {
+		return err
+	}
+	n := 0
+	for {
+		batch, err := fetchBatch(ctx, s.ResultConsumer, c.cfg.ResultBatch, 200*time.Millisecond)
+		if err != nil {
+			return fmt.Errorf("drain results: %w", err)
+		}
+		if len(batch) == 0 {
+			if n > 0 {
+				c.log.Info("committed results waiting from before", "results", n)
+			}
+			return nil
+		}
+		n += len(batch)
+		c.commit(ctx, batch)
+	}
+}
+
+// fetchBatch waits up to wait for one message, then takes whatever else is
+// available at once, up to max messages in all. An empty batch with a nil
+// error means nothing arrived in time.
+func fetchBatch(ctx context.Context, cons jetstream.Consumer, max int, wait time.Duration) ([]jetstream.Msg, error) {
+	fctx, cancel := context.WithTimeout(ctx, wait)
+	first, err := cons.Next(jetstream.FetchContext(fctx))
+	cancel()
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, nil
+	case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return nil, nil
+	default:
+		return nil, err
+	}
+	batch := []jetstream.Msg{first}
+	if max > 1 {
+		more, err := cons.FetchNoWait(max - 1)
+		if err == nil {
+			for m := range more.Messages() {
+				batch = append(batch, m)
+			}
+		}
+	}
+	return batch, nil
+}
+
+// commit validates a batch of result messages, writes it in one store
+// transaction and only then acks it. Unusable messages are set aside in the
+// store and terminated. If the transaction fails, the batch is handed back
+// for redelivery.
+func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
+	var in []results.Incoming
+	var rejected []results.Rejection
+	reasons := make([]string, len(batch))
+	for i, m := range batch {
+		r, err := decodeResult(m)
+		if err != nil {
+			reasons[i] = err.Error()
+			rejected = append(rejected, results.Rejection{Stream: sweep.StreamResults, Subject: m.Subject(),
+				Seq: streamSeq(m), Reason: reasons[i], Data: m.Data()})
+			continue
+		}
+		in = append(in, results.Incoming{Result: r, Raw: m.Data()})
+	}
+	rep, err := c.store.Commit(context.WithoutCancel(ctx), in, nil, rejected)
+	if err != nil {
+		c.log.Error("committing results; handing them back", "results", len(batch), "err", err)
+		for _, m := range batch {
+			m.NakWithDelay(time.Second)
+		}
+		sleep(ctx, time.Second)
+		return
+	}
+	for i, m := range batch {
+		if reasons[i] != "" {
+			c.log.Warn("result message set aside", "subject", m.Subject(), "reason", reasons[i])
+			m.TermWithReason(reasons[i])
+		} else {
+			m.Ack()
+		}
+	}
+	c.rate.add(time.Now(), rep.Stored)
+	c.log.Debug("committed results", "messages", len(batch), "stored", rep.Stored,
+		"duplicates", rep.Duplicates, "conflicts", rep.Conflicts, "rejected", rep.Rejected)
+	if rep.Conflicts > 0 {
+		c.log.Warn("differing results for a task that already has one (kept aside)", "conflicts", rep.Conflicts)
+	}
+	for _, name := range rep.Finished {
+		c.log.Info("sweep finished", "sweep", name)
+	}
+}
+
+// decodeResult decodes and checks one result message: its schema, its
+// digest, its subject, and that its task ID is the ID of its parameters
+// under this coordinator's model version.
+func decodeResult(m jetstream.Msg) (*sweep.ResultMsg, error) {
+	r, err := sweep.DecodeResult(m.Data())
+	if err != nil {
+		return nil, err
+	}
+	s, id, ok := sweep.ParseResultSubject(m.Subject())
+	if !ok || s != r.Sweep || id != r.TaskID {
+		return nil, fmt.Errorf("result of task %s of sweep %s on subject %s", r.TaskID, r.Sweep, m.Subject())
+	}
+	if got := sweep.TaskID(r.Params); got != r.TaskID {
+		return nil, fmt.Errorf("task ID %s does not match its parameters (%s under %s)", r.TaskID, got, sim.ModelVersion)
+	}
+	if r.Status != sweep.StatusFailed && r.Provenance.ModelVersion != sim.ModelVersion {
+		return nil, fmt.Errorf("result computed by model %q, want %q", r.Provenance.ModelVersion, sim.ModelVersion)
+	}
+	return r, nil
+}
+
+// streamSeq is the message's stream sequence, 0 if unknown.
+func streamSeq(m jetstream.Msg) uint64 {
+	meta, err := m.Metadata()
+	if err != nil {
+		return 0
+	}
+	return meta.Sequence.Stream
+}

@@ -1,0 +1,165 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sgsweep/sgsweep/results"
+)
+
+// Coordinator plans sweeps in the store, publishes their missing tasks,
+// commits the results workers send back (then acks them), records dead
+// tasks as failed, and serves the control API. It is the store's only
+// writer while it runs.
+type Coordinator struct {
+	store *results.Store
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	cfg   Config
+	log   *slog.Logger
+	rate  *rateMeter
+
+	// kick asks the publisher for a pass (buffered: kicks coalesce).
+	kick chan struct{}
+	// ready is closed once the streams exist and the control service
+	// answers.
+	ready chan struct{}
+
+	mu      sync.Mutex
+	streams *Streams // set by Run
+}
+
+// New returns a coordinator over an open (read-write) store and a NATS
+// connection. Nothing happens until Run; Submit may be called before.
+func New(store *results.Store, nc *nats.Conn, cfg Config) (*Coordinator, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("coordinator config: %w", err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(30*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("coordinator: %w", err)
+	}
+	c := &Coordinator{
+		store: store,
+		nc:    nc,
+		js:    js,
+		cfg:   cfg,
+		log:   cfg.logger(),
+		rate:  newRateMeter(cfg.RateWindow),
+		kick:  make(chan struct{}, 1),
+		ready: make(chan struct{}),
+	}
+	c.kickPublisher() // the first pass resumes every running sweep
+	return c, nil
+}
+
+// Ready is closed once Run has set up the streams and serves the control
+// API.
+func (c *Coordinator) Ready() <-chan struct{} { return c.ready }
+
+// Run sets up the streams and consumers, commits the results already
+// waiting, then publishes pending tasks, consumes results and dead letters
+// and serves the control API until ctx is cancelled. It returns nil on
+// cancellation.
+func (c *Coordinator) Run(ctx context.Context) error {
+	streams, err := c.ensureStreams(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	c.mu.Lock()
+	c.streams = streams
+	c.mu.Unlock()
+
+	// Results already in the stream settle their tasks before anything is
+	// republished, so that they are not computed twice.
+	if err := c.drainResults(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	svc, err := c.serve(ctx)
+	if err != nil {
+		return err
+	}
+	defer svc.Stop()
+	close(c.ready)
+	c.log.Info("coordinator running", "store", c.store.Path())
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.resultLoop(gctx) })
+	g.Go(func() error { return c.deadLetterLoop(gctx) })
+	g.Go(func() error { return c.publishLoop(gctx) })
+	err = g.Wait()
+	if ferr := c.nc.Flush(); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
+		c.log.Warn("flush at shutdown", "err", ferr)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// ensureStreams creates the streams, retrying while the server is not
+// answering (starting up, JetStream not yet ready, a cluster electing).
+func (c *Coordinator) ensureStreams(ctx context.Context) (*Streams, error) {
+	wait := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		s, err := EnsureStreams(sctx, c.js, c.cfg)
+		cancel()
+		if err == nil {
+			return s, nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.Code == 400 || attempt == 30 || ctx.Err() != nil {
+			return nil, err
+		}
+		c.log.Warn("setting up streams; retrying", "err", err)
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// current returns the streams, or an error before Run has set them up.
+func (c *Coordinator) current() (*Streams, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.streams == nil {
+		return nil, errors.New("coordinator is not running yet")
+	}
+	return c.streams, nil
+}
+
+// kickPublisher asks for a publish pass; kicks coalesce.
+func (c *Coordinator) kickPublisher() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,53 @@
+// Package coordinator runs sweeps over NATS JetStream: it plans a sweep in
+// the results store before anything is published, publishes the pending
+// tasks to a work-queue stream, commits the results workers publish (and
+// only then acks them), records tasks that die as failed, marks sweeps done,
+// and serves a control API (submit, status, cancel, retry) as a NATS micro
+// service. Package worker is the other side of the queue; cmd/sgsweep wires
+// both to flags, signals and, by default, an embedded NATS server
+// (StartServer).
+//
+// # Streams and consumers (see EnsureStreams; names in package sweep)
+//
+//	SGSWEEP_TASKS    sgsweep.task.<sweep>.<task>   work queue, one message per
+//	                 subject (a task is queued at most once), Nats-Msg-Id
+//	                 t.<task>.g<gen>; consumer "workers", shared by every
+//	                 worker: explicit ack, AckWait = BackOff[0], MaxDeliver
+//	SGSWEEP_RESULTS  sgsweep.result.<sweep>.<task>  work queue, Nats-Msg-Id
+//	                 r.<task>.<digest[:16]>; consumer "coordinator"
+//	SGSWEEP_DLQ      the worker consumer's MAX_DELIVERIES and MSG_TERMINATED
+//	                 advisories; consumer "coordinator-dlq"
+//
+// # Invariants
+//
+// The store is the source of truth; NATS carries work in flight.
+//   - A sweep's plan is committed before any of its tasks is published.
+//   - A result is acked only after the transaction that stores it has
+//     committed; a redelivered result is absorbed (stored once per task).
+//   - A worker acks a task only after its result's publication is
+//     acknowledged, so a task is either in the task stream, or its result is
+//     in the result stream or the store.
+//   - A task that never yields a result (its workers crash or are killed) is
+//     recorded failed after MaxDeliver deliveries; a deterministic failure is
+//     a failed result at once. A sweep is done when every task is done or
+//     failed.
+//
+// Resuming (Run after any crash) first commits the results waiting in the
+// result stream, then reconciles the store's record of queued tasks with the
+// task stream, then publishes only tasks that are pending and not queued.
+//
+// # Control API
+//
+// Requests and replies are JSON on sgsweep.ctl.<endpoint> (service
+// "sgsweep"): submit (SubmitRequest → results.PlanReport), status
+// (StatusRequest → Status), cancel (CancelRequest → CancelReply), retry
+// (RetryRequest → RetryReply). Errors are micro service errors with an
+// HTTP-like code (400 bad spec, 404 unknown sweep, 409 changed spec, 500)
+// and the full message as a JSON body. Client calls them; when no
+// coordinator answers it returns ErrNoCoordinator, and the CLI reads the
+// store directly (StoreStatus).
+//
+// One coordinator owns a store; two coordinators on one external NATS
+// server would share the result stream and split results between their
+// stores — run one per NATS deployment.
+package coordinator

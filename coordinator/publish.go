@@ -1,0 +1,185 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// publishLoop runs a publish pass at start and on every kick (submit, retry,
+// cancel), after reconciling the store's record of queued tasks with the
+// task stream once.
+func (c *Coordinator) publishLoop(ctx context.Context) error {
+	s, err := c.current()
+	if err != nil {
+		return err
+	}
+	reconciled := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.kick:
+		}
+		err := error(nil)
+		if !reconciled {
+			if err = c.reconcile(ctx, s); err == nil {
+				reconciled = true
+			}
+		}
+		if err == nil {
+			err = c.publishPending(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			c.log.Warn("publishing tasks; retrying", "err", err, "in", c.cfg.PublishRetry)
+			time.AfterFunc(c.cfg.PublishRetry, c.kickPublisher)
+		}
+	}
+}
+
+// reconcile makes the store's queued record match the task stream: records
+// of messages that are gone are dropped (they are published again), and
+// messages published just before a crash, without a record, are recorded
+// (they are not published twice). When the counts agree, the record is
+// trusted without listing the stream's subjects.
+func (c *Coordinator) reconcile(ctx context.Context, s *Streams) error {
+	info, err := s.Tasks.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("task stream info: %w", err)
+	}
+	totals, err := c.store.Totals(ctx)
+	if err != nil {
+		return err
+	}
+	if info.State.Msgs == uint64(totals.Queued) {
+		return nil
+	}
+	info, err = s.Tasks.Info(ctx, jetstream.WithSubjectFilter(sweep.TaskSubjects))
+	if err != nil {
+		return fmt.Errorf("task stream subjects: %w", err)
+	}
+	present := make(map[string]string, len(info.State.Subjects)) // task ID → sweep
+	for subject := range info.State.Subjects {
+		if name, id, ok := sweep.ParseTaskSubject(subject); ok {
+			present[id] = name
+		}
+	}
+	var gone []string
+	err = c.store.QueuedTasks(ctx, func(q results.QueuedTask) error {
+		if present[q.TaskID] != q.Sweep {
+			gone = append(gone, q.TaskID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := c.store.Unqueue(ctx, gone); err != nil {
+		return err
+	}
+	found := make([]results.QueuedTask, 0, len(present))
+	for id, name := range present {
+		found = append(found, results.QueuedTask{Sweep: name, TaskID: id})
+	}
+	if err := c.store.MarkQueued(ctx, found); err != nil {
+		return err
+	}
+	c.log.Info("reconciled queued tasks with the task stream", "in_stream", len(present),
+		"recorded", totals.Queued, "lost", len(gone))
+	return nil
+}
+
+// publishPending publishes every pending, unqueued task of every running
+// sweep, in ordinal order, a window at a time.
+func (c *Coordinator) publishPending(ctx context.Context) error {
+	sweeps, err := c.store.Sweeps(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, info := range sweeps {
+		if info.State != results.SweepRunning || info.Pending == 0 {
+			continue
+		}
+		published := 0
+		for from := 0; from >= 0; {
+			tasks, next, err := c.store.ToPublish(ctx, info.Name, from, c.cfg.PublishWindow)
+			if err != nil {
+				return err
+			}
+			queued, err := c.publishWindow(ctx, tasks)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if err := c.store.MarkQueued(ctx, queued); err != nil {
+				return err
+			}
+			published += len(queued)
+			if len(queued) > 0 {
+				c.log.Debug("published tasks", "sweep", info.Name, "tasks", len(queued), "total", published)
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			from = next
+		}
+		if published > 0 {
+			c.log.Info("tasks queued", "sweep", info.Name, "tasks", published)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// publishWindow publishes tasks asynchronously and waits for every
+// acknowledgement. It returns the tasks now in the stream: acknowledged, or
+// refused because their subject already holds their message.
+func (c *Coordinator) publishWindow(ctx context.Context, tasks []results.PublishTask) ([]results.QueuedTask, error) {
+	futures := make([]jetstream.PubAckFuture, len(tasks))
+	var errs []error
+	now := time.Now().UTC()
+	for i, t := range tasks {
+		msg := sweep.NewTaskMsg(t.Sweep, sweep.Task{Ordinal: t.Ordinal, ID: t.ID, Params: t.Params}, t.Gen, now)
+		data, err := json.Marshal(msg)
+		if err != nil {
+			return nil, fmt.Errorf("encode task %s: %w", t.ID, err)
+		}
+		f, err := c.js.PublishMsgAsync(&nats.Msg{Subject: sweep.TaskSubject(t.Sweep, t.ID), Data: data},
+			jetstream.WithMsgID(fmt.Sprintf("t.%s.g%d", t.ID, t.Gen)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("publish task %s: %w", t.ID, err))
+			break
+		}
+		futures[i] = f
+	}
+	var queued []results.QueuedTask
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		t := tasks[i]
+		select {
+		case ack := <-f.Ok():
+			queued = append(queued, results.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen, Seq: ack.Sequence})
+		case err := <-f.Err():
+			if isAlreadyQueued(err) {
+				queued = append(queued, results.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen})
+			} else {
+				errs = append(errs, fmt.Errorf("publish task %s: %w", t.ID, err))
+			}
+		case <-ctx.Done():
+			return queued, ctx.Err()
+		}
+	}
+	if len(errs) > 3 {
+		errs = append(errs[:3], fmt.Errorf("and %d more", len(errs)-3))
+	}
+	return queued, errors.Join(errs...)
+}

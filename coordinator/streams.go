@@ -1,0 +1,130 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// Streams are the JetStream streams and the coordinator's consumers.
+type Streams struct {
+	Tasks, Results, DeadLetters jetstream.Stream
+	// Workers is the shared worker consumer; ResultConsumer and
+	// DeadLetterConsumer are the coordinator's.
+	Workers, ResultConsumer, DeadLetterConsumer jetstream.Consumer
+}
+
+// EnsureStreams creates or updates the streams and consumers (idempotent).
+// The dead-letter stream is created before the worker consumer, so that no
+// advisory of it is missed.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (*Streams, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("coordinator config: %w", err)
+	}
+	s := &Streams{}
+	var err error
+	s.Tasks, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        sweep.StreamTasks,
+		Description: "sgsweep tasks: one message per task subject, removed when a worker acks it",
+		Subjects:    []string{sweep.TaskSubjects},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		// Re-publishing a task that is still queued or in flight is
+		// refused by the server: an enqueue-if-absent that survives
+		// restarts and outlives the dedup window.
+		MaxMsgsPerSubject:    1,
+		Discard:              jetstream.DiscardNew,
+		DiscardNewPerSubject: true,
+		Duplicates:           cfg.TaskDuplicates,
+		MaxMsgSize:           64 << 10,
+		MaxBytes:             cfg.MaxTaskBytes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", sweep.StreamTasks, err)
+	}
+	s.Results, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        sweep.StreamResults,
+		Description: "sgsweep results: removed when the coordinator has committed them",
+		Subjects:    []string{sweep.ResultSubjects},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		Discard:     jetstream.DiscardNew,
+		Duplicates:  cfg.ResultDuplicates,
+		MaxMsgSize:  1 << 20,
+		MaxBytes:    cfg.MaxResultBytes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", sweep.StreamResults, err)
+	}
+	s.DeadLetters, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        sweep.StreamDeadLetters,
+		Description: "advisories of task messages that hit the delivery limit or were terminated",
+		Subjects:    []string{sweep.AdvisoryMaxDeliveries, sweep.AdvisoryTerminated},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		MaxAge:      30 * 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", sweep.StreamDeadLetters, err)
+	}
+	s.Workers, err = js.CreateOrUpdateConsumer(ctx, sweep.StreamTasks, jetstream.ConsumerConfig{
+		Durable:       sweep.ConsumerWorkers,
+		Description:   "shared by all sgsweep workers; one task per free slot",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		FilterSubject: sweep.TaskSubjects,
+		AckWait:       cfg.AckWait,
+		BackOff:       cfg.BackOff,
+		MaxDeliver:    cfg.MaxDeliver,
+		MaxAckPending: cfg.MaxAckPending,
+		MaxWaiting:    cfg.MaxWaiting,
+		Replicas:      cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", sweep.ConsumerWorkers, err)
+	}
+	s.ResultConsumer, err = js.CreateOrUpdateConsumer(ctx, sweep.StreamResults, jetstream.ConsumerConfig{
+		Durable:       sweep.ConsumerResults,
+		Description:   "the sgsweep coordinator: commits results to its store, then acks",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckWait:       cfg.ResultAckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 8192,
+		Replicas:      cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", sweep.ConsumerResults, err)
+	}
+	s.DeadLetterConsumer, err = js.CreateOrUpdateConsumer(ctx, sweep.StreamDeadLetters, jetstream.ConsumerConfig{
+		Durable:       sweep.ConsumerDeadLetters,
+		Description:   "the sgsweep coordinator: records dead tasks as failed",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckWait:       cfg.ResultAckWait,
+		MaxDeliver:    -1,
+		Replicas:      cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", sweep.ConsumerDeadLetters, err)
+	}
+	return s, nil
+}
+
+// isAlreadyQueued reports whether a task publication was refused because
+// the task's subject already holds a message (MaxMsgsPerSubject with
+// DiscardNewPerSubject): the task is queued or in flight.
+func isAlreadyQueued(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10077 &&
+		strings.Contains(apiErr.Description, "maximum messages per subject")
+}

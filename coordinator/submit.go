@@ -1,0 +1,162 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// ErrSpecChanged is wrapped by the error that refuses a changed spec.
+var ErrSpecChanged = errors.New("spec changed")
+
+// SpecChangedError refuses to submit a spec that differs from the one its
+// sweep was planned with; Diff shows how (sweep.Diff).
+type SpecChangedError struct {
+	Sweep string   `json:"sweep"`
+	Diff  []string `json:"diff"`
+	// SameSpec is set when the spec is unchanged but expands to other task
+	// IDs (another simulator model version).
+	SameSpec bool `json:"same_spec"`
+}
+
+func (e *SpecChangedError) Error() string {
+	var b strings.Builder
+	if e.SameSpec {
+		fmt.Fprintf(&b, "sweep %q was planned with other task IDs (another simulator model version)", e.Sweep)
+	} else {
+		fmt.Fprintf(&b, "sweep %q exists with a different spec:", e.Sweep)
+		for _, line := range e.Diff {
+			b.WriteString("\n  " + line)
+		}
+	}
+	b.WriteString("\nsubmit with --extend to plan the new tasks (results of tasks that left the spec stay in the store)," +
+		" or give the sweep another name")
+	return b.String()
+}
+
+func (e *SpecChangedError) Unwrap() error { return ErrSpecChanged }
+
+// SubmitRequest carries a spec file to the coordinator.
+type SubmitRequest struct {
+	// SpecName is the file name, for error messages; Spec its content.
+	SpecName string `json:"spec_name"`
+	Spec     []byte `json:"spec"`
+	// Extend accepts a spec that changed since the sweep was planned.
+	Extend bool `json:"extend,omitempty"`
+}
+
+// Submit parses, expands and plans a spec; its pending tasks are then
+// published. The same name and spec resume the sweep; a changed spec is a
+// *SpecChangedError unless req.Extend.
+func (c *Coordinator) Submit(ctx context.Context, req SubmitRequest) (*results.PlanReport, error) {
+	spec, err := sweep.Parse(req.SpecName, req.Spec)
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	tasks, err := spec.Expand()
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	return c.SubmitSpec(ctx, spec, tasks, req.SpecName, req.Spec, req.Extend)
+}
+
+// SubmitSpec plans an already parsed and expanded spec (source is the file
+// as written, kept with the sweep).
+func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, tasks []sweep.Task, sourceName string,
+	source []byte, extend bool) (*results.PlanReport, error) {
+	plan := &results.Plan{
+		Name:        spec.Name,
+		Fingerprint: spec.Fingerprint(),
+		Canonical:   spec.Canonical(),
+		SourceName:  sourceName,
+		Source:      source,
+		Tasks:       make([]results.PlanTask, len(tasks)),
+		Extend:      extend,
+	}
+	for i, t := range tasks {
+		if t.Ordinal != i {
+			return nil, fmt.Errorf("task %s has ordinal %d at position %d", t.ID, t.Ordinal, i)
+		}
+		plan.Tasks[i] = results.PlanTask{ID: t.ID, Params: t.Params}
+	}
+	rep, err := c.store.PlanSweep(ctx, plan)
+	var changed *results.SpecChangedError
+	if errors.As(err, &changed) {
+		return nil, &SpecChangedError{Sweep: changed.Sweep, SameSpec: changed.SameSpec,
+			Diff: sweep.Diff(changed.OldCanonical, changed.NewCanonical)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("sweep planned", "sweep", rep.Sweep, "outcome", rep.Outcome, "tasks", rep.Tasks,
+		"added", rep.Added, "dropped", rep.Dropped, "done", rep.Done, "failed", rep.Failed, "pending", rep.Pending)
+	c.kickPublisher()
+	return rep, nil
+}
+
+// CancelRequest names the sweep to cancel.
+type CancelRequest struct {
+	Sweep string `json:"sweep"`
+}
+
+// CancelReply says how many queued tasks were withdrawn.
+type CancelReply struct {
+	Sweep     string `json:"sweep"`
+	Withdrawn int    `json:"withdrawn"`
+	State     string `json:"state"`
+}
+
+// Cancel withdraws a sweep's queued tasks and marks it cancelled; tasks
+// running on workers finish and their results are stored. Submitting the
+// spec again resumes the sweep.
+func (c *Coordinator) Cancel(ctx context.Context, req CancelRequest) (*CancelReply, error) {
+	s, err := c.current()
+	if err != nil {
+		return nil, err
+	}
+	n, err := c.store.Cancel(ctx, req.Sweep)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Tasks.Purge(ctx, jetstream.WithPurgeSubject(sweep.SweepTaskSubjects(req.Sweep))); err != nil {
+		return nil, fmt.Errorf("withdraw the tasks of %q: %w", req.Sweep, err)
+	}
+	info, err := c.store.Sweep(ctx, req.Sweep)
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("sweep cancelled", "sweep", req.Sweep, "withdrawn", n)
+	// Tasks that another running sweep plans too are published again
+	// under that sweep.
+	c.kickPublisher()
+	return &CancelReply{Sweep: req.Sweep, Withdrawn: n, State: info.State}, nil
+}
+
+// RetryRequest asks to run a sweep's failed tasks again.
+type RetryRequest struct {
+	Sweep string `json:"sweep"`
+}
+
+// RetryReply says how many failed tasks were queued again.
+type RetryReply struct {
+	Sweep   string `json:"sweep"`
+	Retried int    `json:"retried"`
+}
+
+// Retry makes the sweep's failed tasks pending again and publishes them with
+// a new message ID.
+func (c *Coordinator) Retry(ctx context.Context, req RetryRequest) (*RetryReply, error) {
+	n, err := c.store.Retry(ctx, req.Sweep)
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("retrying failed tasks", "sweep", req.Sweep, "tasks", n)
+	c.kickPublisher()
+	return &RetryReply{Sweep: req.Sweep, Retried: n}, nil
+}

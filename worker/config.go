@@ -1,0 +1,118 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// Config holds a worker's sizes and timings. Start from DefaultConfig.
+type Config struct {
+	// Concurrency is the number of task slots: tasks trained at once.
+	Concurrency int
+	// Threads is sim.Options.Threads for each run. Slots × threads should
+	// not exceed the cores: many single-threaded runs (the default) give
+	// the best throughput for a sweep; more threads per run finish each
+	// run sooner (useful when there are fewer tasks than cores).
+	Threads int
+	// DataDir is sim.Options.DataDir: where dataset files live.
+	DataDir string
+
+	// Heartbeat is the interval of in-progress signals while a task runs;
+	// 0 means a third of the consumer's ack wait.
+	Heartbeat time.Duration
+	// FetchWait is how long one request for a task waits on the server
+	// before it is renewed.
+	FetchWait time.Duration
+	// DrainTimeout is how long running tasks may take to finish after the
+	// worker is told to stop; the rest are cancelled and handed back.
+	DrainTimeout time.Duration
+	// RetryDelay is the redelivery delay after an environmental failure
+	// on the first delivery; it doubles with each delivery up to
+	// MaxRetryDelay.
+	RetryDelay    time.Duration
+	MaxRetryDelay time.Duration
+	// PublishTimeout bounds publishing a result (retries included) and
+	// acknowledging its task.
+	PublishTimeout time.Duration
+
+	// Host and ID identify the worker in provenance; ID is unique per
+	// process.
+	Host string
+	ID   string
+
+	// Logger receives the worker's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns one single-threaded slot per core, heartbeats at a
+// third of the ack wait, a 10 s drain and retry delays from 30 s to 5 min.
+func DefaultConfig() Config {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown"
+	}
+	return Config{
+		Concurrency:    runtime.NumCPU(),
+		Threads:        1,
+		FetchWait:      30 * time.Second,
+		DrainTimeout:   10 * time.Second,
+		RetryDelay:     30 * time.Second,
+		MaxRetryDelay:  5 * time.Minute,
+		PublishTimeout: 30 * time.Second,
+		Host:           host,
+		ID:             host + "/" + strconv.Itoa(os.Getpid()),
+	}
+}
+
+// Validate reports every invalid setting.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Concurrency < 1 {
+		bad("concurrency must be ≥ 1, got %d", c.Concurrency)
+	}
+	if c.Threads < 0 {
+		bad("threads must be ≥ 0, got %d", c.Threads)
+	}
+	if c.Heartbeat < 0 {
+		bad("heartbeat must be ≥ 0, got %v", c.Heartbeat)
+	}
+	if c.FetchWait < 100*time.Millisecond {
+		bad("fetch wait must be ≥ 100ms, got %v", c.FetchWait)
+	}
+	if c.DrainTimeout < 0 {
+		bad("drain timeout must be ≥ 0, got %v", c.DrainTimeout)
+	}
+	if c.RetryDelay <= 0 || c.MaxRetryDelay < c.RetryDelay {
+		bad("retry delay must be positive and ≤ max retry delay, got %v and %v", c.RetryDelay, c.MaxRetryDelay)
+	}
+	if c.PublishTimeout <= 0 {
+		bad("publish timeout must be positive, got %v", c.PublishTimeout)
+	}
+	if c.ID == "" {
+		bad("worker ID must not be empty")
+	}
+	return errors.Join(errs...)
+}
+
+// retryDelay is the redelivery delay after an environmental failure of the
+// given (1-based) delivery: RetryDelay·2^(delivery−1), capped.
+func (c *Config) retryDelay(delivery uint64) time.Duration {
+	d := c.RetryDelay
+	for i := uint64(1); i < delivery && d < c.MaxRetryDelay; i++ {
+		d *= 2
+	}
+	return min(d, c.MaxRetryDelay)
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}

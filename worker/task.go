@@ -1,0 +1,277 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// maxReason bounds the termination reason sent to the server.
+const maxReason = 1000
+
+// process handles one delivered task message to the end: it is acked (after
+// its result is published), handed back, or terminated.
+func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
+	attempt := 1
+	if meta, err := m.Metadata(); err == nil {
+		attempt = int(meta.NumDelivered)
+	}
+	log := w.log.With("subject", m.Subject(), "attempt", attempt)
+	task, err := sweep.DecodeTask(m.Data())
+	if err == nil {
+		if s, id, ok := sweep.ParseTaskSubject(m.Subject()); !ok || s != task.Sweep || id != task.TaskID {
+			task, err = nil, fmt.Errorf("task %s of sweep %s published on subject %s", task.TaskID, task.Sweep, m.Subject())
+		}
+	}
+	if err != nil {
+		w.refuse(m, task, attempt, err, log)
+		return
+	}
+	cfg, err := task.Config()
+	if err != nil {
+		w.refuse(m, task, attempt, err, log)
+		return
+	}
+	log = log.With("sweep", task.Sweep, "task", task.TaskID)
+
+	started := time.Now()
+	res, timing, err := w.train(runCtx, m, task, cfg, attempt, l.heartbeat)
+	finished := time.Now()
+	switch {
+	case err == nil:
+		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{result: res, timing: timing,
+			started: started, finished: finished}, log)
+	case runCtx.Err() != nil:
+		// Shutting down: hand the task back for immediate redelivery.
+		log.Info("handing back task at shutdown", "err", err)
+		w.stats.requeued.Add(1)
+		if err := m.Nak(); err != nil {
+			log.Warn("nak", "err", err)
+		}
+	case deterministic(err) || attempt >= l.maxDeliver && l.maxDeliver > 0:
+		if !deterministic(err) {
+			err = fmt.Errorf("after %d deliveries: %w", attempt, err)
+		}
+		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{err: err, timing: timing,
+			started: started, finished: finished}, log)
+	default:
+		delay := w.cfg.retryDelay(uint64(attempt))
+		log.Warn("task failed; retrying later, maybe elsewhere", "err", err, "delay", delay)
+		w.stats.retried.Add(1)
+		if err := m.NakWithDelay(delay); err != nil {
+			log.Warn("nak", "err", err)
+		}
+	}
+}
+
+// refuse handles a task message that cannot be run. A well-formed task this
+// worker must not run (planned for another model version, or with an invalid
+// configuration) gets a failure result: retrying elsewhere cannot help.
+// Anything else (not JSON, an unknown schema, an ID that does not match the
+// parameters, a subject that does not match the task) is terminated: the
+// server never redelivers it and its advisory reaches the coordinator, which
+// sets it aside and records the task as failed.
+func (w *Worker) refuse(m jetstream.Msg, task *sweep.TaskMsg, attempt int, err error, log *slog.Logger) {
+	if task != nil && (errors.Is(err, sweep.ErrModelVersion) || errors.Is(err, sweep.ErrInvalidParams)) {
+		log.Warn("refusing task", "err", err)
+		now := time.Now()
+		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{err: fmt.Errorf("task refused: %w", err),
+			modelVersion: task.ModelVersion, started: now, finished: now}, log)
+		return
+	}
+	reason := fmt.Sprintf("%s: %v", m.Subject(), err)
+	if len(reason) > maxReason {
+		reason = reason[:maxReason]
+	}
+	log.Warn("terminating unusable task message", "err", err)
+	w.stats.terminated.Add(1)
+	if err := m.TermWithReason(reason); err != nil {
+		log.Warn("term", "err", err)
+	}
+}
+
+// train runs the task with heartbeats and per-epoch progress messages. A
+// panic in the runner is returned as a *PanicError.
+func (w *Worker) train(ctx context.Context, m jetstream.Msg, task *sweep.TaskMsg, cfg sim.Config,
+	attempt int, heartbeat time.Duration) (res *sim.Result, timing *sim.Timing, err error) {
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	defer stopHeartbeat()
+	go w.heartbeat(hbCtx, m, heartbeat)
+
+	progress := sweep.ProgressSubject(task.Sweep, task.TaskID)
+	opts := sim.Options{
+		Threads: w.cfg.Threads,
+		DataDir: w.cfg.DataDir,
+		OnEpoch: func(e sim.Epoch, _ float64) {
+			data, err := json.Marshal(&sweep.ProgressMsg{Schema: sweep.SchemaProgress, Sweep: task.Sweep,
+				TaskID: task.TaskID, Worker: w.cfg.ID, Attempt: attempt, Epochs: cfg.Train.Epochs, Epoch: e})
+			if err == nil {
+				w.nc.Publish(progress, data) // advisory: a lost one loses nothing
+			}
+		},
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			res, timing, err = nil, nil, &PanicError{Value: fmt.Sprint(p), Stack: string(debug.Stack())}
+		}
+	}()
+	res, timing, err = w.run(ctx, cfg, opts)
+	if err == nil && res == nil {
+		err = errors.New("runner returned neither a result nor an error")
+	}
+	return res, timing, err
+}
+
+// heartbeat tells the server the task is in progress every interval, which
+// resets its redelivery timer.
+func (w *Worker) heartbeat(ctx context.Context, m jetstream.Msg, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.InProgress(); err != nil {
+				w.log.Warn("heartbeat", "subject", m.Subject(), "err", err)
+			}
+		}
+	}
+}
+
+// PanicError is a panic recovered from the runner: a failure of the task, not
+// of the worker.
+type PanicError struct {
+	Value string
+	Stack string
+}
+
+func (e *PanicError) Error() string { return "simulator panic: " + e.Value }
+
+// deterministic reports whether err would recur on any worker: an invalid
+// configuration or a panic of the simulator.
+func deterministic(err error) bool {
+	var fe *sim.FieldError
+	var pe *PanicError
+	return errors.As(err, &fe) || errors.As(err, &pe)
+}
+
+// outcome is a finished run: a result, or the error it failed with.
+type outcome struct {
+	result            *sim.Result
+	timing            *sim.Timing
+	err               error
+	started, finished time.Time
+	// modelVersion overrides the provenance's model version: a refused
+	// task's failure carries the version it was planned for, under which
+	// its ID is its parameters' hash.
+	modelVersion string
+}
+
+// report publishes the task's result (waiting for the server's
+// acknowledgement) and only then acks the task. If the result cannot be
+// published, the task is handed back with a delay.
+func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.RawMessage, attempt int,
+	o outcome, log *slog.Logger) {
+	r := &sweep.ResultMsg{
+		Schema: sweep.SchemaResult,
+		Sweep:  sweepName,
+		TaskID: taskID,
+		Params: params,
+		Provenance: sweep.Provenance{
+			ModelVersion: sim.ModelVersion,
+			Build:        w.build,
+			Host:         w.cfg.Host,
+			Worker:       w.cfg.ID,
+			Attempt:      attempt,
+			StartedAt:    o.started.UTC(),
+			FinishedAt:   o.finished.UTC(),
+		},
+	}
+	if o.timing != nil {
+		r.Provenance.Timing = *o.timing
+	}
+	if o.modelVersion != "" {
+		r.Provenance.ModelVersion = o.modelVersion
+	}
+	var err error
+	if o.err != nil {
+		r.Status, r.Error = sweep.StatusFailed, o.err.Error()
+		r.Digest, err = sweep.Digest(r.Error)
+	} else {
+		r.Status, r.Result = o.result.Status, o.result
+		r.Digest, err = sweep.Digest(o.result)
+	}
+	if err == nil && r.Status != sweep.StatusOK && r.Status != sweep.StatusDiverged && r.Status != sweep.StatusFailed {
+		err = fmt.Errorf("runner returned status %q", r.Status)
+	}
+	if err != nil {
+		// Not JSON-encodable (NaN in a result the simulator did not mark
+		// diverged): deterministic, so report it as the failure.
+		r.Status, r.Result, r.Error = sweep.StatusFailed, nil, "unencodable result: "+err.Error()
+		r.Digest, _ = sweep.Digest(r.Error)
+	}
+	data, err := json.Marshal(r)
+	if err != nil {
+		log.Warn("encode result", "err", err)
+		w.stats.retried.Add(1)
+		m.NakWithDelay(w.cfg.retryDelay(uint64(attempt)))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.PublishTimeout)
+	defer cancel()
+	err = w.publish(ctx, sweep.ResultSubject(sweepName, taskID), "r."+taskID+"."+r.Digest[:16], data)
+	if permanent(err) && r.Status != sweep.StatusFailed {
+		log.Warn("result cannot be published; reporting the task failed", "err", err)
+		w.report(m, sweepName, taskID, params, attempt, outcome{err: fmt.Errorf("publish result: %w", err),
+			timing: o.timing, started: o.started, finished: o.finished}, log)
+		return
+	}
+	if err != nil {
+		log.Warn("publishing result; handing the task back", "err", err)
+		w.stats.retried.Add(1)
+		m.NakWithDelay(w.cfg.retryDelay(uint64(attempt)))
+		return
+	}
+	if r.Status == sweep.StatusFailed {
+		w.stats.failed.Add(1)
+	} else {
+		w.stats.completed.Add(1)
+	}
+	if err := m.DoubleAck(ctx); err != nil {
+		// The result is stored; a redelivered task is computed again and
+		// its duplicate result absorbed by the coordinator.
+		log.Warn("ack after publishing the result", "err", err)
+	}
+}
+
+// publish publishes a message and waits for the server's acknowledgement,
+// retrying with the same message ID (the stream drops a duplicate) until ctx
+// expires.
+func (w *Worker) publish(ctx context.Context, subject, msgID string, data []byte) error {
+	for {
+		_, err := w.js.Publish(ctx, subject, data, jetstream.WithMsgID(msgID))
+		if err == nil || permanent(err) {
+			return err
+		}
+		if serr := sleep(ctx, 250*time.Millisecond); serr != nil {
+			return fmt.Errorf("%w (last: %w)", serr, err)
+		}
+	}
+}
+
+// permanent reports whether a publication can never succeed: the message is
+// larger than the server or the stream accepts.
+func permanent(err error) bool {
+	return errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, jetstream.ErrStreamMessageExceedsMaximum)
+}

@@ -1,0 +1,201 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// Runner trains one configuration; it has sim.Train's signature, and the
+// product uses sim.Train. It must return promptly, with ctx's error, once
+// ctx is cancelled.
+type Runner func(ctx context.Context, cfg sim.Config, opts sim.Options) (*sim.Result, *sim.Timing, error)
+
+// Worker pulls tasks from the shared worker consumer, one per free slot,
+// trains them with its Runner and publishes their results. It keeps no state
+// between tasks: any number of workers can run anywhere.
+type Worker struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	run   Runner
+	cfg   Config
+	log   *slog.Logger
+	build sweep.Build
+	stats stats
+}
+
+// Stats counts what a worker did with the tasks it received.
+type Stats struct {
+	// Completed counts results published (ok or diverged); Failed failure
+	// results published (deterministic errors, or the last delivery).
+	Completed, Failed int64
+	// Retried counts tasks handed back with a delay after an error that
+	// may be environmental; Requeued tasks handed back at shutdown;
+	// Terminated corrupt or unsupported task messages.
+	Retried, Requeued, Terminated int64
+}
+
+type stats struct {
+	completed, failed, retried, requeued, terminated atomic.Int64
+}
+
+// New returns a worker that talks over nc and trains with run.
+func New(nc *nats.Conn, run Runner, cfg Config) (*Worker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("worker config: %w", err)
+	}
+	if run == nil {
+		return nil, errors.New("worker: nil runner")
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	return &Worker{nc: nc, js: js, run: run, cfg: cfg, log: cfg.logger().With("worker", cfg.ID),
+		build: sweep.CurrentBuild()}, nil
+}
+
+// Stats returns the worker's counters so far.
+func (w *Worker) Stats() Stats {
+	return Stats{
+		Completed:  w.stats.completed.Load(),
+		Failed:     w.stats.failed.Load(),
+		Retried:    w.stats.retried.Load(),
+		Requeued:   w.stats.requeued.Load(),
+		Terminated: w.stats.terminated.Load(),
+	}
+}
+
+// lease holds what the consumer's configuration says about deliveries.
+type lease struct {
+	maxDeliver int
+	heartbeat  time.Duration
+}
+
+// Run works until ctx is cancelled, then stops taking tasks, lets running
+// ones finish within DrainTimeout, cancels and hands back the rest (they are
+// redelivered at once to another worker), flushes, and returns nil. It waits
+// for the coordinator to create the worker consumer if it does not exist yet.
+func (w *Worker) Run(ctx context.Context) error {
+	cons, err := w.consumer(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	info := cons.CachedInfo()
+	l := lease{maxDeliver: info.Config.MaxDeliver, heartbeat: w.cfg.Heartbeat}
+	if l.heartbeat == 0 {
+		l.heartbeat = max(info.Config.AckWait/3, 100*time.Millisecond)
+	}
+	w.log.Info("worker started", "slots", w.cfg.Concurrency, "threads", w.cfg.Threads,
+		"heartbeat", l.heartbeat, "max_deliver", l.maxDeliver)
+
+	// Runs outlive ctx by at most DrainTimeout.
+	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRuns()
+	slotsDone := make(chan struct{})
+	go func() {
+		select {
+		case <-slotsDone:
+			return
+		case <-ctx.Done():
+		}
+		timer := time.NewTimer(w.cfg.DrainTimeout)
+		defer timer.Stop()
+		select {
+		case <-slotsDone:
+		case <-timer.C:
+			w.log.Warn("drain timeout: cancelling running tasks", "timeout", w.cfg.DrainTimeout)
+			cancelRuns()
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for range w.cfg.Concurrency {
+		wg.Go(func() { w.slot(ctx, runCtx, cons, l) })
+	}
+	wg.Wait()
+	close(slotsDone)
+	if err := w.nc.Flush(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return fmt.Errorf("worker: flush: %w", err)
+	}
+	w.log.Info("worker stopped", "stats", w.Stats())
+	return nil
+}
+
+// consumer looks up the shared worker consumer, waiting for a coordinator to
+// create it.
+func (w *Worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	wait := 250 * time.Millisecond
+	logged := false
+	for {
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cons, err := w.js.Consumer(lctx, sweep.StreamTasks, sweep.ConsumerWorkers)
+		cancel()
+		if err == nil {
+			return cons, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !logged {
+			w.log.Info("waiting for a coordinator to create the task stream", "err", err)
+			logged = true
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// slot takes one task at a time until ctx is cancelled.
+func (w *Worker) slot(ctx, runCtx context.Context, cons jetstream.Consumer, l lease) {
+	failures := 0
+	for ctx.Err() == nil {
+		fctx, cancel := context.WithTimeout(ctx, w.cfg.FetchWait)
+		msg, err := cons.Next(jetstream.FetchContext(fctx))
+		cancel()
+		switch {
+		case err == nil:
+			failures = 0
+			w.process(runCtx, msg, l)
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+			failures = 0
+		default:
+			// Disconnected, server restarting, consumer being recreated:
+			// keep pulling with a growing pause.
+			failures++
+			if failures == 1 || failures%20 == 0 {
+				w.log.Warn("fetching a task", "err", err)
+			}
+			sleep(ctx, min(time.Duration(failures)*200*time.Millisecond, 5*time.Second))
+		}
+	}
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
