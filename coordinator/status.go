@@ -22,9 +22,9 @@ type StatusRequest struct {
 type Status struct {
 	// Source says who answered: the coordinator, or the store read
 	// directly (then there is no rate, ETA or queue).
-	Source string        `json:"source"`
-	At     time.Time     `json:"at"`
-	Sweeps []SweepStatus `json:"sweeps"`
+	Source string         `json:"source"`
+	At     time.Time      `json:"at"`
+	Sweeps []SweepStatus  `json:"sweeps"`
 	Totals results.Totals `json:"totals"`
 	// Rejected lists the last messages set aside as unusable.
 	Rejected []results.Rejection `json:"rejected,omitempty"`
