@@ -118,7 +118,8 @@ func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) 
 	ls := &ws.layers[l]
 	H := len(ls.u)
 	lm, lsyn := net.lamMem, net.lamSyn
-	gu, gi, gs := ls.gu, ls.gi[:H], ls.gs[:H]
+	gu, gi := ls.gu[:H], ls.gi[:H]
+	var gs []float64
 
 	// ∂L/∂W_l += gI[n+1] ⊗ S_prev[n].
 	gw := net.w(grad, l)
@@ -142,12 +143,14 @@ func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) 
 	}
 
 	// gS[n] = reg + (next layer or readout) + V^T·gI + reset term; the
-	// dense products are needed only where h ≠ 0.
+	// dense products are needed only where h ≠ 0. Without them, gS is the
+	// regularizer's gradient (plus the readout's, added by backwardTop).
 	h := ls.h[n*H : (n+1)*H]
-	reg := ls.regGrad[:H]
 	top := l == len(ws.layers)-1
-	dense := !top || net.propagateRec || net.diffReset
-	if dense {
+	gs = ls.regGrad[:H]
+	if !top || net.propagateRec || net.diffReset {
+		gs = ls.gs[:H]
+		reg := ls.regGrad[:H]
 		var wNext, giNext []float64
 		if !top {
 			wNext = net.w(p, l+1)
@@ -163,9 +166,9 @@ func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) 
 				gs[j] = 0
 				continue
 			}
-			var s float64
+			s := reg[j]
 			if wNext != nil {
-				s = dot(wNext[j*Hn:(j+1)*Hn], giNext)
+				s += dot(wNext[j*Hn:(j+1)*Hn], giNext)
 			}
 			if v != nil {
 				s += dot(v[j*H:(j+1)*H], gi)
@@ -183,36 +186,9 @@ func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) 
 		gu[j] *= 1 - rst[k]
 	}
 
-	gu = gu[:H]
-	switch {
-	case top && !dense:
-		// The common case, fused with the readout's projected adjoints,
-		// which only this layer reads: pI[n+1] feeds gS[n], then pI and
-		// pU go to step n.
-		lo := net.lamOut
-		pi, pu := ws.pi[:H], ws.pu[:H]
-		for j := range gu {
-			g := gu[j]
-			gu[j] = lm*g + h[j]*(reg[j]+pi[j])
-			gi[j] = (1-lm)*g + lsyn*gi[j]
-			pi[j] = lsyn*pi[j] + (1-lo)*pu[j]
-			pu[j] *= lo
-		}
-	case top:
-		lo := net.lamOut
-		pi, pu := ws.pi[:H], ws.pu[:H]
-		for j := range gu {
-			g := gu[j]
-			gu[j] = lm*g + h[j]*(reg[j]+pi[j]+gs[j])
-			gi[j] = (1-lm)*g + lsyn*gi[j]
-			pi[j] = lsyn*pi[j] + (1-lo)*pu[j]
-			pu[j] *= lo
-		}
-	default:
-		for j := range gu {
-			g := gu[j]
-			gu[j] = lm*g + h[j]*(reg[j]+gs[j])
-			gi[j] = (1-lm)*g + lsyn*gi[j]
-		}
+	if top {
+		backwardTop(gu, gi, h, gs, ws.pi, ws.pu, lm, lsyn, net.lamOut)
+	} else {
+		backwardInner(gu, gi, h, gs, lm, lsyn)
 	}
 }

@@ -59,16 +59,11 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 			if net.smooth {
 				ns = ws.smoothStep(ls, ns, theta, beta)
 			} else {
-				for j := range u {
-					pj := lm*u[j] + (1-lm)*cur[j]
-					if u[j] > theta {
-						ls.spikeIdx[ns], ls.spikeVal[ns], ls.spikeRst[ns] = int32(j), 1, 1
-						ns++
-						count[j]++
-						pj = 0
-					}
-					u[j] = pj
-					cur[j] *= lsyn
+				k := lifStep(u, cur, lm, lsyn, theta, ls.spikeIdx[ns:])
+				for _, j := range ls.spikeIdx[ns : ns+int32(k)] {
+					ls.spikeVal[ns], ls.spikeRst[ns] = 1, 1
+					count[j]++
+					ns++
 				}
 			}
 			ls.spikeOff[n+1] = ns

@@ -13,18 +13,10 @@ type surrogateKernel func(dst, u []float64, theta, beta float64)
 // genericKernel, which calls the Surrogates entry.
 var surrogateKernels = map[string]surrogateKernel{
 	"superspike": func(dst, u []float64, theta, beta float64) {
-		u = u[:len(dst)]
-		for j := range dst {
-			d := beta*math.Abs(u[j]-theta) + 1
-			dst[j] = 1 / (d * d)
-		}
+		superspikeRow(dst, u, theta, beta, 1)
 	},
 	"superspike_asymptotic": func(dst, u []float64, theta, beta float64) {
-		u = u[:len(dst)]
-		for j := range dst {
-			d := beta*math.Abs(u[j]-theta) + 1
-			dst[j] = beta / (d * d)
-		}
+		superspikeRow(dst, u, theta, beta, beta)
 	},
 	"esser": func(dst, u []float64, theta, beta float64) {
 		u = u[:len(dst)]

@@ -92,29 +92,3 @@ func (ls *layerState) spikes(n int) ([]int32, []float64) {
 	lo, hi := ls.spikeOff[n], ls.spikeOff[n+1]
 	return ls.spikeIdx[lo:hi], ls.spikeVal[lo:hi]
 }
-
-// addRow adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
-func addRow(dst, row []float64, s float64) {
-	row = row[:len(dst)]
-	for i := range dst {
-		dst[i] += s * row[i]
-	}
-}
-
-// dot returns Σ a[i]·b[i] over len(a), with four partial sums (the order of
-// summation is fixed, so the result is deterministic).
-func dot(a, b []float64) float64 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}

@@ -1,0 +1,166 @@
+package sim
+
+import "math"
+
+// The per-layer, per-step loops of the forward and backward passes. Each
+// has a portable Go version (the reference, named …Go) and, on amd64 with
+// AVX2, an assembly version (kernel_amd64.s) that does the same IEEE
+// operations in the same order four neurons at a time: results are
+// identical bit for bit (TestKernels), so the choice never changes a
+// number. useAVX2 selects.
+
+// lifStep advances one hidden layer by one step, given U[n] in u and I[n]
+// in cur (I already holding the decay only after the call):
+//
+//	S = Θ(U − ϑ);  U ← (λ_mem·U + (1 − λ_mem)·I)·(1 − S);  I ← λ_syn·I
+//
+// It writes the indices of the neurons that spiked to idx, in increasing
+// order, and returns how many; idx must have room for len(u).
+func lifStep(u, cur []float64, lm, lsyn, theta float64, idx []int32) int {
+	n := 0
+	if useAVX2 && len(u) >= 4 {
+		m := len(u) &^ 3
+		n = lifStepAVX2(u[:m], cur[:m], lm, 1-lm, lsyn, theta, idx)
+		return n + lifStepGo(u[m:], cur[m:], lm, lsyn, theta, idx[n:], int32(m))
+	}
+	return lifStepGo(u, cur, lm, lsyn, theta, idx, 0)
+}
+
+// lifStepGo is lifStep on neurons offset, offset+1, …
+func lifStepGo(u, cur []float64, lm, lsyn, theta float64, idx []int32, offset int32) int {
+	cur = cur[:len(u)]
+	cm := 1 - lm
+	n := 0
+	for j := range u {
+		p := lm*u[j] + cm*cur[j]
+		if u[j] > theta {
+			idx[n] = int32(j) + offset
+			n++
+			p = 0
+		}
+		u[j] = p
+		cur[j] *= lsyn
+	}
+	return n
+}
+
+// superspikeRow writes dst[j] = num/(β·abs(u[j] − ϑ) + 1)²: the superspike
+// surrogate for num = 1, the asymptotic one for num = β.
+func superspikeRow(dst, u []float64, theta, beta, num float64) {
+	u = u[:len(dst)]
+	if useAVX2 && len(dst) >= 4 {
+		m := len(dst) &^ 3
+		superspikeAVX2(dst[:m], u[:m], theta, beta, num)
+		dst, u = dst[m:], u[m:]
+	}
+	superspikeGo(dst, u, theta, beta, num)
+}
+
+func superspikeGo(dst, u []float64, theta, beta, num float64) {
+	u = u[:len(dst)]
+	for j := range dst {
+		d := beta*math.Abs(u[j]-theta) + 1
+		dst[j] = num / (d * d)
+	}
+}
+
+// backwardTop is the backward update of the last hidden layer at step n,
+// fused with the readout's projected adjoints pI, pU (see workspace):
+//
+//	gU ← λ_mem·gU + h·(gs + pI);  gI ← (1 − λ_mem)·gU_old + λ_syn·gI
+//	pI ← λ_syn·pI + (1 − λ_out)·pU;  pU ← λ_out·pU
+//
+// gu must already carry the reset factor (1 − S[n]).
+func backwardTop(gu, gi, h, gs, pi, pu []float64, lm, lsyn, lo float64) {
+	if useAVX2 && len(gu) >= 4 {
+		m := len(gu) &^ 3
+		backwardTopAVX2(gu[:m], gi[:m], h[:m], gs[:m], pi[:m], pu[:m], lm, 1-lm, lsyn, lo, 1-lo)
+		gu, gi, h, gs, pi, pu = gu[m:], gi[m:], h[m:], gs[m:], pi[m:], pu[m:]
+	}
+	backwardTopGo(gu, gi, h, gs, pi, pu, lm, lsyn, lo)
+}
+
+func backwardTopGo(gu, gi, h, gs, pi, pu []float64, lm, lsyn, lo float64) {
+	gi, h, gs, pi, pu = gi[:len(gu)], h[:len(gu)], gs[:len(gu)], pi[:len(gu)], pu[:len(gu)]
+	cm, co := 1-lm, 1-lo
+	for j := range gu {
+		g := gu[j]
+		gu[j] = lm*g + h[j]*(gs[j]+pi[j])
+		gi[j] = cm*g + lsyn*gi[j]
+		pi[j] = lsyn*pi[j] + co*pu[j]
+		pu[j] *= lo
+	}
+}
+
+// backwardInner is the backward update of a hidden layer below the last:
+//
+//	gU ← λ_mem·gU + h·gs;  gI ← (1 − λ_mem)·gU_old + λ_syn·gI
+func backwardInner(gu, gi, h, gs []float64, lm, lsyn float64) {
+	if useAVX2 && len(gu) >= 4 {
+		m := len(gu) &^ 3
+		backwardInnerAVX2(gu[:m], gi[:m], h[:m], gs[:m], lm, 1-lm, lsyn)
+		gu, gi, h, gs = gu[m:], gi[m:], h[m:], gs[m:]
+	}
+	backwardInnerGo(gu, gi, h, gs, lm, lsyn)
+}
+
+func backwardInnerGo(gu, gi, h, gs []float64, lm, lsyn float64) {
+	gi, h, gs = gi[:len(gu)], h[:len(gu)], gs[:len(gu)]
+	cm := 1 - lm
+	for j := range gu {
+		g := gu[j]
+		gu[j] = lm*g + h[j]*gs[j]
+		gi[j] = cm*g + lsyn*gi[j]
+	}
+}
+
+// addRow adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
+func addRow(dst, row []float64, s float64) {
+	row = row[:len(dst)]
+	if useAVX2 && len(dst) >= 8 {
+		m := len(dst) &^ 3
+		axpyAVX2(dst[:m], row[:m], s)
+		dst, row = dst[m:], row[m:]
+	}
+	for i := range dst {
+		dst[i] += s * row[i]
+	}
+}
+
+// dot returns Σ a[i]·b[i] over len(a) in a fixed order: sixteen partial
+// sums (element i into sum i mod 16) combined pairwise, then the elements
+// past the last multiple of 16 in turn.
+func dot(a, b []float64) float64 {
+	b = b[:len(a)]
+	m := len(a) &^ 15
+	var s float64
+	if useAVX2 && m > 0 {
+		s = dotAVX2(a[:m], b[:m])
+	} else {
+		s = dotGo16(a[:m], b[:m])
+	}
+	for i := m; i < len(a); i++ {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// dotGo16 is dot's sixteen-sum part; len(a) is a multiple of 16.
+func dotGo16(a, b []float64) float64 {
+	if len(a) == 0 {
+		return 0
+	}
+	var acc [16]float64
+	b = b[:len(a)]
+	for i := 0; i+16 <= len(a); i += 16 {
+		x, y := a[i:i+16:i+16], b[i:i+16:i+16]
+		for k := range acc {
+			acc[k] += x[k] * y[k]
+		}
+	}
+	var v [4]float64
+	for t := range v {
+		v[t] = (acc[t] + acc[t+4]) + (acc[t+8] + acc[t+12])
+	}
+	return (v[0] + v[2]) + (v[1] + v[3])
+}

@@ -1,0 +1,26 @@
+//go:build !amd64 || purego
+
+package sim
+
+// Without assembly kernels only the Go versions in kernel.go run.
+var useAVX2 = false
+
+func lifStepAVX2(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) int {
+	panic("sim: no AVX2 kernels in this build")
+}
+
+func superspikeAVX2(dst, u []float64, theta, beta, num float64) {
+	panic("sim: no AVX2 kernels in this build")
+}
+
+func backwardTopAVX2(gu, gi, h, gs, pi, pu []float64, lm, cm, lsyn, lo, co float64) {
+	panic("sim: no AVX2 kernels in this build")
+}
+
+func backwardInnerAVX2(gu, gi, h, gs []float64, lm, cm, lsyn float64) {
+	panic("sim: no AVX2 kernels in this build")
+}
+
+func dotAVX2(a, b []float64) float64 { panic("sim: no AVX2 kernels in this build") }
+
+func axpyAVX2(dst, row []float64, s float64) { panic("sim: no AVX2 kernels in this build") }

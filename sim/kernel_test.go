@@ -1,0 +1,116 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"slices"
+	"testing"
+)
+
+// TestKernels: the dispatching kernels (assembly where available) equal the
+// Go versions bit for bit, for lengths around the vector width and values
+// around the threshold, including exact ties, signed zeros and NaN.
+func TestKernels(t *testing.T) {
+	if !useAVX2 {
+		t.Log("no AVX2 kernels on this machine or build: checking the Go versions against themselves")
+	}
+	rng := newTestRand()
+	vec := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = 1 + 0.5*rng.NormFloat64()
+		}
+		if n > 3 {
+			v[0], v[1], v[2], v[3] = 1, math.Copysign(0, -1), math.NaN(), math.Nextafter(1, 2)
+		}
+		return v
+	}
+	same := func(a, b []float64) bool {
+		return slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+	}
+	const lm, lsyn, lo, theta = 0.9048374180359595, 0.8187307530779818, 0.951229424500714, 1
+	for _, n := range []int{0, 1, 3, 4, 5, 8, 13, 16, 17, 33, 100, 256} {
+		// lifStep
+		u, cur := vec(n), vec(n)
+		u2, cur2 := slices.Clone(u), slices.Clone(cur)
+		idx, idx2 := make([]int32, n), make([]int32, n)
+		k := lifStep(u, cur, lm, lsyn, theta, idx)
+		k2 := lifStepGo(u2, cur2, lm, lsyn, theta, idx2, 0)
+		if k != k2 || !slices.Equal(idx[:k], idx2[:k2]) || !same(u, u2) || !same(cur, cur2) {
+			t.Errorf("lifStep, n=%d: spikes %v, Go %v; or U, I differ", n, idx[:k], idx2[:k2])
+		}
+		// superspikeRow, both numerators
+		for _, num := range []float64{1, 7} {
+			d, d2 := make([]float64, n), make([]float64, n)
+			superspikeRow(d, u, theta, 10, num)
+			superspikeGo(d2, u, theta, 10, num)
+			if !same(d, d2) {
+				t.Errorf("superspikeRow, n=%d, num=%v:\n%v\n%v", n, num, d, d2)
+			}
+		}
+		// backwardTop and backwardInner
+		gu, gi, h, gs, pi, pu := vec(n), vec(n), vec(n), vec(n), vec(n), vec(n)
+		a := [][]float64{slices.Clone(gu), slices.Clone(gi), slices.Clone(pi), slices.Clone(pu)}
+		backwardTop(gu, gi, h, gs, pi, pu, lm, lsyn, lo)
+		backwardTopGo(a[0], a[1], h, gs, a[2], a[3], lm, lsyn, lo)
+		if !same(gu, a[0]) || !same(gi, a[1]) || !same(pi, a[2]) || !same(pu, a[3]) {
+			t.Errorf("backwardTop, n=%d differs from Go", n)
+		}
+		// addRow and dot
+		dst, dst2 := vec(n), []float64(nil)
+		dst2 = slices.Clone(dst)
+		addRow(dst, h, 0.37)
+		for i := range dst2 {
+			dst2[i] += 0.37 * h[i]
+		}
+		if !same(dst, dst2) {
+			t.Errorf("addRow, n=%d differs from Go", n)
+		}
+		if n > 3 {
+			h[2], gs[2] = 0.5, 0.25 // no NaN for dot
+		}
+		m := n &^ 15
+		want := dotGo16(h[:m], gs[:m])
+		for i := m; i < n; i++ {
+			want += h[i] * gs[i]
+		}
+		if got := dot(h, gs); math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("dot, n=%d: %v, Go %v", n, got, want)
+		}
+		gu2, gi2 := slices.Clone(gu), slices.Clone(gi)
+		backwardInner(gu, gi, h, gs, lm, lsyn)
+		backwardInnerGo(gu2, gi2, h, gs, lm, lsyn)
+		if !same(gu, gu2) || !same(gi, gi2) {
+			t.Errorf("backwardInner, n=%d differs from Go", n)
+		}
+	}
+}
+
+// TestKernelsDoNotChangeResults: a whole training gives the same Result
+// bytes with and without the assembly kernels.
+func TestKernelsDoNotChangeResults(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2 kernels on this machine or build")
+	}
+	cfg := quickRandman()
+	cfg.Dataset.SamplesPerClass = 60
+	cfg.Train.Epochs = 2
+	cfg.Network.Hidden = []int{30, 21}
+	cfg.Network.Recurrent = true
+	run := func() []byte {
+		res, _, err := Train(context.Background(), cfg, Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(res)
+		return b
+	}
+	withAVX2 := run()
+	useAVX2 = false
+	defer func() { useAVX2 = true }()
+	if without := run(); !bytes.Equal(withAVX2, without) {
+		t.Errorf("Result with AVX2 kernels:\n%s\nwithout:\n%s", withAVX2, without)
+	}
+}
