@@ -1,0 +1,207 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+func init() { commands = append(commands, planCommand()) }
+
+// workFormula explains the work estimate (see sweep.SampleSteps).
+const workFormula = "Σ over tasks of epochs × (train + val samples) × steps + 2 × test samples × steps"
+
+func planCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "dry run: check a sweep spec and show its axes, task count and work; nothing is published",
+		ArgsUsage: "SPEC.yaml",
+		Description: "Parses and validates the spec (every task's config included), then prints each axis with its\n" +
+			"size and values (slowest first), the number of grid points, of excluded points and of tasks,\n" +
+			"and the work in sample-steps (" + workFormula + ").\n" +
+			"Exits with status 2 on an invalid spec, naming the file, line and field of each problem.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "list", Usage: "also list every task: ordinal, short ID and its varying parameters", EnvVars: []string{"SGSWEEP_PLAN_LIST"}},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON object (with --list, the tasks too)", EnvVars: []string{"SGSWEEP_PLAN_JSON"}},
+		},
+		Action: runPlan,
+	}
+}
+
+// planJSON is the --json output.
+type planJSON struct {
+	Name         string     `json:"name"`
+	Description  string     `json:"description,omitempty"`
+	File         string     `json:"file"`
+	Fingerprint  string     `json:"fingerprint"`
+	ModelVersion string     `json:"model_version"`
+	Axes         []axisJSON `json:"axes"`
+	Points       int        `json:"points"`
+	Excluded     int        `json:"excluded"`
+	Tasks        int        `json:"tasks"`
+	SampleSteps  int64      `json:"sample_steps"`
+	TaskList     []taskJSON `json:"task_list,omitempty"`
+}
+
+type axisJSON struct {
+	Name   string              `json:"name"`
+	Kind   sweep.AxisKind      `json:"kind"`
+	Paths  []string            `json:"paths"`
+	Size   int                 `json:"size"`
+	Values [][]json.RawMessage `json:"values"`
+}
+
+type taskJSON struct {
+	Ordinal int                        `json:"ordinal"`
+	ID      string                     `json:"id"`
+	Point   map[string]json.RawMessage `json:"point"`
+}
+
+func runPlan(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageError{fmt.Errorf("plan takes one spec file, got %d arguments", c.NArg())}
+	}
+	spec, err := sweep.ParseFile(c.Args().First())
+	if err != nil {
+		var se *sweep.SpecError
+		if errors.As(err, &se) {
+			return usageError{err}
+		}
+		return err
+	}
+	tasks, err := spec.Expand()
+	if err != nil {
+		return err
+	}
+	var work int64
+	for i := range tasks {
+		work += sweep.SampleSteps(&tasks[i].Config)
+	}
+	out := c.App.Writer
+	if c.Bool("json") {
+		return writePlanJSON(out, spec, tasks, work, c.Bool("list"))
+	}
+	writePlanText(out, spec, tasks, work)
+	if c.Bool("list") {
+		fmt.Fprintln(out)
+		writeTaskList(out, spec, tasks)
+	}
+	return nil
+}
+
+func writePlanJSON(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64, list bool) error {
+	p := planJSON{
+		Name:         spec.Name,
+		Description:  spec.Description,
+		File:         spec.File,
+		Fingerprint:  spec.Fingerprint(),
+		ModelVersion: sim.ModelVersion,
+		Axes:         []axisJSON{},
+		Points:       spec.Points(),
+		Excluded:     spec.Points() - spec.Count(),
+		Tasks:        len(tasks),
+		SampleSteps:  work,
+	}
+	for _, ax := range spec.Axes() {
+		p.Axes = append(p.Axes, axisJSON{Name: ax.Name(), Kind: ax.Kind, Paths: ax.Paths, Size: ax.Len(), Values: ax.Values})
+	}
+	if list {
+		for _, t := range tasks {
+			point := make(map[string]json.RawMessage, len(t.Point))
+			for _, a := range t.Point {
+				point[a.Path] = a.Value
+			}
+			p.TaskList = append(p.TaskList, taskJSON{Ordinal: t.Ordinal, ID: t.ID, Point: point})
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(p)
+}
+
+func writePlanText(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64) {
+	fmt.Fprintf(w, "sweep %s  (%s)\n", spec.Name, spec.File)
+	if spec.Description != "" {
+		fmt.Fprintf(w, "  %s\n", strings.Join(strings.Fields(spec.Description), " "))
+	}
+	fmt.Fprintf(w, "fingerprint %s, model %s\n\n", spec.Fingerprint()[:16], sim.ModelVersion)
+
+	axes := spec.Axes()
+	if len(axes) == 0 {
+		fmt.Fprintln(w, "no axes: one task")
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "axis (slowest first)\tkind\tsize\tvalues")
+		for _, ax := range axes {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", ax.Name(), ax.Kind, ax.Len(), axisValues(ax))
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(w)
+
+	perTask := 0.0
+	if len(tasks) > 0 {
+		perTask = float64(work) / float64(len(tasks))
+	}
+	width := len(strconv.FormatInt(work, 10))
+	fmt.Fprintf(w, "grid points  %*d\n", width, spec.Points())
+	fmt.Fprintf(w, "excluded     %*d\n", width, spec.Points()-spec.Count())
+	fmt.Fprintf(w, "tasks        %*d\n", width, len(tasks))
+	fmt.Fprintf(w, "work         %*d sample-steps (%.3g; %.3g per task)\n", width, work, float64(work), perTask)
+	fmt.Fprintf(w, "             = %s\n", workFormula)
+	fmt.Fprintln(w, "nothing was published")
+}
+
+// axisValues renders an axis' points: all of them up to 10, else the first
+// 6, an ellipsis and the last 2.
+func axisValues(ax sweep.Axis) string {
+	point := func(p []json.RawMessage) string {
+		vals := make([]string, len(p))
+		for j, v := range p {
+			vals[j] = sweep.FormatValue(v)
+		}
+		if len(vals) == 1 {
+			return vals[0]
+		}
+		return "(" + strings.Join(vals, ", ") + ")"
+	}
+	var parts []string
+	for i, p := range ax.Values {
+		if len(ax.Values) > 10 && i == 6 {
+			parts = append(parts, "…")
+		}
+		if len(ax.Values) <= 10 || i < 6 || i >= len(ax.Values)-2 {
+			parts = append(parts, point(p))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeTaskList prints one line per task: ordinal, short ID, the value of
+// each varying path.
+func writeTaskList(w io.Writer, spec *sweep.Spec, tasks []sweep.Task) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	header := []string{"ordinal", "id"}
+	for _, ax := range spec.Axes() {
+		header = append(header, ax.Paths...)
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, t := range tasks {
+		row := []string{strconv.Itoa(t.Ordinal), t.ID[:12]}
+		for _, a := range t.Point {
+			row = append(row, sweep.FormatValue(a.Value))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+}
