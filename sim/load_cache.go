@@ -113,8 +113,8 @@ func (c *datasetCache) remove(el *list.Element) {
 	c.bytes -= e.bytes
 }
 
-// len returns the number of entries, loaded or loading.
-func (c *datasetCache) len() int {
+// size returns the number of entries, loaded or loading.
+func (c *datasetCache) size() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.recency.Len()

@@ -213,7 +213,7 @@ func TestDatasetCacheLRU(t *testing.T) {
 		t.Fatal("second get of key 1 returned a new dataset")
 	}
 	get(3) // evicts 2
-	if n := c.len(); n != 2 {
+	if n := c.size(); n != 2 {
 		t.Errorf("cache holds %d entries, want at most 2", n)
 	}
 	get(1)
@@ -231,14 +231,14 @@ func TestDatasetCacheByteBound(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := c.len(); n != 2 {
+	if n := c.size(); n != 2 {
 		t.Errorf("cache bounded to %d bytes holds %d datasets of %d bytes, want 2", 2*one, n, one)
 	}
 	// The most recent dataset stays even when it alone is over the bound.
 	if _, err := c.get(testKey(9), func() (*Dataset, error) { return tinyDataset(1000), nil }); err != nil {
 		t.Fatal(err)
 	}
-	if n := c.len(); n != 1 {
+	if n := c.size(); n != 1 {
 		t.Errorf("after a dataset larger than the bound, cache holds %d, want just it", n)
 	}
 }

@@ -23,7 +23,7 @@ import (
 // scaled over the d.SamplesPerClass samples of the class to v ∈ [0, 1] and
 // become the time step of that unit's single spike,
 //
-//	t = min(⌊v·W⌋, W−1),  W = ⌊d.Window·d.Steps⌋ (at least 1),
+//	t = min(⌊v·W⌋, W−1),  W = max(1, ⌊d.Window·d.Steps⌋),
 //
 // so every spike lies in the first W steps and the class maximum falls on
 // the last step of the window, not past it. (A unit whose values are all
@@ -38,10 +38,12 @@ import (
 // points, c), sample by sample, coordinate by coordinate; the order of split
 // s (0 train, 1 val, 2 test) from (dataSeed, order, s). A class's manifold
 // thus depends only on dataSeed, c, M, D and K. The sines are evaluated by
-// dataSinTurns (absolute error below 10⁻¹⁵ of math.Sin) with every rounding
-// explicit, so the data are identical bit for bit on every platform whose
-// math.Pow agrees (it is not used when α is an integer ≤ 2), whatever the
-// number of threads. Generation runs on runtime.GOMAXPROCS(0) goroutines.
+// fourierSeries (a table and short polynomials, absolute error below 10⁻¹⁵)
+// with every rounding explicit, so the data are identical bit for bit on
+// every platform whose math.Pow agrees (it is not used for α = 0, 1, 2),
+// whatever the number of threads. Generation runs on
+// runtime.GOMAXPROCS(0) goroutines; the paper's task (2·10⁸ sine terms)
+// takes about a second.
 func GenerateRandman(d DatasetConfig, dataSeed uint64) (*Dataset, error) {
 	g, err := newRandman(d)
 	if err != nil {
@@ -51,6 +53,10 @@ func GenerateRandman(d DatasetConfig, dataSeed uint64) (*Dataset, error) {
 	g.evaluate(runtime.GOMAXPROCS(0))
 	return g.assemble(g.spikeTimes(), dataSeed)
 }
+
+// maxRandmanTerms bounds the manifold parameters held in memory (24 bytes
+// each); the paper's task has 2·10⁵.
+const maxRandmanTerms = 1 << 26
 
 // randman holds one generation's sizes and work arrays.
 type randman struct {
@@ -93,6 +99,9 @@ func newRandman(d DatasetConfig) (*randman, error) {
 		return nil, &FieldError{Field: "dataset.samples_per_class", Msg: fmt.Sprintf("classes × samples_per_class × units = %d events, more than %d", events, math.MaxInt32)}
 	}
 	terms := g.classes * g.units * g.dim * g.cutoff
+	if terms > maxRandmanTerms {
+		return nil, &FieldError{Field: "dataset.cutoff", Msg: fmt.Sprintf("classes × units × dim × cutoff = %d Fourier terms, more than %d", terms, maxRandmanTerms)}
+	}
 	g.freq = make([]float64, terms)
 	g.phase = make([]float64, terms)
 	g.amp = make([]float64, terms)

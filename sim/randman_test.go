@@ -369,6 +369,7 @@ func TestRandmanErrors(t *testing.T) {
 		{"no cutoff", func(d *DatasetConfig) { d.Cutoff = 0 }, "dataset.cutoff"},
 		{"window zero", func(d *DatasetConfig) { d.Window = 0 }, "dataset.window"},
 		{"negative alpha", func(d *DatasetConfig) { d.Alpha = -1 }, "dataset.alpha"},
+		{"too many terms", func(d *DatasetConfig) { d.Cutoff = 1 << 24 }, "dataset.cutoff"},
 		{"nothing left to train", func(d *DatasetConfig) {
 			d.SamplesPerClass, d.ValFraction, d.TestFraction = 2, 0.45, 0.45
 		}, "dataset.samples_per_class"},
