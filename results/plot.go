@@ -1,0 +1,316 @@
+package results
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Plot kinds.
+const (
+	PlotLine    = "line"    // metric vs one parameter, one series per value of another
+	PlotHeatmap = "heatmap" // metric over two parameters
+	PlotCurves  = "curves"  // learning curves over epochs, one series per value of a parameter
+	PlotBars    = "bars"    // conditions side by side
+)
+
+// Bands: what the shaded band (or the error bars) around a mean shows.
+const (
+	BandCI   = "ci"   // the 95% confidence interval of the mean (Student t)
+	BandSD   = "sd"   // ± one standard deviation
+	BandNone = "none" // the mean only
+)
+
+// Cell reductions: how a point or cell summarises the tasks it covers.
+const (
+	// CellMean is the mean over every task of the point: over the seeds,
+	// and pooled over any other parameter that varies (the figure's notes
+	// name them).
+	CellMean = "mean"
+	// CellBest is the best grid cell among those the point covers: the
+	// cells are the combinations of every other varying parameter
+	// (learning rate, say), each averaged over its seeds; the point shows
+	// the best cell's mean and interval.
+	CellBest = "best"
+)
+
+// PlotRequest asks for a figure of one sweep. The zero value of each field
+// but Sweep, Kind and the parameters a kind needs means its default.
+type PlotRequest struct {
+	Sweep string
+	// Kind is PlotLine, PlotHeatmap, PlotCurves or PlotBars.
+	Kind string
+	// Metric is the metric shown: default test_acc (val_acc for curves,
+	// where it names the curve).
+	Metric string
+	// X is the parameter on the x axis (line, heatmap); Y the one on the y
+	// axis (heatmap).
+	X, Y string
+	// Series, if set, draws one series per value of this parameter (line,
+	// curves).
+	Series string
+	// Conditions are the parameters whose combinations make the bars
+	// (bars).
+	Conditions []string
+	// Where holds filter clauses (see Filter).
+	Where []string
+	// Epoch, if positive, makes a bare curve metric mean its value after
+	// that epoch.
+	Epoch int
+	// Band is BandCI (default), BandSD or BandNone (line, curves).
+	Band string
+	// ErrorBars draws error bars instead of a shaded band (line).
+	ErrorBars bool
+	// Cell is CellMean (default) or CellBest (line, heatmap).
+	Cell string
+	// Best, if positive, makes each bar the mean ± sd of the Best best grid
+	// cells of its condition (cells: the combinations of every other
+	// varying parameter, averaged over seeds; the points are the cells),
+	// as in Zenke & Vogels (2021) Fig. 5c; otherwise a bar is the mean ± sd
+	// of its tasks and the points are the tasks (bars).
+	Best int
+	// Labels renames conditions (bars) or series values: "from=to", where
+	// from is a condition's values joined with "/" (superspike/detached).
+	Labels []string
+	// LogX is "auto" (default: log when all x > 0 and they span two
+	// decades or more), "on" or "off" (line, heatmap ticks unaffected).
+	LogX string
+	// Title, XLabel and YLabel replace the readable defaults.
+	Title, XLabel, YLabel string
+}
+
+// Querier runs a query: RunQuery on a store, or the coordinator's results
+// endpoint. Figures are built from query tables only, so that plotting
+// works the same through the coordinator and on a read-only store.
+type Querier func(ctx context.Context, req QueryRequest) (*Table, error)
+
+// SourceQuerier returns the Querier that runs RunQuery on src.
+func SourceQuerier(src RecordSource) Querier {
+	return func(ctx context.Context, req QueryRequest) (*Table, error) { return RunQuery(ctx, src, req) }
+}
+
+// Figure is a rendered-on-demand plot: a main panel and, on its right, a
+// legend or a colour bar.
+type Figure struct {
+	// Width and Height are the figure's size; DPI the PNG resolution.
+	Width, Height vg.Length
+	DPI           int
+	// Notes say what was pooled, dropped or incomplete.
+	Notes []string
+
+	main *plot.Plot
+	// legend, if it has entries, is drawn right of the main panel.
+	legend    *plot.Legend
+	hasLegend bool
+	// colorBar, if set, is drawn right of the main panel, aligned with its
+	// data area.
+	colorBar *plot.Plot
+	// sideWidth is the width of the right panel.
+	sideWidth vg.Length
+}
+
+// Default figure size and resolution.
+const (
+	DefaultWidth  = 16 * vg.Centimeter
+	DefaultHeight = 10 * vg.Centimeter
+	DefaultDPI    = 150
+)
+
+// MakePlot queries the data a figure needs and builds it.
+func MakePlot(ctx context.Context, q Querier, req PlotRequest) (*Figure, error) {
+	if err := req.normalize(); err != nil {
+		return nil, err
+	}
+	var fig *Figure
+	var err error
+	switch req.Kind {
+	case PlotLine:
+		fig, err = linePlot(ctx, q, &req)
+	case PlotHeatmap:
+		fig, err = heatmapPlot(ctx, q, &req)
+	case PlotCurves:
+		fig, err = curvesPlot(ctx, q, &req)
+	case PlotBars:
+		fig, err = barsPlot(ctx, q, &req)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("plot %s: %w", req.Kind, err)
+	}
+	return fig, nil
+}
+
+// normalize fills defaults and checks the fields the kind needs.
+func (r *PlotRequest) normalize() error {
+	if strings.TrimSpace(r.Sweep) == "" {
+		return errors.New("sweep: missing name")
+	}
+	kinds := []string{PlotLine, PlotHeatmap, PlotCurves, PlotBars}
+	if !slices.Contains(kinds, r.Kind) {
+		return fmt.Errorf("kind: %q is not one of %s", r.Kind, strings.Join(kinds, ", "))
+	}
+	if r.Metric == "" {
+		r.Metric = "test_acc"
+		if r.Kind == PlotCurves {
+			r.Metric = "val_acc"
+		}
+	}
+	if r.Band == "" {
+		r.Band = BandCI
+	}
+	if !slices.Contains([]string{BandCI, BandSD, BandNone}, r.Band) {
+		return fmt.Errorf("band: %q is not one of %s, %s, %s", r.Band, BandCI, BandSD, BandNone)
+	}
+	if r.Cell == "" {
+		r.Cell = CellMean
+	}
+	if r.Cell != CellMean && r.Cell != CellBest {
+		return fmt.Errorf("cell: %q is not one of %s, %s", r.Cell, CellMean, CellBest)
+	}
+	if r.LogX == "" {
+		r.LogX = "auto"
+	}
+	if !slices.Contains([]string{"auto", "on", "off"}, r.LogX) {
+		return fmt.Errorf("log-x: %q is not one of auto, on, off", r.LogX)
+	}
+	if r.Best < 0 {
+		return fmt.Errorf("best: must be ≥ 0, got %d", r.Best)
+	}
+	need := func(field, value string) error {
+		if value == "" {
+			return fmt.Errorf("%s: a %s plot needs it", field, r.Kind)
+		}
+		return nil
+	}
+	switch r.Kind {
+	case PlotLine:
+		return need("x", r.X)
+	case PlotHeatmap:
+		if err := need("x", r.X); err != nil {
+			return err
+		}
+		return need("y", r.Y)
+	case PlotBars:
+		if len(r.Conditions) == 0 {
+			return errors.New("conditions: a bars plot needs at least one parameter")
+		}
+	case PlotCurves:
+		if strings.Contains(r.Metric, "@") || !slices.Contains(Curves, r.Metric) {
+			return fmt.Errorf("metric: a curves plot needs a curve (%s), got %q", strings.Join(Curves, ", "), r.Metric)
+		}
+	}
+	return nil
+}
+
+// Save writes the figure to path, as PNG or SVG by its extension.
+func (f *Figure) Save(path string) error {
+	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	if format != "png" && format != "svg" {
+		return fmt.Errorf("%s: the file name must end in .png or .svg", path)
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f.Write(file, format); err != nil {
+		file.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return file.Close()
+}
+
+// Write renders the figure as "png" or "svg".
+func (f *Figure) Write(w io.Writer, format string) error {
+	var c vg.CanvasWriterTo
+	switch format {
+	case "png":
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(f.Width, f.Height), vgimg.UseDPI(f.DPI),
+			vgimg.UseBackgroundColor(color.White))}
+	case "svg":
+		s := vgsvg.New(f.Width, f.Height)
+		c = s
+		// SVG canvases are transparent; paint the page white.
+		var bg vg.Path
+		bg.Move(vg.Point{})
+		bg.Line(vg.Point{X: f.Width})
+		bg.Line(vg.Point{X: f.Width, Y: f.Height})
+		bg.Line(vg.Point{Y: f.Height})
+		bg.Close()
+		s.SetColor(color.White)
+		s.Fill(bg)
+	default:
+		return fmt.Errorf("format: %q is not one of png, svg", format)
+	}
+	f.draw(draw.New(c))
+	_, err := c.WriteTo(w)
+	return err
+}
+
+// draw lays the panels out on the canvas.
+func (f *Figure) draw(dc draw.Canvas) {
+	if f.sideWidth == 0 {
+		f.main.Draw(dc)
+		return
+	}
+	w := dc.Max.X - dc.Min.X
+	mainC := draw.Crop(dc, 0, -f.sideWidth, 0, 0)
+	f.main.Draw(mainC)
+	side := draw.Crop(dc, w-f.sideWidth, 0, 0, 0)
+	data := f.main.DataCanvas(mainC)
+	switch {
+	case f.colorBar != nil:
+		side.Min.Y, side.Max.Y = data.Min.Y, data.Max.Y
+		f.colorBar.Draw(side)
+	case f.hasLegend:
+		side.Max.Y = data.Max.Y
+		side = draw.Crop(side, vg.Points(6), 0, 0, 0)
+		f.legend.Draw(side)
+	}
+}
+
+// newFigure returns a figure with the default size around a main plot.
+func newFigure(main *plot.Plot) *Figure {
+	return &Figure{Width: DefaultWidth, Height: DefaultHeight, DPI: DefaultDPI, main: main}
+}
+
+// setLegend puts a legend with a title line in the right panel.
+func (f *Figure) setLegend(title string, entries []legendItem) {
+	l := plot.NewLegend()
+	l.Top, l.Left = true, true
+	l.TextStyle.Font.Variant = fontVariant
+	l.TextStyle.Font.Size = vg.Points(9)
+	l.Padding = vg.Points(2)
+	width := vg.Length(0)
+	add := func(text string, thumbs ...plot.Thumbnailer) {
+		l.Add(text, thumbs...)
+		width = max(width, l.ThumbnailWidth+l.TextStyle.Rectangle(" "+text).Max.X)
+	}
+	if title != "" {
+		add(title)
+	}
+	for _, e := range entries {
+		add(e.text, e.thumbs...)
+	}
+	f.legend = &l
+	f.hasLegend = len(entries) > 0
+	if f.hasLegend {
+		f.sideWidth = min(width+vg.Points(10), f.Width/3)
+	}
+}
+
+// legendItem is one legend entry.
+type legendItem struct {
+	text   string
+	thumbs []plot.Thumbnailer
+}

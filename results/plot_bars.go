@@ -1,0 +1,154 @@
+package results
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// barHalfWidth is half a bar's width, in units of the spacing of bars.
+const barHalfWidth = 0.32
+
+// pointColor is the colour of the individual values drawn over bars.
+var pointColor = color.RGBA{0x22, 0x22, 0x22, 0xFF}
+
+// barsPlot draws conditions side by side: a bar at the mean, error bars of
+// ± one sd, and the individual values (tasks, or with Best the best cells)
+// as points.
+func barsPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
+	if r.Cell == CellBest {
+		return nil, fmt.Errorf("cell: for bars, use --best K (the K best cells per condition)")
+	}
+	f, err := resolveField(r.Metric, r.Epoch, false)
+	if err != nil {
+		return nil, fmt.Errorf("metric: %w", err)
+	}
+	names, err := newRenamer(r.Labels)
+	if err != nil {
+		return nil, err
+	}
+	pts, notes, err := barPoints(ctx, q, r, &f)
+	if err != nil {
+		return nil, err
+	}
+	what := "mean ± sd over tasks; points: tasks"
+	if r.Best > 0 {
+		what = fmt.Sprintf("mean ± sd of the %d best cells per condition; points: cells (mean over seeds)", r.Best)
+	}
+	xLabel := make([]string, len(r.Conditions))
+	for i, c := range r.Conditions {
+		xLabel[i] = Label(c)
+	}
+	p := newPlot(defaultTitle(r, Label(f.name)+" by "+strings.Join(xLabel, " / "), what),
+		orDefault(r.XLabel, strings.Join(xLabel, " / ")), orDefault(r.YLabel, Label(f.name)))
+	var ticks []string
+	dotColor := faded(pointColor, 0.75)
+	for i := range pts {
+		pt := &pts[i]
+		x := float64(i)
+		col, _ := seriesStyle(i)
+		bar, err := plotter.NewPolygon(plotter.XYs{{X: x - barHalfWidth, Y: 0}, {X: x + barHalfWidth, Y: 0},
+			{X: x + barHalfWidth, Y: pt.mean}, {X: x - barHalfWidth, Y: pt.mean}})
+		if err != nil {
+			return nil, err
+		}
+		bar.Color = faded(col, 0.75)
+		bar.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(1)}
+		p.Add(bar)
+		if pt.sd == pt.sd && len(pt.values) > 1 { // sd is not NaN
+			eb, err := plotter.NewYErrorBars(errorBars{plotter.XYs{{X: x, Y: pt.mean}}, []float64{pt.mean - pt.sd}, []float64{pt.mean + pt.sd}})
+			if err != nil {
+				return nil, err
+			}
+			eb.Color, eb.Width, eb.CapWidth = color.Black, vg.Points(1.2), vg.Points(8)
+			p.Add(eb)
+		}
+		if len(pt.values) > 0 {
+			dots := make(plotter.XYs, len(pt.values))
+			for j, v := range pt.values {
+				// Spread the points evenly across the bar (deterministic
+				// jitter) so that equal values stay visible.
+				off := 0.0
+				if m := len(pt.values); m > 1 {
+					off = -0.6*barHalfWidth + 1.2*barHalfWidth*float64(j)/float64(m-1)
+				}
+				dots[j] = plotter.XY{X: x + off, Y: v}
+			}
+			sc, err := plotter.NewScatter(dots)
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle = draw.GlyphStyle{Color: dotColor, Radius: vg.Points(1.8), Shape: draw.CircleGlyph{}}
+			p.Add(sc)
+		}
+		ticks = append(ticks, names.apply(joinValues(pt.key)))
+	}
+	p.X.Tick.Marker = categoryTicks(ticks)
+	p.X.Min, p.X.Max = -0.6, float64(len(pts))-0.4
+	fig := newFigure(p)
+	fig.Notes = notes
+	return fig, nil
+}
+
+// barPoints returns one point per condition with its mean, sd and the
+// values drawn as dots.
+func barPoints(ctx context.Context, q Querier, r *PlotRequest, f *field) ([]point, []string, error) {
+	if r.Best == 0 {
+		pts, notes, err := queryPoints(ctx, q, r, r.Conditions, r.Metric, false, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		return pts, notes, nil
+	}
+	// Each grid cell (every varying parameter but the seeds) is a point of
+	// its condition; keep the Best best per condition.
+	tab, err := q(ctx, QueryRequest{Sweep: r.Sweep, GroupBy: append(slices.Clone(r.Conditions), GroupVarying),
+		Metrics: []string{f.name}, Aggs: []string{"n", "mean"}, Where: r.Where, Epoch: r.Epoch})
+	if err != nil {
+		return nil, nil, err
+	}
+	meanCol := tab.ColumnIndex(f.name + ".mean")
+	var pts []point
+	for _, row := range tab.Rows {
+		if row[meanCol].Kind != KindNumber {
+			continue
+		}
+		key := row[:len(r.Conditions)]
+		i := slices.IndexFunc(pts, func(p point) bool { return slices.EqualFunc(p.key, key, Value.Equal) })
+		if i < 0 {
+			i = len(pts)
+			pts = append(pts, point{key: slices.Clone(key)})
+		}
+		pts[i].cells = append(pts[i].cells, row[meanCol].Num)
+	}
+	if len(pts) == 0 {
+		return nil, tab.Notes, fmt.Errorf("no %s values to plot", f.name)
+	}
+	for i := range pts {
+		p := &pts[i]
+		slices.Sort(p.cells)
+		if !f.lowerIsBetter() {
+			slices.Reverse(p.cells)
+		}
+		p.values = p.cells[:min(r.Best, len(p.cells))]
+		p.n = len(p.values)
+		p.mean, p.sd = stat.MeanStdDev(p.values, nil)
+		if p.n == 1 {
+			p.mean = p.values[0]
+		}
+	}
+	notes := tab.Notes
+	for _, p := range pts {
+		if len(p.cells) < r.Best {
+			notes = append(notes, fmt.Sprintf("%s has only %d cells, fewer than --best %d", joinValues(p.key), len(p.cells), r.Best))
+		}
+	}
+	return pts, notes, nil
+}

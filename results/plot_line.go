@@ -1,0 +1,214 @@
+package results
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// series is one line of a figure: its label and its points in x order.
+type series struct {
+	label string
+	xs    []float64
+	pts   []*point
+}
+
+// linePlot draws the metric against one parameter, one series per value of
+// another, with a band or error bars.
+func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
+	keys := []string{r.X}
+	if r.Series != "" {
+		keys = []string{r.Series, r.X}
+	}
+	pts, notes, err := queryPoints(ctx, q, r, keys, r.Metric, r.Cell == CellBest, false)
+	if err != nil {
+		return nil, err
+	}
+	xk := len(keys) - 1
+	var all []float64
+	for _, p := range pts {
+		x := p.key[xk]
+		if x.Kind != KindNumber {
+			return nil, fmt.Errorf("x: %s has the non-numeric value %q; plot it with --kind bars", r.X, x.String())
+		}
+		all = append(all, x.Num)
+	}
+	logX := useLogX(r.LogX, all)
+	names, err := newRenamer(r.Labels)
+	if err != nil {
+		return nil, err
+	}
+	var lines []*series
+	dropped := 0
+	for i := range pts {
+		p := &pts[i]
+		x := p.key[xk].Num
+		if logX && x <= 0 {
+			dropped++
+			continue
+		}
+		label := ""
+		if r.Series != "" {
+			label = names.apply(tickText(p.key[0]))
+		}
+		j := slices.IndexFunc(lines, func(s *series) bool { return s.label == label })
+		if j < 0 {
+			j = len(lines)
+			lines = append(lines, &series{label: label})
+		}
+		lines[j].xs = append(lines[j].xs, x)
+		lines[j].pts = append(lines[j].pts, p)
+	}
+	if dropped > 0 {
+		notes = append(notes, fmt.Sprintf("%d points with %s ≤ 0 left out of the log axis (use --log-x off)", dropped, r.X))
+	}
+
+	f, _ := resolveField(r.Metric, r.Epoch, false)
+	what := bandText(r.Band) + " over seeds"
+	if r.ErrorBars && r.Band != BandNone {
+		what += " (error bars)"
+	}
+	if r.Cell == CellBest {
+		what = "best cell per point: " + what
+	}
+	p := newPlot(defaultTitle(r, Label(f.name)+" vs "+Label(r.X), what),
+		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(f.name)))
+	if logX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		// Pad the range by a fifth of a decade so that the end points (and
+		// their decade ticks) sit inside the axis.
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, s := range lines {
+			for _, x := range s.xs {
+				lo, hi = min(lo, x), max(hi, x)
+			}
+		}
+		p.X.Min, p.X.Max = lo/math.Pow(10, 0.2), hi*math.Pow(10, 0.2)
+	}
+	var legend []legendItem
+	for i, s := range lines {
+		order := make([]int, len(s.xs))
+		for k := range order {
+			order[k] = k
+		}
+		slices.SortFunc(order, func(a, b int) int { return cmpFloat(s.xs[a], s.xs[b]) })
+		mean := make(plotter.XYs, len(order))
+		lo := make([]float64, len(order))
+		hi := make([]float64, len(order))
+		for k, o := range order {
+			mean[k] = plotter.XY{X: s.xs[o], Y: s.pts[o].mean}
+			lo[k], hi[k] = bandOf(s.pts[o], r.Band)
+		}
+		if r.ErrorBars {
+			dodge(mean, i, len(lines), logX)
+		}
+		col, dash := seriesStyle(i)
+		if r.Band != BandNone {
+			if r.ErrorBars {
+				eb, err := plotter.NewYErrorBars(errorBars{mean, lo, hi})
+				if err != nil {
+					return nil, err
+				}
+				eb.Color, eb.Width = col, vg.Points(1)
+				p.Add(eb)
+			} else if len(mean) > 1 {
+				p.Add(bandPolygon(mean, lo, hi, col))
+			}
+		}
+		line, err := plotter.NewLine(mean)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, line.Width, line.Dashes = col, vg.Points(1.5), dash
+		dots, err := plotter.NewScatter(mean)
+		if err != nil {
+			return nil, err
+		}
+		dots.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		p.Add(line, dots)
+		if s.label != "" {
+			legend = append(legend, legendItem{text: s.label, thumbs: []plot.Thumbnailer{lineThumb{col, dash}}})
+		}
+	}
+	fig := newFigure(p)
+	fig.Notes = notes
+	if r.Series != "" {
+		fig.setLegend(Label(r.Series), legend)
+	}
+	return fig, nil
+}
+
+// dodge shifts series i of n sideways so that error bars at the same x do
+// not hide each other: by 0.02 decade steps on a log axis, else by 1% of
+// the x range per step.
+func dodge(pts plotter.XYs, i, n int, logX bool) {
+	if n < 2 || len(pts) == 0 {
+		return
+	}
+	step := float64(i) - float64(n-1)/2
+	if logX {
+		f := math.Pow(10, 0.02*step)
+		for k := range pts {
+			pts[k].X *= f
+		}
+		return
+	}
+	span := pts[len(pts)-1].X - pts[0].X
+	for k := range pts {
+		pts[k].X += 0.01 * span * step
+	}
+}
+
+// bandPolygon is the shaded region between lo and hi along the points.
+func bandPolygon(pts plotter.XYs, lo, hi []float64, col color.RGBA) *plotter.Polygon {
+	ring := make(plotter.XYs, 0, 2*len(pts))
+	for k := range pts {
+		ring = append(ring, plotter.XY{X: pts[k].X, Y: hi[k]})
+	}
+	for k := len(pts) - 1; k >= 0; k-- {
+		ring = append(ring, plotter.XY{X: pts[k].X, Y: lo[k]})
+	}
+	poly, _ := plotter.NewPolygon(ring) // finite by construction
+	poly.Color = faded(col, 0.2)
+	poly.LineStyle.Width = 0
+	return poly
+}
+
+// errorBars adapts points and bounds to plotter's XYer and YErrorer.
+type errorBars struct {
+	plotter.XYs
+	lo, hi []float64
+}
+
+func (e errorBars) YError(i int) (float64, float64) {
+	return e.XYs[i].Y - e.lo[i], e.hi[i] - e.XYs[i].Y
+}
+
+// cmpFloat orders floats ascending.
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// joinValues renders key values as "a/b".
+func joinValues(vals []Value) string {
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		parts[i] = tickText(v)
+	}
+	return strings.Join(parts, "/")
+}

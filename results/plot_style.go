@@ -1,0 +1,163 @@
+package results
+
+import (
+	"image/color"
+	"math"
+	"strconv"
+	"sync"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// seriesColors is the Okabe–Ito palette (distinguishable with the common
+// colour-vision deficiencies), ordered for contrast on white; yellow last.
+var seriesColors = []color.RGBA{
+	{0x00, 0x72, 0xB2, 0xFF}, // blue
+	{0xD5, 0x5E, 0x00, 0xFF}, // vermillion
+	{0x00, 0x9E, 0x73, 0xFF}, // bluish green
+	{0xCC, 0x79, 0xA7, 0xFF}, // reddish purple
+	{0xE6, 0x9F, 0x00, 0xFF}, // orange
+	{0x56, 0xB4, 0xE9, 0xFF}, // sky blue
+	{0x00, 0x00, 0x00, 0xFF}, // black
+	{0xF0, 0xE4, 0x42, 0xFF}, // yellow
+}
+
+// seriesStyle returns the colour of series i and, past the palette, a dash
+// pattern that tells the repeated colours apart.
+func seriesStyle(i int) (color.RGBA, []vg.Length) {
+	c := seriesColors[i%len(seriesColors)]
+	if i < len(seriesColors) {
+		return c, nil
+	}
+	return c, []vg.Length{vg.Points(4), vg.Points(2 + float64(i/len(seriesColors)))}
+}
+
+// faded returns c with the given opacity, premultiplied as image/color
+// expects.
+func faded(c color.RGBA, alpha float64) color.RGBA {
+	a := uint8(math.Round(255 * alpha))
+	mul := func(v uint8) uint8 { return uint8(math.Round(float64(v) * alpha)) }
+	return color.RGBA{mul(c.R), mul(c.G), mul(c.B), a}
+}
+
+// heatColors is a sequential map with luminance rising with the value
+// (control points of matplotlib's viridis): dark is low, bright is high.
+var heatColors = sync.OnceValue(func() palette.ColorMap {
+	cm, err := moreland.NewLuminance([]color.Color{
+		color.RGBA{0x44, 0x01, 0x54, 0xFF},
+		color.RGBA{0x3B, 0x52, 0x8B, 0xFF},
+		color.RGBA{0x21, 0x91, 0x8C, 0xFF},
+		color.RGBA{0x5E, 0xC9, 0x62, 0xFF},
+		color.RGBA{0xFD, 0xE7, 0x25, 0xFF},
+	})
+	if err != nil {
+		panic("results: heat map colours: " + err.Error())
+	}
+	return cm
+})
+
+// heatPaletteSize is the number of colours a heat map uses.
+const heatPaletteSize = 256
+
+// nanColor fills heat-map cells without data.
+var nanColor = color.RGBA{0xDD, 0xDD, 0xDD, 0xFF}
+
+// useLogX decides the x scale: "on", "off", or "auto" = log when every x
+// is positive and they span two decades or more.
+func useLogX(mode string, xs []float64) bool {
+	switch mode {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, x := range xs {
+		if x <= 0 {
+			return false
+		}
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return len(xs) > 1 && hi/lo >= 100
+}
+
+// fontVariant is the typeface variant of every text: Liberation Sans.
+const fontVariant = "Sans"
+
+// styleText sets the house style on a plot's texts: sans-serif, 11 pt
+// title, 10 pt labels, 9 pt ticks and legend.
+func styleText(p *plot.Plot) {
+	p.Title.TextStyle.Font.Variant = fontVariant
+	p.Title.TextStyle.Font.Size = vg.Points(11)
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font.Variant = fontVariant
+		a.Label.TextStyle.Font.Size = vg.Points(10)
+		a.Tick.Label.Font.Variant = fontVariant
+		a.Tick.Label.Font.Size = vg.Points(9)
+	}
+	p.Legend.TextStyle.Font.Variant = fontVariant
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+}
+
+// newPlot returns a plot with the house style: light grid, readable
+// labels, sans-serif text.
+func newPlot(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	styleText(p)
+	g := plotter.NewGrid()
+	g.Vertical.Color = color.Gray{0xE4}
+	g.Horizontal.Color = color.Gray{0xE4}
+	p.Add(g)
+	return p
+}
+
+// categoryTicks labels integer positions 0, 1, … with names.
+func categoryTicks(names []string) plot.ConstantTicks {
+	ticks := make(plot.ConstantTicks, len(names))
+	for i, n := range names {
+		ticks[i] = plot.Tick{Value: float64(i), Label: n}
+	}
+	return ticks
+}
+
+// tickText renders a parameter value for a tick or legend: numbers with up
+// to 4 significant digits.
+func tickText(v Value) string {
+	if v.Kind == KindNumber {
+		return strconv.FormatFloat(v.Num, 'g', 4, 64)
+	}
+	if v.Kind == KindNone {
+		return "–"
+	}
+	return v.Text
+}
+
+// lineThumb draws a legend thumbnail: a line with a point in a colour.
+type lineThumb struct {
+	color color.RGBA
+	dash  []vg.Length
+}
+
+func (t lineThumb) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(draw.LineStyle{Color: t.color, Width: vg.Points(1.5), Dashes: t.dash}, c.Min.X, y, c.Max.X, y)
+	c.DrawGlyph(draw.GlyphStyle{Color: t.color, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}},
+		vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: y})
+}
+
+// boxThumb draws a legend thumbnail: a filled square.
+type boxThumb struct{ color color.RGBA }
+
+func (t boxThumb) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(t.color, c.ClipPolygonXY([]vg.Point{
+		{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y},
+	}))
+}
