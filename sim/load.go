@@ -50,7 +50,7 @@ func loadDatasetUncached(cfg Config, dataDir string) (*Dataset, error) {
 	case DatasetMNIST, DatasetFashionMNIST:
 		return loadIDXDataset(cfg, dataDir)
 	case DatasetSHD:
-		return nil, fmt.Errorf("dataset %s: the SHD loader is not built yet", cfg.Dataset.Name)
+		return loadSHD(cfg, dataDir)
 	}
 	return nil, &FieldError{Field: "dataset.name", Msg: fmt.Sprintf("no loader for %q", cfg.Dataset.Name)}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 )
 
 // Class is a datatype class ("Datatype Message").
@@ -181,6 +183,16 @@ func float16(h uint16) float64 {
 	return sign * math.Ldexp(1024+mant, exp-25)
 }
 
+// float16Table maps every binary16 bit pattern to its value, built on
+// first use (512 KiB): SHD's spike times are 16-bit floats.
+var float16Table = sync.OnceValue(func() *[1 << 16]float64 {
+	var tab [1 << 16]float64
+	for h := range tab {
+		tab[h] = float16(uint16(h))
+	}
+	return &tab
+})
+
 // toFloat64 appends the numbers in raw (elements of numeric type t) to dst
 // as float64, exactly for every float and for integers up to 2⁵³.
 func (t *Datatype) toFloat64(dst []float64, raw []byte) []float64 {
@@ -189,10 +201,17 @@ func (t *Datatype) toFloat64(dst []float64, raw []byte) []float64 {
 		order = binary.BigEndian
 	}
 	n := len(raw) / t.Size
+	dst = slices.Grow(dst, n)
 	switch {
-	case t.Class == FloatingPoint && t.Size == 2:
+	case t.Class == FloatingPoint && t.Size == 2 && !t.BigEndian:
+		tab := float16Table()
 		for i := range n {
-			dst = append(dst, float16(order.Uint16(raw[2*i:])))
+			dst = append(dst, tab[binary.LittleEndian.Uint16(raw[2*i:])])
+		}
+	case t.Class == FloatingPoint && t.Size == 2:
+		tab := float16Table()
+		for i := range n {
+			dst = append(dst, tab[order.Uint16(raw[2*i:])])
 		}
 	case t.Class == FloatingPoint && t.Size == 4:
 		for i := range n {
@@ -225,6 +244,7 @@ func (t *Datatype) toInt64(dst []int64, raw []byte) ([]int64, error) {
 		order = binary.BigEndian
 	}
 	n := len(raw) / t.Size
+	dst = slices.Grow(dst, n)
 	if !t.Signed && t.Size == 2 && !t.BigEndian { // the common case: SHD units and labels
 		for i := range n {
 			dst = append(dst, int64(binary.LittleEndian.Uint16(raw[2*i:])))

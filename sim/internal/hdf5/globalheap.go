@@ -15,8 +15,9 @@ type heapKey struct {
 }
 
 // readCollection parses the global heap collection at addr ("Global
-// Heap"), adding its objects to objs, and returns its bytes.
-func (f *File) readCollection(addr uint64, objs map[heapKey]heapObject) ([]byte, error) {
+// Heap"), adding its objects to objs, and returns its bytes, read into buf
+// if it is big enough.
+func (f *File) readCollection(addr uint64, objs map[heapKey]heapObject, buf []byte) ([]byte, error) {
 	head, err := f.readUpTo(addr, uint64(8+f.lenSize), "global heap collection")
 	if err != nil {
 		return nil, err
@@ -31,8 +32,15 @@ func (f *File) readCollection(addr uint64, objs map[heapKey]heapObject) ([]byte,
 	if c.truncated || size < uint64(c.off) {
 		return nil, corrupt("global heap collection at %#x: bad header", addr)
 	}
-	b, err := f.read(addr, size, "global heap collection")
-	if err != nil {
+	if size > f.size {
+		return nil, corrupt("global heap collection at %#x of %d bytes", addr, size)
+	}
+	b := buf[:0]
+	if uint64(cap(b)) < size {
+		b = make([]byte, size)
+	}
+	b = b[:size]
+	if err := f.readInto(b, addr, "global heap collection"); err != nil {
 		return nil, err
 	}
 	c = f.cursor(b)
@@ -149,7 +157,8 @@ func (s *Sequences) bytes(i int) ([]byte, error) {
 	}
 	want := n * uint64(s.d.Type.Base.Size)
 	if !s.seen[addr] {
-		b, err := f.readCollection(addr, s.objs)
+		s.lastAddr = undefAddr // its buffer is reused
+		b, err := f.readCollection(addr, s.objs, s.last)
 		if err != nil {
 			return nil, s.errorf(i, "%w", err)
 		}
