@@ -292,6 +292,14 @@ func TestRealMNIST(t *testing.T) {
 		}
 	}
 
+	images, err := readIDX(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(images.Dims, []int{10000, 28, 28}) {
+		t.Errorf("t10k images: dims %v, want 10000×28×28", images.Dims)
+	}
+
 	ds, err := LoadDataset(latencyConfig(DatasetMNIST, 0.1, 1), sharedDataDir)
 	if err != nil {
 		t.Fatal(err)
