@@ -34,37 +34,6 @@ func (s *Split) appendSample(times, units []uint16, label uint8) error {
 	return nil
 }
 
-// gatherSplit returns a new Split holding src's samples idx[0], idx[1], … in
-// that order. It shares no memory with src.
-func gatherSplit(src *Split, idx []int) Split {
-	events := 0
-	for _, k := range idx {
-		events += int(src.Offsets[k+1] - src.Offsets[k])
-	}
-	dst := newSplit(len(idx), events)
-	for _, k := range idx {
-		times, units := src.Events(k)
-		// Cannot overflow: dst has no more events than src.
-		_ = dst.appendSample(times, units, src.Labels[k])
-	}
-	return dst
-}
-
-// headSplit returns the first n samples of s (all of them if n ≤ 0 or
-// n ≥ s.Len()). The result aliases s.
-func headSplit(s Split, n int) Split {
-	if n <= 0 || n >= s.Len() {
-		return s
-	}
-	end := s.Offsets[n]
-	return Split{
-		Offsets: s.Offsets[:n+1],
-		Times:   s.Times[:end],
-		Units:   s.Units[:end],
-		Labels:  s.Labels[:n],
-	}
-}
-
 // holdout splits the sample indices 0…n−1 of a training set into a
 // validation part of round(valFraction·n) samples and the training part of
 // the rest, both in the order of one random permutation drawn from

@@ -58,33 +58,6 @@ func TestDatasetValidate(t *testing.T) {
 	}
 }
 
-func TestGatherAndHeadSplit(t *testing.T) {
-	src := splitOf(t, [][2][]uint16{
-		{{0}, {0}},
-		{{1, 2}, {1, 1}},
-		{},
-		{{3, 3, 3}, {0, 1, 2}},
-	}, []uint8{0, 1, 2, 3})
-	g := gatherSplit(&src, []int{3, 1, 3, 2})
-	if !slices.Equal(g.Labels, []uint8{3, 1, 3, 2}) || !slices.Equal(g.Offsets, []int32{0, 3, 5, 8, 8}) ||
-		!slices.Equal(g.Times, []uint16{3, 3, 3, 1, 2, 3, 3, 3}) || !slices.Equal(g.Units, []uint16{0, 1, 2, 1, 1, 0, 1, 2}) {
-		t.Errorf("gatherSplit = %+v", g)
-	}
-	g.Times[0] = 99
-	if src.Times[3] != 3 {
-		t.Errorf("gatherSplit's result shares memory with its source")
-	}
-	h := headSplit(src, 2)
-	if !slices.Equal(h.Labels, []uint8{0, 1}) || !slices.Equal(h.Offsets, []int32{0, 1, 3}) || len(h.Times) != 3 || len(h.Units) != 3 {
-		t.Errorf("headSplit(2) = %+v", h)
-	}
-	for _, n := range []int{0, -1, 4, 10} {
-		if h := headSplit(src, n); h.Len() != 4 {
-			t.Errorf("headSplit(%d) has %d samples, want all 4", n, h.Len())
-		}
-	}
-}
-
 func TestHoldout(t *testing.T) {
 	train, val := holdout(100, 0.15, 0, 3)
 	if len(train) != 85 || len(val) != 15 {
