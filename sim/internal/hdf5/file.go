@@ -11,8 +11,8 @@ import (
 // signature starts every HDF5 superblock ("Format Signature").
 var signature = []byte("\x89HDF\r\n\x1a\n")
 
-// File is an HDF5 file open for reading. Its methods are not safe for
-// concurrent use; open one File per goroutine.
+// File is an HDF5 file open for reading. It is safe for concurrent use if
+// its io.ReaderAt is (Sequences are not: make one per goroutine).
 type File struct {
 	r io.ReaderAt
 	// size is the number of readable bytes of r; nothing at or past it is

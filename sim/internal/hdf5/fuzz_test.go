@@ -15,7 +15,7 @@ var fuzzPaths = []string{
 	"spikes/times", "spikes/units", "labels", "extra/speaker", "extra/keys",
 	"paged/fixed", "single/filtered", "single/plain", "implicit",
 	"extensible", "extensible2d", "grid", "grid_be", "scalar", "int8",
-	"int64", "compact", "fill",
+	"int64", "compact", "fill", "dense/d0",
 }
 
 // maxFuzzValues caps the numbers FuzzOpen decodes per dataset: sequences

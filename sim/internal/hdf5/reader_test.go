@@ -26,8 +26,8 @@ type expectation struct {
 func fixtures(t testing.TB) map[string]map[string]expectation {
 	t.Helper()
 	names, err := filepath.Glob(filepath.Join(fixtureDir, "reader_*.h5"))
-	if err != nil || len(names) < 6 {
-		t.Fatalf("reader fixtures in %s: %v (found %d, want ≥ 6)", fixtureDir, err, len(names))
+	if err != nil || len(names) < 7 {
+		t.Fatalf("reader fixtures in %s: %v (found %d, want ≥ 7)", fixtureDir, err, len(names))
 	}
 	out := map[string]map[string]expectation{}
 	for _, name := range names {
@@ -163,6 +163,7 @@ func TestFixtureLayouts(t *testing.T) {
 		{"reader_default_f16.h5", "spikes/times", 0, "contiguous", 0},
 		{"reader_chunked_gzip.h5", "spikes/times", 0, "chunked [3] (B-tree)", 2},
 		{"reader_chunked_gzip.h5", "labels", 0, "chunked [2] (B-tree)", 3},
+		{"reader_v108.h5", "spikes/times", 2, "chunked [4] (B-tree)", 2},
 		{"reader_latest_f64.h5", "spikes/units", 3, "chunked [2] (fixed array)", 2},
 		{"reader_latest_f64.h5", "paged/fixed", 3, "chunked [1] (fixed array)", 0},
 		{"reader_latest_f64.h5", "single/filtered", 3, "chunked [4 5] (single chunk)", 1},
@@ -330,5 +331,19 @@ func TestUnsupportedAndMissing(t *testing.T) {
 	}
 	if _, err := Open(bytes.NewReader([]byte("not an HDF5 file")), 16); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Open(text) = %v, want ErrCorrupt", err)
+	}
+}
+
+// TestDenseLinks checks that a group in dense storage (more than 8 links,
+// libver="latest") is refused by name, not misread.
+func TestDenseLinks(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(fixtureDir, "reader_latest_unlimited.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = openBytes(t, b).Dataset("dense/d3")
+	var unsup *UnsupportedError
+	if !errors.As(err, &unsup) || !strings.Contains(unsup.Feature, "dense link storage") {
+		t.Errorf("dataset in a dense group: %v, want an UnsupportedError naming dense link storage", err)
 	}
 }
