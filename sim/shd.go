@@ -83,7 +83,7 @@ func loadSHD(cfg Config, dataDir string) (*Dataset, error) {
 		{train, trainIdx, &ds.Train},
 		{train, valIdx, &ds.Val},
 		{test, testIdx, &ds.Test},
-	}, d.Steps, d.Duration)
+	}, d.Steps, d.Duration, shdPiece)
 	if err != nil {
 		return nil, fmt.Errorf("shd: %w", err)
 	}
@@ -182,22 +182,22 @@ type shdJob struct {
 const shdPiece = 512
 
 // decodeSHD runs the jobs on GOMAXPROCS goroutines, in pieces of up to
-// shdPiece samples; each piece reads its file through its own Sequences.
-// The result does not depend on the number of goroutines.
-func decodeSHD(jobs []shdJob, steps int, duration float64) error {
-	type piece struct {
+// piece samples; each piece reads its file through its own Sequences. The
+// result depends neither on the number of goroutines nor on piece.
+func decodeSHD(jobs []shdJob, steps int, duration float64, piece int) error {
+	type part struct {
 		job    *shdJob
 		lo, hi int
 		out    Split
 		err    error
 	}
-	var pieces []*piece
+	var pieces []*part
 	for j := range jobs {
-		for lo := 0; lo < len(jobs[j].idx); lo += shdPiece {
-			pieces = append(pieces, &piece{job: &jobs[j], lo: lo, hi: min(lo+shdPiece, len(jobs[j].idx))})
+		for lo := 0; lo < len(jobs[j].idx); lo += piece {
+			pieces = append(pieces, &part{job: &jobs[j], lo: lo, hi: min(lo+piece, len(jobs[j].idx))})
 		}
 	}
-	todo := make(chan *piece, len(pieces))
+	todo := make(chan *part, len(pieces))
 	for _, p := range pieces {
 		todo <- p
 	}

@@ -277,6 +277,33 @@ func TestLoadSHDDeterministic(t *testing.T) {
 	}
 }
 
+// TestDecodeSHDPieces checks that cutting the work into pieces (as for the
+// full dataset, whose splits span many) and decoding them concurrently gives
+// the same splits as one piece per split.
+func TestDecodeSHDPieces(t *testing.T) {
+	train, err := openSHDFile(filepath.Join(shdTestDir, "shd"), "shd_train.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer train.close()
+	idx := []int{19, 3, 7, 0, 1, 2, 11, 5, 4, 18, 6}
+	var want, got Split
+	if err := decodeSHD([]shdJob{{train, idx, &want}}, 9, 1.3, len(idx)); err != nil {
+		t.Fatal(err)
+	}
+	for _, piece := range []int{1, 2, 3, 5} {
+		if err := decodeSHD([]shdJob{{train, idx, &got}}, 9, 1.3, piece); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("pieces of %d samples: split differs from one piece", piece)
+		}
+	}
+	if want.Len() != len(idx) || len(want.Times) == 0 {
+		t.Errorf("decoded %d samples with %d events", want.Len(), len(want.Times))
+	}
+}
+
 func TestLoadDatasetSHD(t *testing.T) {
 	ds, err := LoadDataset(shdConfig(), shdTestDir)
 	if err != nil {
