@@ -63,6 +63,9 @@ func loadSHD(cfg Config, dataDir string) (*Dataset, error) {
 	defer train.close()
 	defer test.close()
 	if err := errors.Join(trainErr, testErr); err != nil {
+		if sub := filepath.Join(dataDir, DatasetSHD); dir != sub {
+			return nil, fmt.Errorf("shd (looked in %s as %s does not exist): %w", dir, sub, err)
+		}
 		return nil, fmt.Errorf("shd: %w", err)
 	}
 

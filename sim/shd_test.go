@@ -342,7 +342,7 @@ func TestLoadSHDErrors(t *testing.T) {
 		want  []string // substrings of the error, "<dir>" standing for the data directory
 	}{
 		{"no files", func(t *testing.T, dir string) {},
-			[]string{"<dir>/shd_train.h5 or <dir>/shd_train.h5.gz", "<dir>/shd_test.h5 or"}},
+			[]string{"looked in <dir> as <dir>/shd does not exist", "<dir>/shd_train.h5 or <dir>/shd_train.h5.gz", "<dir>/shd_test.h5 or"}},
 		{"no test file", func(t *testing.T, dir string) {
 			copySHD(t, dir, "shd_train.h5", "unrelated", nil)
 		}, []string{"<dir>/shd/shd_test.h5 or <dir>/shd/shd_test.h5.gz"}},
