@@ -151,6 +151,27 @@ func MakePlot(ctx context.Context, q Querier, req PlotRequest) (*Figure, error) 
 	return fig, nil
 }
 
+// Validate checks the request without reading any data: the kind and the
+// fields it needs, the names of parameters and metrics, the filter.
+func (r *PlotRequest) Validate() error {
+	c := *r
+	c.Conditions = slices.Clone(r.Conditions)
+	if err := c.normalize(); err != nil {
+		return err
+	}
+	if c.Kind != PlotCurves {
+		if _, err := resolveField(c.Metric, c.Epoch, false); err != nil {
+			return fmt.Errorf("metric: %w", err)
+		}
+	}
+	keys := append([]string{c.X, c.Y, c.Series}, c.Conditions...)
+	if _, err := compileGroupBy(slices.DeleteFunc(keys, func(k string) bool { return k == "" })); err != nil {
+		return err
+	}
+	_, err := ParseFilter(c.Where, c.Epoch)
+	return err
+}
+
 // normalize fills defaults and checks the fields the kind needs.
 func (r *PlotRequest) normalize() error {
 	if strings.TrimSpace(r.Sweep) == "" {
