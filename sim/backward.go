@@ -48,7 +48,12 @@ func (ws *workspace) backward(p, grad []float64, times, units []uint16) {
 		}
 	}
 
-	for n := T - 1; n >= 0; n-- {
+	tail := ws.quietTail()
+	for n := T - 1; n >= tail; n-- {
+		ws.backwardQuiet(grad, n, units)
+		ws.injectReadout(wo, n)
+	}
+	for n := tail - 1; n >= 0; n-- {
 		// ∂L/∂W_out += gIo[n+1] ⊗ S_L[n].
 		idx, val := ws.layers[last].spikes(n)
 		for k, j := range idx {
@@ -145,7 +150,8 @@ func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) 
 	// gS[n] = reg + (next layer or readout) + V^T·gI + reset term; the
 	// dense products are needed only where h ≠ 0. Without them, gS is the
 	// regularizer's gradient (plus the readout's, added by backwardTop).
-	h := ls.h[n*H : (n+1)*H]
+	h := ls.h[:H]
+	net.kernel(h, ls.uTape[n*H:(n+1)*H], net.threshold, net.beta)
 	top := l == len(ws.layers)-1
 	gs = ls.regGrad[:H]
 	if !top || net.propagateRec || net.diffReset {
@@ -190,5 +196,64 @@ func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) 
 		backwardTop(gu, gi, h, gs, ws.pi, ws.pu, lm, lsyn, net.lamOut)
 	} else {
 		backwardInner(gu, gi, h, gs, lm, lsyn)
+	}
+}
+
+// quietTail returns the first step of the sample's quiet tail: the steps
+// after the last step at which the max readout reads the loss. There the
+// readout adjoints are zero, so the only gradient comes from the activity
+// regularizers, which are zero for most neurons: backwardQuiet then updates
+// only the neurons in regIdx. It applies to one feed-forward hidden layer
+// with a detached reset and the max readout; otherwise, or when more than
+// a quarter of the neurons carry a regularizer gradient, it returns T and
+// every step is backpropagated in full. The results are the same either
+// way (TestQuietTail).
+func (ws *workspace) quietTail() int {
+	net := ws.net
+	T := net.steps
+	if len(ws.layers) != 1 || net.recurrent || net.diffReset || net.smooth || net.readout != ReadoutMax || net.fullBackward {
+		return T
+	}
+	ls := &ws.layers[0]
+	ls.regIdx = ls.regIdx[:0]
+	for j, g := range ls.regGrad {
+		if g != 0 {
+			ls.regIdx = append(ls.regIdx, int32(j))
+		}
+	}
+	if len(ls.regIdx) > len(ls.regGrad)/4 {
+		return T
+	}
+	tail := 0
+	for _, n := range ws.accStep {
+		tail = max(tail, n)
+	}
+	return tail
+}
+
+// backwardQuiet backpropagates step n of the quiet tail (see quietTail):
+// only the neurons in regIdx have non-zero adjoints.
+func (ws *workspace) backwardQuiet(grad []float64, n int, units []uint16) {
+	net := ws.net
+	ls := &ws.layers[0]
+	H := len(ls.u)
+	lm, lsyn := net.lamMem, net.lamSyn
+	cm := 1 - lm
+	u := ls.uTape[n*H : (n+1)*H]
+	gw := net.w(grad, 0)
+	for _, unit := range units[ws.evStart[n]:ws.evStart[n+1]] {
+		row := gw[int(unit)*H : int(unit+1)*H]
+		for _, j := range ls.regIdx {
+			row[j] += ls.gi[j]
+		}
+	}
+	for _, j := range ls.regIdx {
+		g := ls.gu[j]
+		if u[j] > net.threshold {
+			g *= 0 // the reset factor 1 − S[n], as in the full step
+		}
+		h := net.surrogate(u[j]-net.threshold, net.beta)
+		ls.gu[j] = lm*g + h*ls.regGrad[j]
+		ls.gi[j] = cm*g + lsyn*ls.gi[j]
 	}
 }

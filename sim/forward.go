@@ -5,7 +5,7 @@ import "math"
 // forward runs one sample through the network with parameters p (MODEL.md,
 // "Hidden layers" and "Readout"), leaving the logits in ws.logits and the
 // spike counts in each layer's count. With tape set it also records what
-// backward needs; evaluation leaves it unset and skips the surrogate.
+// backward needs; evaluation leaves it unset.
 //
 // Per step n, layer by layer from the input side:
 //
@@ -47,7 +47,7 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 			H := len(ls.u)
 			u, cur, count := ls.u, ls.i[:H], ls.count[:H]
 			if tape {
-				net.kernel(ls.h[n*H:(n+1)*H], u, theta, beta)
+				copy(ls.uTape[n*H:(n+1)*H], u)
 				if net.diffReset {
 					pre := ls.pre[n*H : (n+1)*H]
 					for j := range pre {

@@ -135,3 +135,53 @@ func TestGradientSmoothDetectsDetaching(t *testing.T) {
 		})
 	}
 }
+
+// TestQuietTail: skipping the quiet tail of the backward pass (see
+// quietTail) gives the same gradient as backpropagating every step, and it
+// is actually used on this batch.
+func TestQuietTail(t *testing.T) {
+	for _, silent := range []bool{false, true} {
+		cfg := tinyConfig(40)
+		cfg.Dataset.Steps = 60
+		cfg.Init.Gain = 30
+		cfg.Regularizer.Lower = LowerBound{}
+		if silent {
+			// A few neurons stay silent: their regularizer gradient flows
+			// in the tail.
+			cfg.Init.Gain = 80
+			cfg.Regularizer.Lower = LowerBound{Strength: 100, Threshold: 1e-3}
+		}
+		mustValid(t, &cfg)
+		// Inputs in the first third only, so that the readout peaks early.
+		split := randomSplit(newTestRand(), 8, 20, 5, cfg.Dataset.Steps/3, 0.1)
+		net := newNetwork(&cfg, 20, 5, cfg.Dataset.Steps)
+		p := net.initParams(&cfg)
+		_, quiet := batchLossGrad(net, p, &split)
+		net.fullBackward = true
+		_, full := batchLossGrad(net, p, &split)
+		net.fullBackward = false
+		for i := range full {
+			if quiet[i] != full[i] {
+				t.Fatalf("silent=%v: gradient %d = %v with the quiet tail, %v without", silent, i, quiet[i], full[i])
+			}
+		}
+		// The tail must have been used, with and without silent neurons.
+		ws := newWorkspace(net)
+		used, withReg := 0, 0
+		for k := range split.Len() {
+			times, units := split.Events(k)
+			ws.forward(p, times, units, true)
+			ws.loss(int(split.Labels[k]), 1)
+			tail := ws.quietTail()
+			if tail < cfg.Dataset.Steps {
+				used++
+				if len(ws.layers[0].regIdx) > 0 {
+					withReg++
+				}
+			}
+		}
+		if used == 0 || silent && withReg == 0 {
+			t.Errorf("silent=%v: quiet tail used on %d of %d samples, %d with regularized neurons: the test checks nothing", silent, used, split.Len(), withReg)
+		}
+	}
+}

@@ -37,6 +37,7 @@ type network struct {
 	kernel        surrogateKernel // the surrogate over a layer
 	beta          float64         // surrogate scale β
 	smooth        bool            // test hook: S = σ(β·x) forward, h = dS/dx backward
+	fullBackward  bool            // test hook: never skip the quiet tail (see quietTail)
 	lower         LowerBound
 	upper         UpperBound
 	nParams       int

@@ -7,8 +7,9 @@ package sim
 //
 // The tape is compact: per layer and step, the list of neurons that spiked
 // (with their spike value, 1 except in the smooth test mode) and the
-// surrogate value h(U − ϑ) of every neuron; with a differentiable reset also
-// the pre-reset membrane value.
+// membrane potential U[n] of every neuron, from which the backward pass
+// computes the surrogate h(U − ϑ) where it needs it; with a differentiable
+// reset also the pre-reset membrane value.
 type workspace struct {
 	net    *network
 	layers []layerState
@@ -34,7 +35,8 @@ type workspace struct {
 // layer's width H; tapes hold T·H values, step-major.
 type layerState struct {
 	u, i     []float64 // U[n], I[n]
-	h        []float64 // tape: h(U[n] − ϑ)
+	uTape    []float64 // tape: U[n]
+	h        []float64 // h(U[n] − ϑ) of the step being backpropagated
 	pre      []float64 // tape: λ_mem·U[n] + (1 − λ_mem)·I[n], differentiable reset only
 	spikeOff []int32   // spikes of step n are spikeIdx[spikeOff[n]:spikeOff[n+1]]
 	spikeIdx []int32
@@ -44,6 +46,7 @@ type layerState struct {
 	regGrad  []float64 // ∂L/∂ζ of each neuron on the current sample
 	gu, gi   []float64 // ∂L/∂U[n+1], ∂L/∂I[n+1]
 	gs       []float64 // ∂L/∂S[n]
+	regIdx   []int32   // neurons with regGrad ≠ 0 on the current sample
 }
 
 func newWorkspace(net *network) *workspace {
@@ -53,7 +56,8 @@ func newWorkspace(net *network) *workspace {
 		ls := layerState{
 			u:        make([]float64, H),
 			i:        make([]float64, H),
-			h:        make([]float64, T*H),
+			uTape:    make([]float64, T*H),
+			h:        make([]float64, H),
 			spikeOff: make([]int32, T+1),
 			spikeIdx: make([]int32, T*H),
 			spikeVal: make([]float64, T*H),
@@ -63,6 +67,7 @@ func newWorkspace(net *network) *workspace {
 			gu:       make([]float64, H),
 			gi:       make([]float64, H),
 			gs:       make([]float64, H),
+			regIdx:   make([]int32, 0, H),
 		}
 		if net.diffReset {
 			ls.pre = make([]float64, T*H)
