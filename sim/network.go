@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"math"
-	"math/bits"
 	"math/rand/v2"
 )
 
@@ -133,7 +132,7 @@ func (n *network) initParams(cfg *Config) []float64 {
 			if cfg.Init.Dist == InitNormal {
 				dst[i] = scale * seedNormal(src)
 			} else {
-				dst[i] = scale * (2*seedUniform(src) - 1)
+				dst[i] = scale * (2*dataUniform(src) - 1)
 			}
 		}
 	}
@@ -147,30 +146,13 @@ func (n *network) initParams(cfg *Config) []float64 {
 	return p
 }
 
-// seedUniform returns a float64 uniform in [0, 1), a multiple of 2⁻⁵³.
-// Only PCG's Uint64 outputs, which math/rand/v2 specifies exactly, are used,
-// so a seed names the same weights on every Go version.
-func seedUniform(src *rand.PCG) float64 {
-	return float64(src.Uint64()>>11) * 0x1p-53
-}
-
-// seedNormal returns a standard normal deviate (Box–Muller, cosine branch).
+// seedNormal returns a standard normal deviate (Box–Muller, cosine branch)
+// from src's Uint64 outputs only (see dataUniform), so that a seed names the
+// same weights on every Go version.
 func seedNormal(src *rand.PCG) float64 {
-	u1 := 1 - seedUniform(src) // (0, 1]
-	u2 := seedUniform(src)
+	u1 := 1 - dataUniform(src) // (0, 1]
+	u2 := dataUniform(src)
 	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
-}
-
-// seedIntN returns an int uniform in [0, n), n > 0 (Lemire's
-// multiply-and-reject).
-func seedIntN(src *rand.PCG, n int) int {
-	bound := uint64(n)
-	for {
-		hi, lo := bits.Mul64(src.Uint64(), bound)
-		if lo >= bound || lo >= -bound%bound {
-			return int(hi)
-		}
-	}
 }
 
 // checkDataset reports whether ds fits cfg: the sizes the network is built

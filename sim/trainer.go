@@ -77,13 +77,8 @@ func (t *trainer) newCounts() [][]float64 {
 	return c
 }
 
-// shuffleOrder draws the next epoch's sample order (Fisher–Yates).
-func (t *trainer) shuffleOrder() {
-	for i := len(t.order) - 1; i > 0; i-- {
-		j := seedIntN(t.shuffle, i+1)
-		t.order[i], t.order[j] = t.order[j], t.order[i]
-	}
-}
+// shuffleOrder draws the next epoch's sample order.
+func (t *trainer) shuffleOrder() { dataShuffle(t.shuffle, t.order) }
 
 // parallel runs do(worker, shard) for every shard in [0, n) on up to
 // t.threads goroutines; worker indexes t.ws. It returns when all are done.
