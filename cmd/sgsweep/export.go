@@ -23,8 +23,9 @@ func exportCommand() *cli.Command {
 			"with the learning curves instead of the final metrics. Streams: memory stays bounded whatever\n" +
 			"the size of the sweep.\n\n" +
 			"Examples:\n" +
-			"  sgsweep export fig3 -o fig3.csv                       # pandas.read_csv('fig3.csv')\n" +
-			"  sgsweep export fig3 --format jsonl --curves -o curves.jsonl  # pandas.read_json(…, lines=True)",
+			"  sgsweep export -o fig3.csv fig3                               # pandas.read_csv('fig3.csv')\n" +
+			"  sgsweep export --format jsonl --curves -o curves.jsonl fig3  # pandas.read_json(…, lines=True)\n" +
+			"Flags go before SWEEP.",
 		Flags: []cli.Flag{
 			analysisDataDirFlag(),
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: results.ExportCSV,

@@ -29,11 +29,12 @@ func plotCommand() *cli.Command {
 			"           (--best K: the K best grid cells per condition, as in the paper's Fig. 5c)\n" +
 			"Labels default to readable names (surrogate.scale → surrogate scale β). The format follows\n" +
 			"the extension of -o. Notes on what was pooled or left out go to standard error.\n\n" +
-			"Examples:\n" +
-			"  sgsweep plot fig3 -o scale.png --kind line --x surrogate.scale --series surrogate.shape --cell best\n" +
-			"  sgsweep plot fig3 -o heat.svg --kind heatmap --x surrogate.scale --y train.lr --where surrogate.shape=superspike\n" +
-			"  sgsweep plot fig5 -o bars.png --kind bars --conditions surrogate.shape,network.reset --best 10 \\\n" +
-			"      --label superspike/detached=sCtl --label superspike_asymptotic/differentiable=aDR",
+			"Examples (flags go before SWEEP):\n" +
+			"  sgsweep plot -o scale.png --kind line --x surrogate.scale --series surrogate.shape --cell best fig3\n" +
+			"  sgsweep plot -o heat.svg --kind heatmap --x surrogate.scale --y train.lr \\\n" +
+			"      --where surrogate.shape=superspike fig3\n" +
+			"  sgsweep plot -o bars.png --kind bars --conditions surrogate.shape,network.reset --best 10 \\\n" +
+			"      --label superspike/detached=sCtl --label superspike_asymptotic/differentiable=aDR fig5",
 		Flags: []cli.Flag{
 			analysisDataDirFlag(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true,

@@ -54,9 +54,10 @@ func resultsCommand() *cli.Command {
 			"Metrics: final metrics (test_acc, best_val_acc, …), a curve at an epoch (val_acc@10), whole curves\n" +
 			"(val_acc@*), diverged (rate), run_seconds. Unknown names are errors that list the known ones.\n\n" +
 			"Examples:\n" +
-			"  sgsweep results fig3 --group-by surrogate.shape,surrogate.scale --where 'train.lr=0.05'\n" +
-			"  sgsweep results fig3 --sort -test_acc --top 5\n" +
-			"  sgsweep results fig5 --group-by surrogate.shape,network.reset --compare best --format csv",
+			"  sgsweep results --group-by surrogate.shape,surrogate.scale --where 'train.lr=0.05' fig3\n" +
+			"  sgsweep results --sort -test_acc --top 5 fig3\n" +
+			"  sgsweep results --group-by surrogate.shape,network.reset --compare best --format csv fig5\n" +
+			"Flags go before SWEEP.",
 		Flags: []cli.Flag{
 			analysisDataDirFlag(),
 			&cli.StringSliceFlag{Name: "group-by", Aliases: []string{"g"},
@@ -125,6 +126,11 @@ func runResults(c *cli.Context) error {
 
 // sweepArg returns the one SWEEP argument.
 func sweepArg(c *cli.Context) (string, error) {
+	if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
+		// urfave/cli stops reading flags at the first argument.
+		return "", usageError{fmt.Errorf("flags go before the sweep name: sgsweep %s [flags] %s (got %s after it)",
+			c.Command.Name, c.Args().First(), c.Args().Get(1))}
+	}
 	if c.NArg() != 1 {
 		return "", usageError{fmt.Errorf("%s takes one sweep name, got %d arguments (sgsweep status lists the sweeps)", c.Command.Name, c.NArg())}
 	}

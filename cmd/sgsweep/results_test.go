@@ -135,6 +135,7 @@ func TestResultsCommandErrors(t *testing.T) {
 		code int
 	}{
 		{[]string{"results", "--data-dir", dir}, "takes one sweep name", 2},
+		{[]string{"results", "--data-dir", dir, "fig", "--top", "1"}, "flags go before the sweep name", 2},
 		{[]string{"results", "--data-dir", dir, "--metric", "acc", "fig"}, `unknown metric "acc"`, 2},
 		{[]string{"results", "--data-dir", dir, "--group-by", "surrogate.scal", "fig"}, "did you mean surrogate.scale?", 2},
 		{[]string{"results", "--data-dir", dir, "--format", "xml", "fig"}, "--format", 2},
