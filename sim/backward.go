@@ -18,15 +18,75 @@ package sim
 // (a linear filter) is backpropagated in output space for ∂L/∂W_out and,
 // projected through W_out, in the last layer's space for gS, so that it
 // costs O(H) per step.
-func (ws *workspace) backward(p, grad []float64, times, units []uint16) {
-	net := ws.net
+func (ws *workspace) backward(p, grad []float64) { backward(ws.one, p, grad) }
+
+// backward runs BPTT (see workspace.backward) for a group of samples, one
+// per workspace, in lockstep: the dense products (W_next^T·gI, V^T·gI) then
+// read each weight row once for the whole group. Gradients are added to
+// grad sample after sample within each step, so the group is part of what
+// determines the summation order (see groupSize).
+func backward(group []*workspace, p, grad []float64) {
+	net := group[0].net
 	T := net.steps
 	lsyn, lo := net.lamSyn, net.lamOut
 	O := net.outputs
-	last := len(ws.layers) - 1
+	last := len(net.hidden) - 1
 	wo := net.wOut(p)
 	gwo := net.wOut(grad)
 
+	for _, ws := range group {
+		ws.beginBackward(wo)
+	}
+	tail := T
+	if len(group) == 1 {
+		ws := group[0]
+		tail = ws.quietTail()
+		for n := T - 1; n >= tail; n-- {
+			ws.backwardQuiet(grad, n)
+			ws.injectReadout(wo, n)
+		}
+	}
+	for n := tail - 1; n >= 0; n-- {
+		// ∂L/∂W_out += gIo[n+1] ⊗ S_L[n].
+		for _, ws := range group {
+			idx, val := ws.layers[last].spikes(n)
+			for k, j := range idx {
+				addRow(gwo[int(j)*O:int(j+1)*O], ws.gio, val[k])
+			}
+		}
+
+		// Hidden layers from the input side, so that layer l−1 reads
+		// gI_l[n+1] before layer l overwrites it with gI_l[n].
+		for l := range net.hidden {
+			for _, ws := range group {
+				ws.layerGradients(grad, l, n)
+			}
+			if net.dense(l) {
+				denseGradients(group, p, l, n)
+			}
+			for _, ws := range group {
+				ws.layerUpdate(l, n)
+			}
+		}
+
+		// Readout adjoints to step n: the I recursions read the U adjoint of
+		// step n+1, so they go first. (The projected adjoints pI, pU were
+		// advanced by the last layer.)
+		for _, ws := range group {
+			for k := range ws.gio {
+				ws.gio[k] = lsyn*ws.gio[k] + (1-lo)*ws.guo[k]
+				ws.guo[k] *= lo
+			}
+			ws.injectReadout(wo, n)
+		}
+	}
+}
+
+// beginBackward clears the adjoints; for the mean readout it precomputes
+// the projected injection Σ_k W_out[j,k]·∂L/∂a_k / T.
+func (ws *workspace) beginBackward(wo []float64) {
+	net := ws.net
+	O := net.outputs
 	for l := range ws.layers {
 		ls := &ws.layers[l]
 		clear(ls.gu)
@@ -38,7 +98,7 @@ func (ws *workspace) backward(p, grad []float64, times, units []uint16) {
 	clear(ws.pi)
 	if net.readout == ReadoutMean {
 		// ∂L/∂U_out,k[n] = ∂L/∂a_k / T at every step.
-		inv := 1 / float64(T)
+		inv := 1 / float64(net.steps)
 		clear(ws.inject)
 		for k, d := range ws.dLogits {
 			col := wo[k:]
@@ -46,32 +106,6 @@ func (ws *workspace) backward(p, grad []float64, times, units []uint16) {
 				ws.inject[j] += col[j*O] * d * inv
 			}
 		}
-	}
-
-	tail := ws.quietTail()
-	for n := T - 1; n >= tail; n-- {
-		ws.backwardQuiet(grad, n, units)
-		ws.injectReadout(wo, n)
-	}
-	for n := tail - 1; n >= 0; n-- {
-		// ∂L/∂W_out += gIo[n+1] ⊗ S_L[n].
-		idx, val := ws.layers[last].spikes(n)
-		for k, j := range idx {
-			addRow(gwo[int(j)*O:int(j+1)*O], ws.gio, val[k])
-		}
-
-		for l := range ws.layers {
-			ws.backwardLayer(p, grad, l, n, units)
-		}
-
-		// Readout adjoints to step n: the I recursions read the U adjoint of
-		// step n+1, so they go first.
-		for k := range ws.gio {
-			ws.gio[k] = lsyn*ws.gio[k] + (1-lo)*ws.guo[k]
-			ws.guo[k] *= lo
-		}
-		// (The projected adjoints pI, pU were advanced by the last layer.)
-		ws.injectReadout(wo, n)
 	}
 }
 
@@ -114,22 +148,19 @@ func (ws *workspace) injectReadout(wo []float64, n int) {
 	}
 }
 
-// backwardLayer takes hidden layer l from step n+1 to step n: it adds the
-// weight gradients of step n, which read gI[n+1], then updates gU and gI.
-// Layers are visited from the input side, so that layer l−1 has read
-// gI_l[n+1] before layer l overwrites it.
-func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) {
+// layerGradients starts taking hidden layer l from step n+1 to step n: it
+// adds the weight gradients of step n, which read gI[n+1], and computes the
+// surrogate h of step n.
+func (ws *workspace) layerGradients(grad []float64, l, n int) {
 	net := ws.net
 	ls := &ws.layers[l]
 	H := len(ls.u)
-	lm, lsyn := net.lamMem, net.lamSyn
-	gu, gi := ls.gu[:H], ls.gi[:H]
-	var gs []float64
+	gi := ls.gi[:H]
 
 	// ∂L/∂W_l += gI[n+1] ⊗ S_prev[n].
 	gw := net.w(grad, l)
 	if l == 0 {
-		for _, unit := range units[ws.evStart[n]:ws.evStart[n+1]] {
+		for _, unit := range ws.units[ws.evStart[n]:ws.evStart[n+1]] {
 			addRow(gw[int(unit)*H:int(unit+1)*H], gi, 1)
 		}
 	} else {
@@ -138,64 +169,102 @@ func (ws *workspace) backwardLayer(p, grad []float64, l, n int, units []uint16) 
 			addRow(gw[int(j)*H:int(j+1)*H], gi, val[k])
 		}
 	}
-	idx, val := ls.spikes(n)
 	if net.recurrent {
 		// ∂L/∂V_l += gI[n+1] ⊗ S[n].
 		gv := net.v(grad, l)
+		idx, val := ls.spikes(n)
 		for k, j := range idx {
 			addRow(gv[int(j)*H:int(j+1)*H], gi, val[k])
 		}
 	}
+	net.kernel(ls.h[:H], ls.uTape[n*H:(n+1)*H], net.threshold, net.beta)
+}
 
-	// gS[n] = reg + (next layer or readout) + V^T·gI + reset term; the
-	// dense products are needed only where h ≠ 0. Without them, gS is the
-	// regularizer's gradient (plus the readout's, added by backwardTop).
-	h := ls.h[:H]
-	net.kernel(h, ls.uTape[n*H:(n+1)*H], net.threshold, net.beta)
-	top := l == len(ws.layers)-1
-	gs = ls.regGrad[:H]
-	if !top || net.propagateRec || net.diffReset {
-		gs = ls.gs[:H]
-		reg := ls.regGrad[:H]
-		var wNext, giNext []float64
-		if !top {
-			wNext = net.w(p, l+1)
-			giNext = ws.layers[l+1].gi
-		}
-		var v []float64
-		if net.propagateRec {
-			v = net.v(p, l)
-		}
-		Hn := len(giNext)
-		for j := range gs {
-			if h[j] == 0 {
-				gs[j] = 0
-				continue
-			}
-			s := reg[j]
-			if wNext != nil {
-				s += dot(wNext[j*Hn:(j+1)*Hn], giNext)
-			}
-			if v != nil {
-				s += dot(v[j*H:(j+1)*H], gi)
-			}
-			if net.diffReset {
-				s -= gu[j] * ls.pre[n*H+j]
-			}
-			gs[j] = s
+// dense reports whether gS of layer l needs more than the regularizer and
+// the readout: a layer above, recurrent gradients or a differentiable reset.
+func (net *network) dense(l int) bool {
+	return l < len(net.hidden)-1 || net.propagateRec || net.diffReset
+}
+
+// denseGradients computes gS[n] of layer l for every sample of the group,
+// where h ≠ 0:
+//
+//	gS = ∂L_reg/∂ζ + W_next^T·gI_next[n+1] + V^T·gI[n+1] − gU[n+1]·pre[n]
+//
+// (the last layer's readout term is added by backwardTop).
+func denseGradients(group []*workspace, p []float64, l, n int) {
+	net := group[0].net
+	H := net.hidden[l]
+	var wNext []float64
+	Hn := 0
+	if l < len(net.hidden)-1 {
+		wNext, Hn = net.w(p, l+1), net.hidden[l+1]
+	}
+	var v []float64
+	if net.propagateRec {
+		v = net.v(p, l)
+	}
+	var giNext, gi [groupMax][]float64
+	for s := range groupMax {
+		ws := group[min(s, len(group)-1)] // unused slots repeat the last sample
+		gi[s] = ws.layers[l].gi
+		if wNext != nil {
+			giNext[s] = ws.layers[l+1].gi
 		}
 	}
+	for j := range H {
+		needed := false
+		for _, ws := range group {
+			needed = needed || ws.layers[l].h[j] != 0
+		}
+		var dw, dv [groupMax]float64
+		if needed && wNext != nil {
+			dot4(wNext[j*Hn:(j+1)*Hn], &giNext, &dw)
+		}
+		if needed && v != nil {
+			dot4(v[j*H:(j+1)*H], &gi, &dv)
+		}
+		for s, ws := range group {
+			ls := &ws.layers[l]
+			if ls.h[j] == 0 {
+				ls.gs[j] = 0
+				continue
+			}
+			g := ls.regGrad[j]
+			if wNext != nil {
+				g += dw[s]
+			}
+			if v != nil {
+				g += dv[s]
+			}
+			if net.diffReset {
+				g -= ls.gu[j] * ls.pre[n*H+j]
+			}
+			ls.gs[j] = g
+		}
+	}
+}
 
-	// The reset factor (1 − S[n]) on the paths through U[n+1].
+// layerUpdate finishes taking layer l to step n: it applies the reset
+// factor (1 − S[n]) to the paths through U[n+1] and updates gU and gI.
+func (ws *workspace) layerUpdate(l, n int) {
+	net := ws.net
+	ls := &ws.layers[l]
+	H := len(ls.u)
+	gu, gi, h := ls.gu[:H], ls.gi[:H], ls.h[:H]
+	gs := ls.regGrad[:H]
+	if net.dense(l) {
+		gs = ls.gs[:H]
+	}
+	idx, _ := ls.spikes(n)
 	rst := ls.spikeRst[ls.spikeOff[n]:ls.spikeOff[n+1]]
 	for k, j := range idx {
 		gu[j] *= 1 - rst[k]
 	}
-
-	if top {
-		backwardTop(gu, gi, h, gs, ws.pi, ws.pu, lm, lsyn, net.lamOut)
+	if l == len(ws.layers)-1 {
+		backwardTop(gu, gi, h, gs, ws.pi, ws.pu, net.lamMem, net.lamSyn, net.lamOut)
 	} else {
-		backwardInner(gu, gi, h, gs, lm, lsyn)
+		backwardInner(gu, gi, h, gs, net.lamMem, net.lamSyn)
 	}
 }
 
@@ -233,7 +302,7 @@ func (ws *workspace) quietTail() int {
 
 // backwardQuiet backpropagates step n of the quiet tail (see quietTail):
 // only the neurons in regIdx have non-zero adjoints.
-func (ws *workspace) backwardQuiet(grad []float64, n int, units []uint16) {
+func (ws *workspace) backwardQuiet(grad []float64, n int) {
 	net := ws.net
 	ls := &ws.layers[0]
 	H := len(ls.u)
@@ -241,7 +310,7 @@ func (ws *workspace) backwardQuiet(grad []float64, n int, units []uint16) {
 	cm := 1 - lm
 	u := ls.uTape[n*H : (n+1)*H]
 	gw := net.w(grad, 0)
-	for _, unit := range units[ws.evStart[n]:ws.evStart[n+1]] {
+	for _, unit := range ws.units[ws.evStart[n]:ws.evStart[n+1]] {
 		row := gw[int(unit)*H : int(unit+1)*H]
 		for _, j := range ls.regIdx {
 			row[j] += ls.gi[j]

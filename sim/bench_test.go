@@ -26,7 +26,7 @@ func BenchmarkEpoch(b *testing.B) {
 	t.threads = benchThreads()
 	t.ws = t.ws[:0]
 	for range t.threads {
-		t.ws = append(t.ws, newWorkspace(t.net))
+		t.ws = append(t.ws, newGroup(t.net))
 	}
 	epoch := func() {
 		t.shuffleOrder()
@@ -62,7 +62,7 @@ func BenchmarkMinibatchSHD(b *testing.B) {
 	t.threads = benchThreads()
 	t.ws = t.ws[:0]
 	for range t.threads {
-		t.ws = append(t.ws, newWorkspace(t.net))
+		t.ws = append(t.ws, newGroup(t.net))
 	}
 	// Every iteration starts from the initial weights, so that the hidden
 	// activity stays that of the initialisation.

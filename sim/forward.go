@@ -23,6 +23,7 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 	theta, beta := net.threshold, net.beta
 
 	// Index the input events by step.
+	ws.units = units
 	e := 0
 	for n := 0; n <= T; n++ {
 		for e < len(times) && int(times[e]) < n {

@@ -112,7 +112,7 @@ func TestGradientSmoothDetectsDetaching(t *testing.T) {
 					ws.forward(p, times, units, true)
 					ws.loss(int(split.Labels[k]), 1/float64(split.Len()))
 					net.diffReset = false
-					ws.backward(p, grad, times, units)
+					ws.backward(p, grad)
 				}
 				net.diffReset = true
 			} else {

@@ -45,7 +45,7 @@ func batchLossGrad(net *network, p []float64, split *Split) (float64, []float64)
 		times, units := split.Events(k)
 		ws.forward(p, times, units, true)
 		loss += ws.loss(int(split.Labels[k]), scale)
-		ws.backward(p, grad, times, units)
+		ws.backward(p, grad)
 	}
 	return loss * scale, grad
 }

@@ -127,17 +127,22 @@ func addRow(dst, row []float64, s float64) {
 	}
 }
 
-// dot returns Σ a[i]·b[i] over len(a) in a fixed order: sixteen partial
-// sums (element i into sum i mod 16) combined pairwise, then the elements
-// past the last multiple of 16 in turn.
+// groupMax is the largest group of samples backpropagated in lockstep
+// (see backward): the width of dot4.
+const groupMax = 4
+
+// dot returns Σ a[i]·b[i] over len(a) in a fixed order: eight partial sums
+// (element i into sum i mod 8, for i below the last multiple of 8), combined
+// as (s0+s4 + s2+s6) + (s1+s5 + s3+s7) pairwise (see dotGo8), then the
+// remaining elements in turn.
 func dot(a, b []float64) float64 {
 	b = b[:len(a)]
-	m := len(a) &^ 15
+	m := len(a) &^ 7
 	var s float64
 	if useAVX2 && m > 0 {
 		s = dotAVX2(a[:m], b[:m])
 	} else {
-		s = dotGo16(a[:m], b[:m])
+		s = dotGo8(a[:m], b[:m])
 	}
 	for i := m; i < len(a); i++ {
 		s += a[i] * b[i]
@@ -145,22 +150,40 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-// dotGo16 is dot's sixteen-sum part; len(a) is a multiple of 16.
-func dotGo16(a, b []float64) float64 {
+// dot4 sets out[s] = dot(a, x[s]) for each s, reading a once.
+func dot4(a []float64, x *[groupMax][]float64, out *[groupMax]float64) {
+	m := len(a) &^ 7
+	if useAVX2 && m > 0 {
+		dot4AVX2(a[:m], x[0][:m], x[1][:m], x[2][:m], x[3][:m], out)
+	} else {
+		for s := range out {
+			out[s] = dotGo8(a[:m], x[s][:m])
+		}
+	}
+	for s := range out {
+		b := x[s][:len(a)]
+		for i := m; i < len(a); i++ {
+			out[s] += a[i] * b[i]
+		}
+	}
+}
+
+// dotGo8 is dot's eight-sum part; len(a) is a multiple of 8.
+func dotGo8(a, b []float64) float64 {
 	if len(a) == 0 {
 		return 0
 	}
-	var acc [16]float64
+	var acc [8]float64
 	b = b[:len(a)]
-	for i := 0; i+16 <= len(a); i += 16 {
-		x, y := a[i:i+16:i+16], b[i:i+16:i+16]
+	for i := 0; i+8 <= len(a); i += 8 {
+		x, y := a[i:i+8:i+8], b[i:i+8:i+8]
 		for k := range acc {
 			acc[k] += x[k] * y[k]
 		}
 	}
 	var v [4]float64
 	for t := range v {
-		v[t] = (acc[t] + acc[t+4]) + (acc[t+8] + acc[t+12])
+		v[t] = acc[t] + acc[t+4]
 	}
 	return (v[0] + v[2]) + (v[1] + v[3])
 }

@@ -43,4 +43,7 @@ func backwardInnerAVX2(gu, gi, h, gs []float64, lm, cm, lsyn float64)
 func dotAVX2(a, b []float64) float64
 
 //go:noescape
+func dot4AVX2(a, x0, x1, x2, x3 []float64, out *[4]float64)
+
+//go:noescape
 func axpyAVX2(dst, row []float64, s float64)

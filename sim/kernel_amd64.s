@@ -188,16 +188,14 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	RET
 
 // func dotAVX2(a, b []float64) float64
-// Sixteen partial sums: element i goes to sum i mod 16; len(a) is a multiple
-// of 16. The sums combine as dotGo16 does.
+// Eight partial sums: element i goes to sum i mod 8; len(a) is a multiple
+// of 8. The sums combine as dotGo8 does.
 TEXT ·dotAVX2(SB), NOSPLIT, $0-56
 	MOVQ a_base+0(FP), SI
 	MOVQ a_len+8(FP), CX
 	MOVQ b_base+24(FP), DI
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
-	VXORPD Y2, Y2, Y2
-	VXORPD Y3, Y3, Y3
 	XORQ AX, AX
 
 dotloop:
@@ -209,24 +207,88 @@ dotloop:
 	VMOVUPD 32(SI)(AX*8), Y5
 	VMULPD  32(DI)(AX*8), Y5, Y5
 	VADDPD  Y5, Y1, Y1
-	VMOVUPD 64(SI)(AX*8), Y6
-	VMULPD  64(DI)(AX*8), Y6, Y6
-	VADDPD  Y6, Y2, Y2
-	VMOVUPD 96(SI)(AX*8), Y7
-	VMULPD  96(DI)(AX*8), Y7, Y7
-	VADDPD  Y7, Y3, Y3
-	ADDQ    $16, AX
+	ADDQ    $8, AX
 	JMP     dotloop
 
 dotdone:
 	VADDPD Y1, Y0, Y0
-	VADDPD Y3, Y2, Y2
-	VADDPD Y2, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
 	VADDPD    X1, X0, X0
 	VUNPCKHPD X0, X0, X1
 	VADDSD    X1, X0, X0
 	MOVSD     X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func dot4AVX2(a, x0, x1, x2, x3 []float64, out *[4]float64)
+// dotAVX2 of a with each x, reading a once; len(a) is a multiple of 8.
+TEXT ·dot4AVX2(SB), NOSPLIT, $0-128
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ x0_base+24(FP), R8
+	MOVQ x1_base+48(FP), R9
+	MOVQ x2_base+72(FP), R10
+	MOVQ x3_base+96(FP), R11
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	XORQ AX, AX
+
+dot4loop:
+	CMPQ AX, CX
+	JGE  dot4done
+	VMOVUPD (SI)(AX*8), Y8
+	VMOVUPD 32(SI)(AX*8), Y9
+	VMULPD  (R8)(AX*8), Y8, Y10
+	VADDPD  Y10, Y0, Y0
+	VMULPD  32(R8)(AX*8), Y9, Y10
+	VADDPD  Y10, Y1, Y1
+	VMULPD  (R9)(AX*8), Y8, Y10
+	VADDPD  Y10, Y2, Y2
+	VMULPD  32(R9)(AX*8), Y9, Y10
+	VADDPD  Y10, Y3, Y3
+	VMULPD  (R10)(AX*8), Y8, Y10
+	VADDPD  Y10, Y4, Y4
+	VMULPD  32(R10)(AX*8), Y9, Y10
+	VADDPD  Y10, Y5, Y5
+	VMULPD  (R11)(AX*8), Y8, Y10
+	VADDPD  Y10, Y6, Y6
+	VMULPD  32(R11)(AX*8), Y9, Y10
+	VADDPD  Y10, Y7, Y7
+	ADDQ    $8, AX
+	JMP     dot4loop
+
+dot4done:
+	MOVQ out+120(FP), DI
+	VADDPD Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD    X1, X0, X0
+	VUNPCKHPD X0, X0, X1
+	VADDSD    X1, X0, X0
+	MOVSD     X0, (DI)
+	VADDPD Y3, Y2, Y2
+	VEXTRACTF128 $1, Y2, X3
+	VADDPD    X3, X2, X2
+	VUNPCKHPD X2, X2, X3
+	VADDSD    X3, X2, X2
+	MOVSD     X2, 8(DI)
+	VADDPD Y5, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPD    X5, X4, X4
+	VUNPCKHPD X4, X4, X5
+	VADDSD    X5, X4, X4
+	MOVSD     X4, 16(DI)
+	VADDPD Y7, Y6, Y6
+	VEXTRACTF128 $1, Y6, X7
+	VADDPD    X7, X6, X6
+	VUNPCKHPD X6, X6, X7
+	VADDSD    X7, X6, X6
+	MOVSD     X6, 24(DI)
 	VZEROUPPER
 	RET
 

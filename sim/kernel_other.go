@@ -23,4 +23,8 @@ func backwardInnerAVX2(gu, gi, h, gs []float64, lm, cm, lsyn float64) {
 
 func dotAVX2(a, b []float64) float64 { panic("sim: no AVX2 kernels in this build") }
 
+func dot4AVX2(a, x0, x1, x2, x3 []float64, out *[4]float64) {
+	panic("sim: no AVX2 kernels in this build")
+}
+
 func axpyAVX2(dst, row []float64, s float64) { panic("sim: no AVX2 kernels in this build") }

@@ -71,13 +71,26 @@ func TestKernels(t *testing.T) {
 		if n > 3 {
 			h[2], gs[2] = 0.5, 0.25 // no NaN for dot
 		}
-		m := n &^ 15
-		want := dotGo16(h[:m], gs[:m])
+		m := n &^ 7
+		want := dotGo8(h[:m], gs[:m])
 		for i := m; i < n; i++ {
 			want += h[i] * gs[i]
 		}
 		if got := dot(h, gs); math.Float64bits(got) != math.Float64bits(want) {
 			t.Errorf("dot, n=%d: %v, Go %v", n, got, want)
+		}
+		xs := [groupMax][]float64{gs, vec(n), pi, vec(n)}
+		for _, x := range xs {
+			if n > 3 {
+				x[2] = 0.125
+			}
+		}
+		var got4 [groupMax]float64
+		dot4(h, &xs, &got4)
+		for s, x := range xs {
+			if w := dot(h, x); math.Float64bits(got4[s]) != math.Float64bits(w) {
+				t.Errorf("dot4, n=%d, vector %d: %v, dot %v", n, s, got4[s], w)
+			}
 		}
 		gu2, gi2 := slices.Clone(gu), slices.Clone(gi)
 		backwardInner(gu, gi, h, gs, lm, lsyn)

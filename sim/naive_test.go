@@ -355,7 +355,7 @@ func TestNaiveImplementation(t *testing.T) {
 					}
 				}
 				loss += ws.loss(int(split.Labels[k]), 1/float64(split.Len()))
-				ws.backward(p, grad, times, units)
+				ws.backward(p, grad)
 			}
 			loss /= float64(split.Len())
 			if spikes == 0 || silentSteps == 0 || slices.Contains(layerSpikes, 0) {

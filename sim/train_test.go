@@ -173,7 +173,7 @@ func TestSampleAllocatesNothing(t *testing.T) {
 		allocs := testing.AllocsPerRun(20, func() {
 			ws.forward(p, times, units, true)
 			ws.loss(int(split.Labels[0]), 1)
-			ws.backward(p, grad, times, units)
+			ws.backward(p, grad)
 		})
 		if allocs != 0 {
 			t.Errorf("%+v: %v allocations per sample, want 0", cfg.Network, allocs)

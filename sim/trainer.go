@@ -23,8 +23,8 @@ type trainer struct {
 	params []float64
 	grad   []float64 // gradient of the current minibatch
 	opt    *adam
-	ws     []*workspace // one per thread
-	shards []shard      // one per shard of the largest minibatch
+	ws     [][]*workspace // per thread, one per sample of a group (see groupSize)
+	shards []shard        // one per shard of the largest minibatch
 
 	order   []int // training samples, shuffled every epoch
 	shuffle *rand.PCG
@@ -59,7 +59,7 @@ func newTrainer(cfg *Config, ds *Dataset, threads int) *trainer {
 		t.order[i] = i
 	}
 	for range t.threads {
-		t.ws = append(t.ws, newWorkspace(net))
+		t.ws = append(t.ws, newGroup(net))
 	}
 	batch := min(cfg.Train.Batch, ds.Train.Len())
 	for range (batch + shardSize - 1) / shardSize {
@@ -67,6 +67,25 @@ func newTrainer(cfg *Config, ds *Dataset, threads int) *trainer {
 	}
 	t.epochCounts = t.newCounts()
 	return t
+}
+
+// newGroup returns the workspaces of one worker: one per sample of a group.
+// Networks with dense backward products (several layers, recurrent
+// gradients, a differentiable reset) backpropagate groupMax samples in
+// lockstep; the others one at a time. The group size is part of the
+// summation order, so it depends only on the network.
+func newGroup(net *network) []*workspace {
+	size := 1
+	for l := range net.hidden {
+		if net.dense(l) {
+			size = groupMax
+		}
+	}
+	group := make([]*workspace, size)
+	for i := range group {
+		group[i] = newWorkspace(net)
+	}
+	return group
 }
 
 func (t *trainer) newCounts() [][]float64 {
@@ -112,24 +131,30 @@ func (t *trainer) step(batch []int) (loss float64, correct int) {
 	scale := 1 / float64(len(batch))
 	n := (len(batch) + shardSize - 1) / shardSize
 	t.parallel(n, func(w, s int) {
-		ws, sh := t.ws[w], &t.shards[s]
+		group, sh := t.ws[w], &t.shards[s]
 		clear(sh.grad)
 		for l := range sh.counts {
 			clear(sh.counts[l])
 		}
 		sh.loss, sh.correct = 0, 0
-		for _, k := range batch[s*shardSize : min((s+1)*shardSize, len(batch))] {
-			times, units := split.Events(k)
-			ws.forward(t.params, times, units, true)
-			label := int(split.Labels[k])
-			if ws.predict() == label {
-				sh.correct++
+		samples := batch[s*shardSize : min((s+1)*shardSize, len(batch))]
+		for len(samples) > 0 {
+			g := group[:min(len(group), len(samples))]
+			for i, ws := range g {
+				k := samples[i]
+				times, units := split.Events(k)
+				ws.forward(t.params, times, units, true)
+				label := int(split.Labels[k])
+				if ws.predict() == label {
+					sh.correct++
+				}
+				sh.loss += ws.loss(label, scale)
+				for l := range sh.counts {
+					addRow(sh.counts[l], ws.layers[l].count, 1)
+				}
 			}
-			sh.loss += ws.loss(label, scale)
-			ws.backward(t.params, sh.grad, times, units)
-			for l := range sh.counts {
-				addRow(sh.counts[l], ws.layers[l].count, 1)
-			}
+			backward(g, t.params, sh.grad)
+			samples = samples[len(g):]
 		}
 	})
 
@@ -168,7 +193,7 @@ func (t *trainer) accuracy(p []float64, split *Split) float64 {
 	n := (N + shardSize - 1) / shardSize
 	correct := make([]int, n)
 	t.parallel(n, func(w, s int) {
-		ws := t.ws[w]
+		ws := t.ws[w][0]
 		for k := s * shardSize; k < min((s+1)*shardSize, N); k++ {
 			times, units := split.Events(k)
 			ws.forward(p, times, units, false)
