@@ -92,6 +92,9 @@ func barsPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	}
 	p.X.Tick.Marker = categoryTicks(ticks)
 	p.X.Min, p.X.Max = -0.6, float64(len(pts))-0.4
+	if boundY(p, f.name) {
+		notes = append(notes, clipNote(f.name))
+	}
 	fig := newFigure(p)
 	fig.Notes = notes
 	return fig, nil

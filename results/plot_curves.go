@@ -83,11 +83,14 @@ func curvesPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error)
 		p.Add(line)
 		if r.Series != "" {
 			label := names.apply(tickText(row[0]))
-			legend = append(legend, legendItem{text: label, thumbs: []plot.Thumbnailer{lineThumb{col, dash}}})
+			legend = append(legend, legendItem{text: label, thumbs: []plot.Thumbnailer{curveThumb{col, dash}}})
 		}
 	}
 	fig := newFigure(p)
 	fig.Notes = tab.Notes
+	if boundY(p, r.Metric) {
+		fig.Notes = append(fig.Notes, clipNote(r.Metric))
+	}
 	if r.Series != "" {
 		fig.setLegend(Label(r.Series), legend)
 	}

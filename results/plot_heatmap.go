@@ -55,6 +55,10 @@ func heatmapPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error
 		return nil, err
 	}
 	xs, ys := distinctKeys(pts, 0), distinctKeys(pts, 1)
+	if !slices.ContainsFunc(ys, func(v Value) bool { return v.Kind == KindNumber }) {
+		// Categories read top down in grid order; numbers rise upwards.
+		slices.Reverse(ys)
+	}
 	g := grid{z: make([][]float64, len(xs))}
 	for c := range g.z {
 		g.z[c] = make([]float64, len(ys))

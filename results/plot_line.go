@@ -139,6 +139,9 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 			legend = append(legend, legendItem{text: s.label, thumbs: []plot.Thumbnailer{lineThumb{col, dash}}})
 		}
 	}
+	if boundY(p, f.name) {
+		notes = append(notes, clipNote(f.name))
+	}
 	fig := newFigure(p)
 	fig.Notes = notes
 	if r.Series != "" {

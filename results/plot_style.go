@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/plot"
@@ -160,4 +161,43 @@ func (t boxThumb) Thumbnail(c *draw.Canvas) {
 	c.FillPolygon(t.color, c.ClipPolygonXY([]vg.Point{
 		{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y},
 	}))
+}
+
+// unitInterval reports whether a metric lies in [0, 1]: accuracies and
+// fractions.
+func unitInterval(metric string) bool {
+	base, _, _ := strings.Cut(metric, "@")
+	switch base {
+	case "test_acc", "test_acc_last", "best_val_acc", "val_acc", "train_acc", "silent", MetricDiverged:
+		return true
+	}
+	return false
+}
+
+// boundY keeps the y axis of a [0, 1] metric inside [0, 1], so that wide
+// intervals (few seeds) do not squash the means; the bands and bars are
+// clipped at the axis. It reports whether anything was clipped.
+func boundY(p *plot.Plot, metric string) bool {
+	if !unitInterval(metric) {
+		return false
+	}
+	clipped := p.Y.Min < 0 || p.Y.Max > 1
+	p.Y.Min, p.Y.Max = max(p.Y.Min, 0), min(p.Y.Max, 1)
+	return clipped
+}
+
+// clipNote is the note for a clipped axis.
+func clipNote(metric string) string {
+	return "intervals clipped at the axis: " + metric + " lies in [0, 1]"
+}
+
+// curveThumb draws a legend thumbnail: a line in a colour.
+type curveThumb struct {
+	color color.RGBA
+	dash  []vg.Length
+}
+
+func (t curveThumb) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(draw.LineStyle{Color: t.color, Width: vg.Points(1.5), Dashes: t.dash}, c.Min.X, y, c.Max.X, y)
 }
