@@ -185,3 +185,40 @@ func TestQuietTail(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupBackward: backpropagating samples in lockstep (see backward)
+// gives the gradient of backpropagating them one by one, up to the order
+// of summation, for full and partial groups.
+func TestGroupBackward(t *testing.T) {
+	cfg := tinyConfig(9, 7)
+	cfg.Dataset.Steps = 30
+	cfg.Network.Recurrent = true
+	cfg.Network.Reset = ResetDifferentiable
+	cfg.Init.Gain, cfg.Init.RecurrentGain = 8, 2
+	mustValid(t, &cfg)
+	split := randomSplit(newTestRand(), groupMax, 6, 4, cfg.Dataset.Steps, 0.2)
+	net := newNetwork(&cfg, 6, 4, cfg.Dataset.Steps)
+	p := net.initParams(&cfg)
+	for size := 1; size <= groupMax; size++ {
+		group := make([]*workspace, size)
+		single := make([]float64, len(p))
+		ws := newWorkspace(net)
+		for k := range size {
+			group[k] = newWorkspace(net)
+			times, units := split.Events(k)
+			group[k].forward(p, times, units, true)
+			group[k].loss(int(split.Labels[k]), 1)
+			ws.forward(p, times, units, true)
+			ws.loss(int(split.Labels[k]), 1)
+			ws.backward(p, single)
+		}
+		grouped := make([]float64, len(p))
+		backward(group, p, grouped)
+		if norm(single) == 0 {
+			t.Fatal("zero gradient: the test checks nothing")
+		}
+		if e := relErr(grouped, single); e > 1e-13 {
+			t.Errorf("group of %d: relative difference %.3g from one by one", size, e)
+		}
+	}
+}
