@@ -54,12 +54,13 @@ func encodeLatency(pixels []byte, pixelsPer int, labels []byte, idx []int, tab *
 		return Split{}, fmt.Errorf("%d pixels per image, more than the %d input units an event can name", pixelsPer, math.MaxUint16+1)
 	}
 	hits := make([]uint16, 0, pixelsPer) // the spiking pixels of one image
-	events := 0
-	for _, k := range idx {
+	// Room for the events, estimated from the first 1000 images.
+	sampled, events := min(len(idx), 1000), 0
+	for _, k := range idx[:sampled] {
 		events += len(spikingPixels(pixels[k*pixelsPer:(k+1)*pixelsPer], tab, hits[:0]))
 	}
-	if events > math.MaxInt32 {
-		return Split{}, fmt.Errorf("%d spikes, more than %d in one split", events, math.MaxInt32)
+	if sampled > 0 {
+		events = int(min(float64(events)/float64(sampled)*1.05*float64(len(idx)), math.MaxInt32))
 	}
 	s := newSplit(len(idx), events)
 	// A counting sort by step keeps units ascending within each step.
@@ -81,7 +82,9 @@ func encodeLatency(pixels []byte, pixelsPer int, labels []byte, idx []int, tab *
 			times[start[t]], units[start[t]] = uint16(t), u
 			start[t]++
 		}
-		_ = s.appendSample(times[:len(hits)], units[:len(hits)], labels[k]) // events ≤ MaxInt32
+		if err := s.appendSample(times[:len(hits)], units[:len(hits)], labels[k]); err != nil {
+			return Split{}, err
+		}
 	}
 	return s, nil
 }
