@@ -127,6 +127,7 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 		}
 	}
 	c.rate.add(time.Now(), rep.Stored)
+	c.committed.Add(int64(len(batch)))
 	c.log.Debug("committed results", "messages", len(batch), "stored", rep.Stored,
 		"duplicates", rep.Duplicates, "conflicts", rep.Conflicts, "rejected", rep.Rejected)
 	if rep.Conflicts > 0 {

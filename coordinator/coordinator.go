@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,6 +36,23 @@ type Coordinator struct {
 
 	mu      sync.Mutex
 	streams *Streams // set by Run
+
+	published, alreadyQueued, committed atomic.Int64
+}
+
+// Stats counts the coordinator's work since New.
+type Stats struct {
+	// Published counts task messages the stream accepted; AlreadyQueued
+	// publications refused because the task's message was already there.
+	Published, AlreadyQueued int64
+	// Committed counts result messages committed (stored, duplicate or
+	// conflicting).
+	Committed int64
+}
+
+// Stats returns the counters so far.
+func (c *Coordinator) Stats() Stats {
+	return Stats{Published: c.published.Load(), AlreadyQueued: c.alreadyQueued.Load(), Committed: c.committed.Load()}
 }
 
 // New returns a coordinator over an open (read-write) store and a NATS

@@ -167,9 +167,15 @@ func (c *Coordinator) publishWindow(ctx context.Context, tasks []results.Publish
 		t := tasks[i]
 		select {
 		case ack := <-f.Ok():
+			if ack.Duplicate {
+				c.alreadyQueued.Add(1)
+			} else {
+				c.published.Add(1)
+			}
 			queued = append(queued, results.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen, Seq: ack.Sequence})
 		case err := <-f.Err():
 			if isAlreadyQueued(err) {
+				c.alreadyQueued.Add(1)
 				queued = append(queued, results.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen})
 			} else {
 				errs = append(errs, fmt.Errorf("publish task %s: %w", t.ID, err))

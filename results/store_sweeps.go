@@ -93,7 +93,8 @@ func getSweep(tx *bolt.Tx, name string, e *sweepEntry) error {
 }
 
 // Cancel marks a sweep cancelled and forgets its queued task messages (the
-// caller purges them from the stream). Results that still arrive are stored.
+// caller purges them from the stream), giving those tasks a new generation.
+// Results that still arrive are stored.
 // It returns the number of tasks that were queued.
 func (s *Store) Cancel(ctx context.Context, name string) (int, error) {
 	var n int
@@ -110,7 +111,7 @@ func (s *Store) Cancel(ctx context.Context, name string) (int, error) {
 			return nil
 		}
 		e.State = SweepCancelled
-		queued := tx.Bucket(bucketQueued)
+		queued, tasks := tx.Bucket(bucketQueued), tx.Bucket(bucketTasks)
 		err = forOrder(tx, name, func(_ uint64, id []byte) error {
 			var q queuedEntry
 			found, err := getJSON(queued, id, &q)
@@ -118,6 +119,16 @@ func (s *Store) Cancel(ctx context.Context, name string) (int, error) {
 				return err
 			}
 			n++
+			// A new generation gives the task a new message ID: the
+			// purged message's ID stays in the stream's dedup window.
+			var t taskEntry
+			if _, err := getJSON(tasks, id, &t); err != nil {
+				return err
+			}
+			t.Gen++
+			if err := putJSON(tasks, id, &t); err != nil {
+				return err
+			}
 			return queued.Delete(id)
 		})
 		if err != nil {

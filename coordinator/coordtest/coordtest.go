@@ -62,6 +62,7 @@ func CoordinatorConfig() coordinator.Config {
 	c.AckWait = time.Second
 	c.BackOff = []time.Duration{time.Second}
 	c.MaxDeliver = 3
+	c.ResultAckWait = 3 * time.Second
 	c.FetchWait = 200 * time.Millisecond
 	c.PublishRetry = 200 * time.Millisecond
 	c.TaskDuplicates = time.Minute
