@@ -152,7 +152,8 @@ func TestTrainDiverged(t *testing.T) {
 }
 
 // TestSampleAllocatesNothing pins the hot path: forward, loss and backward
-// of one sample allocate nothing, for every network variant.
+// of one sample, or of a lockstep group, allocate nothing, for every network
+// variant.
 func TestSampleAllocatesNothing(t *testing.T) {
 	for _, mutate := range []func(*Config){
 		func(*Config) {},
@@ -177,6 +178,17 @@ func TestSampleAllocatesNothing(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("%+v: %v allocations per sample, want 0", cfg.Network, allocs)
+		}
+		group := newGroup(net)
+		allocs = testing.AllocsPerRun(10, func() {
+			for _, ws := range group {
+				ws.forward(p, times, units, true)
+				ws.loss(int(split.Labels[0]), 1)
+			}
+			backward(group, p, grad)
+		})
+		if allocs != 0 {
+			t.Errorf("%+v: %v allocations per group of %d, want 0", cfg.Network, allocs, len(group))
 		}
 	}
 }
