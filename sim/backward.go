@@ -13,7 +13,10 @@ package sim
 //	gI[n] = (1 − λ_mem)·(1 − S[n])·gU[n+1] + λ_syn·gI[n+1]
 //	∂L/∂W += gI[n+1] ⊗ S_prev[n],  ∂L/∂V += gI[n+1] ⊗ S[n]
 //
-// where dS/dU is replaced by the surrogate h. The weight gradients and the
+// where dS/dU is replaced by the surrogate h. With recurrent_grad detached,
+// S enters V·S as a constant (as V·S.detach() would in PyTorch): V still
+// learns from gI ⊗ S, but no gradient reaches S through V. The weight
+// gradients and the
 // forward products of spikes only touch rows of spiking units. The readout
 // (a linear filter) is backpropagated in output space for ∂L/∂W_out and,
 // projected through W_out, in the last layer's space for gS, so that it
@@ -24,7 +27,7 @@ func (ws *workspace) backward(p, grad []float64) { backward(ws.one, p, grad) }
 // per workspace, in lockstep: the dense products (W_next^T·gI, V^T·gI) then
 // read each weight row once for the whole group. Gradients are added to
 // grad sample after sample within each step, so the group is part of what
-// determines the summation order (see groupSize).
+// determines the summation order (see newGroup).
 func backward(group []*workspace, p, grad []float64) {
 	net := group[0].net
 	T := net.steps

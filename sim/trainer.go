@@ -23,7 +23,7 @@ type trainer struct {
 	params []float64
 	grad   []float64 // gradient of the current minibatch
 	opt    *adam
-	ws     [][]*workspace // per thread, one per sample of a group (see groupSize)
+	ws     [][]*workspace // per thread, one per sample of a group (see newGroup)
 	shards []shard        // one per shard of the largest minibatch
 
 	order   []int // training samples, shuffled every epoch
