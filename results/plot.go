@@ -58,9 +58,9 @@ type PlotRequest struct {
 	// X is the parameter on the x axis (line, heatmap); Y the one on the y
 	// axis (heatmap).
 	X, Y string
-	// Series, if set, draws one series per value of this parameter (line,
-	// curves).
-	Series string
+	// Series, if set, draws one series per combination of values of these
+	// parameters (line, curves), labelled with the values joined by "/".
+	Series []string
 	// Conditions are the parameters whose combinations make the bars
 	// (bars).
 	Conditions []string
@@ -82,7 +82,8 @@ type PlotRequest struct {
 	// of its tasks and the points are the tasks (bars).
 	Best int
 	// Labels renames conditions (bars) or series values: "from=to", where
-	// from is a condition's values joined with "/" (superspike/detached).
+	// from is a condition's or series' values joined with "/"
+	// (superspike/detached).
 	Labels []string
 	// LogX is "auto" (default: log when all x > 0 and they span two
 	// decades or more), "on" or "off" (line, heatmap ticks unaffected).
@@ -156,6 +157,7 @@ func MakePlot(ctx context.Context, q Querier, req PlotRequest) (*Figure, error) 
 func (r *PlotRequest) Validate() error {
 	c := *r
 	c.Conditions = slices.Clone(r.Conditions)
+	c.Series = slices.Clone(r.Series)
 	if err := c.normalize(); err != nil {
 		return err
 	}
@@ -164,7 +166,7 @@ func (r *PlotRequest) Validate() error {
 			return fmt.Errorf("metric: %w", err)
 		}
 	}
-	keys := append([]string{c.X, c.Y, c.Series}, c.Conditions...)
+	keys := append(append([]string{c.X, c.Y}, c.Series...), c.Conditions...)
 	if _, err := compileGroupBy(slices.DeleteFunc(keys, func(k string) bool { return k == "" })); err != nil {
 		return err
 	}

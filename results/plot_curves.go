@@ -20,8 +20,8 @@ func curvesPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error)
 	}
 	req := QueryRequest{Sweep: r.Sweep, GroupBy: []string{GroupNone}, Metrics: []string{r.Metric + "@*"},
 		Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where}
-	if r.Series != "" {
-		req.GroupBy = []string{r.Series}
+	if len(r.Series) > 0 {
+		req.GroupBy = r.Series
 	}
 	tab, err := q(ctx, req)
 	if err != nil {
@@ -81,8 +81,8 @@ func curvesPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error)
 		}
 		line.Color, line.Width, line.Dashes = col, vg.Points(1.5), dash
 		p.Add(line)
-		if r.Series != "" {
-			label := names.apply(tickText(row[0]))
+		if len(r.Series) > 0 {
+			label := names.apply(joinValues(row[:len(r.Series)]))
 			legend = append(legend, legendItem{text: label, thumbs: []plot.Thumbnailer{curveThumb{col, dash}}})
 		}
 	}
@@ -91,8 +91,8 @@ func curvesPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error)
 	if boundY(p, r.Metric) {
 		fig.Notes = append(fig.Notes, clipNote(r.Metric))
 	}
-	if r.Series != "" {
-		fig.setLegend(Label(r.Series), legend)
+	if len(r.Series) > 0 {
+		fig.setLegend(seriesTitle(r.Series), legend)
 	}
 	return fig, nil
 }

@@ -24,10 +24,7 @@ type series struct {
 // linePlot draws the metric against one parameter, one series per value of
 // another, with a band or error bars.
 func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
-	keys := []string{r.X}
-	if r.Series != "" {
-		keys = []string{r.Series, r.X}
-	}
+	keys := append(slices.Clone(r.Series), r.X)
 	pts, notes, err := queryPoints(ctx, q, r, keys, r.Metric, r.Cell == CellBest, false)
 	if err != nil {
 		return nil, err
@@ -56,8 +53,8 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 			continue
 		}
 		label := ""
-		if r.Series != "" {
-			label = names.apply(tickText(p.key[0]))
+		if len(r.Series) > 0 {
+			label = names.apply(joinValues(p.key[:xk]))
 		}
 		j := slices.IndexFunc(lines, func(s *series) bool { return s.label == label })
 		if j < 0 {
@@ -144,8 +141,8 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	}
 	fig := newFigure(p)
 	fig.Notes = notes
-	if r.Series != "" {
-		fig.setLegend(Label(r.Series), legend)
+	if len(r.Series) > 0 {
+		fig.setLegend(seriesTitle(r.Series), legend)
 	}
 	return fig, nil
 }
@@ -205,6 +202,15 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// seriesTitle is the legend's title: the series parameters' labels.
+func seriesTitle(series []string) string {
+	parts := make([]string, len(series))
+	for i, s := range series {
+		parts[i] = Label(s)
+	}
+	return strings.Join(parts, " / ")
 }
 
 // joinValues renders key values as "a/b".

@@ -45,7 +45,7 @@ func plotCommand() *cli.Command {
 				Usage: "the metric shown (default test_acc; val_acc for curves)", EnvVars: []string{"SGSWEEP_PLOT_METRIC"}},
 			&cli.StringFlag{Name: "x", Usage: "parameter on the x axis (line, heatmap)", EnvVars: []string{"SGSWEEP_PLOT_X"}},
 			&cli.StringFlag{Name: "y", Usage: "parameter on the y axis (heatmap)", EnvVars: []string{"SGSWEEP_PLOT_Y"}},
-			&cli.StringFlag{Name: "series", Usage: "one series per value of this parameter (line, curves)", EnvVars: []string{"SGSWEEP_PLOT_SERIES"}},
+			&cli.StringSliceFlag{Name: "series", Usage: "one series per value of these parameters (line, curves)", EnvVars: []string{"SGSWEEP_PLOT_SERIES"}},
 			&cli.StringSliceFlag{Name: "conditions", Usage: "parameters whose combinations are the bars (bars)", EnvVars: []string{"SGSWEEP_PLOT_CONDITIONS"}},
 			whereFlag("SGSWEEP_PLOT_WHERE"),
 			&cli.IntFlag{Name: "epoch", Usage: "read a curve metric after this epoch", EnvVars: []string{"SGSWEEP_PLOT_EPOCH"}},
@@ -90,7 +90,7 @@ func runPlot(c *cli.Context) error {
 	}
 	req := results.PlotRequest{
 		Sweep: name, Kind: c.String("kind"), Metric: c.String("metric"),
-		X: c.String("x"), Y: c.String("y"), Series: c.String("series"), Conditions: c.StringSlice("conditions"),
+		X: c.String("x"), Y: c.String("y"), Series: c.StringSlice("series"), Conditions: c.StringSlice("conditions"),
 		Where: rejoinClauses(c.StringSlice("where")), Epoch: c.Int("epoch"),
 		Band: c.String("band"), ErrorBars: c.Bool("error-bars"), Cell: c.String("cell"), Best: c.Int("best"),
 		Labels: c.StringSlice("label"), LogX: c.String("log-x"),
