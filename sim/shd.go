@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -320,9 +321,26 @@ func openMaybeGzip(path string) (io.ReaderAt, int64, io.Closer, error) {
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
+	var data bytes.Buffer
+	data.Grow(gzipSizeHint(fh))
+	if _, err := data.ReadFrom(zr); err != nil {
 		return nil, 0, nil, fmt.Errorf("%s: decompressing: %w", path, err)
 	}
-	return bytes.NewReader(data), int64(len(data)), nil, nil
+	return bytes.NewReader(data.Bytes()), int64(data.Len()), nil, nil
+}
+
+// gzipSizeHint returns the uncompressed size a gzip file states in its
+// trailer (ISIZE: the size modulo 2³², of the last member), or 0. It only
+// sizes a buffer: a wrong value costs copying, not correctness.
+func gzipSizeHint(fh *os.File) int {
+	st, err := fh.Stat()
+	if err != nil || st.Size() < 4 {
+		return 0
+	}
+	var trailer [4]byte
+	if _, err := fh.ReadAt(trailer[:], st.Size()-4); err != nil {
+		return 0
+	}
+	// A valid deflate stream expands at most about 1032 times.
+	return int(min(int64(binary.LittleEndian.Uint32(trailer[:])), 1032*st.Size()))
 }
