@@ -12,7 +12,11 @@ import (
 //	go test ./sim -run '^$' -bench 'Epoch|MinibatchSHD' -cpu 1,2 -count 6 | tee new.txt
 //	go run golang.org/x/perf/cmd/benchstat@latest old.txt new.txt
 //
-// Each runs with Threads = GOMAXPROCS, so -cpu sets the thread count.
+// Each runs with Threads = GOMAXPROCS, so -cpu sets the thread count. Each
+// reports wall-clock seconds and, where the platform measures it, the
+// process's CPU seconds per iteration (cpu-s/…): on a shared machine the
+// latter is the steadier measure of the work (with -cpu 2 it sums both
+// threads).
 
 // BenchmarkEpoch is one training epoch of the paper's Randman setup
 // (DefaultConfig: 8000 training samples, 20 inputs, 100 hidden, T = 100,
@@ -38,10 +42,20 @@ func BenchmarkEpoch(b *testing.B) {
 	epoch()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPUSeconds()
 	for b.Loop() {
 		epoch()
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/epoch")
+	reportCPU(b, cpu, "cpu-s/epoch")
+}
+
+// reportCPU reports the process CPU time used since cpu0 per iteration,
+// when the platform measures it.
+func reportCPU(b *testing.B, cpu0 float64, unit string) {
+	if cpu1 := processCPUSeconds(); cpu0 >= 0 && cpu1 >= 0 {
+		b.ReportMetric((cpu1-cpu0)/float64(b.N), unit)
+	}
 }
 
 // BenchmarkMinibatchSHD is one minibatch of an SHD-sized network: 700
@@ -70,11 +84,13 @@ func BenchmarkMinibatchSHD(b *testing.B) {
 	t.step(t.order)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPUSeconds()
 	for b.Loop() {
 		copy(t.params, p0)
 		t.step(t.order)
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/minibatch")
+	reportCPU(b, cpu, "cpu-s/minibatch")
 	var spikes float64
 	for _, c := range t.epochCounts[0] {
 		spikes += c
