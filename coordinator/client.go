@@ -94,6 +94,11 @@ func (c *Client) Retry(ctx context.Context, req RetryRequest) (*RetryReply, erro
 	return call[RetryReply](ctx, c, EndpointRetry, req)
 }
 
+// Results runs a results query on the coordinator's store.
+func (c *Client) Results(ctx context.Context, req results.QueryRequest) (*results.Table, error) {
+	return call[results.Table](ctx, c, EndpointResults, req)
+}
+
 func call[Resp any](ctx context.Context, c *Client, endpoint string, req any) (*Resp, error) {
 	var resp Resp
 	if err := c.Call(ctx, endpoint, req, &resp); err != nil {

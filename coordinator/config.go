@@ -75,7 +75,7 @@ func DefaultConfig() Config {
 		MaxDeliver:       8,
 		MaxAckPending:    1024,
 		MaxWaiting:       1024,
-		ResultAckWait:    60 * time.Second,
+		ResultAckWait:    30 * time.Second,
 		ResultBatch:      256,
 		FetchWait:        time.Second,
 		PublishWindow:    1000,

@@ -15,10 +15,11 @@ import (
 
 // Control endpoints, under sweep.ControlPrefix (sgsweep.ctl.<endpoint>).
 const (
-	EndpointSubmit = "submit"
-	EndpointStatus = "status"
-	EndpointCancel = "cancel"
-	EndpointRetry  = "retry"
+	EndpointSubmit  = "submit"
+	EndpointStatus  = "status"
+	EndpointCancel  = "cancel"
+	EndpointRetry   = "retry"
+	EndpointResults = "results"
 )
 
 // Error codes of control replies (HTTP-like).
@@ -36,7 +37,7 @@ func (c *Coordinator) serve(ctx context.Context) (micro.Service, error) {
 	svc, err := micro.AddService(c.nc, micro.Config{
 		Name:        sweep.ControlService,
 		Version:     "1.0.0",
-		Description: "sgsweep coordinator: submit, status, cancel and retry sweeps",
+		Description: "sgsweep coordinator: submit, status, cancel and retry sweeps; query results",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("control service: %w", err)
@@ -50,6 +51,7 @@ func (c *Coordinator) serve(ctx context.Context) (micro.Service, error) {
 		{EndpointStatus, handle(ctx, c.Status)},
 		{EndpointCancel, handle(ctx, c.Cancel)},
 		{EndpointRetry, handle(ctx, c.Retry)},
+		{EndpointResults, handle(ctx, c.Results)},
 	}
 	for _, ep := range endpoints {
 		if err := g.AddEndpoint(ep.name, ep.handler); err != nil {

@@ -230,7 +230,7 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.PublishTimeout)
 	defer cancel()
-	err = w.publish(ctx, sweep.ResultSubject(sweepName, taskID), "r."+taskID+"."+r.Digest[:16], data)
+	dup, err := w.publish(ctx, sweep.ResultSubject(sweepName, taskID), "r."+taskID+"."+r.Digest[:16], data)
 	if permanent(err) && r.Status != sweep.StatusFailed {
 		log.Warn("result cannot be published; reporting the task failed", "err", err)
 		w.report(m, sweepName, taskID, params, attempt, outcome{err: fmt.Errorf("publish result: %w", err),
@@ -243,9 +243,12 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 		m.NakWithDelay(w.cfg.retryDelay(uint64(attempt)))
 		return
 	}
-	if r.Status == sweep.StatusFailed {
+	switch {
+	case dup:
+		w.stats.duplicates.Add(1)
+	case r.Status == sweep.StatusFailed:
 		w.stats.failed.Add(1)
-	} else {
+	default:
 		w.stats.completed.Add(1)
 	}
 	if err := m.DoubleAck(ctx); err != nil {
@@ -257,15 +260,19 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 
 // publish publishes a message and waits for the server's acknowledgement,
 // retrying with the same message ID (the stream drops a duplicate) until ctx
-// expires.
-func (w *Worker) publish(ctx context.Context, subject, msgID string, data []byte) error {
-	for {
-		_, err := w.js.Publish(ctx, subject, data, jetstream.WithMsgID(msgID))
-		if err == nil || permanent(err) {
-			return err
+// expires. dup reports that the stream already had the message.
+func (w *Worker) publish(ctx context.Context, subject, msgID string, data []byte) (dup bool, err error) {
+	for attempt := 0; ; attempt++ {
+		ack, err := w.js.Publish(ctx, subject, data, jetstream.WithMsgID(msgID))
+		if err == nil {
+			// A duplicate after a retry is our own first attempt.
+			return ack.Duplicate && attempt == 0, nil
+		}
+		if permanent(err) {
+			return false, err
 		}
 		if serr := sleep(ctx, 250*time.Millisecond); serr != nil {
-			return fmt.Errorf("%w (last: %w)", serr, err)
+			return false, fmt.Errorf("%w (last: %w)", serr, err)
 		}
 	}
 }

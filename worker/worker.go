@@ -39,6 +39,9 @@ type Stats struct {
 	// Completed counts results published (ok or diverged); Failed failure
 	// results published (deterministic errors, or the last delivery).
 	Completed, Failed int64
+	// Duplicates counts results (of either kind) the result stream already
+	// held: the task had been computed before (a redelivery).
+	Duplicates int64
 	// Retried counts tasks handed back with a delay after an error that
 	// may be environmental; Requeued tasks handed back at shutdown;
 	// Terminated corrupt or unsupported task messages.
@@ -46,7 +49,7 @@ type Stats struct {
 }
 
 type stats struct {
-	completed, failed, retried, requeued, terminated atomic.Int64
+	completed, failed, duplicates, retried, requeued, terminated atomic.Int64
 }
 
 // New returns a worker that talks over nc and trains with run.
@@ -70,6 +73,7 @@ func (w *Worker) Stats() Stats {
 	return Stats{
 		Completed:  w.stats.completed.Load(),
 		Failed:     w.stats.failed.Load(),
+		Duplicates: w.stats.duplicates.Load(),
 		Retried:    w.stats.retried.Load(),
 		Requeued:   w.stats.requeued.Load(),
 		Terminated: w.stats.terminated.Load(),

@@ -55,14 +55,15 @@ func Connect(t testing.TB, url, token string) *nats.Conn {
 	return nc
 }
 
-// CoordinatorConfig returns coordinator settings with test timings: a 1 s
-// ack wait, 3 deliveries, fast polling.
+// CoordinatorConfig returns coordinator settings with test timings: a 2 s
+// ack wait (heartbeats every 300 ms keep tasks on a loaded machine), 3
+// deliveries, fast polling.
 func CoordinatorConfig() coordinator.Config {
 	c := coordinator.DefaultConfig()
-	c.AckWait = time.Second
-	c.BackOff = []time.Duration{time.Second}
+	c.AckWait = 2 * time.Second
+	c.BackOff = []time.Duration{c.AckWait}
 	c.MaxDeliver = 3
-	c.ResultAckWait = 3 * time.Second
+	c.ResultAckWait = 10 * time.Second
 	c.FetchWait = 200 * time.Millisecond
 	c.PublishRetry = 200 * time.Millisecond
 	c.TaskDuplicates = time.Minute

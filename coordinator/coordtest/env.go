@@ -42,10 +42,11 @@ type Env struct {
 	Store *results.Store
 	Coord *coordinator.Coordinator
 	// NC and JS are a connection for the test's own use.
-	NC   *nats.Conn
-	JS   jetstream.JetStream
-	stop context.CancelFunc
-	done chan error
+	NC      *nats.Conn
+	JS      jetstream.JetStream
+	workers []*RunningWorker
+	stop    context.CancelFunc
+	done    chan error
 }
 
 // NewEnv starts a server and a coordinator with cfg.
@@ -150,6 +151,7 @@ func (e *Env) StartWorkerWith(cfg worker.Config, fake *Fake) *RunningWorker {
 	ctx, cancel := context.WithCancel(context.Background())
 	rw := &RunningWorker{W: w, stop: cancel, done: make(chan error, 1)}
 	go func() { rw.done <- w.Run(ctx) }()
+	e.workers = append(e.workers, rw)
 	e.T.Cleanup(func() { rw.Shutdown(e.T) })
 	return rw
 }
@@ -263,4 +265,19 @@ func (e *Env) WantAllDone(name string, n int) []results.Record {
 		}
 	}
 	return recs
+}
+
+// WorkerStats sums the stats of the workers started with StartWorker.
+func (e *Env) WorkerStats() worker.Stats {
+	var sum worker.Stats
+	for _, rw := range e.workers {
+		s := rw.W.Stats()
+		sum.Completed += s.Completed
+		sum.Failed += s.Failed
+		sum.Duplicates += s.Duplicates
+		sum.Retried += s.Retried
+		sum.Requeued += s.Requeued
+		sum.Terminated += s.Terminated
+	}
+	return sum
 }
