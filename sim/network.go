@@ -28,23 +28,21 @@ type network struct {
 	lamMem, lamSyn, lamOut float64 // per-step decay factors exp(−Δt/τ)
 	threshold              float64 // ϑ
 
-	recurrent     bool
-	propagateRec  bool // gradients flow through V·S (recurrent_grad: propagate)
-	diffReset     bool // reset: differentiable
-	readout       string
-	surrogate     SurrogateFunc
-	kernel        surrogateKernel // the surrogate over a layer
-	beta          float64         // surrogate scale β
-	smooth        bool            // test hook: S = σ(β·x) forward, h = dS/dx backward
-	fullBackward  bool            // test hook: never skip the quiet tail (see quietTail)
-	lower         LowerBound
-	upper         UpperBound
-	nParams       int
-	wOff, vOff    []int // offsets of W_l and V_l in the parameter vector (vOff −1 without recurrence)
-	outOff        int   // offset of W_out
-	layerInputs   []int // in_l
-	maxHidden     int
-	spikeCapacity int // spike-list capacity per layer per sample: T·H_l
+	recurrent    bool
+	propagateRec bool // gradients flow through V·S (recurrent_grad: propagate)
+	diffReset    bool // reset: differentiable
+	readout      string
+	surrogate    SurrogateFunc
+	kernel       surrogateKernel // the surrogate over a layer
+	beta         float64         // surrogate scale β
+	smooth       bool            // test hook: S = σ(β·x) forward, h = dS/dx backward
+	fullBackward bool            // test hook: never skip the quiet tail (see quietTail)
+	lower        LowerBound
+	upper        UpperBound
+	nParams      int
+	wOff, vOff   []int // offsets of W_l and V_l in the parameter vector (vOff −1 without recurrence)
+	outOff       int   // offset of W_out
+	layerInputs  []int // in_l
 }
 
 // newNetwork derives the structure from a validated Config and the
@@ -81,13 +79,11 @@ func newNetwork(cfg *Config, inputs, classes, steps int) *network {
 		} else {
 			n.vOff = append(n.vOff, -1)
 		}
-		n.maxHidden = max(n.maxHidden, h)
 		in = h
 	}
 	n.outOff = off
 	off += in * classes
 	n.nParams = off
-	n.spikeCapacity = steps * n.maxHidden
 	return n
 }
 
