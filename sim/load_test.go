@@ -38,6 +38,7 @@ func TestResolveDataDir(t *testing.T) {
 func TestLoadDatasetRandman(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Dataset = smallRandman()
+	cfg.Dataset.Cutoff = 200
 	cfg.DataSeed = 77
 	got, err := LoadDataset(cfg, "")
 	if err != nil {

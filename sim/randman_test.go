@@ -169,6 +169,7 @@ func TestRandmanSplitsArePartition(t *testing.T) {
 
 func TestRandmanDeterministic(t *testing.T) {
 	d := smallRandman()
+	d.Cutoff = 200
 	a, err := GenerateRandman(d, 11)
 	if err != nil {
 		t.Fatal(err)
