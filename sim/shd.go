@@ -42,7 +42,9 @@ const (
 // spikes/units (variable-length integer arrays, channels 0…699) and labels
 // (integers 0…19), one entry per sample; everything else (extra/…) is
 // ignored. A .gz file is decompressed into memory (about 0.4 GB for the
-// training file).
+// training file), which makes loading about 5 times as costly as from the
+// plain files (BenchmarkLoadSHD): gunzip them once where workers run often.
+// Samples are decoded on GOMAXPROCS goroutines.
 //
 // Splits, as for MNIST: the validation split is round(ValFraction·n) of the
 // n training samples, chosen at random with cfg.DataSeed; the training split
