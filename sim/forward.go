@@ -20,6 +20,7 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 	net := ws.net
 	T := net.steps
 	lm, lsyn, lo := net.lamMem, net.lamSyn, net.lamOut
+	co := 1 - lo
 	theta, beta := net.threshold, net.beta
 
 	// Index the input events by step.
@@ -92,9 +93,10 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 
 		// Readout: record U_out[n], then advance to n+1.
 		ws.record(n)
-		for k := range ws.uo {
-			ws.uo[k] = lo*ws.uo[k] + (1-lo)*ws.io[k]
-			ws.io[k] *= lsyn
+		uo, io := ws.uo, ws.io[:len(ws.uo)]
+		for k := range uo {
+			uo[k] = lo*uo[k] + co*io[k]
+			io[k] *= lsyn
 		}
 		wo := net.wOut(p)
 		O := len(ws.io)
@@ -134,24 +136,26 @@ func (ws *workspace) smoothStep(ls *layerState, ns int32, theta, beta float64) i
 
 // record folds U_out[n] into the logit accumulators.
 func (ws *workspace) record(n int) {
+	uo, acc := ws.uo, ws.acc[:len(ws.uo)]
 	switch ws.net.readout {
 	case ReadoutMax:
-		for k, u := range ws.uo {
+		step := ws.accStep[:len(uo)]
+		for k, u := range uo {
 			// A NaN is kept, as by the mean and last readouts: it must
 			// reach the loss and end the run as diverged.
-			if n == 0 || u > ws.acc[k] || math.IsNaN(u) && !math.IsNaN(ws.acc[k]) {
-				ws.acc[k], ws.accStep[k] = u, n
+			if n == 0 || u > acc[k] || math.IsNaN(u) && !math.IsNaN(acc[k]) {
+				acc[k], step[k] = u, n
 			}
 		}
 	case ReadoutMean:
-		for k, u := range ws.uo {
-			if n == 0 {
-				ws.acc[k] = 0
-			}
-			ws.acc[k] += u
+		if n == 0 {
+			clear(acc)
+		}
+		for k, u := range uo {
+			acc[k] += u
 		}
 	case ReadoutLast:
-		copy(ws.acc, ws.uo)
+		copy(acc, uo)
 	}
 }
 
