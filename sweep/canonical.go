@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,7 +10,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -74,12 +74,18 @@ func taskID(modelVersion string, params json.RawMessage) string {
 	if err != nil {
 		return ""
 	}
+	return taskIDOfCanonical(modelVersion, canon)
+}
+
+// taskIDOfCanonical is taskID for params already in canonical form.
+func taskIDOfCanonical(modelVersion string, canon []byte) string {
 	h := sha256.New()
 	h.Write([]byte(taskIDPrefix))
 	h.Write([]byte(modelVersion))
 	h.Write([]byte{0})
 	h.Write(canon)
-	return hex.EncodeToString(h.Sum(nil))[:taskIDLen]
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:taskIDLen/2])
 }
 
 // taskIDLen is the length of a task ID in hex digits.
@@ -162,7 +168,7 @@ func (p *canonParser) value(dst []byte, depth int) ([]byte, error) {
 		return p.number(dst)
 	default:
 		for _, lit := range []string{"true", "false", "null"} {
-			if strings.HasPrefix(string(p.src[p.pos:min(len(p.src), p.pos+len(lit))]), lit) {
+			if len(p.src)-p.pos >= len(lit) && string(p.src[p.pos:p.pos+len(lit)]) == lit {
 				p.pos += len(lit)
 				return append(dst, lit...), nil
 			}
@@ -172,11 +178,14 @@ func (p *canonParser) value(dst []byte, depth int) ([]byte, error) {
 }
 
 func (p *canonParser) object(dst []byte, depth int) ([]byte, error) {
+	// Each member's canonical value is written to vals; members are sorted
+	// by key, then copied out.
 	type member struct {
-		key string
-		val []byte
+		key        []byte
+		start, end int
 	}
 	var members []member
+	var vals []byte
 	p.pos++ // {
 	p.skipSpace()
 	if p.pos < len(p.src) && p.src[p.pos] == '}' {
@@ -198,11 +207,11 @@ func (p *canonParser) object(dst []byte, depth int) ([]byte, error) {
 		}
 		p.pos++
 		p.skipSpace()
-		val, err := p.value(nil, depth+1)
-		if err != nil {
+		start := len(vals)
+		if vals, err = p.value(vals, depth+1); err != nil {
 			return nil, err
 		}
-		members = append(members, member{key, val})
+		members = append(members, member{key, start, len(vals)})
 		p.skipSpace()
 		if p.pos >= len(p.src) {
 			return nil, p.errorf("unexpected end of input in object")
@@ -217,18 +226,18 @@ func (p *canonParser) object(dst []byte, depth int) ([]byte, error) {
 		p.pos++
 		break
 	}
-	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(members, func(a, b member) int { return bytes.Compare(a.key, b.key) })
 	dst = append(dst, '{')
 	for i, m := range members {
 		if i > 0 {
-			if members[i-1].key == m.key {
+			if bytes.Equal(members[i-1].key, m.key) {
 				return nil, p.errorf("repeated object key %q", m.key)
 			}
 			dst = append(dst, ',')
 		}
 		dst = appendCanonicalString(dst, m.key)
 		dst = append(dst, ':')
-		dst = append(dst, m.val...)
+		dst = append(dst, vals[m.start:m.end]...)
 	}
 	return append(dst, '}'), nil
 }
@@ -266,36 +275,56 @@ func (p *canonParser) array(dst []byte, depth int) ([]byte, error) {
 	}
 }
 
-// str parses a JSON string literal at p.pos and returns its value.
-func (p *canonParser) str() (string, error) {
+// str parses a JSON string literal at p.pos and returns its value. A
+// string without escapes is returned as a slice of the source.
+func (p *canonParser) str() ([]byte, error) {
 	p.pos++ // opening quote
-	var b strings.Builder
+	start := p.pos
+	for p.pos < len(p.src) {
+		c := p.src[p.pos]
+		if c == '"' {
+			if !utf8.Valid(p.src[start:p.pos]) {
+				return nil, p.errorf("invalid UTF-8 in string")
+			}
+			p.pos++
+			return p.src[start : p.pos-1], nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		p.pos++
+	}
+	// Slow path: escapes (or an error).
+	b := append([]byte(nil), p.src[start:p.pos]...)
+	if !utf8.Valid(b) {
+		return nil, p.errorf("invalid UTF-8 in string")
+	}
 	for {
 		if p.pos >= len(p.src) {
-			return "", p.errorf("unterminated string")
+			return nil, p.errorf("unterminated string")
 		}
 		c := p.src[p.pos]
 		switch {
 		case c == '"':
 			p.pos++
-			return b.String(), nil
+			return b, nil
 		case c < 0x20:
-			return "", p.errorf("control character %#x in string", c)
+			return nil, p.errorf("control character %#x in string", c)
 		case c == '\\':
 			r, err := p.escape()
 			if err != nil {
-				return "", err
+				return nil, err
 			}
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 		case c < utf8.RuneSelf:
-			b.WriteByte(c)
+			b = append(b, c)
 			p.pos++
 		default:
 			r, size := utf8.DecodeRune(p.src[p.pos:])
 			if r == utf8.RuneError && size == 1 {
-				return "", p.errorf("invalid UTF-8 in string")
+				return nil, p.errorf("invalid UTF-8 in string")
 			}
-			b.WriteRune(r)
+			b = append(b, p.src[p.pos:p.pos+size]...)
 			p.pos += size
 		}
 	}
@@ -393,7 +422,7 @@ func (p *canonParser) number(dst []byte) ([]byte, error) {
 			return nil, p.errorf("invalid number: no digits in exponent")
 		}
 	}
-	lit := string(p.src[start:p.pos])
+	lit := p.src[start:p.pos]
 	out, err := appendCanonicalNumber(dst, lit)
 	if err != nil {
 		p.pos = start
@@ -407,19 +436,22 @@ var errNonFinite = errors.New("number is not finite (NaN, Inf or out of float64 
 
 // appendCanonicalNumber appends the canonical form of a syntactically valid
 // JSON number literal.
-func appendCanonicalNumber(dst []byte, lit string) ([]byte, error) {
-	if !strings.ContainsAny(lit, ".eE") {
-		if lit == "-0" {
+func appendCanonicalNumber(dst []byte, lit []byte) ([]byte, error) {
+	if !bytes.ContainsAny(lit, ".eE") {
+		if string(lit) == "-0" {
 			return append(dst, '0'), nil
 		}
-		if _, err := strconv.ParseInt(lit, 10, 64); err == nil {
+		if digits := len(lit) - bytes.IndexByte(lit, '-') - 1; digits <= 18 {
+			return append(dst, lit...), nil // fits int64
+		}
+		if _, err := strconv.ParseInt(string(lit), 10, 64); err == nil {
 			return append(dst, lit...), nil
 		}
-		if _, err := strconv.ParseUint(lit, 10, 64); err == nil {
+		if _, err := strconv.ParseUint(string(lit), 10, 64); err == nil {
 			return append(dst, lit...), nil
 		}
 	}
-	f, err := strconv.ParseFloat(lit, 64)
+	f, err := strconv.ParseFloat(string(lit), 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return nil, err
 	}
@@ -454,7 +486,7 @@ func appendCanonicalFloat(dst []byte, f float64) ([]byte, error) {
 }
 
 // appendCanonicalString appends s as a JSON string with minimal escaping.
-func appendCanonicalString(dst []byte, s string) []byte {
+func appendCanonicalString[S ~string | ~[]byte](dst []byte, s S) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
 	for i := 0; i < len(s); i++ {

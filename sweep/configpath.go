@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sgsweep/sgsweep/sim"
 )
@@ -141,41 +142,87 @@ func pluralTypeName(t reflect.Type) string {
 // deepCopy returns a copy of v that shares no slice, map or pointer with it.
 func deepCopy(v reflect.Value) reflect.Value {
 	out := reflect.New(v.Type()).Elem()
+	out.Set(v)
+	if hasReferences(v.Type()) {
+		copyReferences(out)
+	}
+	return out
+}
+
+// copyReferences replaces, in place, every slice, map and pointer reachable
+// from the settable value v by a copy.
+func copyReferences(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Struct:
 		for i := range v.NumField() {
-			if out.Field(i).CanSet() {
-				out.Field(i).Set(deepCopy(v.Field(i)))
+			if f := v.Field(i); f.CanSet() && hasReferences(f.Type()) {
+				copyReferences(f)
 			}
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			copyReferences(v.Index(i))
 		}
 	case reflect.Slice:
 		if v.IsNil() {
-			return out
+			return
 		}
-		out.Set(reflect.MakeSlice(v.Type(), v.Len(), v.Len()))
-		for i := range v.Len() {
-			out.Index(i).Set(deepCopy(v.Index(i)))
+		c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		reflect.Copy(c, v)
+		if hasReferences(v.Type().Elem()) {
+			for i := range c.Len() {
+				copyReferences(c.Index(i))
+			}
 		}
+		v.Set(c)
 	case reflect.Map:
 		if v.IsNil() {
-			return out
+			return
 		}
-		out.Set(reflect.MakeMapWithSize(v.Type(), v.Len()))
+		c := reflect.MakeMapWithSize(v.Type(), v.Len())
 		iter := v.MapRange()
 		for iter.Next() {
-			out.SetMapIndex(deepCopy(iter.Key()), deepCopy(iter.Value()))
+			c.SetMapIndex(deepCopy(iter.Key()), deepCopy(iter.Value()))
 		}
+		v.Set(c)
 	case reflect.Pointer:
 		if v.IsNil() {
-			return out
+			return
 		}
 		p := reflect.New(v.Type().Elem())
 		p.Elem().Set(deepCopy(v.Elem()))
-		out.Set(p)
-	default:
-		out.Set(v)
+		v.Set(p)
+	case reflect.Interface:
+		if !v.IsNil() {
+			v.Set(deepCopy(v.Elem()))
+		}
 	}
-	return out
+}
+
+// referenceTypes caches hasReferences.
+var referenceTypes sync.Map // reflect.Type → bool
+
+// hasReferences reports whether values of type t can share memory with
+// their copies (contain a slice, map, pointer or interface).
+func hasReferences(t reflect.Type) bool {
+	if r, ok := referenceTypes.Load(t); ok {
+		return r.(bool)
+	}
+	r := false
+	switch t.Kind() {
+	case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Interface:
+		r = true
+	case reflect.Array:
+		r = hasReferences(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if t.Field(i).IsExported() && hasReferences(t.Field(i).Type) {
+				r = true
+			}
+		}
+	}
+	referenceTypes.Store(t, r)
+	return r
 }
 
 // splitPathSegments splits a config path suffix like ".shape[0].x" into

@@ -104,13 +104,23 @@ func (s *Spec) task(ordinal int, idx []int) (Task, error) {
 	if err != nil {
 		return Task{}, fmt.Errorf("expand: task %d: %w", ordinal, err)
 	}
-	t := Task{Ordinal: ordinal, ID: TaskID(params), Params: params, Config: cfg}
+	t := Task{Ordinal: ordinal, ID: taskIDOfCanonical(sim.ModelVersion, params), Params: params, Config: cfg}
+	t.Point = make([]Assignment, 0, s.pathCount())
 	for a, ax := range s.axes {
 		for j, path := range ax.paths {
 			t.Point = append(t.Point, Assignment{Path: path, Value: ax.raw[idx[a]][j]})
 		}
 	}
 	return t, nil
+}
+
+// pathCount returns the number of paths the axes set.
+func (s *Spec) pathCount() int {
+	n := 0
+	for _, ax := range s.axes {
+		n += len(ax.paths)
+	}
+	return n
 }
 
 // config returns the (shallow) resolved config at grid point idx: slices
