@@ -43,6 +43,8 @@ type SweepStatus struct {
 	// ConflictList holds the first conflicts (differing results of one
 	// task), if any.
 	ConflictList []results.Conflict `json:"conflict_list,omitempty"`
+	// FailedList holds the first failed tasks and their errors, if any.
+	FailedList []results.FailedTask `json:"failed_list,omitempty"`
 }
 
 // QueueStatus is the worker consumer's view of the task queue (all sweeps).
@@ -105,6 +107,13 @@ func StoreStatus(ctx context.Context, store *results.Store, sweepName string) (*
 				return nil, err
 			}
 			s.ConflictList = list
+		}
+		if info.Failed > 0 {
+			list, err := store.FailedTasks(ctx, info.Name, 5)
+			if err != nil {
+				return nil, err
+			}
+			s.FailedList = list
 		}
 		st.Sweeps = append(st.Sweeps, s)
 	}

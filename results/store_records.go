@@ -3,6 +3,7 @@ package results
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -152,4 +153,40 @@ func (s *Store) Totals(ctx context.Context) (Totals, error) {
 		return nil
 	})
 	return t, err
+}
+
+// FailedTask is a failed task of a sweep and why it failed.
+type FailedTask struct {
+	Ordinal  int    `json:"ordinal"`
+	TaskID   string `json:"task_id"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error"`
+}
+
+// FailedTasks lists up to limit failed tasks of the sweep in ordinal order
+// (all when limit ≤ 0).
+func (s *Store) FailedTasks(ctx context.Context, name string, limit int) ([]FailedTask, error) {
+	var out []FailedTask
+	stop := errors.New("enough")
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		tasks := tx.Bucket(bucketTasks)
+		return forOrder(tx, name, func(ordinal uint64, id []byte) error {
+			var t taskEntry
+			if _, err := getJSON(tasks, id, &t); err != nil {
+				return err
+			}
+			if t.State != StateFailed {
+				return nil
+			}
+			if limit > 0 && len(out) == limit {
+				return stop
+			}
+			out = append(out, FailedTask{Ordinal: int(ordinal), TaskID: string(id), Attempts: t.Attempts, Error: t.Error})
+			return nil
+		})
+	})
+	if err != nil && !errors.Is(err, stop) {
+		return nil, fmt.Errorf("failed tasks of %q: %w", name, err)
+	}
+	return out, nil
 }

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/results"
+)
+
+func init() { commands = append(commands, coordinatorCommand()) }
+
+func coordinatorCommand() *cli.Command {
+	flags := []cli.Flag{
+		dataDirFlag(),
+		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "embedded NATS server's client address `HOST:PORT` " +
+			"(port 0: random); use 0.0.0.0:4222 for workers on other machines", EnvVars: []string{"SGSWEEP_LISTEN"}},
+	}
+	flags = append(flags, natsFlags()...)
+	flags = append(flags, coordinatorFlags()...)
+	return &cli.Command{
+		Name:  "coordinator",
+		Usage: "run the coordinator as a service: plans submitted sweeps, queues tasks, stores results",
+		Description: "Opens the results store of --data-dir (only one coordinator per store: a second one fails within\n" +
+			"a second), starts an embedded NATS server with JetStream (or connects to --nats), resumes every\n" +
+			"running sweep and serves submit, status, results, cancel and retry until SIGINT/SIGTERM.\n" +
+			"With the embedded server, nats.json in the data dir says how to reach it (URL and token): `sgsweep\n" +
+			"worker`, `submit` and `status` with the same --data-dir find it; workers elsewhere need --nats and\n" +
+			"--nats-token.",
+		Flags:  flags,
+		Action: runCoordinator,
+	}
+}
+
+// coordinatorFlags are the coordinator's tuning flags (run and coordinator).
+func coordinatorFlags() []cli.Flag {
+	def := coordinator.DefaultConfig()
+	return []cli.Flag{
+		&cli.StringFlag{Name: "backoff", Value: formatDurations(def.BackOff),
+			Usage: "ack deadlines of a task's successive deliveries, comma-separated (the last repeats); the first " +
+				"is the ack wait: a task whose worker stops heartbeating is redelivered after it",
+			EnvVars: []string{"SGSWEEP_BACKOFF"}},
+		&cli.IntFlag{Name: "max-deliver", Value: def.MaxDeliver,
+			Usage: "deliveries of a task before it is recorded failed", EnvVars: []string{"SGSWEEP_MAX_DELIVER"}},
+		&cli.IntFlag{Name: "max-ack-pending", Value: def.MaxAckPending,
+			Usage:   "most tasks running at once over all workers (at least the total worker slots)",
+			EnvVars: []string{"SGSWEEP_MAX_ACK_PENDING"}},
+		&cli.IntFlag{Name: "publish-window", Value: def.PublishWindow,
+			Usage: "task publications in flight at once", EnvVars: []string{"SGSWEEP_PUBLISH_WINDOW"}},
+		&cli.IntFlag{Name: "replicas", Value: def.Replicas,
+			Usage: "stream replicas (3 on a NATS cluster)", EnvVars: []string{"SGSWEEP_REPLICAS"}},
+		&cli.BoolFlag{Name: "sync-always", Value: true,
+			Usage: "embedded server: fsync each message before acknowledging it (no loss on a machine crash; " +
+				"--sync-always=false is faster and may lose the last two minutes)", EnvVars: []string{"SGSWEEP_SYNC_ALWAYS"}},
+	}
+}
+
+// coordinatorConfigOf reads the tuning flags.
+func coordinatorConfigOf(c *cli.Context, log *slog.Logger) (coordinator.Config, error) {
+	cfg := coordinator.DefaultConfig()
+	backoff, err := parseDurations(c.String("backoff"))
+	if err != nil {
+		return cfg, usageError{fmt.Errorf("--backoff: %w", err)}
+	}
+	cfg.BackOff, cfg.AckWait = backoff, backoff[0]
+	cfg.MaxDeliver = c.Int("max-deliver")
+	cfg.MaxAckPending = c.Int("max-ack-pending")
+	cfg.MaxWaiting = max(cfg.MaxWaiting, cfg.MaxAckPending)
+	cfg.PublishWindow = c.Int("publish-window")
+	cfg.Replicas = c.Int("replicas")
+	cfg.Logger = log
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
+}
+
+func parseDurations(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, f := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func formatDurations(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		s := d.String()
+		s, _ = strings.CutSuffix(s, "m0s")
+		if s != d.String() {
+			s += "m"
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, ",")
+}
+
+func runCoordinator(c *cli.Context) error {
+	if c.NArg() != 0 {
+		return usageError{fmt.Errorf("coordinator takes no arguments, got %q", c.Args().Slice())}
+	}
+	log, err := newLogger(c)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg, err := coordinatorConfigOf(c, log)
+	if err != nil {
+		return err
+	}
+	b, err := startBackend(c, log, c.String("listen"))
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	coord, err := coordinator.New(b.store, b.nc, cfg)
+	if err != nil {
+		return err
+	}
+	go func() {
+		select {
+		case <-coord.Ready():
+			log.Info("coordinator ready", "nats", redact(b.nats.URLs), "store", b.store.Path())
+		case <-c.Context.Done():
+		}
+	}()
+	return coord.Run(c.Context)
+}
+
+// backend is what a coordinator process holds: the store (locked), the
+// embedded NATS server unless --nats names one, and a connection.
+type backend struct {
+	dir   dataDir
+	store *results.Store
+	srv   *coordinator.Server // nil with an external server
+	nats  natsSettings
+	nc    *nats.Conn
+	conns []*nats.Conn
+	log   *slog.Logger
+}
+
+// startBackend opens the store first (its lock makes a second coordinator on
+// the data dir fail within a second, before it touches the NATS store), then
+// starts the embedded server on listen (unless --nats is set) and connects.
+func startBackend(c *cli.Context, log *slog.Logger, listen string) (*backend, error) {
+	b := &backend{dir: dataDirOf(c), nats: natsSettingsOf(c), log: log}
+	if err := os.MkdirAll(string(b.dir), 0o755); err != nil {
+		return nil, err
+	}
+	var err error
+	b.store, err = results.Open(b.dir.statePath(), nil)
+	if errors.Is(err, results.ErrLocked) {
+		return nil, fmt.Errorf("another sgsweep coordinator is using %s: %w", b.dir, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b.nats.URLs == "" {
+		if err := b.startServer(c, listen); err != nil {
+			b.close()
+			return nil, err
+		}
+	}
+	b.nc, err = b.connect(c.Context, "sgsweep-coordinator")
+	if err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// startServer starts the embedded server and writes nats.json.
+func (b *backend) startServer(c *cli.Context, listen string) error {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return usageError{fmt.Errorf("--listen %q: %w", listen, err)}
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return usageError{fmt.Errorf("--listen %q: port: %w", listen, err)}
+	}
+	if b.nats.Token == "" {
+		if b.nats.Token, err = randomToken(); err != nil {
+			return err
+		}
+	}
+	b.srv, err = coordinator.StartServer(coordinator.ServerOptions{StoreDir: b.dir.natsDir(), Host: host, Port: port,
+		Token: b.nats.Token, SyncAlways: c.Bool("sync-always"), Logger: b.log})
+	if err != nil {
+		return err
+	}
+	b.nats.URLs = b.srv.URL
+	return b.dir.writeConn(connInfo{URL: b.srv.URL, Token: b.nats.Token, PID: os.Getpid(), Started: time.Now().UTC()})
+}
+
+// connect opens another connection to the backend's server: in-process for
+// the embedded one.
+func (b *backend) connect(ctx context.Context, name string) (*nats.Conn, error) {
+	n := b.nats
+	var nc *nats.Conn
+	var err error
+	if b.srv != nil {
+		opts, oerr := n.options(name, b.log)
+		if oerr != nil {
+			return nil, oerr
+		}
+		nc, err = nats.Connect("", append(opts, nats.InProcessServer(b.srv.Server))...)
+	} else {
+		nc, err = connectNATS(ctx, n, name, true, b.log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.conns = append(b.conns, nc)
+	return nc, nil
+}
+
+// close drains the connections, stops the server and closes the store.
+func (b *backend) close() {
+	for i := len(b.conns) - 1; i >= 0; i-- {
+		drain(b.conns[i])
+	}
+	if b.srv != nil {
+		b.srv.Stop()
+		b.dir.removeConn()
+	}
+	if b.store != nil {
+		b.store.Close()
+	}
+}
+
+// drain flushes what the connection has queued (acks, naks) and closes it,
+// waiting at most a few seconds.
+func drain(nc *nats.Conn) {
+	if nc.IsClosed() {
+		return
+	}
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+		return
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		nc.Close()
+	}
+}

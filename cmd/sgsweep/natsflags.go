@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/results"
+)
+
+// natsFlags are the connection flags of every command that talks to NATS.
+// Secrets are best passed in the environment or in files, not on the command
+// line (visible in ps).
+func natsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "nats", Usage: "NATS server `URLS`, comma-separated; default: the embedded server of " +
+			"--data-dir (its address is in nats.json)", EnvVars: []string{"SGSWEEP_NATS", "NATS_URL"}},
+		&cli.StringFlag{Name: "nats-creds", Usage: "NATS credentials `FILE` (user JWT and nkey seed)",
+			EnvVars: []string{"SGSWEEP_NATS_CREDS", "NATS_CREDS"}},
+		&cli.StringFlag{Name: "nats-nkey", Usage: "NATS nkey seed `FILE`", EnvVars: []string{"SGSWEEP_NATS_NKEY", "NATS_NKEY"}},
+		&cli.StringFlag{Name: "nats-user", Usage: "NATS user name", EnvVars: []string{"SGSWEEP_NATS_USER", "NATS_USER"}},
+		&cli.StringFlag{Name: "nats-password", Usage: "NATS password", EnvVars: []string{"SGSWEEP_NATS_PASSWORD", "NATS_PASSWORD"}},
+		&cli.StringFlag{Name: "nats-token", Usage: "NATS token (the embedded server's is read from nats.json)",
+			EnvVars: []string{"SGSWEEP_NATS_TOKEN", "NATS_TOKEN"}},
+		&cli.StringFlag{Name: "tls-ca", Usage: "CA certificate `FILE` to verify the NATS server",
+			EnvVars: []string{"SGSWEEP_TLS_CA", "NATS_CA"}},
+		&cli.StringFlag{Name: "tls-cert", Usage: "client certificate `FILE` (with --tls-key)",
+			EnvVars: []string{"SGSWEEP_TLS_CERT", "NATS_CERT"}},
+		&cli.StringFlag{Name: "tls-key", Usage: "client key `FILE` (with --tls-cert)", EnvVars: []string{"SGSWEEP_TLS_KEY", "NATS_KEY"}},
+	}
+}
+
+// natsSettings is how to reach and authenticate to NATS.
+type natsSettings struct {
+	URLs                                  string
+	Creds, NKey, User, Password, Token    string
+	TLSCA, TLSCert, TLSKey                string
+	fromDataDir                           bool // URL and token read from nats.json
+	connectTimeout                        time.Duration
+	reconnectWait, reconnectJitterMaximum time.Duration
+}
+
+// natsSettingsOf reads the connection flags.
+func natsSettingsOf(c *cli.Context) natsSettings {
+	return natsSettings{
+		URLs:                   c.String("nats"),
+		Creds:                  c.String("nats-creds"),
+		NKey:                   c.String("nats-nkey"),
+		User:                   c.String("nats-user"),
+		Password:               c.String("nats-password"),
+		Token:                  c.String("nats-token"),
+		TLSCA:                  c.String("tls-ca"),
+		TLSCert:                c.String("tls-cert"),
+		TLSKey:                 c.String("tls-key"),
+		connectTimeout:         2 * time.Second,
+		reconnectWait:          time.Second,
+		reconnectJitterMaximum: time.Second,
+	}
+}
+
+// errNoServer means no NATS server is configured and none runs for the data
+// dir.
+var errNoServer = errors.New("no NATS server")
+
+// resolve fills in the embedded server of the data dir when no URL is given.
+func (n *natsSettings) resolve(dir dataDir) error {
+	if n.URLs != "" {
+		return nil
+	}
+	info, err := dir.readConn()
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w: pass --nats URL (NATS_URL), or start `sgsweep run` or `sgsweep coordinator` "+
+			"with --data-dir %s", errNoServer, dir)
+	}
+	if err != nil {
+		return err
+	}
+	n.URLs, n.fromDataDir = info.URL, true
+	if n.Token == "" {
+		n.Token = info.Token
+	}
+	return nil
+}
+
+// options turns the settings into nats.go options: reconnect forever with
+// jittered back-off, and log connection changes.
+func (n *natsSettings) options(name string, log *slog.Logger) ([]nats.Option, error) {
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.Timeout(n.connectTimeout),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(n.reconnectWait),
+		nats.ReconnectJitter(n.reconnectJitterMaximum/4, n.reconnectJitterMaximum),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("NATS disconnected; reconnecting", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("NATS reconnected", "url", nc.ConnectedUrlRedacted()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			log.Warn("NATS error", "subject", subject, "err", err)
+		}),
+	}
+	if n.Creds != "" {
+		opts = append(opts, nats.UserCredentials(n.Creds))
+	}
+	if n.NKey != "" {
+		opt, err := nats.NkeyOptionFromSeed(n.NKey)
+		if err != nil {
+			return nil, fmt.Errorf("--nats-nkey: %w", err)
+		}
+		opts = append(opts, opt)
+	}
+	if n.User != "" || n.Password != "" {
+		opts = append(opts, nats.UserInfo(n.User, n.Password))
+	}
+	if n.Token != "" {
+		opts = append(opts, nats.Token(n.Token))
+	}
+	if n.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(n.TLSCA))
+	}
+	if (n.TLSCert == "") != (n.TLSKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	if n.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(n.TLSCert, n.TLSKey))
+	}
+	return opts, nil
+}
+
+// refused reports whether a connection error is final: the server refused
+// the credentials, or TLS cannot work. Retrying cannot help.
+func refused(err error) bool {
+	for _, e := range []error{nats.ErrAuthorization, nats.ErrAuthExpired, nats.ErrAuthRevoked,
+		nats.ErrAccountAuthExpired, nats.ErrSecureConnRequired, nats.ErrSecureConnWanted} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") ||
+		strings.Contains(strings.ToLower(msg), "authorization")
+}
+
+// connectNATS connects with the settings. A refused authorization is an
+// error at once. If wait is set, an unreachable server is retried with
+// back-off until ctx is done (workers may start before the server);
+// otherwise it is an error wrapping errNoServer.
+func connectNATS(ctx context.Context, n natsSettings, name string, wait bool, log *slog.Logger) (*nats.Conn, error) {
+	opts, err := n.options(name, log)
+	if err != nil {
+		return nil, err
+	}
+	delay := 250 * time.Millisecond
+	for logged := false; ; {
+		nc, err := nats.Connect(n.URLs, opts...)
+		if err == nil {
+			return nc, nil
+		}
+		if refused(err) {
+			return nil, fmt.Errorf("NATS at %s refused the connection: %w (check --nats-token, --nats-user/--nats-password, "+
+				"--nats-creds, --nats-nkey and the --tls-* files)", redact(n.URLs), err)
+		}
+		if !wait {
+			return nil, fmt.Errorf("%w reachable at %s: %w", errNoServer, redact(n.URLs), err)
+		}
+		if !logged {
+			log.Info("waiting for NATS", "url", redact(n.URLs), "err", err)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to NATS at %s: %w", redact(n.URLs), ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// redact hides passwords in URLs (nats://user:pass@host).
+func redact(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, u := range parts {
+		if at := strings.LastIndex(u, "@"); at >= 0 {
+			if scheme := strings.Index(u, "://"); scheme >= 0 && scheme < at {
+				parts[i] = u[:scheme+3] + "***" + u[at:]
+			}
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// dialCoordinator connects to NATS (the flags', or the data dir's embedded
+// server) and returns a client of the coordinator's control API and a
+// function that closes the connection. When there is no server to connect
+// to, the error wraps coordinator.ErrNoCoordinator, so that callers can read
+// the store instead.
+func dialCoordinator(c *cli.Context, log *slog.Logger) (*coordinator.Client, func(), error) {
+	n := natsSettingsOf(c)
+	if err := n.resolve(dataDirOf(c)); err != nil {
+		return nil, nil, fmt.Errorf("%w (%w)", coordinator.ErrNoCoordinator, err)
+	}
+	nc, err := connectNATS(c.Context, n, "sgsweep-cli", false, log)
+	if errors.Is(err, errNoServer) {
+		return nil, nil, fmt.Errorf("%w (%w)", coordinator.ErrNoCoordinator, err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return coordinator.NewClient(nc), nc.Close, nil
+}
+
+// remoteQuerier returns a results.Querier that runs queries on the running
+// coordinator, and a function that closes its connection. Without a
+// coordinator the error wraps coordinator.ErrNoCoordinator: the analysis
+// commands then open the store read-only.
+func remoteQuerier(c *cli.Context, log *slog.Logger) (results.Querier, func(), error) {
+	client, closeConn, err := dialCoordinator(c, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Probe once, so that a stale nats.json or a server without a
+	// coordinator falls back at once.
+	ctx, cancel := context.WithTimeout(c.Context, 5*time.Second)
+	defer cancel()
+	if _, err := client.Status(ctx, coordinator.StatusRequest{}); err != nil {
+		closeConn()
+		return nil, nil, err
+	}
+	return client.Results, closeConn, nil
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/worker"
+)
+
+func init() { commands = append(commands, workerCommand()) }
+
+// trainer is what workers train with. Tests of the commands replace it (in
+// their own process only) with a scripted stand-in.
+var trainer worker.Runner = sim.Train
+
+func workerCommand() *cli.Command {
+	flags := []cli.Flag{
+		dataDirFlag(),
+		&cli.IntFlag{Name: "concurrency", Aliases: []string{"c"}, Value: runtime.NumCPU(),
+			Usage: "task slots: trainings run at once", EnvVars: []string{"SGSWEEP_CONCURRENCY"}},
+	}
+	flags = append(flags, natsFlags()...)
+	flags = append(flags, workerFlags()...)
+	return &cli.Command{
+		Name:  "worker",
+		Usage: "run a worker: take tasks from NATS, train them, publish the results",
+		Description: "Pulls one task per free slot from the coordinator's queue and trains it with the simulator,\n" +
+			"sending heartbeats while it runs and the learning curve epoch by epoch; publishes the result, then\n" +
+			"acknowledges the task. On SIGINT/SIGTERM it stops taking tasks, lets running ones finish within\n" +
+			"--drain-timeout, hands the rest back for immediate redelivery and exits 0; a second signal exits\n" +
+			"at once (those tasks come back after the ack wait).\n\n" +
+			"Slots × --threads should not exceed the cores: many single-threaded runs (the default) give the\n" +
+			"most runs per hour; more threads per run finish each run sooner, for sweeps with fewer tasks\n" +
+			"than cores. Without --nats the worker joins the embedded server of --data-dir (nats.json).",
+		Flags:  flags,
+		Action: runWorker,
+	}
+}
+
+// workerFlags are the worker's tuning flags (run and worker).
+func workerFlags() []cli.Flag {
+	def := worker.DefaultConfig()
+	return []cli.Flag{
+		&cli.IntFlag{Name: "threads", Value: def.Threads,
+			Usage: "goroutines per training run (0: all cores); does not change results", EnvVars: []string{"SGSWEEP_THREADS"}},
+		&cli.DurationFlag{Name: "heartbeat", Usage: "interval of in-progress signals while a task runs (0: a third of the ack wait)",
+			EnvVars: []string{"SGSWEEP_HEARTBEAT"}},
+		&cli.DurationFlag{Name: "drain-timeout", Value: def.DrainTimeout,
+			Usage:   "on shutdown, how long running tasks may take to finish before they are handed back",
+			EnvVars: []string{"SGSWEEP_DRAIN_TIMEOUT"}},
+		&cli.DurationFlag{Name: "retry-delay", Value: def.RetryDelay,
+			Usage:   "redelivery delay after a failure that may be environmental (doubles per delivery, at most 5m)",
+			EnvVars: []string{"SGSWEEP_RETRY_DELAY"}},
+		&cli.StringFlag{Name: "dataset-dir", Usage: "directory of the mnist/fashion-mnist/shd files (default ./data)",
+			EnvVars: []string{sim.DataDirEnv}},
+	}
+}
+
+// workerConfigOf reads the worker flags; slots is the number of task slots.
+func workerConfigOf(c *cli.Context, slots int, log *slog.Logger) (worker.Config, error) {
+	cfg := worker.DefaultConfig()
+	cfg.Concurrency = slots
+	cfg.Threads = c.Int("threads")
+	cfg.Heartbeat = c.Duration("heartbeat")
+	cfg.DrainTimeout = c.Duration("drain-timeout")
+	cfg.RetryDelay = c.Duration("retry-delay")
+	cfg.MaxRetryDelay = max(cfg.MaxRetryDelay, cfg.RetryDelay)
+	cfg.DataDir = c.String("dataset-dir")
+	cfg.Logger = log
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
+}
+
+func runWorker(c *cli.Context) error {
+	if c.NArg() != 0 {
+		return usageError{fmt.Errorf("worker takes no arguments, got %q", c.Args().Slice())}
+	}
+	log, err := newLogger(c)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg, err := workerConfigOf(c, c.Int("concurrency"), log)
+	if err != nil {
+		return err
+	}
+	n := natsSettingsOf(c)
+	if err := n.resolve(dataDirOf(c)); err != nil {
+		return err
+	}
+	nc, err := connectNATS(c.Context, n, "sgsweep-worker/"+cfg.ID, true, log)
+	if err != nil {
+		if c.Context.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer drain(nc)
+	w, err := worker.New(nc, trainer, cfg)
+	if err != nil {
+		return err
+	}
+	go exitOnSecondSignal(c.Context, log)
+	return w.Run(c.Context)
+}
+
+// exitOnSecondSignal exits the process at once on a signal received after
+// ctx was cancelled (by the first one).
+func exitOnSecondSignal(ctx context.Context, log *slog.Logger) {
+	<-ctx.Done()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	s := <-sig
+	log.Warn("second signal: exiting without draining", "signal", s.String())
+	time.Sleep(10 * time.Millisecond) // let the log line out
+	os.Exit(130)
+}
