@@ -360,8 +360,9 @@ func BenchmarkLoadMNIST(b *testing.B) {
 	}
 	cfg := latencyConfig(DatasetMNIST, 0.1, 1)
 	b.ReportAllocs()
+	b.ResetTimer()
 	cpu := processCPUTime()
-	for b.Loop() {
+	for range b.N {
 		if _, err := loadDatasetUncached(cfg, dir); err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {

@@ -394,8 +394,9 @@ func TestRandmanErrors(t *testing.T) {
 func BenchmarkGenerateRandman(b *testing.B) {
 	d := DefaultConfig().Dataset
 	b.ReportAllocs()
+	b.ResetTimer()
 	cpu := processCPUTime()
-	for b.Loop() {
+	for range b.N {
 		if _, err := GenerateRandman(d, 1); err != nil {
 			b.Fatal(err)
 		}
