@@ -117,7 +117,7 @@ func backwardInnerGo(gu, gi, h, gs []float64, lm, lsyn float64) {
 // addRow adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
 func addRow(dst, row []float64, s float64) {
 	row = row[:len(dst)]
-	if useAVX2 && len(dst) >= 8 {
+	if useAVX2 && len(dst) >= 32 { // shorter rows (the readout's) are faster without the call
 		m := len(dst) &^ 3
 		axpyAVX2(dst[:m], row[:m], s)
 		dst, row = dst[m:], row[m:]
