@@ -99,6 +99,18 @@ func (ws *workspace) beginBackward(wo []float64) {
 	clear(ws.gio)
 	clear(ws.pu)
 	clear(ws.pi)
+	if net.readout == ReadoutMax {
+		// Classes by decreasing argmax step (insertion sort; ties by
+		// class), for injectReadout.
+		order := ws.injOrder
+		for k := range order {
+			order[k] = k
+			for i := k; i > 0 && ws.accStep[order[i-1]] < ws.accStep[order[i]]; i-- {
+				order[i-1], order[i] = order[i], order[i-1]
+			}
+		}
+		ws.injNext = 0
+	}
 	if net.readout == ReadoutMean {
 		// ∂L/∂U_out,k[n] = ∂L/∂a_k / T at every step.
 		inv := 1 / float64(net.steps)
@@ -119,10 +131,12 @@ func (ws *workspace) injectReadout(wo []float64, n int) {
 	O := net.outputs
 	switch net.readout {
 	case ReadoutMax:
-		for k, d := range ws.dLogits {
-			if ws.accStep[k] != n {
-				continue
-			}
+		// ws.injOrder lists the classes by decreasing argmax step; the
+		// backward pass meets their steps in that order.
+		for ws.injNext < len(ws.injOrder) && ws.accStep[ws.injOrder[ws.injNext]] == n {
+			k := ws.injOrder[ws.injNext]
+			ws.injNext++
+			d := ws.dLogits[k]
 			ws.guo[k] += d
 			col := wo[k:]
 			for j := range ws.pu {

@@ -26,11 +26,13 @@ type workspace struct {
 	// pu, pi are the readout adjoints projected onto the last hidden layer,
 	// Σ_k W_out[j,k]·gUo_k and Σ_k W_out[j,k]·gIo_k: the readout's backward
 	// then costs O(H) per step instead of O(H·O).
-	pu, pi  []float64
-	inject  []float64    // mean readout: Σ_k W_out[j,k]·∂L/∂a_k / T
-	evStart []int32      // first input event of each step, T+1 entries
-	units   []uint16     // the input units of the sample's events (aliases the dataset)
-	one     []*workspace // {ws}: a group of one
+	pu, pi   []float64
+	inject   []float64    // mean readout: Σ_k W_out[j,k]·∂L/∂a_k / T
+	injOrder []int        // max readout: classes by decreasing argmax step
+	injNext  int          // next entry of injOrder to inject
+	evStart  []int32      // first input event of each step, T+1 entries
+	units    []uint16     // the input units of the sample's events (aliases the dataset)
+	one      []*workspace // {ws}: a group of one
 }
 
 // layerState is one hidden layer's part of a workspace. Vectors have the
@@ -89,6 +91,7 @@ func newWorkspace(net *network) *workspace {
 	ws.pu = make([]float64, HL)
 	ws.pi = make([]float64, HL)
 	ws.inject = make([]float64, HL)
+	ws.injOrder = make([]int, O)
 	ws.evStart = make([]int32, T+1)
 	ws.one = []*workspace{ws}
 	return ws
