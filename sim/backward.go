@@ -194,7 +194,7 @@ func (ws *workspace) layerGradients(grad []float64, l, n int) {
 			addRow(gv[int(j)*H:int(j+1)*H], gi, val[k])
 		}
 	}
-	net.kernel(ls.h[:H], ls.uTape[n*H:(n+1)*H], net.threshold, net.beta)
+	net.kernel(ls.h[:H], ws.uRow(l, n), net.threshold, net.beta)
 }
 
 // dense reports whether gS of layer l needs more than the regularizer and
@@ -297,7 +297,7 @@ func (ws *workspace) layerUpdate(l, n int) {
 func (ws *workspace) quietTail() int {
 	net := ws.net
 	T := net.steps
-	if len(ws.layers) != 1 || net.recurrent || net.diffReset || net.smooth || net.readout != ReadoutMax || net.fullBackward {
+	if len(ws.layers) != 1 || net.recurrent || net.diffReset || net.smooth || net.readout != ReadoutMax || net.noShortcuts {
 		return T
 	}
 	ls := &ws.layers[0]
@@ -325,7 +325,6 @@ func (ws *workspace) backwardQuiet(grad []float64, n int) {
 	H := len(ls.u)
 	lm, lsyn := net.lamMem, net.lamSyn
 	cm := 1 - lm
-	u := ls.uTape[n*H : (n+1)*H]
 	gw := net.w(grad, 0)
 	for _, unit := range ws.units[ws.evStart[n]:ws.evStart[n+1]] {
 		row := gw[int(unit)*H : int(unit+1)*H]
@@ -335,10 +334,11 @@ func (ws *workspace) backwardQuiet(grad []float64, n int) {
 	}
 	for _, j := range ls.regIdx {
 		g := ls.gu[j]
-		if u[j] > net.threshold {
+		u := ws.uAt(n, int(j))
+		if n < ws.silentFrom && u > net.threshold {
 			g *= 0 // the reset factor 1 − S[n], as in the full step
 		}
-		h := net.surrogate(u[j]-net.threshold, net.beta)
+		h := net.surrogate(u-net.threshold, net.beta)
 		ls.gu[j] = lm*g + h*ls.regGrad[j]
 		ls.gi[j] = cm*g + lsyn*ls.gi[j]
 	}

@@ -30,6 +30,17 @@
 // surrogate value h(U − ϑ) (and the pre-reset potential when the reset is
 // differentiable) plus the list of spikes. The readout's adjoint is carried
 // projected onto the last hidden layer, so the readout costs O(H) per step.
+// Two shortcuts skip work that cannot matter (one feed-forward layer with
+// a detached reset): once no input is left and every U and I is at most ϑ,
+// the layer can never spike again, so only the readout is simulated further
+// (U comes from the closed-form decay); and after the last step at which
+// the max readout reads the loss, only neurons with a regularizer gradient
+// are backpropagated. Samples with inputs throughout, like SHD's, get
+// little from them; Randman's, whose inputs fill the first half, much.
+//
+// Networks whose backward pass has dense products (W_next^T·gI, V^T·gI)
+// backpropagate groups of samples in lockstep, so that each weight row is
+// read once per group.
 //
 // A minibatch is cut into shards of shardSize samples in minibatch order;
 // each shard's gradient is computed by one goroutine into its own buffer,

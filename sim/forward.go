@@ -43,7 +43,32 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 	clear(ws.io)
 
 	last := len(ws.layers) - 1
+	ws.silentFrom = T
+	canSilence := net.canSilence()
+	lastEvent := -1
+	if len(times) > 0 {
+		lastEvent = int(times[len(times)-1])
+	}
 	for n := range T {
+		if canSilence && n > lastEvent && ws.silentFrom == T && silent(&ws.layers[0], theta) {
+			// No more input and every U, I ≤ ϑ: U stays a convex
+			// combination of values ≤ ϑ, so the layer never spikes again.
+			// Only the readout is left to run.
+			ls := &ws.layers[0]
+			ws.silentFrom = n
+			copy(ws.uSilent, ls.u)
+			copy(ws.iSilent, ls.i)
+		}
+		if ws.silentFrom <= n {
+			ws.layers[0].spikeOff[n+1] = ws.layers[0].spikeOff[n]
+			ws.record(n)
+			uo, io := ws.uo, ws.io[:len(ws.uo)]
+			for k := range uo {
+				uo[k] = lo*uo[k] + co*io[k]
+				io[k] *= lsyn
+			}
+			continue
+		}
 		for l := range ws.layers {
 			ls := &ws.layers[l]
 			H := len(ls.u)
@@ -106,6 +131,23 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 		}
 	}
 	ws.finishLogits()
+}
+
+// canSilence reports whether forward may stop simulating the hidden layer
+// once it is provably silent (see workspace.silentFrom): one feed-forward
+// layer with a detached reset, outside the smooth test mode.
+func (net *network) canSilence() bool {
+	return len(net.hidden) == 1 && !net.recurrent && !net.diffReset && !net.smooth && !net.noShortcuts
+}
+
+// silent reports whether every neuron of ls has U ≤ ϑ and I ≤ ϑ.
+func silent(ls *layerState, theta float64) bool {
+	for j, u := range ls.u {
+		if u > theta || ls.i[j] > theta {
+			return false
+		}
+	}
+	return true
 }
 
 // smoothStep is the neuron update of the smooth test mode (see

@@ -136,10 +136,11 @@ func TestGradientSmoothDetectsDetaching(t *testing.T) {
 	}
 }
 
-// TestQuietTail: skipping the quiet tail of the backward pass (see
-// quietTail) gives the same gradient as backpropagating every step, and it
-// is actually used on this batch.
-func TestQuietTail(t *testing.T) {
+// TestShortcuts: stopping the forward simulation of a provably silent layer
+// (see workspace.silentFrom) and skipping the quiet tail of the backward
+// pass (see quietTail) change neither the loss nor the gradient beyond
+// rounding, and both are actually used on this batch.
+func TestShortcuts(t *testing.T) {
 	for _, silent := range []bool{false, true} {
 		cfg := tinyConfig(40)
 		cfg.Dataset.Steps = 60
@@ -156,32 +157,35 @@ func TestQuietTail(t *testing.T) {
 		split := randomSplit(newTestRand(), 8, 20, 5, cfg.Dataset.Steps/3, 0.1)
 		net := newNetwork(&cfg, 20, 5, cfg.Dataset.Steps)
 		p := net.initParams(&cfg)
-		_, quiet := batchLossGrad(net, p, &split)
-		net.fullBackward = true
-		_, full := batchLossGrad(net, p, &split)
-		net.fullBackward = false
-		for i := range full {
-			if quiet[i] != full[i] {
-				t.Fatalf("silent=%v: gradient %d = %v with the quiet tail, %v without", silent, i, quiet[i], full[i])
-			}
+		lossShort, short := batchLossGrad(net, p, &split)
+		net.noShortcuts = true
+		lossFull, full := batchLossGrad(net, p, &split)
+		net.noShortcuts = false
+		if !closeTo(lossShort, lossFull, 1e-13) {
+			t.Errorf("silent=%v: loss %v with shortcuts, %v without", silent, lossShort, lossFull)
 		}
-		// The tail must have been used, with and without silent neurons.
+		if e := relErr(short, full); e > 1e-12 {
+			t.Errorf("silent=%v: gradient differs by %.3g with shortcuts", silent, e)
+		}
 		ws := newWorkspace(net)
-		used, withReg := 0, 0
+		tails, silences, withReg := 0, 0, 0
 		for k := range split.Len() {
 			times, units := split.Events(k)
 			ws.forward(p, times, units, true)
 			ws.loss(int(split.Labels[k]), 1)
-			tail := ws.quietTail()
-			if tail < cfg.Dataset.Steps {
-				used++
+			if ws.silentFrom < cfg.Dataset.Steps {
+				silences++
+			}
+			if ws.quietTail() < cfg.Dataset.Steps {
+				tails++
 				if len(ws.layers[0].regIdx) > 0 {
 					withReg++
 				}
 			}
 		}
-		if used == 0 || silent && withReg == 0 {
-			t.Errorf("silent=%v: quiet tail used on %d of %d samples, %d with regularized neurons: the test checks nothing", silent, used, split.Len(), withReg)
+		if tails == 0 || silences == 0 || silent && withReg == 0 {
+			t.Errorf("silent=%v: quiet tail on %d of %d samples (%d with regularized neurons), silent forward on %d: the test checks too little",
+				silent, tails, split.Len(), withReg, silences)
 		}
 	}
 }

@@ -36,13 +36,18 @@ type network struct {
 	kernel       surrogateKernel // the surrogate over a layer
 	beta         float64         // surrogate scale β
 	smooth       bool            // test hook: S = σ(β·x) forward, h = dS/dx backward
-	fullBackward bool            // test hook: never skip the quiet tail (see quietTail)
+	noShortcuts  bool            // test hook: no silent forward, no quiet tail (see silentFrom, quietTail)
 	lower        LowerBound
 	upper        UpperBound
 	nParams      int
 	wOff, vOff   []int // offsets of W_l and V_l in the parameter vector (vOff −1 without recurrence)
 	outOff       int   // offset of W_out
 	layerInputs  []int // in_l
+
+	// decayU, decayI give U[n0+m] = decayU[m]·U[n0] + decayI[m]·I[n0] for
+	// a neuron that receives no input and does not spike after step n0
+	// (see silentFrom); m in [0, T].
+	decayU, decayI []float64
 }
 
 // newNetwork derives the structure from a validated Config and the
@@ -80,6 +85,14 @@ func newNetwork(cfg *Config, inputs, classes, steps int) *network {
 			n.vOff = append(n.vOff, -1)
 		}
 		in = h
+	}
+	n.decayU = make([]float64, steps+1)
+	n.decayI = make([]float64, steps+1)
+	n.decayU[0] = 1
+	for m, syn := 0, 1.0; m < steps; m++ {
+		n.decayU[m+1] = n.lamMem * n.decayU[m]
+		n.decayI[m+1] = n.lamMem*n.decayI[m] + (1-n.lamMem)*syn
+		syn *= n.lamSyn
 	}
 	n.outOff = off
 	off += in * classes

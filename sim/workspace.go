@@ -27,12 +27,19 @@ type workspace struct {
 	// Σ_k W_out[j,k]·gUo_k and Σ_k W_out[j,k]·gIo_k: the readout's backward
 	// then costs O(H) per step instead of O(H·O).
 	pu, pi   []float64
-	inject   []float64    // mean readout: Σ_k W_out[j,k]·∂L/∂a_k / T
-	injOrder []int        // max readout: classes by decreasing argmax step
-	injNext  int          // next entry of injOrder to inject
-	evStart  []int32      // first input event of each step, T+1 entries
-	units    []uint16     // the input units of the sample's events (aliases the dataset)
-	one      []*workspace // {ws}: a group of one
+	inject   []float64 // mean readout: Σ_k W_out[j,k]·∂L/∂a_k / T
+	injOrder []int     // max readout: classes by decreasing argmax step
+	injNext  int       // next entry of injOrder to inject
+	evStart  []int32   // first input event of each step, T+1 entries
+	units    []uint16  // the input units of the sample's events (aliases the dataset)
+	// silentFrom is the first step from which the hidden layer provably
+	// never spikes again (T if not known): forward stops simulating it
+	// there, and U[n] for later steps comes from the closed form (see
+	// network.decayU) applied to uSilent, iSilent = U, I at silentFrom.
+	silentFrom       int
+	uSilent, iSilent []float64
+	uRowBuf          []float64
+	one              []*workspace // {ws}: a group of one
 }
 
 // layerState is one hidden layer's part of a workspace. Vectors have the
@@ -93,6 +100,9 @@ func newWorkspace(net *network) *workspace {
 	ws.inject = make([]float64, HL)
 	ws.injOrder = make([]int, O)
 	ws.evStart = make([]int32, T+1)
+	ws.uSilent = make([]float64, net.hidden[0])
+	ws.iSilent = make([]float64, net.hidden[0])
+	ws.uRowBuf = make([]float64, net.hidden[0])
 	ws.one = []*workspace{ws}
 	return ws
 }
@@ -102,4 +112,31 @@ func newWorkspace(net *network) *workspace {
 func (ls *layerState) spikes(n int) ([]int32, []float64) {
 	lo, hi := ls.spikeOff[n], ls.spikeOff[n+1]
 	return ls.spikeIdx[lo:hi], ls.spikeVal[lo:hi]
+}
+
+// uRow returns U[n] of layer l: from the tape, or, in the silent stretch
+// (n ≥ silentFrom, one layer only), from the closed form into a buffer.
+func (ws *workspace) uRow(l, n int) []float64 {
+	ls := &ws.layers[l]
+	H := len(ls.u)
+	if n < ws.silentFrom {
+		return ls.uTape[n*H : (n+1)*H]
+	}
+	m := n - ws.silentFrom
+	a, b := ws.net.decayU[m], ws.net.decayI[m]
+	row := ws.uRowBuf[:H]
+	for j := range row {
+		row[j] = a*ws.uSilent[j] + b*ws.iSilent[j]
+	}
+	return row
+}
+
+// uAt returns U[n] of neuron j of the only layer (see uRow).
+func (ws *workspace) uAt(n, j int) float64 {
+	if n < ws.silentFrom {
+		H := len(ws.layers[0].u)
+		return ws.layers[0].uTape[n*H+j]
+	}
+	m := n - ws.silentFrom
+	return ws.net.decayU[m]*ws.uSilent[j] + ws.net.decayI[m]*ws.iSilent[j]
 }
