@@ -109,7 +109,7 @@ func (c *Coordinator) publishPending(ctx context.Context) error {
 		if info.State != results.SweepRunning || info.Pending == 0 {
 			continue
 		}
-		published := 0
+		published, before := 0, c.Stats()
 		for from := 0; from >= 0; {
 			tasks, next, err := c.store.ToPublish(ctx, info.Name, from, c.cfg.PublishWindow)
 			if err != nil {
@@ -132,7 +132,9 @@ func (c *Coordinator) publishPending(ctx context.Context) error {
 			from = next
 		}
 		if published > 0 {
-			c.log.Info("tasks queued", "sweep", info.Name, "tasks", published)
+			after := c.Stats()
+			c.log.Info("tasks queued", "sweep", info.Name, "tasks", published,
+				"published", after.Published-before.Published, "already_queued", after.AlreadyQueued-before.AlreadyQueued)
 		}
 	}
 	return errors.Join(errs...)
