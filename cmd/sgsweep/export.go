@@ -21,13 +21,14 @@ func exportCommand() *cli.Command {
 			"every final metric, and the provenance (digest, model and build versions, host, worker, attempt,\n" +
 			"start and finish times, data and training seconds). With --curves, one row per task per epoch\n" +
 			"with the learning curves instead of the final metrics. Streams: memory stays bounded whatever\n" +
-			"the size of the sweep.\n\n" +
+			"the size of the sweep. Reads the store of --data-dir directly: while a coordinator runs on it,\n" +
+			"stop it first (the store is locked to other processes).\n\n" +
 			"Examples:\n" +
 			"  sgsweep export -o fig3.csv fig3                               # pandas.read_csv('fig3.csv')\n" +
 			"  sgsweep export --format jsonl --curves -o curves.jsonl fig3  # pandas.read_json(…, lines=True)\n" +
 			"Flags go before SWEEP.",
 		Flags: []cli.Flag{
-			analysisDataDirFlag(),
+			dataDirFlag(),
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: results.ExportCSV,
 				Usage: "csv or jsonl", EnvVars: []string{"SGSWEEP_EXPORT_FORMAT"}},
 			&cli.BoolFlag{Name: "curves", Usage: "one row per task per epoch (learning curves)", EnvVars: []string{"SGSWEEP_EXPORT_CURVES"}},

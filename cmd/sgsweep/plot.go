@@ -27,7 +27,8 @@ func plotCommand() *cli.Command {
 			"           epochs, mean ± band per --series\n" +
 			"  bars     --conditions side by side, mean ± sd with the individual tasks as points\n" +
 			"           (--best K: the K best grid cells per condition, as in the paper's Fig. 5c)\n" +
-			"Labels default to readable names (surrogate.scale → surrogate scale β). The format follows\n" +
+			"Data come from the running coordinator (over NATS), or from the store of --data-dir when none\n" +
+			"answers. Labels default to readable names (surrogate.scale → surrogate scale β). The format follows\n" +
 			"the extension of -o. Notes on what was pooled or left out go to standard error.\n\n" +
 			"Examples (flags go before SWEEP):\n" +
 			"  sgsweep plot -o scale.png --kind line --x surrogate.scale --series surrogate.shape --cell best fig3\n" +
@@ -35,8 +36,8 @@ func plotCommand() *cli.Command {
 			"      --where surrogate.shape=superspike fig3\n" +
 			"  sgsweep plot -o bars.png --kind bars --conditions surrogate.shape,network.reset --best 10 \\\n" +
 			"      --label superspike/detached=sCtl --label superspike_asymptotic/differentiable=aDR fig5",
-		Flags: []cli.Flag{
-			analysisDataDirFlag(),
+		Flags: append([]cli.Flag{
+			dataDirFlag(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true,
 				Usage: "the figure's `FILE`: .png or .svg", EnvVars: []string{"SGSWEEP_PLOT_OUTPUT"}},
 			&cli.StringFlag{Name: "kind", Aliases: []string{"k"}, Value: results.PlotLine,
@@ -63,7 +64,7 @@ func plotCommand() *cli.Command {
 			&cli.StringFlag{Name: "width", Value: "16cm", Usage: "figure width (cm, mm, in or pt)", EnvVars: []string{"SGSWEEP_PLOT_WIDTH"}},
 			&cli.StringFlag{Name: "height", Value: "10cm", Usage: "figure height (cm, mm, in or pt)", EnvVars: []string{"SGSWEEP_PLOT_HEIGHT"}},
 			&cli.IntFlag{Name: "dpi", Value: results.DefaultDPI, Usage: "PNG resolution, dots per inch", EnvVars: []string{"SGSWEEP_PLOT_DPI"}},
-		},
+		}, natsFlags()...),
 		Action: runPlot,
 	}
 }

@@ -1,36 +1,23 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/results"
 )
 
 func init() { commands = append(commands, resultsCommand()) }
 
-// Where the analysis commands (results, export, plot) find the store.
-const (
-	analysisDefaultDataDir = "./sgsweep-data"
-	analysisStoreFile      = "state.db"
-	// analysisLockTimeout is how long a read-only open waits for a store
-	// that a running coordinator holds, before saying so.
-	analysisLockTimeout = 500 * time.Millisecond
-)
-
-// analysisDataDirFlag is the --data-dir of the analysis commands: the
-// directory of state.db.
-func analysisDataDirFlag() cli.Flag {
-	return &cli.StringFlag{Name: "data-dir", Value: analysisDefaultDataDir,
-		Usage: "sgsweep's state directory (holds state.db)", EnvVars: []string{"SGSWEEP_DATA_DIR"}}
-}
+// analysisLockTimeout is how long a read-only open of the store waits for a
+// store that a running coordinator holds, before saying so.
+const analysisLockTimeout = 500 * time.Millisecond
 
 // whereFlag is the repeatable --where of the analysis commands.
 func whereFlag(env string) cli.Flag {
@@ -58,8 +45,8 @@ func resultsCommand() *cli.Command {
 			"  sgsweep results --sort -test_acc --top 5 fig3\n" +
 			"  sgsweep results --group-by surrogate.shape,network.reset --compare best --format csv fig5\n" +
 			"Flags go before SWEEP.",
-		Flags: []cli.Flag{
-			analysisDataDirFlag(),
+		Flags: append([]cli.Flag{
+			dataDirFlag(),
 			&cli.StringSliceFlag{Name: "group-by", Aliases: []string{"g"},
 				Usage:   "group by these parameter paths or task fields (state, status, host); * adds every other varying parameter but the seeds; none: one group (default *)",
 				EnvVars: []string{"SGSWEEP_RESULTS_GROUP_BY"}},
@@ -78,7 +65,7 @@ func resultsCommand() *cli.Command {
 				EnvVars: []string{"SGSWEEP_RESULTS_COMPARE"}},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: results.FormatText,
 				Usage: "table, csv or json", EnvVars: []string{"SGSWEEP_RESULTS_FORMAT"}},
-		},
+		}, natsFlags()...),
 		Action: runResults,
 	}
 }
@@ -148,7 +135,7 @@ func printNotes(c *cli.Context, notes []string) {
 // openAnalysisStore opens the store of --data-dir read-only, with errors
 // that say what to do.
 func openAnalysisStore(c *cli.Context) (*results.Store, error) {
-	path := filepath.Join(c.String("data-dir"), analysisStoreFile)
+	path := dataDirOf(c).statePath()
 	s, err := results.Open(path, &results.Options{ReadOnly: true, Timeout: analysisLockTimeout})
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -161,17 +148,28 @@ func openAnalysisStore(c *cli.Context) (*results.Store, error) {
 	return s, nil
 }
 
-// analysisQuerier returns how to run queries: on the store of --data-dir,
-// opened read-only, and the function that closes it.
+// analysisQuerier returns how to run queries: on the running coordinator
+// if one answers (its store is locked to others), else on the store of
+// --data-dir opened read-only; and the function that closes either.
 func analysisQuerier(c *cli.Context) (results.Querier, func(), error) {
+	log, err := newLogger(c)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	q, closeConn, err := remoteQuerier(c, log)
+	switch {
+	case err == nil:
+		log.Debug("querying the running coordinator")
+		return q, closeConn, nil
+	case !errors.Is(err, coordinator.ErrNoCoordinator):
+		return nil, nil, err
+	}
+	log.Debug("no coordinator; reading the store", "err", err)
 	s, err := openAnalysisStore(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	q := func(ctx context.Context, req results.QueryRequest) (*results.Table, error) {
-		return results.RunQuery(ctx, s, req)
-	}
-	return q, func() { s.Close() }, nil
+	return results.SourceQuerier(s), func() { s.Close() }, nil
 }
 
 // rejoinClauses undoes the comma splitting of slice flags inside braces,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -259,5 +260,39 @@ func TestRejoinClauses(t *testing.T) {
 		if got := rejoinClauses(tt.in); strings.Join(got, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("rejoinClauses(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// While a coordinator holds the store, results and plot go through its
+// results endpoint and give what the store gives; export, which reads the
+// store directly, says the store is held.
+func TestAnalysisThroughTheCoordinator(t *testing.T) {
+	dir := analysisStore(t)
+	args := []string{"results", "--data-dir", dir, "--agg", "all", "--compare", "best", "fig"}
+	want, _, err := runCLI(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coord := startSgsweep(t, nil, append([]string{"coordinator", "--data-dir", dir}, fastFlags...)...)
+	coord.waitLine(20*time.Second, "coordinator ready", func(l string) bool { return strings.Contains(l, "coordinator ready") })
+
+	got, _, err := runCLI(t, args...)
+	if err != nil {
+		t.Fatalf("results through the coordinator: %v", err)
+	}
+	if got != want {
+		t.Errorf("through the coordinator:\n%s\nfrom the store:\n%s", got, want)
+	}
+	path := filepath.Join(t.TempDir(), "fig.svg")
+	if _, _, err := runCLI(t, "plot", "--data-dir", dir, "-o", path, "--x", "surrogate.scale", "--series", "surrogate.shape", "fig"); err != nil {
+		t.Errorf("plot through the coordinator: %v", err)
+	} else if svg, _ := os.ReadFile(path); !bytes.Contains(svg, []byte("<svg")) {
+		t.Errorf("plot through the coordinator wrote no SVG")
+	}
+	if _, _, err := runCLI(t, "results", "--data-dir", dir, "nope"); !errors.Is(err, results.ErrNotFound) {
+		t.Errorf("unknown sweep through the coordinator: %v, want ErrNotFound", err)
+	}
+	if _, _, err := runCLI(t, "export", "--data-dir", dir, "fig"); !errors.Is(err, results.ErrLocked) {
+		t.Errorf("export while the coordinator runs: %v, want ErrLocked", err)
 	}
 }
