@@ -54,6 +54,26 @@ type group struct {
 	key []Value // the explicit keys, then the implicit parameters
 	counts
 	samples []sample // one per metric
+	// first holds the parameters of the group's first task; pooled marks
+	// the parameters that take another value in a later task of the group
+	// (the seeds too): what the group's statistics pool over.
+	first  []Value
+	pooled []bool
+}
+
+// track marks the parameters in which ps differs from the group's first
+// task.
+func (g *group) track(ps []Value) {
+	if g.first == nil {
+		g.first = slices.Clone(ps)
+		g.pooled = make([]bool, len(ps))
+		return
+	}
+	for i, v := range ps {
+		if !g.pooled[i] && !v.Equal(g.first[i]) {
+			g.pooled[i] = true
+		}
+	}
 }
 
 // grouping says how records are grouped: by explicit fields, then (implicit)
@@ -150,6 +170,7 @@ func (a *aggregator) add(rec *Record) error {
 		return err
 	}
 	g.counts.add(t)
+	g.track(ps)
 	a.total.add(t)
 	if t.simResult() == nil {
 		return nil
@@ -281,6 +302,11 @@ func (a *aggregator) distinctValues(i int) int {
 		return 1
 	}
 	return len(vr.distinct)
+}
+
+// pooledWithin reports whether parameter i varies inside some group.
+func (a *aggregator) pooledWithin(i int) bool {
+	return slices.ContainsFunc(a.groups, func(g *group) bool { return g.pooled != nil && g.pooled[i] })
 }
 
 // keyVaries reports whether the k-th key takes more than one value across

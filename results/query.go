@@ -567,7 +567,7 @@ func (b *tableBuilder) notes(seen int, ref *group) {
 		var pooled []string
 		s := params()
 		for i, p := range s.paths {
-			if i == s.depth || s.isSeed(i) || b.agg.groupsParam(i) {
+			if i == s.depth || s.isSeed(i) || b.agg.groupsParam(i) || !b.agg.pooledWithin(i) {
 				continue
 			}
 			if n := b.agg.distinctValues(i); n > 1 {

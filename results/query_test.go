@@ -323,3 +323,27 @@ func TestQueryRequestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestQueryPooledNoteOnlyForVariationWithinGroups(t *testing.T) {
+	// A zip group: each shape has its own scale. Grouping by shape pools
+	// over nothing but the seeds; grouping by nothing pools over both.
+	var tasks []synthTask
+	for _, z := range []struct {
+		shape string
+		scale float64
+	}{{"superspike", 10}, {"esser", 1}} {
+		for seed := uint64(1); seed <= 2; seed++ {
+			tasks = append(tasks, synthTask{shape: z.shape, scale: z.scale, seed: seed, state: StateDone, status: "ok",
+				curve: []float64{0.5 + 0.1*float64(seed)}})
+		}
+	}
+	src := synthSweep(t, "zip", tasks)
+	tab := runQuery(t, src, QueryRequest{Sweep: "zip", GroupBy: []string{"surrogate.shape"}})
+	if notes := strings.Join(tab.Notes, "\n"); strings.Contains(notes, "pooled") {
+		t.Errorf("grouping by the zipped shape reports pooling:\n%s", notes)
+	}
+	tab = runQuery(t, src, QueryRequest{Sweep: "zip", GroupBy: []string{"none"}})
+	if notes := strings.Join(tab.Notes, "\n"); !strings.Contains(notes, "pooled over surrogate.shape (2 values), surrogate.scale (2 values)") {
+		t.Errorf("one group over everything does not report the pooling:\n%s", notes)
+	}
+}
