@@ -21,14 +21,21 @@ package sim
 // (a linear filter) is backpropagated in output space for ∂L/∂W_out and,
 // projected through W_out, in the last layer's space for gS, so that it
 // costs O(H) per step.
-func (ws *workspace) backward(p, grad []float64) { backward(ws.one, p, grad) }
+//
+// This method is for tests: it transposes the weights for the dense
+// products on every call (see network.transpose).
+func (ws *workspace) backward(p, grad []float64) {
+	ws.net.transpose(p, ws.pt)
+	backward(ws.one, p, ws.pt, grad)
+}
 
 // backward runs BPTT (see workspace.backward) for a group of samples, one
 // per workspace, in lockstep: the dense products (W_next^T·gI, V^T·gI) then
-// read each weight row once for the whole group. Gradients are added to
-// grad sample after sample within each step, so the group is part of what
+// read each weight row once for the whole group; pt holds the transposed
+// weights they read (network.transpose of p). Gradients are added to grad
+// sample after sample within each step, so the group is part of what
 // determines the summation order (see newGroup).
-func backward(group []*workspace, p, grad []float64) {
+func backward(group []*workspace, p, pt, grad []float64) {
 	net := group[0].net
 	T := net.steps
 	lsyn, lo := net.lamSyn, net.lamOut
@@ -65,7 +72,7 @@ func backward(group []*workspace, p, grad []float64) {
 				ws.layerGradients(grad, l, n)
 			}
 			if net.dense(l) {
-				denseGradients(group, p, l, n)
+				denseGradients(group, pt, l, n)
 			}
 			for _, ws := range group {
 				ws.layerUpdate(l, n)
@@ -203,61 +210,46 @@ func (net *network) dense(l int) bool {
 	return l < len(net.hidden)-1 || net.propagateRec || net.diffReset
 }
 
-// denseGradients computes gS[n] of layer l for every sample of the group,
-// where h ≠ 0:
+// denseGradients computes gS[n] of layer l for every sample of the group:
 //
 //	gS = ∂L_reg/∂ζ + W_next^T·gI_next[n+1] + V^T·gI[n+1] − gU[n+1]·pre[n]
 //
-// (the last layer's readout term is added by backwardTop).
-func denseGradients(group []*workspace, p []float64, l, n int) {
+// (the last layer's readout term is added by backwardTop). The products read
+// the transposed weights pt (see network.transpose), each row once for the
+// whole group.
+func denseGradients(group []*workspace, pt []float64, l, n int) {
 	net := group[0].net
 	H := net.hidden[l]
-	var wNext []float64
-	Hn := 0
-	if l < len(net.hidden)-1 {
-		wNext, Hn = net.w(p, l+1), net.hidden[l+1]
-	}
-	var v []float64
-	if net.propagateRec {
-		v = net.v(p, l)
-	}
-	var giNext, gi [groupMax][]float64
+	var dst, x [groupMax][]float64
 	for s := range groupMax {
-		ws := group[min(s, len(group)-1)] // unused slots repeat the last sample
-		gi[s] = ws.layers[l].gi
-		if wNext != nil {
-			giNext[s] = ws.layers[l+1].gi
+		if s < len(group) {
+			ls := &group[s].layers[l]
+			dst[s] = ls.gs[:H]
+			copy(dst[s], ls.regGrad)
+		} else {
+			dst[s] = group[0].spare[:H] // results discarded
 		}
 	}
-	for j := range H {
-		needed := false
+	if o := net.tW[l]; o >= 0 {
+		Hn := net.hidden[l+1]
+		for s := range groupMax {
+			x[s] = group[min(s, len(group)-1)].layers[l+1].gi[:Hn]
+		}
+		gemvT(&dst, pt[o:o+Hn*H], &x, len(group))
+	}
+	if o := net.tV[l]; o >= 0 {
+		for s := range groupMax {
+			x[s] = group[min(s, len(group)-1)].layers[l].gi[:H]
+		}
+		gemvT(&dst, pt[o:o+H*H], &x, len(group))
+	}
+	if net.diffReset {
 		for _, ws := range group {
-			needed = needed || ws.layers[l].h[j] != 0
-		}
-		var dw, dv [groupMax]float64
-		if needed && wNext != nil {
-			dot4(wNext[j*Hn:(j+1)*Hn], &giNext, &dw)
-		}
-		if needed && v != nil {
-			dot4(v[j*H:(j+1)*H], &gi, &dv)
-		}
-		for s, ws := range group {
 			ls := &ws.layers[l]
-			if ls.h[j] == 0 {
-				ls.gs[j] = 0
-				continue
+			gs, gu, pre := ls.gs[:H], ls.gu[:H], ls.pre[n*H:(n+1)*H]
+			for j := range gs {
+				gs[j] -= gu[j] * pre[j]
 			}
-			g := ls.regGrad[j]
-			if wNext != nil {
-				g += dw[s]
-			}
-			if v != nil {
-				g += dv[s]
-			}
-			if net.diffReset {
-				g -= ls.gu[j] * ls.pre[n*H+j]
-			}
-			ls.gs[j] = g
 		}
 	}
 }

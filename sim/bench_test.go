@@ -23,8 +23,29 @@ import (
 // batch 250, SuperSpike β = 10) plus the validation pass, starting from a
 // network trained for one epoch (so that the hidden layer is active, as for
 // most of a run).
-func BenchmarkEpoch(b *testing.B) {
-	cfg := DefaultConfig()
+func BenchmarkEpoch(b *testing.B) { benchEpoch(b, DefaultConfig()) }
+
+// BenchmarkEpochVariants is BenchmarkEpoch for the network variants the
+// paper's scale experiments sweep (Fig. 5): two hidden layers, recurrent
+// weights with gradients through them, a differentiable reset.
+func BenchmarkEpochVariants(b *testing.B) {
+	for _, v := range []struct {
+		name   string
+		mutate func(*Config)
+	}{
+		{"hidden=100,100", func(c *Config) { c.Network.Hidden = []int{100, 100} }},
+		{"recurrent", func(c *Config) { c.Network.Recurrent = true }},
+		{"reset=differentiable", func(c *Config) { c.Network.Reset = ResetDifferentiable }},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			v.mutate(&cfg)
+			benchEpoch(b, cfg)
+		})
+	}
+}
+
+func benchEpoch(b *testing.B, cfg Config) {
 	ds := benchRandman(b, cfg)
 	t := newTrainer(&cfg, ds, 0)
 	t.threads = benchThreads()
@@ -87,6 +108,7 @@ func BenchmarkMinibatchSHD(b *testing.B) {
 	cpu := processCPUSeconds()
 	for b.Loop() {
 		copy(t.params, p0)
+		t.net.transpose(t.params, t.pt)
 		t.step(t.order)
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/minibatch")

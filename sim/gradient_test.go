@@ -217,7 +217,9 @@ func TestGroupBackward(t *testing.T) {
 			ws.backward(p, single)
 		}
 		grouped := make([]float64, len(p))
-		backward(group, p, grouped)
+		pt := make([]float64, net.nT)
+		net.transpose(p, pt)
+		backward(group, p, pt, grouped)
 		if norm(single) == 0 {
 			t.Fatal("zero gradient: the test checks nothing")
 		}

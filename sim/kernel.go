@@ -48,8 +48,8 @@ func lifStepGo(u, cur []float64, lm, lsyn, theta float64, idx []int32, offset in
 // surrogate for num = 1, the asymptotic one for num = β.
 func superspikeRow(dst, u []float64, theta, beta, num float64) {
 	u = u[:len(dst)]
-	if useAVX2 && len(dst) >= 4 {
-		m := len(dst) &^ 3
+	if useAVX2 && len(dst) >= 2 {
+		m := len(dst) &^ 1
 		superspikeAVX2(dst[:m], u[:m], theta, beta, num)
 		dst, u = dst[m:], u[m:]
 	}
@@ -128,62 +128,27 @@ func addRow(dst, row []float64, s float64) {
 }
 
 // groupMax is the largest group of samples backpropagated in lockstep
-// (see backward): the width of dot4.
+// (see backward): the width of gemvT.
 const groupMax = 4
 
-// dot returns Σ a[i]·b[i] over len(a) in a fixed order: eight partial sums
-// (element i into sum i mod 8, for i below the last multiple of 8), combined
-// as (s0+s4 + s2+s6) + (s1+s5 + s3+s7) pairwise (see dotGo8), then the
-// remaining elements in turn.
-func dot(a, b []float64) float64 {
-	b = b[:len(a)]
-	m := len(a) &^ 7
-	var s float64
-	if useAVX2 && m > 0 {
-		s = dotAVX2(a[:m], b[:m])
-	} else {
-		s = dotGo8(a[:m], b[:m])
+// gemvT adds M·x[s] to dst[s] for each s < n: dst[s][j] += Σ_i mt[i·J+j]·x[s][i]
+// with J = len(dst[s]) and mt = M^T, rows i = 0…len(x[s])−1, the sum over i
+// accumulated in order onto dst[s][j]. Slots s ≥ n are ignored.
+func gemvT(dst *[groupMax][]float64, mt []float64, x *[groupMax][]float64, n int) {
+	J := len(dst[0])
+	m := 0
+	if useAVX2 && n == groupMax && J >= 4 {
+		m = J &^ 3
+		gemvT4AVX2(dst, mt, x, len(x[0]), J)
 	}
-	for i := m; i < len(a); i++ {
-		s += a[i] * b[i]
-	}
-	return s
-}
-
-// dot4 sets out[s] = dot(a, x[s]) for each s, reading a once.
-func dot4(a []float64, x *[groupMax][]float64, out *[groupMax]float64) {
-	m := len(a) &^ 7
-	if useAVX2 && m > 0 {
-		dot4AVX2(a[:m], x[0][:m], x[1][:m], x[2][:m], x[3][:m], out)
-	} else {
-		for s := range out {
-			out[s] = dotGo8(a[:m], x[s][:m])
+	for s := range n {
+		d, xs := dst[s][:J], x[s]
+		for j := m; j < J; j++ {
+			acc := d[j]
+			for i, xi := range xs {
+				acc += xi * mt[i*J+j]
+			}
+			d[j] = acc
 		}
 	}
-	for s := range out {
-		b := x[s][:len(a)]
-		for i := m; i < len(a); i++ {
-			out[s] += a[i] * b[i]
-		}
-	}
-}
-
-// dotGo8 is dot's eight-sum part; len(a) is a multiple of 8.
-func dotGo8(a, b []float64) float64 {
-	if len(a) == 0 {
-		return 0
-	}
-	var acc [8]float64
-	b = b[:len(a)]
-	for i := 0; i+8 <= len(a); i += 8 {
-		x, y := a[i:i+8:i+8], b[i:i+8:i+8]
-		for k := range acc {
-			acc[k] += x[k] * y[k]
-		}
-	}
-	var v [4]float64
-	for t := range v {
-		v[t] = acc[t] + acc[t+4]
-	}
-	return (v[0] + v[2]) + (v[1] + v[3])
 }

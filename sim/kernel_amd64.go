@@ -40,10 +40,7 @@ func backwardTopAVX2(gu, gi, h, gs, pi, pu []float64, lm, cm, lsyn, lo, co float
 func backwardInnerAVX2(gu, gi, h, gs []float64, lm, cm, lsyn float64)
 
 //go:noescape
-func dotAVX2(a, b []float64) float64
-
-//go:noescape
-func dot4AVX2(a, x0, x1, x2, x3 []float64, out *[4]float64)
+func gemvT4AVX2(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols int)
 
 //go:noescape
 func axpyAVX2(dst, row []float64, s float64)

@@ -21,9 +21,7 @@ func backwardInnerAVX2(gu, gi, h, gs []float64, lm, cm, lsyn float64) {
 	panic("sim: no AVX2 kernels in this build")
 }
 
-func dotAVX2(a, b []float64) float64 { panic("sim: no AVX2 kernels in this build") }
-
-func dot4AVX2(a, x0, x1, x2, x3 []float64, out *[4]float64) {
+func gemvT4AVX2(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols int) {
 	panic("sim: no AVX2 kernels in this build")
 }
 

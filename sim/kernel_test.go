@@ -68,28 +68,30 @@ func TestKernels(t *testing.T) {
 		if !same(dst, dst2) {
 			t.Errorf("addRow, n=%d differs from Go", n)
 		}
-		if n > 3 {
-			h[2], gs[2] = 0.5, 0.25 // no NaN for dot
-		}
-		m := n &^ 7
-		want := dotGo8(h[:m], gs[:m])
-		for i := m; i < n; i++ {
-			want += h[i] * gs[i]
-		}
-		if got := dot(h, gs); math.Float64bits(got) != math.Float64bits(want) {
-			t.Errorf("dot, n=%d: %v, Go %v", n, got, want)
-		}
-		xs := [groupMax][]float64{gs, vec(n), pi, vec(n)}
-		for _, x := range xs {
-			if n > 3 {
-				x[2] = 0.125
+		// gemvT, for full and partial groups and a row count unlike n
+		for _, k := range []int{groupMax, 2} {
+			rows := n/2 + 3
+			mt := vec(rows * n)
+			var dst, x, want [groupMax][]float64
+			for s := range groupMax {
+				dst[s], x[s] = vec(n), vec(rows)
+				if len(x[s]) > 2 {
+					x[s][2] = 0.5 // no NaN
+				}
+				want[s] = slices.Clone(dst[s])
+				if s < k {
+					for j := range want[s] {
+						for i, xi := range x[s] {
+							want[s][j] += xi * mt[i*n+j]
+						}
+					}
+				}
 			}
-		}
-		var got4 [groupMax]float64
-		dot4(h, &xs, &got4)
-		for s, x := range xs {
-			if w := dot(h, x); math.Float64bits(got4[s]) != math.Float64bits(w) {
-				t.Errorf("dot4, n=%d, vector %d: %v, dot %v", n, s, got4[s], w)
+			gemvT(&dst, mt, &x, k)
+			for s := range k {
+				if !same(dst[s], want[s]) {
+					t.Errorf("gemvT, n=%d, group of %d, sample %d:\n%v\n%v", n, k, s, dst[s], want[s])
+				}
 			}
 		}
 		gu2, gi2 := slices.Clone(gu), slices.Clone(gi)

@@ -44,6 +44,12 @@ type network struct {
 	outOff       int   // offset of W_out
 	layerInputs  []int // in_l
 
+	// The dense backward products read transposed copies of W_{l+1} and
+	// V_l (see transpose): tW[l] and tV[l] are their offsets in that
+	// vector, −1 where the product is not needed; nT is its length.
+	tW, tV []int
+	nT     int
+
 	// decayU, decayI give U[n0+m] = decayU[m]·U[n0] + decayI[m]·I[n0] for
 	// a neuron that receives no input and does not spike after step n0
 	// (see silentFrom); m in [0, T].
@@ -86,6 +92,17 @@ func newNetwork(cfg *Config, inputs, classes, steps int) *network {
 		}
 		in = h
 	}
+	for l, h := range n.hidden {
+		n.tW, n.tV = append(n.tW, -1), append(n.tV, -1)
+		if l+1 < len(n.hidden) {
+			n.tW[l] = n.nT
+			n.nT += h * n.hidden[l+1]
+		}
+		if n.propagateRec {
+			n.tV[l] = n.nT
+			n.nT += h * h
+		}
+	}
 	n.decayU = make([]float64, steps+1)
 	n.decayI = make([]float64, steps+1)
 	n.decayU[0] = 1
@@ -119,6 +136,30 @@ func (n *network) v(p []float64, l int) []float64 {
 // wOut returns W_out, a view of p.
 func (n *network) wOut(p []float64) []float64 {
 	return p[n.outOff:n.nParams]
+}
+
+// transpose writes to pt the transposed copies of the matrices that the
+// dense backward products read (see denseGradients): W_{l+1}^T, whose row i
+// is the weights from every neuron of layer l to neuron i of layer l+1, and
+// V_l^T. pt has length nT.
+func (n *network) transpose(p, pt []float64) {
+	for l, h := range n.hidden {
+		if o := n.tW[l]; o >= 0 {
+			transposeInto(pt[o:o+h*n.hidden[l+1]], n.w(p, l+1), h, n.hidden[l+1])
+		}
+		if o := n.tV[l]; o >= 0 {
+			transposeInto(pt[o:o+h*h], n.v(p, l), h, h)
+		}
+	}
+}
+
+// transposeInto writes the transpose of the rows × cols matrix m to dst.
+func transposeInto(dst, m []float64, rows, cols int) {
+	for r := range rows {
+		for c, v := range m[r*cols : (r+1)*cols] {
+			dst[c*rows+r] = v
+		}
+	}
 }
 
 // Random streams of the network seed: each purpose has its own stream so

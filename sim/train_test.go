@@ -180,12 +180,14 @@ func TestSampleAllocatesNothing(t *testing.T) {
 			t.Errorf("%+v: %v allocations per sample, want 0", cfg.Network, allocs)
 		}
 		group := newGroup(net)
+		pt := make([]float64, net.nT)
+		net.transpose(p, pt)
 		allocs = testing.AllocsPerRun(10, func() {
 			for _, ws := range group {
 				ws.forward(p, times, units, true)
 				ws.loss(int(split.Labels[0]), 1)
 			}
-			backward(group, p, grad)
+			backward(group, p, pt, grad)
 		})
 		if allocs != 0 {
 			t.Errorf("%+v: %v allocations per group of %d, want 0", cfg.Network, allocs, len(group))

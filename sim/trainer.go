@@ -21,6 +21,7 @@ type trainer struct {
 	threads int
 
 	params []float64
+	pt     []float64 // transposed weights for the dense backward products (network.transpose)
 	grad   []float64 // gradient of the current minibatch
 	opt    *adam
 	ws     [][]*workspace // per thread, one per sample of a group (see newGroup)
@@ -51,10 +52,12 @@ func newTrainer(cfg *Config, ds *Dataset, threads int) *trainer {
 		threads: max(threads, 1),
 		params:  net.initParams(cfg),
 		grad:    make([]float64, net.nParams),
+		pt:      make([]float64, net.nT),
 		opt:     newAdam(cfg.Train, net.nParams),
 		order:   make([]int, ds.Train.Len()),
 		shuffle: rand.NewPCG(cfg.Seed, seedStreamShuffle),
 	}
+	net.transpose(t.params, t.pt)
 	for i := range t.order {
 		t.order[i] = i
 	}
@@ -153,7 +156,7 @@ func (t *trainer) step(batch []int) (loss float64, correct int) {
 					addRow(sh.counts[l], ws.layers[l].count, 1)
 				}
 			}
-			backward(g, t.params, sh.grad)
+			backward(g, t.params, t.pt, sh.grad)
 			samples = samples[len(g):]
 		}
 	})
@@ -178,6 +181,7 @@ func (t *trainer) step(batch []int) (loss float64, correct int) {
 		}
 	}
 	t.opt.step(t.params, t.grad)
+	t.net.transpose(t.params, t.pt)
 	return loss, correct
 }
 
