@@ -34,9 +34,6 @@ type Config struct {
 	ResultAckWait time.Duration
 	// ResultBatch is the most results committed in one bbolt transaction.
 	ResultBatch int
-	// FetchWait is how long the result loop waits for the first result of
-	// a batch before it polls again.
-	FetchWait time.Duration
 
 	// PublishWindow is the number of task publications in flight at once,
 	// and recorded per bbolt transaction.
@@ -77,7 +74,6 @@ func DefaultConfig() Config {
 		MaxWaiting:       1024,
 		ResultAckWait:    30 * time.Second,
 		ResultBatch:      256,
-		FetchWait:        time.Second,
 		PublishWindow:    1000,
 		PublishRetry:     2 * time.Second,
 		Replicas:         1,
@@ -113,8 +109,8 @@ func (c *Config) Validate() error {
 	if c.MaxAckPending < 1 || c.MaxWaiting < 1 {
 		bad("max ack pending and max waiting must be ≥ 1, got %d and %d", c.MaxAckPending, c.MaxWaiting)
 	}
-	if c.ResultAckWait <= 0 || c.FetchWait <= 0 || c.PublishRetry <= 0 || c.RateWindow <= 0 {
-		bad("result ack wait, fetch wait, publish retry and rate window must be positive")
+	if c.ResultAckWait <= 0 || c.PublishRetry <= 0 || c.RateWindow <= 0 {
+		bad("result ack wait, publish retry and rate window must be positive")
 	}
 	if c.ResultBatch < 1 || c.PublishWindow < 1 {
 		bad("result batch and publish window must be ≥ 1, got %d and %d", c.ResultBatch, c.PublishWindow)

@@ -32,7 +32,7 @@ func (c *Coordinator) deadLetterLoop(ctx context.Context) error {
 	}
 	failures := 0
 	for ctx.Err() == nil {
-		batch, err := fetchBatch(ctx, s.DeadLetterConsumer, 1, c.cfg.FetchWait)
+		batch, err := fetchBatch(ctx, s.DeadLetterConsumer, 1)
 		if err != nil {
 			failures++
 			if failures == 1 || failures%20 == 0 {

@@ -292,5 +292,12 @@ func TestNATSRestartMidSweep(t *testing.T) {
 	}
 	e.WantAllDone("restart", n)
 	e.WantDrained()
-	wantRunsAbsorbed(t, e, "restart", fake, n)
+	// Runs across the outage may be repeated (a task whose ack or result
+	// was in flight is redelivered); which copy the stream kept cannot be
+	// told apart from a retried publication, so only a lower bound here.
+	if runs := fake.Runs(); runs < n {
+		t.Errorf("%d runs for %d tasks", runs, n)
+	} else {
+		t.Logf("%d runs for %d tasks", runs, n)
+	}
 }

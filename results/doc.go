@@ -37,13 +37,17 @@
 //	sweeps/
 //	  <sweep name>              {name, fingerprint, state, created, updated, finished,
 //	                             expected, done, diverged, failed, pending, duplicates,
-//	                             conflicts, plan_digest, canonical, source_name, source}
+//	                             conflicts, plan_digest}: small, rewritten as tasks settle
+//	specs/
+//	  <sweep name>              {canonical, source_name, source}: the spec it was planned from
 //	orders/                     one nested bucket per sweep
 //	  <sweep name>/
 //	    <ordinal u64 BE>        task ID (raw bytes): the sweep's grid order
 //	tasks/
-//	  <task ID>                 {params, state, status, digest, attempts, error, gen,
-//	                             duplicates, conflicts, sweeps, updated}
+//	  <task ID>                 {state, status, digest, attempts, error, gen, duplicates,
+//	                             conflicts, sweeps, updated}
+//	params/
+//	  <task ID>                 canonical JSON of the task's resolved sim.Config (raw)
 //	results/
 //	  <task ID>                 the result message (sweep.ResultMsg) as received
 //	conflicts/
@@ -67,7 +71,8 @@
 // pending task as failed and is replaced by any later ok or diverged result;
 // a failure never replaces a result.
 //
-// Planning writes sweeps/, orders/ and tasks/ in one transaction. A sweep
+// Planning writes sweeps/, specs/, orders/, tasks/ and params/ in one
+// transaction. A sweep
 // resubmitted with the same fingerprint and the same task IDs resumes; a
 // changed spec is refused (SpecChangedError) unless extended, in which case
 // the order is replaced by the new expansion and dropped tasks lose their

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -15,27 +16,34 @@ var (
 	bucketMeta      = []byte("meta")
 	bucketSweeps    = []byte("sweeps")
 	bucketOrders    = []byte("orders")
+	bucketSpecs     = []byte("specs")
 	bucketTasks     = []byte("tasks")
+	bucketParams    = []byte("params")
 	bucketResults   = []byte("results")
 	bucketConflicts = []byte("conflicts")
 	bucketQueued    = []byte("queued")
 	bucketRejected  = []byte("rejected")
 
-	allBuckets = [][]byte{bucketMeta, bucketSweeps, bucketOrders, bucketTasks,
-		bucketResults, bucketConflicts, bucketQueued, bucketRejected}
+	allBuckets = [][]byte{bucketMeta, bucketSweeps, bucketSpecs, bucketOrders, bucketTasks,
+		bucketParams, bucketResults, bucketConflicts, bucketQueued, bucketRejected}
 
 	keySchema   = []byte("schema")
 	keyCreated  = []byte("created")
 	keyCounters = []byte("counters")
 )
 
-// sweepEntry is the value of sweeps/<name>: the public summary plus the spec
-// the sweep was planned from.
+// sweepEntry is the value of sweeps/<name>: the public summary, rewritten
+// whenever a task of the sweep settles (so it stays small: the spec is in
+// specs/).
 type sweepEntry struct {
 	SweepInfo
 	// PlanDigest is the SHA-256 of the planned task IDs in ordinal order: it
 	// changes when the same spec expands to other tasks (a new model version).
 	PlanDigest string `json:"plan_digest"`
+}
+
+// specEntry is the value of specs/<name>: the spec a sweep was planned from.
+type specEntry struct {
 	// Canonical is the canonical JSON of the spec (sweep.Spec.Canonical).
 	Canonical json.RawMessage `json:"canonical"`
 	// SourceName and Source are the spec file as submitted.
@@ -44,10 +52,9 @@ type sweepEntry struct {
 }
 
 // taskEntry is the value of tasks/<task ID>: one task's state, shared by every
-// sweep that plans it (task IDs are content hashes).
+// sweep that plans it (task IDs are content hashes). Its parameters are in
+// params/<task ID>.
 type taskEntry struct {
-	// Params is the canonical JSON of the resolved sim.Config.
-	Params json.RawMessage `json:"params"`
 	// State is pending, done or failed.
 	State string `json:"state"`
 	// Status is the stored result's status (ok, diverged, failed); empty
@@ -105,6 +112,28 @@ type counters struct {
 	Duplicates int `json:"duplicates"`
 	Conflicts  int `json:"conflicts"`
 	Rejected   int `json:"rejected"`
+}
+
+// putParams stores a task's parameters unless present; present ones must
+// be the same (a task ID is their hash).
+func putParams(tx *bolt.Tx, id []byte, params []byte) error {
+	b := tx.Bucket(bucketParams)
+	old := b.Get(id)
+	if old == nil {
+		return b.Put(id, params)
+	}
+	if !bytes.Equal(old, params) {
+		return fmt.Errorf("task %s: params differ from the stored task with the same ID", id)
+	}
+	return nil
+}
+
+// getParams returns a copy of a task's parameters (nil if unknown).
+func getParams(tx *bolt.Tx, id []byte) json.RawMessage {
+	if p := tx.Bucket(bucketParams).Get(id); p != nil {
+		return bytes.Clone(p)
+	}
+	return nil
 }
 
 func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {

@@ -118,7 +118,12 @@ func (c *committer) result(in Incoming) error {
 		return err
 	}
 	if !found {
-		t = taskEntry{Params: r.Params, State: StatePending}
+		t = taskEntry{State: StatePending}
+		if len(r.Params) > 0 {
+			if err := putParams(c.tx, id, r.Params); err != nil {
+				return err
+			}
+		}
 	}
 	t.Attempts = max(t.Attempts, r.Provenance.Attempt)
 	t.Updated = now()

@@ -1,7 +1,6 @@
 package results
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -114,7 +113,11 @@ func (s *Store) PlanSweep(ctx context.Context, p *Plan) (*PlanReport, error) {
 			return err
 		}
 		if old != nil && !p.Extend {
-			return &SpecChangedError{Sweep: p.Name, OldCanonical: old.Canonical, NewCanonical: p.Canonical,
+			var spec specEntry
+			if _, err := getJSON(tx.Bucket(bucketSpecs), []byte(p.Name), &spec); err != nil {
+				return err
+			}
+			return &SpecChangedError{Sweep: p.Name, OldCanonical: spec.Canonical, NewCanonical: p.Canonical,
 				SameSpec: old.Fingerprint == p.Fingerprint}
 		}
 		rep, err = writePlan(ctx, tx, cache, old, p, digest)
@@ -161,9 +164,10 @@ func writePlan(ctx context.Context, tx *bolt.Tx, cache *sweepCache, old *sweepEn
 	e := &sweepEntry{
 		SweepInfo:  SweepInfo{Name: p.Name, Fingerprint: p.Fingerprint, State: SweepRunning, Created: at},
 		PlanDigest: digest,
-		Canonical:  p.Canonical,
-		SourceName: p.SourceName,
-		Source:     p.Source,
+	}
+	spec := specEntry{Canonical: p.Canonical, SourceName: p.SourceName, Source: p.Source}
+	if err := putJSON(tx.Bucket(bucketSpecs), []byte(p.Name), spec); err != nil {
+		return nil, err
 	}
 	if old != nil {
 		e.Created = old.Created
@@ -190,9 +194,10 @@ func writePlan(ctx context.Context, tx *bolt.Tx, cache *sweepCache, old *sweepEn
 			return nil, err
 		}
 		if !found {
-			t = taskEntry{Params: pt.Params, State: StatePending, Updated: at}
-		} else if !bytes.Equal(t.Params, pt.Params) {
-			return nil, fmt.Errorf("task %s: params differ from the stored task with the same ID", pt.ID)
+			t = taskEntry{State: StatePending, Updated: at}
+		}
+		if err := putParams(tx, id, pt.Params); err != nil {
+			return nil, err
 		}
 		t.addSweep(p.Name)
 		e.count(&t)

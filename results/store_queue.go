@@ -74,7 +74,7 @@ func (s *Store) ToPublish(ctx context.Context, sweep string, from, limit int) ([
 				continue
 			}
 			out = append(out, PublishTask{Sweep: sweep, Ordinal: ordinal, ID: string(id),
-				Params: append(json.RawMessage(nil), t.Params...), Gen: t.Gen})
+				Params: getParams(tx, id), Gen: t.Gen})
 		}
 		return nil
 	})

@@ -38,7 +38,7 @@ func (s *Store) Records(ctx context.Context, name string, fn func(*Record) error
 				Ordinal:  int(ordinal),
 				TaskID:   string(id),
 				State:    t.State,
-				Params:   t.Params,
+				Params:   getParams(tx, id),
 				Attempts: t.Attempts,
 				Error:    t.Error,
 			}

@@ -71,14 +71,18 @@ func (s *Store) Sweep(ctx context.Context, name string) (*SweepInfo, error) {
 	return &e.SweepInfo, nil
 }
 
-// SweepSpec returns the canonical spec JSON a sweep was planned from.
-func (s *Store) SweepSpec(ctx context.Context, name string) ([]byte, error) {
-	var e sweepEntry
-	err := s.view(ctx, func(tx *bolt.Tx) error { return getSweep(tx, name, &e) })
-	if err != nil {
-		return nil, err
-	}
-	return e.Canonical, nil
+// SweepSpec returns the canonical JSON of the spec a sweep was planned from,
+// and the spec file as submitted (its name and content).
+func (s *Store) SweepSpec(ctx context.Context, name string) (canonical []byte, sourceName string, source []byte, err error) {
+	var e specEntry
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		found, err := getJSON(tx.Bucket(bucketSpecs), []byte(name), &e)
+		if err == nil && !found {
+			err = fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+		}
+		return err
+	})
+	return e.Canonical, e.SourceName, e.Source, err
 }
 
 func getSweep(tx *bolt.Tx, name string, e *sweepEntry) error {

@@ -25,9 +25,6 @@ type Config struct {
 	// Heartbeat is the interval of in-progress signals while a task runs;
 	// 0 means a third of the consumer's ack wait.
 	Heartbeat time.Duration
-	// FetchWait is how long one request for a task waits on the server
-	// before it is renewed.
-	FetchWait time.Duration
 	// DrainTimeout is how long running tasks may take to finish after the
 	// worker is told to stop; the rest are cancelled and handed back.
 	DrainTimeout time.Duration
@@ -59,7 +56,6 @@ func DefaultConfig() Config {
 	return Config{
 		Concurrency:    runtime.NumCPU(),
 		Threads:        1,
-		FetchWait:      30 * time.Second,
 		DrainTimeout:   10 * time.Second,
 		RetryDelay:     30 * time.Second,
 		MaxRetryDelay:  5 * time.Minute,
@@ -81,9 +77,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Heartbeat < 0 {
 		bad("heartbeat must be ≥ 0, got %v", c.Heartbeat)
-	}
-	if c.FetchWait < 100*time.Millisecond {
-		bad("fetch wait must be ≥ 100ms, got %v", c.FetchWait)
 	}
 	if c.DrainTimeout < 0 {
 		bad("drain timeout must be ≥ 0, got %v", c.DrainTimeout)

@@ -37,8 +37,10 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		w.refuse(m, task, attempt, err, log)
 		return
 	}
-	cfg, err := task.Config()
-	if err != nil {
+	// DecodeTask has checked that the params are a complete, valid
+	// config: plain decoding gives it (task.Config would check it again).
+	var cfg sim.Config
+	if err := json.Unmarshal(task.Params, &cfg); err != nil {
 		w.refuse(m, task, attempt, err, log)
 		return
 	}

@@ -170,9 +170,11 @@ func (w *Worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
 func (w *Worker) slot(ctx, runCtx context.Context, cons jetstream.Consumer, l lease) {
 	failures := 0
 	for ctx.Err() == nil {
-		fctx, cancel := context.WithTimeout(ctx, w.cfg.FetchWait)
-		msg, err := cons.Next(jetstream.FetchContext(fctx))
-		cancel()
+		// No client-side deadline: the server expires the pull request
+		// (30 s, idle heartbeats every 5 s) and says so, so a task is never
+		// delivered to a request the worker has given up on. Only ctx
+		// (shutdown) abandons one.
+		msg, err := cons.Next(jetstream.FetchContext(ctx))
 		switch {
 		case err == nil:
 			failures = 0

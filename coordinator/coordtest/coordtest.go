@@ -56,15 +56,14 @@ func Connect(t testing.TB, url, token string) *nats.Conn {
 }
 
 // CoordinatorConfig returns coordinator settings with test timings: a 2 s
-// ack wait (heartbeats every 300 ms keep tasks on a loaded machine), 3
-// deliveries, fast polling.
+// ack wait (heartbeats every 300 ms keep tasks on a loaded machine) and 3
+// deliveries.
 func CoordinatorConfig() coordinator.Config {
 	c := coordinator.DefaultConfig()
 	c.AckWait = 2 * time.Second
 	c.BackOff = []time.Duration{c.AckWait}
 	c.MaxDeliver = 3
 	c.ResultAckWait = 10 * time.Second
-	c.FetchWait = 200 * time.Millisecond
 	c.PublishRetry = 200 * time.Millisecond
 	c.TaskDuplicates = time.Minute
 	c.ResultDuplicates = time.Minute
@@ -74,13 +73,12 @@ func CoordinatorConfig() coordinator.Config {
 }
 
 // WorkerConfig returns worker settings with test timings: heartbeats every
-// 300 ms, short fetches, a 2 s drain and 200 ms retry delays.
+// 300 ms, a 2 s drain and 200 ms retry delays.
 func WorkerConfig(id string, slots int) worker.Config {
 	c := worker.DefaultConfig()
 	c.ID = id
 	c.Concurrency = slots
 	c.Heartbeat = 300 * time.Millisecond
-	c.FetchWait = time.Second
 	c.DrainTimeout = 2 * time.Second
 	c.RetryDelay = 200 * time.Millisecond
 	c.MaxRetryDelay = 200 * time.Millisecond

@@ -1,0 +1,286 @@
+package coordinator_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
+	"github.com/sgsweep/sgsweep/worker"
+)
+
+// serverEnv makes the test binary run only an embedded NATS server (store
+// dir in its value) and print its URL: benchmarks measure the coordinator's
+// memory without the server's.
+const serverEnv = "SGSWEEP_TEST_NATS_SERVER"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(serverEnv); dir != "" {
+		srv, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: dir, SyncAlways: true})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(srv.URL)
+		srv.WaitForShutdown() // until killed
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// noop is a runner that trains nothing: the benchmarks measure the
+// orchestration.
+func noop(_ context.Context, cfg sim.Config, _ sim.Options) (*sim.Result, *sim.Timing, error) {
+	return &sim.Result{Status: sim.StatusOK, Epochs: []sim.Epoch{}, TestAcc: float64(cfg.Seed%100) / 100}, &sim.Timing{}, nil
+}
+
+// BenchmarkEndToEnd pushes b.N no-op tasks through the whole pipeline as
+// `sgsweep run` does: embedded server (in-process connections), plan in
+// bbolt, publish, 8 worker slots (Next, result published, DoubleAck),
+// results committed in batches, sweep done. bbolt syncs every commit; the
+// server syncs every message with SyncAlways (sub-benchmark names). Setup
+// (server, streams, spec expansion) is outside the timer.
+//
+//	go test -run '^$' -bench EndToEnd -benchtime 5000x -count 5 ./coordinator
+func BenchmarkEndToEnd(b *testing.B) {
+	for _, syncAlways := range []bool{true, false} {
+		b.Run(fmt.Sprintf("SyncAlways=%v", syncAlways), func(b *testing.B) {
+			dir := b.TempDir()
+			srv, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: filepath.Join(dir, "nats"), SyncAlways: syncAlways})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer srv.Stop()
+			connect := func() *nats.Conn {
+				nc, err := nats.Connect("", nats.InProcessServer(srv.Server))
+				if err != nil {
+					b.Fatal(err)
+				}
+				return nc
+			}
+			store, err := results.Open(filepath.Join(dir, "state.db"), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer store.Close()
+			cfg := coordinator.DefaultConfig()
+			c, err := coordinator.New(store, connect(), cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- c.Run(ctx) }()
+			<-c.Ready()
+			wcfg := coordtest.WorkerConfig("bench", 8)
+			w, err := worker.New(connect(), noop, wcfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			go w.Run(ctx)
+
+			spec, tasks := benchSpec(b, dir, "e2e", b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			start, cpu0 := time.Now(), cpuTime()
+			if _, err := c.SubmitSpec(context.Background(), spec, tasks, "e2e.yaml", nil, false); err != nil {
+				b.Fatal(err)
+			}
+			for {
+				info, err := store.Sweep(context.Background(), "e2e")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if info.State == results.SweepDone {
+					break
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			elapsed := time.Since(start)
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tasks/s")
+			b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/task")
+			if st := w.Stats(); st.Completed+st.Duplicates < int64(b.N) {
+				b.Fatalf("worker stats %+v for %d tasks", st, b.N)
+			}
+			cancel()
+			<-done
+		})
+	}
+}
+
+// BenchmarkPlanAndPublish100k plans a 100 000-task sweep (parse, expand,
+// one bbolt transaction) and publishes every task to a NATS server running
+// in another process, and reports the time and the coordinator process's
+// peak heap and peak RSS.
+//
+//	go test -run '^$' -bench PlanAndPublish100k -benchtime 1x -count 3 ./coordinator
+func BenchmarkPlanAndPublish100k(b *testing.B) {
+	const n = 100_000
+	for range b.N {
+		b.StopTimer()
+		dir := b.TempDir()
+		url := externalServer(b, filepath.Join(dir, "nats"))
+		nc, err := nats.Connect(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		store, err := results.Open(filepath.Join(dir, "state.db"), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := coordinator.New(store, nc, coordinator.DefaultConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- c.Run(ctx) }()
+		<-c.Ready()
+		js, _ := jetstream.New(nc)
+		stream, _ := js.Stream(ctx, sweep.StreamTasks)
+		path := coordtest.Spec(b, dir, "big", n, nil, "")
+		runtime.GC()
+		var peakHeap atomic.Uint64
+		stopSampling := sampleHeap(&peakHeap)
+		b.StartTimer()
+
+		start := time.Now()
+		source, _ := os.ReadFile(path)
+		spec, err := sweep.Parse(path, source)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tasks, err := spec.Expand()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.SubmitSpec(ctx, spec, tasks, path, source, false); err != nil {
+			b.Fatal(err)
+		}
+		planned := time.Since(start)
+		tasks = nil
+		for {
+			info, err := stream.Info(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if info.State.Msgs == n {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		stopSampling()
+		b.ReportMetric(planned.Seconds(), "plan-s")
+		b.ReportMetric(elapsed.Seconds(), "plan+publish-s")
+		b.ReportMetric(float64(peakHeap.Load())/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(peakRSS(b)/(1<<20), "peak-RSS-MiB")
+		cancel()
+		<-done
+		nc.Close()
+		store.Close()
+	}
+}
+
+// benchSpec writes and expands a spec of n tasks.
+func benchSpec(b *testing.B, dir, name string, n int) (*sweep.Spec, []sweep.Task) {
+	b.Helper()
+	spec, err := sweep.ParseFile(coordtest.Spec(b, dir, name, n, nil, ""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tasks, err := spec.Expand()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return spec, tasks
+}
+
+// externalServer runs a NATS server in a child process and returns its URL.
+func externalServer(b *testing.B, dir string) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), serverEnv+"="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatalf("server process: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+// sampleHeap records the peak HeapInuse every 5 ms until stopped.
+func sampleHeap(peak *atomic.Uint64) (stop func()) {
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var ms runtime.MemStats
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(quit); <-finished }
+}
+
+// peakRSS is the process's peak resident set (VmHWM), in bytes.
+func peakRSS(b *testing.B) float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
