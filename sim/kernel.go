@@ -7,7 +7,7 @@ import "math"
 // AVX2, an assembly version (kernel_amd64.s) that does the same IEEE
 // operations in the same order four neurons at a time: results are
 // identical bit for bit (TestKernels), so the choice never changes a
-// number. useAVX2 selects.
+// number. useAVX2 (and, for gemvT, useAVX512) selects.
 
 // lifStep advances one hidden layer by one step, given U[n] in u and I[n]
 // in cur (I already holding the decay only after the call):
@@ -137,9 +137,15 @@ const groupMax = 4
 func gemvT(dst *[groupMax][]float64, mt []float64, x *[groupMax][]float64, n int) {
 	J := len(dst[0])
 	m := 0
-	if useAVX2 && n == groupMax && J >= 4 {
-		m = J &^ 3
-		gemvT4AVX2(dst, mt, x, len(x[0]), J)
+	if n == groupMax {
+		if useAVX512 && J >= 8 {
+			m = J &^ 7
+			gemvT4AVX512(dst, mt, x, len(x[0]), J, 0, m)
+		}
+		if useAVX2 && J-m >= 4 {
+			gemvT4AVX2(dst, mt, x, len(x[0]), J, m, m+4)
+			m += 4
+		}
 	}
 	for s := range n {
 		d, xs := dst[s][:J], x[s]

@@ -2,8 +2,12 @@
 
 package sim
 
-// useAVX2 selects the assembly kernels; tests switch it off to compare.
-var useAVX2 = hasAVX2()
+// useAVX2 selects the assembly kernels and useAVX512 the AVX-512 variant
+// of gemvT; tests switch them off to compare.
+var (
+	useAVX2   = hasAVX2()
+	useAVX512 = useAVX2 && hasAVX512()
+)
 
 // hasAVX2 reports whether the CPU and the operating system support AVX2
 // (CPUID leaf 7 EBX bit 5; OSXSAVE, AVX, and XMM/YMM state enabled).
@@ -24,6 +28,16 @@ func hasAVX2() bool {
 	return ebx7&(1<<5) != 0
 }
 
+// hasAVX512 reports whether the CPU and the operating system support
+// AVX-512F (CPUID leaf 7 EBX bit 16; opmask and ZMM state enabled).
+func hasAVX512() bool {
+	if xcr0, _ := xgetbv(); xcr0&0xe6 != 0xe6 {
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<16) != 0
+}
+
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
@@ -40,7 +54,10 @@ func backwardTopAVX2(gu, gi, h, gs, pi, pu []float64, lm, cm, lsyn, lo, co float
 func backwardInnerAVX2(gu, gi, h, gs []float64, lm, cm, lsyn float64)
 
 //go:noescape
-func gemvT4AVX2(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols int)
+func gemvT4AVX2(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, from, to int)
+
+//go:noescape
+func gemvT4AVX512(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, from, to int)
 
 //go:noescape
 func axpyAVX2(dst, row []float64, s float64)

@@ -188,23 +188,22 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-8
 	MOVL DX, edx+4(FP)
 	RET
 
-// func gemvT4AVX2(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols int)
-// For four samples s and columns j < cols&^3, four at a time:
+// func gemvT4AVX2(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, from, to int)
+// For four samples s and columns j in [from, to), four at a time:
 // dst[s][j] += x[s][i]·mt[i·cols+j] for i = 0, 1, …, rows−1, in order.
-TEXT ·gemvT4AVX2(SB), NOSPLIT, $0-56
+TEXT ·gemvT4AVX2(SB), NOSPLIT, $0-72
 	MOVQ dst+0(FP), DI
 	MOVQ mt_base+8(FP), SI
 	MOVQ x+32(FP), DX
 	MOVQ rows+40(FP), BX
-	MOVQ cols+48(FP), CX
+	MOVQ cols+48(FP), R13
+	SHLQ $3, R13 // row stride of mt, in bytes
+	MOVQ from+56(FP), AX
+	MOVQ to+64(FP), CX
 	MOVQ 0(DX), R8
 	MOVQ 24(DX), R9
 	MOVQ 48(DX), R10
 	MOVQ 72(DX), R11
-	MOVQ CX, R13
-	SHLQ $3, R13 // row stride of mt, in bytes
-	ANDQ $-4, CX
-	XORQ AX, AX
 
 gvchunk:
 	CMPQ AX, CX
@@ -253,6 +252,72 @@ gvstore:
 	JMP  gvchunk
 
 gvdone:
+	VZEROUPPER
+	RET
+
+// func gemvT4AVX512(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, from, to int)
+// gemvT4AVX2 with AVX-512, eight columns at a time:
+TEXT ·gemvT4AVX512(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ mt_base+8(FP), SI
+	MOVQ x+32(FP), DX
+	MOVQ rows+40(FP), BX
+	MOVQ cols+48(FP), R13
+	SHLQ $3, R13 // row stride of mt, in bytes
+	MOVQ from+56(FP), AX
+	MOVQ to+64(FP), CX
+	MOVQ 0(DX), R8
+	MOVQ 24(DX), R9
+	MOVQ 48(DX), R10
+	MOVQ 72(DX), R11
+
+zvchunk:
+	CMPQ AX, CX
+	JGE  zvdone
+	MOVQ 0(DI), DX
+	VMOVUPD (DX)(AX*8), Z0
+	MOVQ 24(DI), DX
+	VMOVUPD (DX)(AX*8), Z1
+	MOVQ 48(DI), DX
+	VMOVUPD (DX)(AX*8), Z2
+	MOVQ 72(DI), DX
+	VMOVUPD (DX)(AX*8), Z3
+	LEAQ (SI)(AX*8), R12
+	XORQ DX, DX
+
+zvrow:
+	CMPQ DX, BX
+	JGE  zvstore
+	VMOVUPD (R12), Z4
+	VBROADCASTSD (R8)(DX*8), Z5
+	VMULPD Z4, Z5, Z5
+	VADDPD Z5, Z0, Z0
+	VBROADCASTSD (R9)(DX*8), Z6
+	VMULPD Z4, Z6, Z6
+	VADDPD Z6, Z1, Z1
+	VBROADCASTSD (R10)(DX*8), Z7
+	VMULPD Z4, Z7, Z7
+	VADDPD Z7, Z2, Z2
+	VBROADCASTSD (R11)(DX*8), Z8
+	VMULPD Z4, Z8, Z8
+	VADDPD Z8, Z3, Z3
+	ADDQ R13, R12
+	INCQ DX
+	JMP  zvrow
+
+zvstore:
+	MOVQ 0(DI), DX
+	VMOVUPD Z0, (DX)(AX*8)
+	MOVQ 24(DI), DX
+	VMOVUPD Z1, (DX)(AX*8)
+	MOVQ 48(DI), DX
+	VMOVUPD Z2, (DX)(AX*8)
+	MOVQ 72(DI), DX
+	VMOVUPD Z3, (DX)(AX*8)
+	ADDQ $8, AX
+	JMP  zvchunk
+
+zvdone:
 	VZEROUPPER
 	RET
 

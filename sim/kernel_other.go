@@ -3,7 +3,7 @@
 package sim
 
 // Without assembly kernels only the Go versions in kernel.go run.
-var useAVX2 = false
+var useAVX2, useAVX512 = false, false
 
 func lifStepAVX2(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) int {
 	panic("sim: no AVX2 kernels in this build")
@@ -21,8 +21,12 @@ func backwardInnerAVX2(gu, gi, h, gs []float64, lm, cm, lsyn float64) {
 	panic("sim: no AVX2 kernels in this build")
 }
 
-func gemvT4AVX2(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols int) {
+func gemvT4AVX2(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, from, to int) {
 	panic("sim: no AVX2 kernels in this build")
+}
+
+func gemvT4AVX512(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, from, to int) {
+	panic("sim: no AVX-512 kernels in this build")
 }
 
 func axpyAVX2(dst, row []float64, s float64) { panic("sim: no AVX2 kernels in this build") }

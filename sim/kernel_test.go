@@ -87,12 +87,22 @@ func TestKernels(t *testing.T) {
 					}
 				}
 			}
-			gemvT(&dst, mt, &x, k)
-			for s := range k {
-				if !same(dst[s], want[s]) {
-					t.Errorf("gemvT, n=%d, group of %d, sample %d:\n%v\n%v", n, k, s, dst[s], want[s])
+			// With AVX-512 (where available), then with AVX2 only.
+			saved := useAVX512
+			for _, avx512 := range []bool{useAVX512, false} {
+				useAVX512 = avx512
+				var got [groupMax][]float64
+				for s := range dst {
+					got[s] = slices.Clone(dst[s])
+				}
+				gemvT(&got, mt, &x, k)
+				for s := range k {
+					if !same(got[s], want[s]) {
+						t.Errorf("gemvT (AVX-512 %v), n=%d, group of %d, sample %d:\n%v\n%v", avx512, n, k, s, got[s], want[s])
+					}
 				}
 			}
+			useAVX512 = saved
 		}
 		gu2, gi2 := slices.Clone(gu), slices.Clone(gi)
 		backwardInner(gu, gi, h, gs, lm, lsyn)
@@ -123,8 +133,9 @@ func TestKernelsDoNotChangeResults(t *testing.T) {
 		return b
 	}
 	withAVX2 := run()
-	useAVX2 = false
-	defer func() { useAVX2 = true }()
+	saved := useAVX512
+	useAVX2, useAVX512 = false, false
+	defer func() { useAVX2, useAVX512 = true, saved }()
 	if without := run(); !bytes.Equal(withAVX2, without) {
 		t.Errorf("Result with AVX2 kernels:\n%s\nwithout:\n%s", withAVX2, without)
 	}
