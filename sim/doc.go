@@ -17,7 +17,8 @@
 //     pass, loss (cross-entropy and activity regularizers) and hand-derived
 //     BPTT.
 //   - kernel*.go, surrogate_kernel.go: the per-layer loops, in Go and (amd64)
-//     AVX2 assembly with identical results.
+//     AVX2/AVX-512 assembly with identical results (build tag purego: Go
+//     only).
 //   - adam.go, trainer.go, train.go: minibatch Adam, sharding and the epoch
 //     loop.
 //   - randman*.go, idx*.go, latency*.go, shd*.go, load*.go: the datasets.
