@@ -61,12 +61,14 @@ func newTrainer(cfg *Config, ds *Dataset, threads int) *trainer {
 	for i := range t.order {
 		t.order[i] = i
 	}
-	for range t.threads {
-		t.ws = append(t.ws, newGroup(net))
-	}
 	batch := min(cfg.Train.Batch, ds.Train.Len())
 	for range (batch + shardSize - 1) / shardSize {
 		t.shards = append(t.shards, shard{grad: make([]float64, net.nParams), counts: t.newCounts()})
+	}
+	// More threads than shards would have nothing to do.
+	t.threads = min(t.threads, len(t.shards))
+	for range t.threads {
+		t.ws = append(t.ws, newGroup(net))
 	}
 	t.epochCounts = t.newCounts()
 	return t
