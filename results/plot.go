@@ -56,7 +56,9 @@ type PlotRequest struct {
 	// where it names the curve).
 	Metric string
 	// X is the parameter on the x axis (line, heatmap); Y the one on the y
-	// axis (heatmap).
+	// axis (heatmap). A line plot's X may also be a metric: every grid cell
+	// is then a point at its means of both metrics (test accuracy vs
+	// spikes, as in the paper's Figs. 6–7).
 	X, Y string
 	// Series, if set, draws one series per combination of values of these
 	// parameters (line, curves), labelled with the values joined by "/".
@@ -75,11 +77,12 @@ type PlotRequest struct {
 	ErrorBars bool
 	// Cell is CellMean (default) or CellBest (line, heatmap).
 	Cell string
-	// Best, if positive, makes each bar the mean ± sd of the Best best grid
-	// cells of its condition (cells: the combinations of every other
-	// varying parameter, averaged over seeds; the points are the cells),
-	// as in Zenke & Vogels (2021) Fig. 5c; otherwise a bar is the mean ± sd
-	// of its tasks and the points are the tasks (bars).
+	// Best, if positive, makes each point (line) or bar (bars) the mean of
+	// the Best best grid cells it covers, with their sd or 95% CI (cells:
+	// the combinations of every other varying parameter, each averaged over
+	// its seeds; a bar's points are the cells), as in Zenke & Vogels (2021)
+	// Fig. 5c–f; otherwise a bar is the mean ± sd of its tasks and the
+	// points are the tasks. Best 1 is Cell best.
 	Best int
 	// Labels renames conditions (bars) or series values: "from=to", where
 	// from is a condition's or series' values joined with "/"
@@ -90,6 +93,18 @@ type PlotRequest struct {
 	LogX string
 	// Title, XLabel and YLabel replace the readable defaults.
 	Title, XLabel, YLabel string
+}
+
+// bestCells is how many best cells a point shows: Best, or 1 for
+// CellBest, 0 for the mean over tasks.
+func (r *PlotRequest) bestCells() int {
+	if r.Best > 0 {
+		return r.Best
+	}
+	if r.Cell == CellBest {
+		return 1
+	}
+	return 0
 }
 
 // Querier runs a query: RunQuery on a store, or the coordinator's results
@@ -166,7 +181,11 @@ func (r *PlotRequest) Validate() error {
 			return fmt.Errorf("metric: %w", err)
 		}
 	}
-	keys := append(append([]string{c.X, c.Y}, c.Series...), c.Conditions...)
+	x := c.X
+	if f, err := resolveField(x, c.Epoch, false); err == nil && f.isMetric() && c.Kind == PlotLine {
+		x = "" // a line over a metric: one point per grid cell
+	}
+	keys := append(append([]string{x, c.Y}, c.Series...), c.Conditions...)
 	if _, err := compileGroupBy(slices.DeleteFunc(keys, func(k string) bool { return k == "" })); err != nil {
 		return err
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"slices"
 	"strings"
 
-	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -34,12 +32,15 @@ func barsPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	pts, notes, err := barPoints(ctx, q, r, &f)
+	pts, notes, err := queryPoints(ctx, q, r, r.Conditions, r.Metric, r.Best, true)
 	if err != nil {
 		return nil, err
 	}
 	what := "mean ± sd over tasks; points: tasks"
-	if r.Best > 0 {
+	switch {
+	case r.Best == 1:
+		what = "best cell per condition: mean ± sd over its seeds; points: tasks"
+	case r.Best > 1:
 		what = fmt.Sprintf("mean ± sd of the %d best cells per condition; points: cells (mean over seeds)", r.Best)
 	}
 	xLabel := make([]string, len(r.Conditions))
@@ -98,60 +99,4 @@ func barsPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	fig := newFigure(p)
 	fig.Notes = notes
 	return fig, nil
-}
-
-// barPoints returns one point per condition with its mean, sd and the
-// values drawn as dots.
-func barPoints(ctx context.Context, q Querier, r *PlotRequest, f *field) ([]point, []string, error) {
-	if r.Best == 0 {
-		pts, notes, err := queryPoints(ctx, q, r, r.Conditions, r.Metric, false, true)
-		if err != nil {
-			return nil, nil, err
-		}
-		return pts, notes, nil
-	}
-	// Each grid cell (every varying parameter but the seeds) is a point of
-	// its condition; keep the Best best per condition.
-	tab, err := q(ctx, QueryRequest{Sweep: r.Sweep, GroupBy: append(slices.Clone(r.Conditions), GroupVarying),
-		Metrics: []string{f.name}, Aggs: []string{"n", "mean"}, Where: r.Where, Epoch: r.Epoch})
-	if err != nil {
-		return nil, nil, err
-	}
-	meanCol := tab.ColumnIndex(f.name + ".mean")
-	var pts []point
-	for _, row := range tab.Rows {
-		if row[meanCol].Kind != KindNumber {
-			continue
-		}
-		key := row[:len(r.Conditions)]
-		i := slices.IndexFunc(pts, func(p point) bool { return slices.EqualFunc(p.key, key, Value.Equal) })
-		if i < 0 {
-			i = len(pts)
-			pts = append(pts, point{key: slices.Clone(key)})
-		}
-		pts[i].cells = append(pts[i].cells, row[meanCol].Num)
-	}
-	if len(pts) == 0 {
-		return nil, tab.Notes, fmt.Errorf("no %s values to plot", f.name)
-	}
-	for i := range pts {
-		p := &pts[i]
-		slices.Sort(p.cells)
-		if !f.lowerIsBetter() {
-			slices.Reverse(p.cells)
-		}
-		p.values = p.cells[:min(r.Best, len(p.cells))]
-		p.n = len(p.values)
-		p.mean, p.sd = stat.MeanStdDev(p.values, nil)
-		if p.n == 1 {
-			p.mean = p.values[0]
-		}
-	}
-	notes := tab.Notes
-	for _, p := range pts {
-		if len(p.cells) < r.Best {
-			notes = append(notes, fmt.Sprintf("%s has only %d cells, fewer than --best %d", joinValues(p.key), len(p.cells), r.Best))
-		}
-	}
-	return pts, notes, nil
 }

@@ -51,21 +51,29 @@ func bandText(band string) string {
 	return "mean"
 }
 
-// queryPoints runs the query a figure needs: grouped by keys (and by every
-// other varying parameter when best, to pick the best cell per key), the
-// metric's n, mean, sd, CI (and values). It returns one point per
-// combination of the keys, in grid order, and the query's notes.
-func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, metric string, best, values bool) ([]point, []string, error) {
+// queryPoints runs the query a figure needs and returns one point per
+// combination of the keys, in grid order, with the query's notes. best
+// chooses what a point is:
+//
+//	0      the metric over every task of the combination (n, mean, sd, CI);
+//	1      the best grid cell of the combination (cells: every other
+//	       varying parameter but the seeds) with that cell's statistics
+//	       over its seeds;
+//	K > 1  the K best cells: the statistics of their means, which are the
+//	       point's values.
+//
+// values asks for the individual task values (best ≤ 1).
+func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, metric string, best int, values bool) ([]point, []string, error) {
 	f, err := resolveField(metric, r.Epoch, false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("metric: %w", err)
 	}
 	req := QueryRequest{Sweep: r.Sweep, GroupBy: slices.Clone(keys), Metrics: []string{f.name},
 		Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch}
-	if best {
+	if best > 0 {
 		req.GroupBy = append(req.GroupBy, GroupVarying)
 	}
-	if values {
+	if values && best <= 1 {
 		req.Aggs = append(req.Aggs, "values")
 	}
 	if len(req.GroupBy) == 0 {
@@ -75,14 +83,66 @@ func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, 
 	if err != nil {
 		return nil, nil, err
 	}
+	cells, err := tablePoints(tab, keys, f.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(cells) == 0 {
+		return nil, tab.Notes, fmt.Errorf("no %s values to plot (%s)", f.name, strings.Join(tab.Notes, "; "))
+	}
+	if best == 0 {
+		return cells, tab.Notes, nil
+	}
+	// Collect the cells of each key combination, best first.
+	var pts []point
+	var members [][]point
+	for _, c := range cells {
+		i := slices.IndexFunc(pts, func(p point) bool { return slices.EqualFunc(p.key, c.key, Value.Equal) })
+		if i < 0 {
+			i = len(pts)
+			pts = append(pts, point{key: c.key})
+			members = append(members, nil)
+		}
+		members[i] = append(members[i], c)
+	}
+	notes := tab.Notes
+	for i := range pts {
+		m := members[i]
+		slices.SortStableFunc(m, func(a, b point) int {
+			if f.lowerIsBetter() {
+				return cmpFloat(a.mean, b.mean)
+			}
+			return cmpFloat(b.mean, a.mean)
+		})
+		if best == 1 {
+			pts[i] = m[0]
+			continue
+		}
+		if len(m) < best {
+			notes = append(notes, fmt.Sprintf("%s has only %d cells, fewer than --best %d", joinValues(pts[i].key), len(m), best))
+		}
+		m = m[:min(best, len(m))]
+		means := make([]float64, len(m))
+		for j := range m {
+			means[j] = m[j].mean
+		}
+		s := Summarize(means)
+		pts[i] = point{key: pts[i].key, n: s.N, mean: s.Mean, sd: s.SD, lo: s.CILo, hi: s.CIHi, values: means, cells: means}
+	}
+	return pts, notes, nil
+}
+
+// tablePoints reads one point per row of a query table with the given key
+// columns and metric: rows without a value are skipped.
+func tablePoints(tab *Table, keys []string, metric string) ([]point, error) {
 	cols := map[string]int{}
 	for _, a := range []string{"n", "mean", "sd", "ci95_lo", "ci95_hi", "values"} {
-		cols[a] = tab.ColumnIndex(f.name + "." + a)
+		cols[a] = tab.ColumnIndex(metric + "." + a)
 	}
 	keyCols := make([]int, len(keys))
 	for i, k := range keys {
 		if keyCols[i] = tab.ColumnIndex(k); keyCols[i] < 0 {
-			return nil, nil, fmt.Errorf("query result lacks the key column %s", k)
+			return nil, fmt.Errorf("query result lacks the key column %s", k)
 		}
 	}
 	num := func(row []Value, col string) float64 {
@@ -92,37 +152,23 @@ func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, 
 		return math.NaN()
 	}
 	var pts []point
-	index := map[string]int{}
-	lowerBetter := f.lowerIsBetter()
-	for _, row := range tab.Rows {
+	for r, row := range tab.Rows {
 		p := point{n: int(num(row, "n")), mean: num(row, "mean"), sd: num(row, "sd"),
 			lo: num(row, "ci95_lo"), hi: num(row, "ci95_hi")}
-		if p.n == 0 {
+		if p.n == 0 || math.IsNaN(p.mean) {
 			continue
 		}
-		var kb []byte
 		for _, c := range keyCols {
 			p.key = append(p.key, row[c])
-			kb = appendKey(kb, row[c])
 		}
 		if c := cols["values"]; c >= 0 && row[c].Kind == KindList {
 			if err := json.Unmarshal([]byte(row[c].Text), &p.values); err != nil {
-				return nil, nil, fmt.Errorf("values of %s: %w", tab.KeyText(0), err)
+				return nil, fmt.Errorf("values of %s: %w", tab.KeyText(r), err)
 			}
 		}
-		i, seen := index[string(kb)]
-		switch {
-		case !seen:
-			index[string(kb)] = len(pts)
-			pts = append(pts, p)
-		case (lowerBetter && p.mean < pts[i].mean) || (!lowerBetter && p.mean > pts[i].mean):
-			pts[i] = p
-		}
+		pts = append(pts, p)
 	}
-	if len(pts) == 0 {
-		return nil, tab.Notes, fmt.Errorf("no %s values to plot (%s)", f.name, strings.Join(tab.Notes, "; "))
-	}
-	return pts, tab.Notes, nil
+	return pts, nil
 }
 
 // distinctKeys returns the distinct values of key k across the points:

@@ -50,7 +50,7 @@ func (g grid) zRange() (lo, hi float64) {
 // heatmapPlot draws the metric over two parameters, one cell per pair of
 // values, with a colour bar and the values written in the cells.
 func heatmapPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
-	pts, notes, err := queryPoints(ctx, q, r, []string{r.X, r.Y}, r.Metric, r.Cell == CellBest, false)
+	pts, notes, err := queryPoints(ctx, q, r, []string{r.X, r.Y}, r.Metric, r.bestCells(), false)
 	if err != nil {
 		return nil, err
 	}

@@ -22,39 +22,41 @@ type series struct {
 }
 
 // linePlot draws the metric against one parameter, one series per value of
-// another, with a band or error bars.
+// others, with a band or error bars; or, when X is a metric, one point per
+// grid cell at its means of both metrics.
 func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
-	keys := append(slices.Clone(r.Series), r.X)
-	pts, notes, err := queryPoints(ctx, q, r, keys, r.Metric, r.Cell == CellBest, false)
+	xf, err := resolveField(r.X, r.Epoch, false)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("x: %w", err)
 	}
-	xk := len(keys) - 1
-	var all []float64
-	for _, p := range pts {
-		x := p.key[xk]
-		if x.Kind != KindNumber {
-			return nil, fmt.Errorf("x: %s has the non-numeric value %q; plot it with --kind bars", r.X, x.String())
-		}
-		all = append(all, x.Num)
-	}
-	logX := useLogX(r.LogX, all)
 	names, err := newRenamer(r.Labels)
 	if err != nil {
 		return nil, err
 	}
+	var pts []point
+	var xs []float64
+	var notes []string
+	if xf.isMetric() {
+		pts, xs, notes, err = metricXPoints(ctx, q, r, &xf)
+	} else {
+		pts, xs, notes, err = paramXPoints(ctx, q, r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	logX := useLogX(r.LogX, xs)
 	var lines []*series
 	dropped := 0
 	for i := range pts {
 		p := &pts[i]
-		x := p.key[xk].Num
+		x := xs[i]
 		if logX && x <= 0 {
 			dropped++
 			continue
 		}
 		label := ""
 		if len(r.Series) > 0 {
-			label = names.apply(joinValues(p.key[:xk]))
+			label = names.apply(joinValues(p.key[:len(r.Series)]))
 		}
 		j := slices.IndexFunc(lines, func(s *series) bool { return s.label == label })
 		if j < 0 {
@@ -73,8 +75,16 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	if r.ErrorBars && r.Band != BandNone {
 		what += " (error bars)"
 	}
-	if r.Cell == CellBest {
+	switch b := r.bestCells(); {
+	case xf.isMetric():
+		what = "one point per grid cell: means over seeds, " + what
+	case b == 1:
 		what = "best cell per point: " + what
+	case b > 1:
+		what = fmt.Sprintf("%s of the %d best cells per point", bandText(r.Band), b)
+		if r.ErrorBars && r.Band != BandNone {
+			what += " (error bars)"
+		}
 	}
 	p := newPlot(defaultTitle(r, Label(f.name)+" vs "+Label(r.X), what),
 		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(f.name)))
@@ -145,6 +155,71 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 		fig.setLegend(seriesTitle(r.Series), legend)
 	}
 	return fig, nil
+}
+
+// paramXPoints returns the points of a line plot over a parameter and
+// their x values.
+func paramXPoints(ctx context.Context, q Querier, r *PlotRequest) ([]point, []float64, []string, error) {
+	keys := append(slices.Clone(r.Series), r.X)
+	pts, notes, err := queryPoints(ctx, q, r, keys, r.Metric, r.bestCells(), false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	xs := make([]float64, len(pts))
+	for i, p := range pts {
+		x := p.key[len(keys)-1]
+		if x.Kind != KindNumber {
+			return nil, nil, nil, fmt.Errorf("x: %s has the non-numeric value %q; plot it with --kind bars", r.X, x.String())
+		}
+		xs[i] = x.Num
+	}
+	return pts, xs, notes, nil
+}
+
+// metricXPoints returns the points of a line plot over a metric: one per
+// grid cell (every varying parameter but the seeds), at the cell's mean of
+// the x metric, with the cell's statistics of the y metric.
+func metricXPoints(ctx context.Context, q Querier, r *PlotRequest, xf *field) ([]point, []float64, []string, error) {
+	if r.bestCells() > 0 {
+		return nil, nil, nil, fmt.Errorf("x: %s is a metric: every grid cell is a point, --cell best and --best do not apply", xf.name)
+	}
+	yf, err := resolveField(r.Metric, r.Epoch, false)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("metric: %w", err)
+	}
+	if yf.name == xf.name {
+		return nil, nil, nil, fmt.Errorf("x: %s is also the metric", xf.name)
+	}
+	tab, err := q(ctx, QueryRequest{Sweep: r.Sweep, GroupBy: append(slices.Clone(r.Series), GroupVarying),
+		Metrics: []string{xf.name, yf.name}, Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	all, err := tablePoints(tab, r.Series, yf.name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	xcol := tab.ColumnIndex(xf.name + ".mean")
+	var pts []point
+	var xs []float64
+	k := 0
+	for _, row := range tab.Rows {
+		// tablePoints kept the rows with a y value, in order.
+		if n := tab.ColumnIndex(yf.name + ".n"); row[n].Kind != KindNumber || row[n].Num == 0 {
+			continue
+		}
+		p := all[k]
+		k++
+		if row[xcol].Kind != KindNumber {
+			continue
+		}
+		pts = append(pts, p)
+		xs = append(xs, row[xcol].Num)
+	}
+	if len(pts) == 0 {
+		return nil, nil, tab.Notes, fmt.Errorf("no cells with both %s and %s (%s)", xf.name, yf.name, strings.Join(tab.Notes, "; "))
+	}
+	return pts, xs, tab.Notes, nil
 }
 
 // dodge shifts series i of n sideways so that error bars at the same x do

@@ -241,6 +241,8 @@ func TestPlotLine(t *testing.T) {
 		{"error bars, best cell", PlotRequest{X: "surrogate.scale", Series: []string{"surrogate.shape"}, Cell: CellBest, ErrorBars: true}, 3},
 		{"one series, sd band", PlotRequest{X: "train.lr", Band: BandSD, Where: []string{"surrogate.shape=esser"}}, 1},
 		{"two series by rate", PlotRequest{X: "surrogate.scale", Series: []string{"train.lr"}, LogX: "off"}, 2},
+		{"best 3 cells per point", PlotRequest{X: "surrogate.scale", Series: []string{"surrogate.shape"}, Best: 3, ErrorBars: true}, 3},
+		{"metric on x: a point per cell", PlotRequest{X: "spikes", Series: []string{"surrogate.shape"}, Where: []string{"train.lr=0.01"}}, 3},
 		{"six series by shape and rate", PlotRequest{X: "surrogate.scale", Series: []string{"surrogate.shape", "train.lr"},
 			Labels: []string{"superspike/0.01=sCtl"}}, 6},
 	}
@@ -402,7 +404,8 @@ func TestPlotRequestErrors(t *testing.T) {
 		{PlotRequest{Kind: PlotBars}, "conditions"},
 		{PlotRequest{Kind: PlotCurves, Metric: "test_acc"}, "needs a curve"},
 		{PlotRequest{Kind: PlotLine, X: "surrogate.shape"}, "non-numeric value"},
-		{PlotRequest{Kind: PlotLine, X: "surrogate.scal"}, `unknown parameter "surrogate.scal"`},
+		{PlotRequest{Kind: PlotLine, X: "surrogate.scal"}, `unknown parameter or metric "surrogate.scal"`},
+		{PlotRequest{Kind: PlotLine, X: "spikes", Cell: CellBest}, "every grid cell is a point"},
 		{PlotRequest{Kind: PlotLine, X: "train.lr", Metric: "accuracy"}, `unknown parameter or metric "accuracy"`},
 		{PlotRequest{Kind: PlotLine, X: "train.lr", Band: "iqr"}, "band"},
 		{PlotRequest{Kind: PlotLine, X: "train.lr", Where: []string{"seed>9"}}, "no test_acc values"},
@@ -435,6 +438,46 @@ func TestLabel(t *testing.T) {
 	} {
 		if got := Label(in); got != want {
 			t.Errorf("Label(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPlotBestCellsByHand(t *testing.T) {
+	// paperLike: per shape and scale, the two learning rates are two cells;
+	// the best is η = 0.01. A task's test_acc is its curve's last value
+	// (superspike: 0.1 + (plateau − 0.1)·(1 − e^−5)) + 0.01; the mean over
+	// seeds 1–3 is that of seed 2. With --best 2 a point is the mean of
+	// both cells.
+	src := plotSweep(t, paperLike)
+	cell := func(lr float64) float64 { return 0.1 + (paperLike(0, 10, lr, 2)-0.1)*(1-math.Exp(-5)) + 0.01 }
+	req := PlotRequest{Sweep: "fig3", Kind: PlotLine, X: "surrogate.scale", Series: []string{"surrogate.shape"}}
+	for _, tt := range []struct {
+		best     int
+		wantMean float64
+		wantN    int
+	}{
+		{1, cell(0.01), 3},
+		{2, (cell(0.01) + cell(0.001)) / 2, 2},
+	} {
+		req.Best = tt.best
+		if err := req.normalize(); err != nil {
+			t.Fatal(err)
+		}
+		pts, _, err := queryPoints(context.Background(), SourceQuerier(src), &req, []string{"surrogate.shape", "surrogate.scale"}, "test_acc", tt.best, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, p := range pts {
+			if p.key[0].Text == "superspike" && p.key[1].Num == 10 {
+				found = true
+				if math.Abs(p.mean-tt.wantMean) > 1e-12 || p.n != tt.wantN {
+					t.Errorf("best %d: superspike β=10 mean %v n %d, want %v and %d", tt.best, p.mean, p.n, tt.wantMean, tt.wantN)
+				}
+			}
+		}
+		if !found || len(pts) != 21 {
+			t.Errorf("best %d: %d points, want 21 (3 shapes × 7 scales)", tt.best, len(pts))
 		}
 	}
 }
