@@ -30,7 +30,7 @@ func demoRecords() results.RecordSlice {
 // Aggregate over seeds, grouped by grid cell (the default), and compare
 // every cell with the best one, seed by seed: esser is 0.06, 0.05 and 0.06
 // below superspike on seeds 1–3, a paired t of −17 (p ≈ 0.003), although
-// the two cells' unpaired intervals nearly touch.
+// the two cells' own 95% intervals overlap.
 func ExampleRunQuery() {
 	tab, err := results.RunQuery(context.Background(), demoRecords(), results.QueryRequest{
 		Sweep:   "demo",
