@@ -33,7 +33,8 @@ const serverEnv = "SGSWEEP_TEST_NATS_SERVER"
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(serverEnv); dir != "" {
-		srv, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: dir, SyncAlways: true})
+		sync := os.Getenv("SGSWEEP_BENCH_SYNC") != "false"
+		srv, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: dir, SyncAlways: sync})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

@@ -37,6 +37,10 @@ type Coordinator struct {
 	mu      sync.Mutex
 	streams *Streams // set by Run
 
+	// publishMu makes a publish window and a cancel exclusive, so that no
+	// window publishes tasks of a sweep cancelled meanwhile.
+	publishMu sync.Mutex
+
 	published, alreadyQueued, committed atomic.Int64
 }
 

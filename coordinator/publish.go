@@ -111,15 +111,11 @@ func (c *Coordinator) publishPending(ctx context.Context) error {
 		}
 		published, before := 0, c.Stats()
 		for from := 0; from >= 0; {
-			tasks, next, err := c.store.ToPublish(ctx, info.Name, from, c.cfg.PublishWindow)
-			if err != nil {
-				return err
-			}
-			queued, err := c.publishWindow(ctx, tasks)
-			if err != nil {
+			queued, next, err := c.publishNext(ctx, info.Name, from)
+			var werr *windowError
+			if errors.As(err, &werr) {
 				errs = append(errs, err)
-			}
-			if err := c.store.MarkQueued(ctx, queued); err != nil {
+			} else if err != nil {
 				return err
 			}
 			published += len(queued)
@@ -138,6 +134,32 @@ func (c *Coordinator) publishPending(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// windowError reports publications of a window that failed (to be retried).
+type windowError struct{ err error }
+
+func (e *windowError) Error() string { return e.err.Error() }
+func (e *windowError) Unwrap() error { return e.err }
+
+// publishNext publishes the next window of the sweep's pending, unqueued
+// tasks from ordinal from and records them as queued; it returns them and
+// the ordinal to continue from (-1 at the end).
+func (c *Coordinator) publishNext(ctx context.Context, sweepName string, from int) ([]results.QueuedTask, int, error) {
+	c.publishMu.Lock()
+	defer c.publishMu.Unlock()
+	tasks, next, err := c.store.ToPublish(ctx, sweepName, from, c.cfg.PublishWindow)
+	if err != nil {
+		return nil, -1, err
+	}
+	queued, perr := c.publishWindow(ctx, tasks)
+	if err := c.store.MarkQueued(ctx, queued); err != nil {
+		return nil, -1, err
+	}
+	if perr != nil {
+		return queued, next, &windowError{perr}
+	}
+	return queued, next, nil
 }
 
 // publishWindow publishes tasks asynchronously and waits for every

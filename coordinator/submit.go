@@ -120,12 +120,16 @@ func (c *Coordinator) Cancel(ctx context.Context, req CancelRequest) (*CancelRep
 	if err != nil {
 		return nil, err
 	}
+	c.publishMu.Lock()
 	n, err := c.store.Cancel(ctx, req.Sweep)
+	if err == nil {
+		if perr := s.Tasks.Purge(ctx, jetstream.WithPurgeSubject(sweep.SweepTaskSubjects(req.Sweep))); perr != nil {
+			err = fmt.Errorf("withdraw the tasks of %q: %w", req.Sweep, perr)
+		}
+	}
+	c.publishMu.Unlock()
 	if err != nil {
 		return nil, err
-	}
-	if err := s.Tasks.Purge(ctx, jetstream.WithPurgeSubject(sweep.SweepTaskSubjects(req.Sweep))); err != nil {
-		return nil, fmt.Errorf("withdraw the tasks of %q: %w", req.Sweep, err)
 	}
 	info, err := c.store.Sweep(ctx, req.Sweep)
 	if err != nil {

@@ -43,6 +43,8 @@
 //	orders/                     one nested bucket per sweep
 //	  <sweep name>/
 //	    <ordinal u64 BE>        task ID (raw bytes): the sweep's grid order
+//	staging/                    a plan being written (same layout as orders/), moved
+//	  <sweep name>/             to orders/ when complete
 //	tasks/
 //	  <task ID>                 {state, status, digest, attempts, error, gen, duplicates,
 //	                             conflicts, sweeps, updated}
@@ -71,12 +73,14 @@
 // pending task as failed and is replaced by any later ok or diverged result;
 // a failure never replaces a result.
 //
-// Planning writes sweeps/, specs/, orders/, tasks/ and params/ in one
-// transaction. A sweep
-// resubmitted with the same fingerprint and the same task IDs resumes; a
-// changed spec is refused (SpecChangedError) unless extended, in which case
-// the order is replaced by the new expansion and dropped tasks lose their
-// reference to the sweep but keep their results.
+// Planning stages tasks/, params/ and staging/<name> in chunks of a few
+// thousand tasks (bbolt inserts are quadratic within one transaction), then
+// switches sweeps/, specs/ and orders/<name> in one transaction: a crash
+// leaves the previous plan. A sweep resubmitted with the same fingerprint
+// and the same task IDs resumes; a changed spec is refused
+// (SpecChangedError) unless extended, in which case the order is replaced by
+// the new expansion, and dropped tasks lose their reference to the sweep but
+// keep their results.
 //
 // # Queries and export
 //

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -52,6 +53,8 @@ type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
+	// planMu serialises PlanSweep (it writes in several transactions).
+	planMu sync.Mutex
 }
 
 // Open opens (read-write: creating if needed) the store at path. A store held

@@ -16,6 +16,7 @@ var (
 	bucketMeta      = []byte("meta")
 	bucketSweeps    = []byte("sweeps")
 	bucketOrders    = []byte("orders")
+	bucketStaging   = []byte("staging")
 	bucketSpecs     = []byte("specs")
 	bucketTasks     = []byte("tasks")
 	bucketParams    = []byte("params")
@@ -24,7 +25,7 @@ var (
 	bucketQueued    = []byte("queued")
 	bucketRejected  = []byte("rejected")
 
-	allBuckets = [][]byte{bucketMeta, bucketSweeps, bucketSpecs, bucketOrders, bucketTasks,
+	allBuckets = [][]byte{bucketMeta, bucketSweeps, bucketSpecs, bucketOrders, bucketStaging, bucketTasks,
 		bucketParams, bucketResults, bucketConflicts, bucketQueued, bucketRejected}
 
 	keySchema   = []byte("schema")

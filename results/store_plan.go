@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -83,11 +84,22 @@ func (e *SpecChangedError) Error() string {
 	return fmt.Sprintf("sweep %q exists with a different spec; extend it to plan the new tasks", e.Sweep)
 }
 
-// PlanSweep records a sweep's tasks in one transaction, before anything is
-// published. A new name creates the sweep; the same name and spec resumes it
-// (a cancelled sweep runs again); a changed spec is refused with a
-// *SpecChangedError unless p.Extend. A task whose ID already has a result in
-// the store counts as done for this sweep at once.
+// planChunk is the number of tasks staged per transaction. bbolt splits
+// nodes only at commit, so inserting many new random keys in one transaction
+// costs quadratic time; chunks keep each transaction's inserts small.
+const planChunk = 5000
+
+// PlanSweep records a sweep's tasks before anything is published. A new name
+// creates the sweep; the same name and spec resumes it (a cancelled sweep
+// runs again); a changed spec is refused with a *SpecChangedError unless
+// p.Extend. A task whose ID already has a result in the store counts as done
+// for this sweep at once.
+//
+// The tasks are staged in chunks (tasks/, params/ and a staging order), then
+// one transaction switches the sweep to the new plan: its order, the
+// references from its tasks, its counters and its spec. A crash before that
+// transaction leaves the sweep as it was (and staged tasks without any
+// sweep, which nothing publishes); planning again starts over.
 func (s *Store) PlanSweep(ctx context.Context, p *Plan) (*PlanReport, error) {
 	if p.Name == "" {
 		return nil, errors.New("plan sweep: empty name")
@@ -95,7 +107,102 @@ func (s *Store) PlanSweep(ctx context.Context, p *Plan) (*PlanReport, error) {
 	if err := checkUnique(p.Tasks); err != nil {
 		return nil, fmt.Errorf("plan sweep %q: %w", p.Name, err)
 	}
+	s.planMu.Lock()
+	defer s.planMu.Unlock()
 	digest := planDigest(p.Tasks)
+	rep, err := s.resumeOrRefuse(ctx, p, digest)
+	if err == nil && rep == nil {
+		if err = s.stage(ctx, p); err == nil {
+			rep, err = s.switchPlan(ctx, p, digest)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("plan sweep %q: %w", p.Name, err)
+	}
+	return rep, nil
+}
+
+// resumeOrRefuse handles a sweep that exists: the same plan resumes it (a
+// report), a changed one without Extend is refused. It returns a nil report
+// when the plan must be written.
+func (s *Store) resumeOrRefuse(ctx context.Context, p *Plan, digest string) (*PlanReport, error) {
+	var rep *PlanReport
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		cache := newSweepCache(tx)
+		old, err := cache.get(p.Name)
+		if err != nil || old == nil {
+			return err
+		}
+		if old.Fingerprint == p.Fingerprint && old.PlanDigest == digest {
+			if old.State == SweepCancelled {
+				old.State = SweepRunning
+			}
+			if _, err := cache.flush(now()); err != nil {
+				return err
+			}
+			rep = &PlanReport{Sweep: p.Name, Outcome: PlanResumed, Tasks: old.Expected}
+			rep.fill(&old.SweepInfo)
+			return nil
+		}
+		if p.Extend {
+			return nil
+		}
+		var spec specEntry
+		if _, err := getJSON(tx.Bucket(bucketSpecs), []byte(p.Name), &spec); err != nil {
+			return err
+		}
+		return &SpecChangedError{Sweep: p.Name, OldCanonical: spec.Canonical, NewCanonical: p.Canonical,
+			SameSpec: old.Fingerprint == p.Fingerprint}
+	})
+	return rep, err
+}
+
+// stage writes the plan's tasks (created pending if new), their params and
+// the staging order staging/<name>, in chunks.
+func (s *Store) stage(ctx context.Context, p *Plan) error {
+	for from := 0; from == 0 || from < len(p.Tasks); from += planChunk {
+		chunk := p.Tasks[from:min(from+planChunk, len(p.Tasks))]
+		err := s.update(ctx, func(tx *bolt.Tx) error {
+			staging := tx.Bucket(bucketStaging)
+			if from == 0 {
+				if err := staging.DeleteBucket([]byte(p.Name)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+					return err
+				}
+			}
+			order, err := staging.CreateBucketIfNotExists([]byte(p.Name))
+			if err != nil {
+				return err
+			}
+			order.FillPercent = 1 // ordinals are appended in increasing order
+			tasks := tx.Bucket(bucketTasks)
+			at := now()
+			for i, pt := range chunk {
+				id := []byte(pt.ID)
+				if err := order.Put(u64Key(uint64(from+i)), id); err != nil {
+					return err
+				}
+				if tasks.Get(id) == nil {
+					if err := putJSON(tasks, id, taskEntry{State: StatePending, Updated: at}); err != nil {
+						return err
+					}
+				}
+				if err := putParams(tx, id, pt.Params); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// switchPlan makes the staged order the sweep's, in one transaction: tasks
+// get a reference to the sweep, tasks the sweep no longer plans lose it,
+// the counters are recounted and the spec replaced.
+func (s *Store) switchPlan(ctx context.Context, p *Plan, digest string) (*PlanReport, error) {
 	var rep *PlanReport
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		cache := newSweepCache(tx)
@@ -103,127 +210,91 @@ func (s *Store) PlanSweep(ctx context.Context, p *Plan) (*PlanReport, error) {
 		if err != nil {
 			return err
 		}
-		if old != nil && old.Fingerprint == p.Fingerprint && old.PlanDigest == digest {
-			if old.State == SweepCancelled {
-				old.State = SweepRunning
-			}
-			rep = &PlanReport{Sweep: p.Name, Outcome: PlanResumed, Tasks: old.Expected}
-			_, err := cache.flush(now())
-			rep.fill(&old.SweepInfo)
-			return err
+		at := now()
+		rep = &PlanReport{Sweep: p.Name, Outcome: PlanCreated, Tasks: len(p.Tasks)}
+		e := &sweepEntry{
+			SweepInfo:  SweepInfo{Name: p.Name, Fingerprint: p.Fingerprint, State: SweepRunning, Created: at},
+			PlanDigest: digest,
 		}
-		if old != nil && !p.Extend {
-			var spec specEntry
-			if _, err := getJSON(tx.Bucket(bucketSpecs), []byte(p.Name), &spec); err != nil {
+		tasks := tx.Bucket(bucketTasks)
+		planned := make(map[string]bool, len(p.Tasks))
+		for _, pt := range p.Tasks {
+			planned[pt.ID] = true
+		}
+		orders := tx.Bucket(bucketOrders)
+		previous := map[string]bool{}
+		if old != nil {
+			rep.Outcome = PlanExtended
+			e.Created = old.Created
+			err := forOrder(tx, p.Name, func(_ uint64, id []byte) error {
+				previous[string(id)] = true
+				if planned[string(id)] {
+					return nil
+				}
+				rep.Dropped++
+				var t taskEntry
+				if _, err := getJSON(tasks, id, &t); err != nil {
+					return err
+				}
+				t.removeSweep(p.Name)
+				return putJSON(tasks, id, &t)
+			})
+			if err != nil {
 				return err
 			}
-			return &SpecChangedError{Sweep: p.Name, OldCanonical: spec.Canonical, NewCanonical: p.Canonical,
-				SameSpec: old.Fingerprint == p.Fingerprint}
+			if err := orders.DeleteBucket([]byte(p.Name)); err != nil {
+				return err
+			}
 		}
-		rep, err = writePlan(ctx, tx, cache, old, p, digest)
-		return err
+		if err := tx.MoveBucket([]byte(p.Name), tx.Bucket(bucketStaging), orders); err != nil {
+			return fmt.Errorf("staged order: %w", err)
+		}
+		n := 0
+		err = forOrder(tx, p.Name, func(_ uint64, id []byte) error {
+			if n++; n%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if !previous[string(id)] {
+				rep.Added++
+			}
+			var t taskEntry
+			found, err := getJSON(tasks, id, &t)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return fmt.Errorf("staged task %s missing", id)
+			}
+			e.count(&t)
+			if !t.addSweep(p.Name) {
+				return nil
+			}
+			return putJSON(tasks, id, &t)
+		})
+		if err != nil {
+			return err
+		}
+		if e.Expected != len(p.Tasks) {
+			return fmt.Errorf("staged order has %d tasks, the plan %d", e.Expected, len(p.Tasks))
+		}
+		spec := specEntry{Canonical: p.Canonical, SourceName: p.SourceName, Source: p.Source}
+		if err := putJSON(tx.Bucket(bucketSpecs), []byte(p.Name), spec); err != nil {
+			return err
+		}
+		cache.put(e)
+		if _, err := cache.flush(at); err != nil {
+			return err
+		}
+		rep.fill(&e.SweepInfo)
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("plan sweep %q: %w", p.Name, err)
-	}
-	return rep, nil
+	return rep, err
 }
 
 func (r *PlanReport) fill(e *SweepInfo) {
 	r.Done, r.Failed, r.Pending, r.State = e.Done, e.Failed, e.Pending, e.State
-}
-
-// writePlan writes a new sweep, or replaces an existing one's order (extend).
-func writePlan(ctx context.Context, tx *bolt.Tx, cache *sweepCache, old *sweepEntry, p *Plan, digest string) (*PlanReport, error) {
-	at := now()
-	rep := &PlanReport{Sweep: p.Name, Outcome: PlanCreated, Tasks: len(p.Tasks)}
-	tasks := tx.Bucket(bucketTasks)
-	orders := tx.Bucket(bucketOrders)
-
-	// The previous order's task IDs, to tell added from kept tasks.
-	previous := map[string]bool{}
-	if old != nil {
-		rep.Outcome = PlanExtended
-		err := forOrder(tx, p.Name, func(_ uint64, id []byte) error {
-			previous[string(id)] = false
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if err := orders.DeleteBucket([]byte(p.Name)); err != nil {
-			return nil, err
-		}
-	}
-	order, err := orders.CreateBucket([]byte(p.Name))
-	if err != nil {
-		return nil, err
-	}
-	order.FillPercent = 1 // ordinals are appended in increasing order
-
-	e := &sweepEntry{
-		SweepInfo:  SweepInfo{Name: p.Name, Fingerprint: p.Fingerprint, State: SweepRunning, Created: at},
-		PlanDigest: digest,
-	}
-	spec := specEntry{Canonical: p.Canonical, SourceName: p.SourceName, Source: p.Source}
-	if err := putJSON(tx.Bucket(bucketSpecs), []byte(p.Name), spec); err != nil {
-		return nil, err
-	}
-	if old != nil {
-		e.Created = old.Created
-	}
-	cache.put(e)
-	for i, pt := range p.Tasks {
-		if i%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		id := []byte(pt.ID)
-		if err := order.Put(u64Key(uint64(i)), id); err != nil {
-			return nil, err
-		}
-		if _, ok := previous[pt.ID]; ok {
-			previous[pt.ID] = true
-		} else {
-			rep.Added++
-		}
-		var t taskEntry
-		found, err := getJSON(tasks, id, &t)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			t = taskEntry{State: StatePending, Updated: at}
-		}
-		if err := putParams(tx, id, pt.Params); err != nil {
-			return nil, err
-		}
-		t.addSweep(p.Name)
-		e.count(&t)
-		if err := putJSON(tasks, id, &t); err != nil {
-			return nil, err
-		}
-	}
-	for id, kept := range previous {
-		if kept {
-			continue
-		}
-		rep.Dropped++
-		var t taskEntry
-		if _, err := getJSON(tasks, []byte(id), &t); err != nil {
-			return nil, err
-		}
-		t.removeSweep(p.Name)
-		if err := putJSON(tasks, []byte(id), &t); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := cache.flush(at); err != nil {
-		return nil, err
-	}
-	rep.fill(&e.SweepInfo)
-	return rep, nil
 }
 
 // count adds one planned task's state to the sweep's counters.

@@ -488,3 +488,32 @@ func TestRecordsStopsOnError(t *testing.T) {
 		t.Errorf("Records(cancelled ctx) = %v", err)
 	}
 }
+
+// A plan larger than one staging chunk, and a plan whose staging was
+// interrupted (a crash before the switch) planned again.
+func TestPlanInChunks(t *testing.T) {
+	s := openTestStore(t)
+	n := planChunk*2 + 17
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	// An interrupted plan: staged, never switched.
+	if err := s.stage(context.Background(), testPlan("big", idx[:planChunk+3]...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sweep(context.Background(), "big"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a staged plan is visible: %v", err)
+	}
+	rep := mustPlan(t, s, testPlan("big", idx...))
+	if rep.Tasks != n || rep.Added != n || rep.Pending != n {
+		t.Errorf("plan = %+v, want %d tasks", rep, n)
+	}
+	recs := records(t, s, "big")
+	if len(recs) != n || recs[n-1].TaskID != testTask(n-1).ID || recs[planChunk].TaskID != testTask(planChunk).ID {
+		t.Fatalf("%d records, want %d in order", len(recs), n)
+	}
+	if err := s.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -74,6 +74,10 @@ func TestCoordinatorCommands(t *testing.T) {
 	if _, _, err := runCLI(t, "submit", "--data-dir", dir, coordtest.Spec(t, dir, "idle", 3, []float64{0.3}, "")); err != nil {
 		t.Fatal(err)
 	}
+	coordtest.WaitFor(t, 10*time.Second, "the idle sweep queued", func() bool {
+		out, _, _ := runCLI(t, "status", "--data-dir", dir, "idle")
+		return strings.Contains(out, "3 waiting")
+	})
 	out, _, err = runCLI(t, "cancel", "--data-dir", dir, "idle")
 	if err != nil || !strings.Contains(out, "sweep idle cancelled: 3 queued tasks withdrawn") {
 		t.Errorf("cancel: %v\n%s", err, out)
