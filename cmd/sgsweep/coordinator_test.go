@@ -64,6 +64,16 @@ func TestCoordinatorCommands(t *testing.T) {
 	w.cmd.Process.Signal(syscall.SIGTERM)
 	w.wait(10 * time.Second)
 
+	// status --watch refreshes until interrupted.
+	watcher := startSgsweep(t, nil, "status", "--data-dir", dir, "--watch", "--interval", "100ms", "svc")
+	coordtest.WaitFor(t, 10*time.Second, "two refreshes", func() bool {
+		return strings.Count(watcher.stdout.String(), "svc  done  (from the coordinator)") >= 2
+	})
+	watcher.cmd.Process.Signal(syscall.SIGINT)
+	if code := watcher.wait(5 * time.Second); code != 0 {
+		t.Errorf("status --watch exited %d on SIGINT", code)
+	}
+
 	// A changed spec is refused through the coordinator too.
 	changed := coordtest.Spec(t, dir, "svc", 5, nil, "")
 	_, _, err = runCLI(t, "submit", "--data-dir", dir, changed)

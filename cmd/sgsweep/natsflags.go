@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -40,29 +41,29 @@ func natsFlags() []cli.Flag {
 
 // natsSettings is how to reach and authenticate to NATS.
 type natsSettings struct {
-	URLs                                  string
-	Creds, NKey, User, Password, Token    string
-	TLSCA, TLSCert, TLSKey                string
-	fromDataDir                           bool // URL and token read from nats.json
-	connectTimeout                        time.Duration
-	reconnectWait, reconnectJitterMaximum time.Duration
+	URLs                               string
+	Creds, NKey, User, Password, Token string
+	TLSCA, TLSCert, TLSKey             string
+	fromDataDir                        bool // URL and token read from nats.json
+	connectTimeout                     time.Duration
+	// reconnectMax caps the reconnection back-off.
+	reconnectMax time.Duration
 }
 
 // natsSettingsOf reads the connection flags.
 func natsSettingsOf(c *cli.Context) natsSettings {
 	return natsSettings{
-		URLs:                   c.String("nats"),
-		Creds:                  c.String("nats-creds"),
-		NKey:                   c.String("nats-nkey"),
-		User:                   c.String("nats-user"),
-		Password:               c.String("nats-password"),
-		Token:                  c.String("nats-token"),
-		TLSCA:                  c.String("tls-ca"),
-		TLSCert:                c.String("tls-cert"),
-		TLSKey:                 c.String("tls-key"),
-		connectTimeout:         2 * time.Second,
-		reconnectWait:          time.Second,
-		reconnectJitterMaximum: time.Second,
+		URLs:           c.String("nats"),
+		Creds:          c.String("nats-creds"),
+		NKey:           c.String("nats-nkey"),
+		User:           c.String("nats-user"),
+		Password:       c.String("nats-password"),
+		Token:          c.String("nats-token"),
+		TLSCA:          c.String("tls-ca"),
+		TLSCert:        c.String("tls-cert"),
+		TLSKey:         c.String("tls-key"),
+		connectTimeout: 2 * time.Second,
+		reconnectMax:   5 * time.Second,
 	}
 }
 
@@ -91,14 +92,13 @@ func (n *natsSettings) resolve(dir dataDir) error {
 }
 
 // options turns the settings into nats.go options: reconnect forever with
-// jittered back-off, and log connection changes.
+// jittered exponential back-off, and log connection changes.
 func (n *natsSettings) options(name string, log *slog.Logger) ([]nats.Option, error) {
 	opts := []nats.Option{
 		nats.Name(name),
 		nats.Timeout(n.connectTimeout),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(n.reconnectWait),
-		nats.ReconnectJitter(n.reconnectJitterMaximum/4, n.reconnectJitterMaximum),
+		nats.CustomReconnectDelay(func(attempts int) time.Duration { return backoff(attempts, n.reconnectMax) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("NATS disconnected; reconnecting", "err", err)
@@ -141,6 +141,17 @@ func (n *natsSettings) options(name string, log *slog.Logger) ([]nats.Option, er
 	return opts, nil
 }
 
+// backoff is the delay before reconnection attempt n (1-based): 250 ms
+// doubling up to maxDelay, plus up to 25 % random jitter (so that many
+// workers do not reconnect in step).
+func backoff(n int, maxDelay time.Duration) time.Duration {
+	d := maxDelay
+	if n < 16 {
+		d = min(250*time.Millisecond<<max(n-1, 0), maxDelay)
+	}
+	return d + rand.N(d/4+1)
+}
+
 // refused reports whether a connection error is final: the server refused
 // the credentials, or TLS cannot work. Retrying cannot help.
 func refused(err error) bool {
@@ -164,8 +175,7 @@ func connectNATS(ctx context.Context, n natsSettings, name string, wait bool, lo
 	if err != nil {
 		return nil, err
 	}
-	delay := 250 * time.Millisecond
-	for logged := false; ; {
+	for attempt := 1; ; attempt++ {
 		nc, err := nats.Connect(n.URLs, opts...)
 		if err == nil {
 			return nc, nil
@@ -177,16 +187,14 @@ func connectNATS(ctx context.Context, n natsSettings, name string, wait bool, lo
 		if !wait {
 			return nil, fmt.Errorf("%w reachable at %s: %w", errNoServer, redact(n.URLs), err)
 		}
-		if !logged {
+		if attempt == 1 {
 			log.Info("waiting for NATS", "url", redact(n.URLs), "err", err)
-			logged = true
 		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("connect to NATS at %s: %w", redact(n.URLs), ctx.Err())
-		case <-time.After(delay):
+		case <-time.After(backoff(attempt, n.reconnectMax)):
 		}
-		delay = min(2*delay, 5*time.Second)
 	}
 }
 

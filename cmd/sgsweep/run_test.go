@@ -48,12 +48,30 @@ func TestMain(m *testing.M) {
 type proc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stdout bytes.Buffer
+	stdout lockedBuffer
 	mu     sync.Mutex
 	lines  []string // stderr
 	cond   *sync.Cond
 	done   chan struct{}
 	err    error
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // startSgsweep starts `sgsweep args...` with the fake simulator.
@@ -242,6 +260,20 @@ func TestRunCommandAndResume(t *testing.T) {
 	}
 	if got := fake.Runs() - runs; got < 4 {
 		t.Errorf("extend trained %d tasks, want the 4 new ones", got)
+	}
+
+	// With --nats, run uses that server: no embedded one, no nats.json.
+	srv := coordtest.StartServer(t, "", 0, "tok")
+	ext := t.TempDir()
+	out, errOut, err = runCLI(t, "run", "--data-dir", ext, "--nats", srv.URL, "--nats-token", "tok", "--workers", "2",
+		"--progress", "none", "--backoff", "2s", changed)
+	if err != nil || !strings.Contains(out, "16 tasks, 16 done") {
+		t.Fatalf("run --nats: %v\n%s\n%s", err, out, errOut)
+	}
+	for _, name := range []string{"nats", "nats.json"} {
+		if _, err := os.Stat(filepath.Join(ext, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("run --nats made %s in the data dir: %v", name, err)
+		}
 	}
 
 	// A bad spec is a usage error naming the problem.
