@@ -42,7 +42,8 @@ func runCommand() *cli.Command {
 			"Ctrl-C stops cleanly: running tasks get --drain-timeout to finish, the rest go back to the queue.\n" +
 			"Running the same command again resumes: nothing stored is recomputed, and a task whose\n" +
 			"configuration has a result in the store from any sweep is done already. A changed spec under the\n" +
-			"same name is refused with a diff unless --extend. Workers on other machines can join with\n" +
+			"same name is refused with a diff unless --extend. Other unfinished sweeps of the store are resumed\n" +
+			"too (their tasks are queued; the command returns when this one is done). Workers on other machines can join with\n" +
 			"`sgsweep worker --nats URL --nats-token TOKEN` (see nats.json in the data dir; the embedded\n" +
 			"server listens on 127.0.0.1 only: use `sgsweep coordinator --listen` to serve a network).",
 		Flags:  flags,
