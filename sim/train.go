@@ -26,8 +26,8 @@ type Options struct {
 //
 // An invalid cfg is an error joining one *FieldError per invalid field. A
 // loss or gradient that becomes NaN or infinite ends the run with status
-// diverged; that is an outcome, not an error. Cancelling ctx stops the run within one
-// minibatch and returns ctx.Err().
+// diverged; that is an outcome, not an error. Cancelling ctx stops the run
+// within one minibatch and returns ctx.Err().
 //
 // The Result is a pure function of cfg: bit-identical for any
 // opts.Threads. Wall-clock times go to the Timing.
