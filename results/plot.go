@@ -88,8 +88,8 @@ type PlotRequest struct {
 	// from is a condition's or series' values joined with "/"
 	// (superspike/detached).
 	Labels []string
-	// LogX is "auto" (default: log when all x > 0 and they span two
-	// decades or more), "on" or "off" (line, heatmap ticks unaffected).
+	// LogX is "auto" (default: log when the positive x span two decades
+	// or more; x ≤ 0 are then left out, with a note), "on" or "off" (line).
 	LogX string
 	// Title, XLabel and YLabel replace the readable defaults.
 	Title, XLabel, YLabel string

@@ -68,8 +68,9 @@ const heatPaletteSize = 256
 // nanColor fills heat-map cells without data.
 var nanColor = color.RGBA{0xDD, 0xDD, 0xDD, 0xFF}
 
-// useLogX decides the x scale: "on", "off", or "auto" = log when every x
-// is positive and they span two decades or more.
+// useLogX decides the x scale: "on", "off", or "auto" = log when the
+// positive x span two decades or more (x ≤ 0, such as a β = 0 control, are
+// then left out of the plot, and its notes say so).
 func useLogX(mode string, xs []float64) bool {
 	switch mode {
 	case "on":
@@ -79,12 +80,11 @@ func useLogX(mode string, xs []float64) bool {
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, x := range xs {
-		if x <= 0 {
-			return false
+		if x > 0 {
+			lo, hi = min(lo, x), max(hi, x)
 		}
-		lo, hi = min(lo, x), max(hi, x)
 	}
-	return len(xs) > 1 && hi/lo >= 100
+	return hi/lo >= 100
 }
 
 // fontVariant is the typeface variant of every text: Liberation Sans.

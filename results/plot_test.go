@@ -259,9 +259,9 @@ func TestPlotLine(t *testing.T) {
 }
 
 func TestPlotLineLogAxis(t *testing.T) {
-	if !useLogX("auto", []float64{0.1, 1, 10}) || useLogX("auto", []float64{1, 2, 50}) ||
-		useLogX("auto", []float64{0, 1, 1000}) || !useLogX("on", []float64{1, 2}) || useLogX("off", []float64{1, 1e6}) {
-		t.Error("useLogX does not follow: auto = log when positive and spanning ≥ 2 decades")
+	if !useLogX("auto", []float64{0.1, 1, 10}) || useLogX("auto", []float64{1, 2, 50}) || !useLogX("auto", []float64{0, 1, 1000}) ||
+		useLogX("auto", []float64{0, 0}) || useLogX("auto", []float64{-5, 5}) || !useLogX("on", []float64{1, 2}) || useLogX("off", []float64{1, 1e6}) {
+		t.Error("useLogX does not follow: auto = log when the positive values span ≥ 2 decades")
 	}
 	// β = 0 on a log axis is left out, and the figure says so.
 	src := plotSweep(t, paperLike)
@@ -273,7 +273,7 @@ func TestPlotLineLogAxis(t *testing.T) {
 		})
 	}
 	fig, err := MakePlot(context.Background(), SourceQuerier(src),
-		PlotRequest{Sweep: "fig3", Kind: PlotLine, X: "surrogate.scale", Series: []string{"surrogate.shape"}, LogX: "on"})
+		PlotRequest{Sweep: "fig3", Kind: PlotLine, X: "surrogate.scale", Series: []string{"surrogate.shape"}})
 	if err != nil {
 		t.Fatal(err)
 	}
