@@ -74,6 +74,22 @@ func (c *Client) Call(ctx context.Context, endpoint string, req, resp any) error
 	return nil
 }
 
+// Ping checks that a coordinator answers (the micro service's PING).
+func (c *Client) Ping(ctx context.Context) error {
+	subject, err := micro.ControlSubject(micro.PingVerb, sweep.ControlService, "")
+	if err != nil {
+		return err
+	}
+	_, err = c.nc.RequestWithContext(ctx, subject, nil)
+	if errors.Is(err, nats.ErrNoResponders) {
+		return ErrNoCoordinator
+	}
+	if err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	return nil
+}
+
 // Submit plans a spec on the coordinator (see Coordinator.Submit).
 func (c *Client) Submit(ctx context.Context, req SubmitRequest) (*results.PlanReport, error) {
 	return call[results.PlanReport](ctx, c, EndpointSubmit, req)

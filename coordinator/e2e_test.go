@@ -46,6 +46,9 @@ func TestHappyPath(t *testing.T) {
 
 	// Status through the coordinator's control API.
 	client := coordinator.NewClient(e.NC)
+	if err := client.Ping(context.Background()); err != nil {
+		t.Errorf("ping: %v", err)
+	}
 	st, err := client.Status(context.Background(), coordinator.StatusRequest{Sweep: "happy"})
 	if err != nil {
 		t.Fatal(err)

@@ -162,6 +162,9 @@ func TestRestartResumesWithoutRecomputing(t *testing.T) {
 func TestResumeAfterPartialEnqueue(t *testing.T) {
 	e := coordtest.NewEnv(t, coordtest.CoordinatorConfig())
 	e.StopCoordinator()
+	if err := coordinator.NewClient(e.NC).Ping(context.Background()); !errors.Is(err, coordinator.ErrNoCoordinator) {
+		t.Errorf("ping without a coordinator: %v", err)
+	}
 	path := coordtest.Spec(t, e.Dir, "partial", 30, nil, "")
 	spec, err := sweep.ParseFile(path)
 	if err != nil {

@@ -244,7 +244,7 @@ func remoteQuerier(c *cli.Context, log *slog.Logger) (results.Querier, func(), e
 	// coordinator falls back at once.
 	ctx, cancel := context.WithTimeout(c.Context, 5*time.Second)
 	defer cancel()
-	if _, err := client.Status(ctx, coordinator.StatusRequest{}); err != nil {
+	if err := client.Ping(ctx); err != nil {
 		closeConn()
 		return nil, nil, err
 	}
