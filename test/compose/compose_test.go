@@ -68,6 +68,9 @@ func TestComposeClusterSurvivesKills(t *testing.T) {
 		d.waitHealthy(ctx, node)
 	}
 	t.Logf("cluster up and healthy in %s", time.Since(up).Round(time.Second))
+	// A worker outside the compose network, as on another machine: it
+	// reaches the servers through their published ports only.
+	d.startExternalWorker(ctx)
 
 	out := d.sgsweep(ctx, "submit", "/specs/"+sweepName+".yaml")
 	if want := fmt.Sprintf("%d tasks planned", sweepTasks); !strings.Contains(out, want) {
@@ -117,6 +120,10 @@ func TestComposeClusterSurvivesKills(t *testing.T) {
 	d.compose(ctx, "stop", "coordinator")
 	rows := readCSV(t, d.compose(ctx, "run", "--rm", "--no-deps", "-T", "coordinator", "export", sweepName))
 	checkExport(t, rows)
+
+	// The coordinator starts again on its store.
+	d.compose(ctx, "start", "coordinator")
+	d.waitHealthy(ctx, "coordinator")
 }
 
 // checkExport checks the export has one row per task, each done once, and
@@ -146,8 +153,9 @@ func checkExport(t *testing.T, rows []map[string]string) {
 	if redelivered == 0 {
 		t.Errorf("no task was delivered more than once: the killed worker held no task")
 	}
-	if len(hosts) != workers {
-		t.Errorf("results came from %d worker hosts, want %d (every worker, the killed one before its death)", len(hosts), workers)
+	if len(hosts) != workers+1 {
+		t.Errorf("results came from %d worker hosts, want %d (every worker, the killed one before its death, "+
+			"and the one outside the compose network)", len(hosts), workers+1)
 	}
 }
 
@@ -202,6 +210,33 @@ func newDeployment(t *testing.T) *deployment {
 		}
 	})
 	return d
+}
+
+// startExternalWorker runs a worker container on the host's network (not
+// the project's) that knows the NATS servers by their published ports on
+// 127.0.0.1 only, like a worker on another machine. It carries the project's
+// labels, so that `down --remove-orphans` removes it too.
+func (d *deployment) startExternalWorker(ctx context.Context) {
+	var urls []string
+	for _, node := range []string{"nats", "nats2", "nats3"} {
+		addr := strings.TrimSpace(d.compose(ctx, "port", node, "4222"))
+		urls = append(urls, "nats://"+addr)
+	}
+	name := d.project + "-external-worker"
+	d.docker(ctx, "run", "-d", "--name", name, "--network", "host", "--tmpfs", "/data",
+		"--label", "com.docker.compose.project="+d.project, "--label", "com.docker.compose.service=external-worker",
+		"-e", "NATS_URL="+strings.Join(urls, ","), "-e", "NATS_TOKEN", "-e", "SGSWEEP_LOG_LEVEL",
+		d.images[0], "worker", "--concurrency", "1")
+	d.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if d.t.Failed() {
+			out, _ := exec.CommandContext(ctx, "docker", "logs", "--tail", "40", name).CombinedOutput()
+			d.t.Logf("logs of %s:\n%s", name, out)
+		}
+		d.run(ctx, []string{"docker", "rm", "-f", "-v", name})
+	})
+	d.t.Logf("external worker on the host network, NATS at %s", strings.Join(urls, ","))
 }
 
 // buildImages runs docker/build-images.sh, which users run too.
