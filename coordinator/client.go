@@ -115,6 +115,11 @@ func (c *Client) Results(ctx context.Context, req results.QueryRequest) (*result
 	return call[results.Table](ctx, c, EndpointResults, req)
 }
 
+// Preview asks what submitting a spec would do (see Coordinator.Preview).
+func (c *Client) Preview(ctx context.Context, req SubmitRequest) (*PlanPreview, error) {
+	return call[PlanPreview](ctx, c, EndpointPreview, req)
+}
+
 func call[Resp any](ctx context.Context, c *Client, endpoint string, req any) (*Resp, error) {
 	var resp Resp
 	if err := c.Call(ctx, endpoint, req, &resp); err != nil {

@@ -52,6 +52,7 @@ func (c *Coordinator) serve(ctx context.Context) (micro.Service, error) {
 		{EndpointCancel, handle(ctx, c.Cancel)},
 		{EndpointRetry, handle(ctx, c.Retry)},
 		{EndpointResults, handle(ctx, c.Results)},
+		{EndpointPreview, handle(ctx, c.Preview)},
 	}
 	for _, ep := range endpoints {
 		if err := g.AddEndpoint(ep.name, ep.handler); err != nil {

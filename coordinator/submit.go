@@ -70,21 +70,11 @@ func (c *Coordinator) Submit(ctx context.Context, req SubmitRequest) (*results.P
 // as written, kept with the sweep).
 func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, tasks []sweep.Task, sourceName string,
 	source []byte, extend bool) (*results.PlanReport, error) {
-	plan := &results.Plan{
-		Name:        spec.Name,
-		Fingerprint: spec.Fingerprint(),
-		Canonical:   spec.Canonical(),
-		SourceName:  sourceName,
-		Source:      source,
-		Tasks:       make([]results.PlanTask, len(tasks)),
-		Extend:      extend,
+	plan, err := newPlan(spec, tasks, sourceName, source)
+	if err != nil {
+		return nil, err
 	}
-	for i, t := range tasks {
-		if t.Ordinal != i {
-			return nil, fmt.Errorf("task %s has ordinal %d at position %d", t.ID, t.Ordinal, i)
-		}
-		plan.Tasks[i] = results.PlanTask{ID: t.ID, Params: t.Params}
-	}
+	plan.Extend = extend
 	rep, err := c.store.PlanSweep(ctx, plan)
 	var changed *results.SpecChangedError
 	if errors.As(err, &changed) {

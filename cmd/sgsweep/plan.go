@@ -1,16 +1,21 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -28,11 +33,14 @@ func planCommand() *cli.Command {
 		Description: "Parses and validates the spec (every task's config included), then prints each axis with its\n" +
 			"size and values (slowest first), the number of grid points, of excluded points and of tasks,\n" +
 			"and the work in sample-steps (" + workFormula + ").\n" +
+			"When a results store exists (the running coordinator's, else --data-dir's), also says whether the\n" +
+			"sweep is new, resumes or changed, and how many of its tasks already have results.\n" +
 			"Exits with status 2 on an invalid spec, naming the file, line and field of each problem.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "list", Usage: "also list every task: ordinal, short ID and its varying parameters", EnvVars: []string{"SGSWEEP_PLAN_LIST"}},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON object (with --list, the tasks too)", EnvVars: []string{"SGSWEEP_PLAN_JSON"}},
-		},
+			dataDirFlag(),
+		}, natsFlags()...),
 		Action: runPlan,
 	}
 }
@@ -49,7 +57,10 @@ type planJSON struct {
 	Excluded     int        `json:"excluded"`
 	Tasks        int        `json:"tasks"`
 	SampleSteps  int64      `json:"sample_steps"`
-	TaskList     []taskJSON `json:"task_list,omitempty"`
+	// Store is what the results store already holds of the sweep; absent
+	// when there is no store.
+	Store    *coordinator.PlanPreview `json:"store,omitempty"`
+	TaskList []taskJSON               `json:"task_list,omitempty"`
 }
 
 type axisJSON struct {
@@ -86,11 +97,16 @@ func runPlan(c *cli.Context) error {
 	for i := range tasks {
 		work += sweep.SampleSteps(&tasks[i].Config)
 	}
+	preview, err := previewPlan(c, spec, tasks)
+	if err != nil {
+		return err
+	}
 	out := c.App.Writer
 	if c.Bool("json") {
-		return writePlanJSON(out, spec, tasks, work, c.Bool("list"))
+		return writePlanJSON(out, spec, tasks, work, preview, c.Bool("list"))
 	}
 	writePlanText(out, spec, tasks, work)
+	writePreview(out, preview)
 	if c.Bool("list") {
 		fmt.Fprintln(out)
 		writeTaskList(out, spec, tasks)
@@ -98,7 +114,7 @@ func runPlan(c *cli.Context) error {
 	return nil
 }
 
-func writePlanJSON(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64, list bool) error {
+func writePlanJSON(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64, preview *coordinator.PlanPreview, list bool) error {
 	p := planJSON{
 		Name:         spec.Name,
 		Description:  spec.Description,
@@ -110,6 +126,7 @@ func writePlanJSON(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64
 		Excluded:     spec.Points() - spec.Count(),
 		Tasks:        len(tasks),
 		SampleSteps:  work,
+		Store:        preview,
 	}
 	for _, ax := range spec.Axes() {
 		p.Axes = append(p.Axes, axisJSON{Name: ax.Name(), Kind: ax.Kind, Paths: ax.Paths, Size: ax.Len(), Values: ax.Values})
@@ -159,6 +176,64 @@ func writePlanText(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64
 	fmt.Fprintf(w, "tasks        %*d\n", width, len(tasks))
 	fmt.Fprintf(w, "work         %*d sample-steps (%.3g; %.3g per task)\n", width, work, float64(work), perTask)
 	fmt.Fprintf(w, "             = %s\n", workFormula)
+}
+
+// previewPlan asks the running coordinator, else the store of --data-dir
+// (read-only), what submitting the spec would do. It returns nil when there
+// is no store.
+func previewPlan(c *cli.Context, spec *sweep.Spec, tasks []sweep.Task) (*coordinator.PlanPreview, error) {
+	log, err := newLogger(c)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
+	defer cancel()
+	client, closeConn, err := dialCoordinator(c, log)
+	if err == nil {
+		defer closeConn()
+		source, rerr := os.ReadFile(spec.File)
+		if rerr != nil {
+			return nil, rerr
+		}
+		pv, err := client.Preview(ctx, coordinator.SubmitRequest{SpecName: spec.File, Spec: source})
+		if !errors.Is(err, coordinator.ErrNoCoordinator) {
+			return pv, err
+		}
+	}
+	store, err := results.Open(dataDirOf(c).statePath(), &results.Options{ReadOnly: true, Timeout: analysisLockTimeout})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		log.Debug("no results store", "path", dataDirOf(c).statePath())
+		return nil, nil
+	case errors.Is(err, results.ErrLocked):
+		return nil, fmt.Errorf("%w; no coordinator answered, so the plan cannot say what is already done", err)
+	case err != nil:
+		return nil, err
+	}
+	defer store.Close()
+	return coordinator.PreviewSpec(ctx, store, spec, tasks)
+}
+
+// writePreview prints what the store holds of the sweep.
+func writePreview(w io.Writer, pv *coordinator.PlanPreview) {
+	if pv == nil {
+		fmt.Fprintln(w, "store        none yet: every task would run")
+		fmt.Fprintln(w, "nothing was published")
+		return
+	}
+	switch pv.Outcome {
+	case results.PreviewNew:
+		fmt.Fprintf(w, "store        sweep %s is new\n", pv.Sweep)
+	case results.PreviewResume:
+		fmt.Fprintf(w, "store        sweep %s exists with this spec: running it resumes\n", pv.Sweep)
+	case results.PreviewChanged:
+		fmt.Fprintf(w, "store        sweep %s exists with another spec (submit with --extend to plan %d new tasks, %d leave it):\n",
+			pv.Sweep, pv.Added, pv.Dropped)
+		for _, line := range pv.Diff {
+			fmt.Fprintf(w, "               %s\n", line)
+		}
+	}
+	fmt.Fprintf(w, "             %d with a result, %d failed, %d to run\n", pv.Done, pv.Failed, pv.Pending)
 	fmt.Fprintln(w, "nothing was published")
 }
 

@@ -292,6 +292,14 @@ func TestAnalysisThroughTheCoordinator(t *testing.T) {
 	if _, _, err := runCLI(t, "results", "--data-dir", dir, "nope"); !errors.Is(err, results.ErrNotFound) {
 		t.Errorf("unknown sweep through the coordinator: %v, want ErrNotFound", err)
 	}
+	// plan asks the coordinator what the store holds of a spec's tasks: a
+	// spec under another name with the same cells finds all of fig's.
+	spec := writeFile(t, "fig2.yaml", "name: fig2\nbase: {train: {epochs: 2}}\n"+
+		"grid:\n  surrogate.shape: [superspike, sigmoid]\n  surrogate.scale: [1, 10, 100]\nreplicates: {seed: 3}\n")
+	if out, _, err := runCLI(t, "plan", "--data-dir", dir, spec); err != nil ||
+		!strings.Contains(out, "sweep fig2 is new") || !strings.Contains(out, "17 with a result, 1 failed, 0 to run") {
+		t.Errorf("plan through the coordinator: %v\n%s", err, out)
+	}
 	if _, _, err := runCLI(t, "export", "--data-dir", dir, "fig"); !errors.Is(err, results.ErrLocked) {
 		t.Errorf("export while the coordinator runs: %v, want ErrLocked", err)
 	}

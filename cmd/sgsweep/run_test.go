@@ -244,8 +244,20 @@ func TestRunCommandAndResume(t *testing.T) {
 		t.Errorf("the rerun trained %d tasks", fake.Runs()-runs)
 	}
 
+	// plan reads the store: everything is done.
+	out, _, err = runCLI(t, "plan", "--data-dir", dir, spec)
+	if err != nil || !strings.Contains(out, "sweep cli exists with this spec") ||
+		!strings.Contains(out, "12 with a result, 0 failed, 0 to run") {
+		t.Errorf("plan on the store: %v\n%s", err, out)
+	}
+
 	// A changed spec is refused with a diff; --extend plans the new cells.
 	changed := coordtest.Spec(t, dir, "cli", 8, []float64{0.01, 0.02}, "")
+	out, _, err = runCLI(t, "plan", "--data-dir", dir, changed)
+	if err != nil || !strings.Contains(out, "--extend to plan 4 new tasks, 0 leave it") ||
+		!strings.Contains(out, "12 with a result, 0 failed, 4 to run") || !strings.Contains(out, "seed") {
+		t.Errorf("plan of a changed spec: %v\n%s", err, out)
+	}
 	_, _, err = runCLI(t, append(args, changed)...)
 	if err == nil || !strings.Contains(err.Error(), "--extend") || !strings.Contains(err.Error(), "seed") {
 		t.Fatalf("changed spec: err = %v, want a refusal with a diff", err)

@@ -1,0 +1,72 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/sweep"
+)
+
+// EndpointPreview is the control endpoint of a dry-run submit.
+const EndpointPreview = "preview"
+
+// PlanPreview is what submitting a spec would do (results.Preview), with
+// the diff against the sweep's spec when it changed.
+type PlanPreview struct {
+	results.Preview
+	Diff []string `json:"diff,omitempty"`
+}
+
+// Preview is a dry-run Submit: it parses and expands the spec and reports
+// what planning it would do, writing nothing.
+func (c *Coordinator) Preview(ctx context.Context, req SubmitRequest) (*PlanPreview, error) {
+	spec, err := sweep.Parse(req.SpecName, req.Spec)
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	tasks, err := spec.Expand()
+	if err != nil {
+		return nil, badRequest(err)
+	}
+	return PreviewSpec(ctx, c.store, spec, tasks)
+}
+
+// PreviewSpec reports what planning an expanded spec in store would do. It
+// only reads: store may be open read-only.
+func PreviewSpec(ctx context.Context, store *results.Store, spec *sweep.Spec, tasks []sweep.Task) (*PlanPreview, error) {
+	plan, err := newPlan(spec, tasks, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	pv, err := store.PreviewPlan(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	out := &PlanPreview{Preview: *pv}
+	if pv.Outcome == results.PreviewChanged {
+		out.Diff = sweep.Diff(pv.OldCanonical, plan.Canonical)
+	}
+	out.OldCanonical = nil
+	return out, nil
+}
+
+// newPlan is the store's plan of an expanded spec (source is the spec file
+// as written, kept with the sweep).
+func newPlan(spec *sweep.Spec, tasks []sweep.Task, sourceName string, source []byte) (*results.Plan, error) {
+	plan := &results.Plan{
+		Name:        spec.Name,
+		Fingerprint: spec.Fingerprint(),
+		Canonical:   spec.Canonical(),
+		SourceName:  sourceName,
+		Source:      source,
+		Tasks:       make([]results.PlanTask, len(tasks)),
+	}
+	for i, t := range tasks {
+		if t.Ordinal != i {
+			return nil, fmt.Errorf("task %s has ordinal %d at position %d", t.ID, t.Ordinal, i)
+		}
+		plan.Tasks[i] = results.PlanTask{ID: t.ID, Params: t.Params}
+	}
+	return plan, nil
+}

@@ -1,0 +1,95 @@
+package results
+
+import (
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Preview outcomes: what PlanSweep would do with a plan.
+const (
+	PreviewNew     = "new"     // no sweep of that name: it would be created
+	PreviewResume  = "resume"  // the same spec: it would resume
+	PreviewChanged = "changed" // another spec under that name: refused unless extended
+)
+
+// Preview says what planning p would do, without writing anything; it works
+// on a read-only store.
+type Preview struct {
+	Sweep string `json:"sweep"`
+	// Outcome is new, resume or changed.
+	Outcome string `json:"outcome"`
+	// OldCanonical is the canonical spec the sweep was planned with, when
+	// Outcome is changed (for sweep.Diff).
+	OldCanonical []byte `json:"old_canonical,omitempty"`
+	// Tasks is the number of tasks in p. Done and Failed count those with a
+	// result or a failure anywhere in the store (they would not run);
+	// Pending counts the rest.
+	Tasks   int `json:"tasks"`
+	Done    int `json:"done"`
+	Failed  int `json:"failed"`
+	Pending int `json:"pending"`
+	// Added counts tasks the sweep does not plan yet (all of them for a new
+	// sweep); Dropped counts tasks it plans that p does not.
+	Added   int `json:"added"`
+	Dropped int `json:"dropped"`
+}
+
+// PreviewPlan reports what PlanSweep(p) would do: whether the sweep is new,
+// resumed or changed, and how many of its tasks already have results.
+func (s *Store) PreviewPlan(ctx context.Context, p *Plan) (*Preview, error) {
+	pv := &Preview{Sweep: p.Name, Outcome: PreviewNew, Tasks: len(p.Tasks)}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		planned := map[string]bool{}
+		var old sweepEntry
+		found, err := getJSON(tx.Bucket(bucketSweeps), []byte(p.Name), &old)
+		if err != nil {
+			return err
+		}
+		if found {
+			pv.Outcome = PreviewResume
+			if old.Fingerprint != p.Fingerprint || old.PlanDigest != planDigest(p.Tasks) {
+				pv.Outcome = PreviewChanged
+				var spec specEntry
+				if _, err := getJSON(tx.Bucket(bucketSpecs), []byte(p.Name), &spec); err != nil {
+					return err
+				}
+				pv.OldCanonical = spec.Canonical
+			}
+			err := forOrder(tx, p.Name, func(_ uint64, id []byte) error {
+				planned[string(id)] = true
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		tasks := tx.Bucket(bucketTasks)
+		for _, t := range p.Tasks {
+			var e taskEntry
+			if _, err := getJSON(tasks, []byte(t.ID), &e); err != nil {
+				return err
+			}
+			switch e.State {
+			case StateDone:
+				pv.Done++
+			case StateFailed:
+				pv.Failed++
+			default:
+				pv.Pending++
+			}
+			if planned[t.ID] {
+				delete(planned, t.ID)
+			} else {
+				pv.Added++
+			}
+		}
+		pv.Dropped = len(planned)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("preview plan %q: %w", p.Name, err)
+	}
+	return pv, nil
+}
