@@ -11,10 +11,10 @@
 #   cp /etc/ssl/certs/ca-certificates.crt bin/docker/
 #   docker build -t sgsweep/sgsweep:local .
 #
-# Run: docker run --rm sgsweep/sgsweep:local plan /specs/x.yaml, or see
-# docker-compose.yml. NATS credentials come from the environment at run time
-# (NATS_TOKEN, NATS_USER/NATS_PASSWORD, or a mounted NATS_CREDS file), never
-# from the image.
+# Run, e.g.: docker run --rm -v "$PWD/examples:/specs:ro" sgsweep/sgsweep:local plan /specs/quickstart.yaml
+# or see docker-compose.yml and docs/scale-out.md. NATS credentials come from
+# the environment at run time (NATS_TOKEN, NATS_USER/NATS_PASSWORD, or a
+# mounted NATS_CREDS file), never from the image.
 FROM scratch
 
 ARG VERSION=dev
