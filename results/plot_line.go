@@ -67,7 +67,7 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 		lines[j].pts = append(lines[j].pts, p)
 	}
 	if dropped > 0 {
-		notes = append(notes, fmt.Sprintf("%d points with %s ≤ 0 left out of the log axis (use --log-x off)", dropped, r.X))
+		notes = append(notes, fmt.Sprintf("%s with %s ≤ 0 left out of the log axis (use --log-x off)", plural(dropped, "point"), r.X))
 	}
 
 	f, _ := resolveField(r.Metric, r.Epoch, false)
@@ -77,7 +77,15 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	}
 	switch b := r.bestCells(); {
 	case xf.isMetric():
-		what = "one point per grid cell: means over seeds, " + what
+		what = "one point per grid cell at its means over seeds; "
+		switch r.Band {
+		case BandCI:
+			what += "95% CI of " + Label(r.Metric)
+		case BandSD:
+			what += "± sd of " + Label(r.Metric)
+		default:
+			what = strings.TrimSuffix(what, "; ")
+		}
 	case b == 1:
 		what = "best cell per point: " + what
 	case b > 1:
@@ -191,7 +199,7 @@ func metricXPoints(ctx context.Context, q Querier, r *PlotRequest, xf *field) ([
 		return nil, nil, nil, fmt.Errorf("x: %s is also the metric", xf.name)
 	}
 	tab, err := q(ctx, QueryRequest{Sweep: r.Sweep, GroupBy: append(slices.Clone(r.Series), GroupVarying),
-		Metrics: []string{xf.name, yf.name}, Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch})
+		Metrics: []string{yf.name, xf.name}, Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -220,6 +228,14 @@ func metricXPoints(ctx context.Context, q Querier, r *PlotRequest, xf *field) ([
 		return nil, nil, tab.Notes, fmt.Errorf("no cells with both %s and %s (%s)", xf.name, yf.name, strings.Join(tab.Notes, "; "))
 	}
 	return pts, xs, tab.Notes, nil
+}
+
+// plural renders "1 point", "3 points".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // dodge shifts series i of n sideways so that error bars at the same x do
