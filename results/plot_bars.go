@@ -36,12 +36,12 @@ func barsPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	what := "mean ± sd over tasks; points: tasks"
+	what := "mean ± sd over tasks (points)"
 	switch {
 	case r.Best == 1:
-		what = "best cell per condition: mean ± sd over its seeds; points: tasks"
+		what = "best cell: mean ± sd over its seeds (points)"
 	case r.Best > 1:
-		what = fmt.Sprintf("mean ± sd of the %d best cells per condition; points: cells (mean over seeds)", r.Best)
+		what = fmt.Sprintf("mean ± sd of the %d best cells (points)", r.Best)
 	}
 	xLabel := make([]string, len(r.Conditions))
 	for i, c := range r.Conditions {
