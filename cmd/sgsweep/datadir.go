@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sgsweep/sgsweep/sim"
 )
 
 // defaultDataDir is where sgsweep keeps its state unless told otherwise.
@@ -21,6 +23,14 @@ func dataDirFlag() cli.Flag {
 	return &cli.StringFlag{Name: "data-dir", Value: defaultDataDir,
 		Usage:   "sgsweep's state `DIR`: results store state.db, embedded NATS store nats/, nats.json",
 		EnvVars: []string{"SGSWEEP_DATA_DIR"}}
+}
+
+// datasetDirFlag is --dataset-dir: where the mnist, fashion-mnist and shd
+// files are (see sim.LoadDataset), not to be confused with --data-dir.
+func datasetDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "dataset-dir",
+		Usage:   "`DIR` of the mnist/, fashion-mnist/ and shd/ dataset files (default ./data)",
+		EnvVars: []string{sim.DataDirEnv}}
 }
 
 // dataDir is a state directory.

@@ -83,7 +83,7 @@ func trainCommand() *cli.Command {
 		&cli.StringSliceFlag{Name: "set", Usage: "set any config field: `PATH=VALUE` (YAML value, e.g. regularizer.upper.strength=0.1 or network.hidden=[128,64]); repeatable, applied last (in the environment variable, separate entries by commas)", EnvVars: []string{"SGSWEEP_SET"}},
 		&cli.BoolFlag{Name: "json", Usage: "print JSON lines: one per epoch, then the result", EnvVars: []string{"SGSWEEP_JSON"}},
 		&cli.IntFlag{Name: "threads", Usage: "goroutines for the run (0: all cores); does not change the result", EnvVars: []string{"SGSWEEP_THREADS"}},
-		&cli.StringFlag{Name: "data-dir", Usage: "directory of the mnist/fashion-mnist/shd files (default ./data)", EnvVars: []string{sim.DataDirEnv}},
+		datasetDirFlag(),
 	}
 	for _, f := range trainFlags {
 		flags = append(flags, f.flag)
@@ -131,7 +131,7 @@ func runTrain(c *cli.Context) error {
 	asJSON := c.Bool("json")
 	opts := sim.Options{
 		Threads: c.Int("threads"),
-		DataDir: c.String("data-dir"),
+		DataDir: c.String("dataset-dir"),
 		OnEpoch: func(e sim.Epoch, seconds float64) {
 			if asJSON {
 				writeJSONLine(out, struct {

@@ -60,8 +60,7 @@ func workerFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "retry-delay", Value: def.RetryDelay,
 			Usage:   "redelivery delay after a failure that may be environmental (doubles per delivery, at most 5m)",
 			EnvVars: []string{"SGSWEEP_RETRY_DELAY"}},
-		&cli.StringFlag{Name: "dataset-dir", Usage: "directory of the mnist/fashion-mnist/shd files (default ./data)",
-			EnvVars: []string{sim.DataDirEnv}},
+		datasetDirFlag(),
 	}
 }
 
