@@ -44,7 +44,69 @@ func main() {
 // run executes the command line args (args[0] is the program name). It is
 // what end-to-end tests drive.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return newApp(stdout, stderr).RunContext(ctx, args)
+	app := newApp(stdout, stderr)
+	return app.RunContext(ctx, flagsFirst(app, args))
+}
+
+// flagsFirst moves a subcommand's flags ahead of its arguments, so that
+// `sgsweep run spec.yaml --workers 2` works like `sgsweep run --workers 2
+// spec.yaml` (urfave/cli stops reading flags at the first argument).
+// Everything after "--" stays as it is.
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	// Skip the program name and the global flags up to the subcommand.
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil {
+		return args
+	}
+	out := slices.Clone(args[:i+1])
+	var positional []string
+	for j := i + 1; j < len(args); j++ {
+		a := args[j]
+		switch {
+		case a == "--":
+			positional = append(positional, args[j:]...)
+			j = len(args)
+		case strings.HasPrefix(a, "-") && a != "-":
+			out = append(out, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(args) {
+				j++
+				out = append(out, args[j])
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	return append(out, positional...)
+}
+
+// takesValue reports whether arg (e.g. "--workers" or "-o") names a flag
+// among flags that reads the next argument as its value.
+func takesValue(flags []cli.Flag, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	for _, f := range flags {
+		if !slices.Contains(f.Names(), name) {
+			continue
+		}
+		_, isBool := f.(*cli.BoolFlag)
+		return !isBool
+	}
+	return false
 }
 
 // newApp builds the CLI. Output goes to stdout and stderr only.
