@@ -13,7 +13,8 @@ import (
 
 // cyclingSource is a large synthetic sweep that costs no memory: it hands
 // out copies of a small pool of realistic records (50-epoch curves) with
-// increasing ordinals. After every 4096 records it calls sample.
+// increasing ordinals. Every 1024 records and after the last it calls
+// sample.
 type cyclingSource struct {
 	pool   []Record
 	n      int
@@ -27,7 +28,7 @@ func (c *cyclingSource) Records(ctx context.Context, _ string, fn func(*Record) 
 		if err := fn(&r); err != nil {
 			return err
 		}
-		if c.sample != nil && i%4096 == 0 {
+		if c.sample != nil && (i%1024 == 0 || i == c.n-1) {
 			c.sample()
 		}
 	}
@@ -106,12 +107,16 @@ type storeSampler struct {
 
 func (s *storeSampler) Records(ctx context.Context, sweep string, fn func(*Record) error) error {
 	i := 0
-	return s.Store.Records(ctx, sweep, func(r *Record) error {
-		if i++; i%4096 == 0 && s.sample != nil {
+	err := s.Store.Records(ctx, sweep, func(r *Record) error {
+		if i++; i%1024 == 0 && s.sample != nil {
 			s.sample()
 		}
 		return fn(r)
 	})
+	if s.sample != nil {
+		s.sample()
+	}
+	return err
 }
 
 func benchExport(b *testing.B, src RecordSource, opts ExportOptions) {
