@@ -144,28 +144,46 @@ func DecodeTask(data []byte) (*TaskMsg, error) {
 	if m.ModelVersion != sim.ModelVersion {
 		return &m, fmt.Errorf("%w: task %s was planned for %s, this binary computes %s", ErrModelVersion, m.TaskID, m.ModelVersion, sim.ModelVersion)
 	}
-	if id := TaskID(m.Params); id != m.TaskID {
-		if id == "" {
-			return &m, fmt.Errorf("%w: params are not canonicalizable JSON", ErrInvalidParams)
-		}
+	canon, err := canonicalize(m.Params)
+	if err != nil {
+		return &m, fmt.Errorf("%w: params are not canonicalizable JSON: %v", ErrInvalidParams, err)
+	}
+	if id := taskIDOfCanonical(sim.ModelVersion, canon); id != m.TaskID {
 		return &m, fmt.Errorf("%w: task_id %s, params hash to %s", ErrIDMismatch, m.TaskID, id)
 	}
-	if _, err := m.Config(); err != nil {
+	cfg, err := decodeCanonicalParams(m.Params, canon)
+	if err != nil {
 		return &m, err
 	}
+	m.config = &cfg
 	return &m, nil
 }
 
 // Config decodes the task's parameters into a sim.Config and validates it.
 // The parameters must be a complete config: unknown and missing fields are
 // errors. Errors wrap ErrInvalidParams (and the *sim.FieldErrors of an
-// invalid config).
+// invalid config). On a message from DecodeTask it returns the config
+// DecodeTask checked; its slices are shared between calls and must not be
+// modified.
 func (m *TaskMsg) Config() (sim.Config, error) {
+	if m.config != nil {
+		return *m.config, nil
+	}
 	return decodeParams(m.Params)
 }
 
 // decodeParams decodes complete sim.Config parameters strictly.
 func decodeParams(params json.RawMessage) (sim.Config, error) {
+	canon, err := canonicalize(params)
+	if err != nil {
+		return sim.Config{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
+	return decodeCanonicalParams(params, canon)
+}
+
+// decodeCanonicalParams is decodeParams for params whose canonical form
+// canon is known.
+func decodeCanonicalParams(params json.RawMessage, canon []byte) (sim.Config, error) {
 	var cfg sim.Config
 	dec := json.NewDecoder(bytes.NewReader(params))
 	dec.DisallowUnknownFields()
@@ -177,16 +195,12 @@ func decodeParams(params json.RawMessage) (sim.Config, error) {
 	}
 	// Complete: the config encodes back to the same canonical JSON, so no
 	// field was missing (or null, or out of its type's range).
-	want, err := canonicalize(params)
-	if err != nil {
-		return sim.Config{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
-	}
 	got, err := Canonical(cfg)
 	if err != nil {
 		return sim.Config{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
 	}
-	if !bytes.Equal(got, want) {
-		return sim.Config{}, fmt.Errorf("%w: not a complete sim.Config (%s)", ErrInvalidParams, firstDifference(want, got))
+	if !bytes.Equal(got, canon) {
+		return sim.Config{}, fmt.Errorf("%w: not a complete sim.Config (%s)", ErrInvalidParams, firstDifference(canon, got))
 	}
 	if err := cfg.Validate(); err != nil {
 		return sim.Config{}, fmt.Errorf("%w: %w", ErrInvalidParams, err)

@@ -44,6 +44,9 @@ type TaskMsg struct {
 	Gen int `json:"gen"`
 	// EnqueuedAt is when the coordinator published the task.
 	EnqueuedAt time.Time `json:"enqueued_at"`
+
+	// config is Params decoded and checked by DecodeTask.
+	config *sim.Config
 }
 
 // ResultMsg is the outcome of one task, published on

@@ -37,10 +37,8 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		w.refuse(m, task, attempt, err, log)
 		return
 	}
-	// DecodeTask has checked that the params are a complete, valid
-	// config: plain decoding gives it (task.Config would check it again).
-	var cfg sim.Config
-	if err := json.Unmarshal(task.Params, &cfg); err != nil {
+	cfg, err := task.Config() // as DecodeTask checked it
+	if err != nil {
 		w.refuse(m, task, attempt, err, log)
 		return
 	}
