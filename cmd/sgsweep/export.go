@@ -25,8 +25,7 @@ func exportCommand() *cli.Command {
 			"stop it first (the store is locked to other processes).\n\n" +
 			"Examples:\n" +
 			"  sgsweep export -o fig3.csv fig3                               # pandas.read_csv('fig3.csv')\n" +
-			"  sgsweep export --format jsonl --curves -o curves.jsonl fig3  # pandas.read_json(…, lines=True)\n" +
-			"Flags go before SWEEP.",
+			"  sgsweep export --format jsonl --curves -o curves.jsonl fig3  # pandas.read_json(…, lines=True)",
 		Flags: []cli.Flag{
 			dataDirFlag(),
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: results.ExportCSV,

@@ -30,7 +30,7 @@ func plotCommand() *cli.Command {
 			"Data come from the running coordinator (over NATS), or from the store of --data-dir when none\n" +
 			"answers. Labels default to readable names (surrogate.scale → surrogate scale β). The format follows\n" +
 			"the extension of -o. Notes on what was pooled or left out go to standard error.\n\n" +
-			"Examples (flags go before SWEEP):\n" +
+			"Examples:\n" +
 			"  sgsweep plot -o scale.png --kind line --x surrogate.scale --series surrogate.shape --cell best fig3\n" +
 			"  sgsweep plot -o heat.svg --kind heatmap --x surrogate.scale --y train.lr \\\n" +
 			"      --where surrogate.shape=superspike fig3\n" +

@@ -43,8 +43,7 @@ func resultsCommand() *cli.Command {
 			"Examples:\n" +
 			"  sgsweep results --group-by surrogate.shape,surrogate.scale --where 'train.lr=0.05' fig3\n" +
 			"  sgsweep results --sort -test_acc --top 5 fig3\n" +
-			"  sgsweep results --group-by surrogate.shape,network.reset --compare best --format csv fig5\n" +
-			"Flags go before SWEEP.",
+			"  sgsweep results --group-by surrogate.shape,network.reset --compare best --format csv fig5",
 		Flags: append([]cli.Flag{
 			dataDirFlag(),
 			&cli.StringSliceFlag{Name: "group-by", Aliases: []string{"g"},
@@ -113,11 +112,6 @@ func runResults(c *cli.Context) error {
 
 // sweepArg returns the one SWEEP argument.
 func sweepArg(c *cli.Context) (string, error) {
-	if c.NArg() > 1 && strings.HasPrefix(c.Args().Get(1), "-") {
-		// urfave/cli stops reading flags at the first argument.
-		return "", usageError{fmt.Errorf("flags go before the sweep name: sgsweep %s [flags] %s (got %s after it)",
-			c.Command.Name, c.Args().First(), c.Args().Get(1))}
-	}
 	if c.NArg() != 1 {
 		return "", usageError{fmt.Errorf("%s takes one sweep name, got %d arguments (sgsweep status lists the sweeps)", c.Command.Name, c.NArg())}
 	}
