@@ -9,7 +9,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator"
 )
 
-func init() { commands = append(commands, cancelCommand()) }
+func init() { commands = append(commands, cancelCommand) }
 
 func cancelCommand() *cli.Command {
 	return &cli.Command{

@@ -18,7 +18,7 @@ import (
 	"github.com/sgsweep/sgsweep/results"
 )
 
-func init() { commands = append(commands, coordinatorCommand()) }
+func init() { commands = append(commands, coordinatorCommand) }
 
 func coordinatorCommand() *cli.Command {
 	flags := []cli.Flag{

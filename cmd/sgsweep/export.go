@@ -10,7 +10,7 @@ import (
 	"github.com/sgsweep/sgsweep/results"
 )
 
-func init() { commands = append(commands, exportCommand()) }
+func init() { commands = append(commands, exportCommand) }
 
 func exportCommand() *cli.Command {
 	return &cli.Command{

@@ -20,7 +20,7 @@ import (
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
-func init() { commands = append(commands, healthCommand()) }
+func init() { commands = append(commands, healthCommand) }
 
 func healthCommand() *cli.Command {
 	flags := []cli.Flag{

@@ -19,9 +19,11 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// commands holds every subcommand; each command's file appends its own in an
-// init function, so that commands live one per file.
-var commands []*cli.Command
+// commands holds the constructor of every subcommand; each command's file
+// appends its own in an init function, so that commands live one per file.
+// Each app builds its commands afresh: urfave/cli keeps the values its flags
+// read in the flag objects.
+var commands []func() *cli.Command
 
 // exitCoder is an error that asks for a specific process exit status.
 type exitCoder interface{ ExitCode() int }
@@ -111,7 +113,10 @@ func takesValue(flags []cli.Flag, arg string) bool {
 
 // newApp builds the CLI. Output goes to stdout and stderr only.
 func newApp(stdout, stderr io.Writer) *cli.App {
-	cmds := slices.Clone(commands)
+	cmds := make([]*cli.Command, len(commands))
+	for i, build := range commands {
+		cmds[i] = build()
+	}
 	slices.SortFunc(cmds, func(a, b *cli.Command) int { return strings.Compare(a.Name, b.Name) })
 	return &cli.App{
 		Name:  "sgsweep",

@@ -20,7 +20,7 @@ import (
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
-func init() { commands = append(commands, planCommand()) }
+func init() { commands = append(commands, planCommand) }
 
 // workFormula explains the work estimate (see sweep.SampleSteps).
 const workFormula = "Σ over tasks of epochs × (train + val samples) × steps + 2 × test samples × steps"

@@ -11,7 +11,7 @@ import (
 	"github.com/sgsweep/sgsweep/results"
 )
 
-func init() { commands = append(commands, plotCommand()) }
+func init() { commands = append(commands, plotCommand) }
 
 func plotCommand() *cli.Command {
 	return &cli.Command{

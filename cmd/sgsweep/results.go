@@ -13,7 +13,7 @@ import (
 	"github.com/sgsweep/sgsweep/results"
 )
 
-func init() { commands = append(commands, resultsCommand()) }
+func init() { commands = append(commands, resultsCommand) }
 
 // analysisLockTimeout is how long a read-only open of the store waits for a
 // store that a running coordinator holds, before saying so.

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
@@ -118,7 +116,6 @@ func TestResultsCommand(t *testing.T) {
 	}
 
 	// JSON, sorted, top 1, from environment variables.
-	renewCommand(t, "results", resultsCommand)
 	t.Setenv("SGSWEEP_RESULTS_FORMAT", "json")
 	t.Setenv("SGSWEEP_RESULTS_SORT", "-test_acc")
 	t.Setenv("SGSWEEP_RESULTS_TOP", "1")
@@ -130,20 +127,6 @@ func TestResultsCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 || rows[0]["surrogate.scale"] != 100.0 {
 		t.Errorf("JSON output %s (%v), want the one best row at β = 100", out, err)
 	}
-}
-
-// renewCommand replaces the named command by a fresh one when the test
-// ends: urfave/cli v2 keeps the values a command's flags read from the
-// environment in the flags themselves, so later runs in this process would
-// still see them.
-func renewCommand(t *testing.T, name string, build func() *cli.Command) {
-	t.Cleanup(func() {
-		for i, c := range commands {
-			if c.Name == name {
-				commands[i] = build()
-			}
-		}
-	})
 }
 
 func TestResultsCommandErrors(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator"
 )
 
-func init() { commands = append(commands, retryCommand()) }
+func init() { commands = append(commands, retryCommand) }
 
 func retryCommand() *cli.Command {
 	flags := []cli.Flag{

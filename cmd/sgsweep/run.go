@@ -17,7 +17,7 @@ import (
 	"github.com/sgsweep/sgsweep/worker"
 )
 
-func init() { commands = append(commands, runCommand()) }
+func init() { commands = append(commands, runCommand) }
 
 func runCommand() *cli.Command {
 	flags := []cli.Flag{

@@ -20,7 +20,7 @@ import (
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
-func init() { commands = append(commands, statusCommand()) }
+func init() { commands = append(commands, statusCommand) }
 
 func statusCommand() *cli.Command {
 	flags := []cli.Flag{

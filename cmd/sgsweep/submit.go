@@ -13,7 +13,7 @@ import (
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
-func init() { commands = append(commands, submitCommand()) }
+func init() { commands = append(commands, submitCommand) }
 
 // controlTimeout bounds a control request (planning a large sweep included).
 const controlTimeout = 2 * time.Minute

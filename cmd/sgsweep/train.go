@@ -17,7 +17,7 @@ import (
 	"github.com/sgsweep/sgsweep/sim"
 )
 
-func init() { commands = append(commands, trainCommand()) }
+func init() { commands = append(commands, trainCommand) }
 
 // trainFlags maps the shortcut flags of `sgsweep train` to the Config
 // fields they set. Each is applied only when given (on the command line or

@@ -16,7 +16,7 @@ import (
 	"github.com/sgsweep/sgsweep/worker"
 )
 
-func init() { commands = append(commands, workerCommand()) }
+func init() { commands = append(commands, workerCommand) }
 
 // trainer is what workers train with. Tests of the commands replace it (in
 // their own process only) with a scripted stand-in.
