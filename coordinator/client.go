@@ -120,6 +120,11 @@ func (c *Client) Preview(ctx context.Context, req SubmitRequest) (*PlanPreview, 
 	return call[PlanPreview](ctx, c, EndpointPreview, req)
 }
 
+// Snapshot asks the coordinator to write a snapshot of its store.
+func (c *Client) Snapshot(ctx context.Context) (*SnapshotReply, error) {
+	return call[SnapshotReply](ctx, c, EndpointSnapshot, SnapshotRequest{})
+}
+
 func call[Resp any](ctx context.Context, c *Client, endpoint string, req any) (*Resp, error) {
 	var resp Resp
 	if err := c.Call(ctx, endpoint, req, &resp); err != nil {

@@ -53,6 +53,7 @@ func (c *Coordinator) serve(ctx context.Context) (micro.Service, error) {
 		{EndpointRetry, handle(ctx, c.Retry)},
 		{EndpointResults, handle(ctx, c.Results)},
 		{EndpointPreview, handle(ctx, c.Preview)},
+		{EndpointSnapshot, handle(ctx, c.Snapshot)},
 	}
 	for _, ep := range endpoints {
 		if err := g.AddEndpoint(ep.name, ep.handler); err != nil {

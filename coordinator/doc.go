@@ -43,7 +43,9 @@
 // (StatusRequest → Status), cancel (CancelRequest → CancelReply), retry
 // (RetryRequest → RetryReply), results (results.QueryRequest →
 // results.Table, see results.RunQuery), preview (SubmitRequest →
-// PlanPreview: a dry-run submit, for `sgsweep plan`). Errors are micro service errors with an
+// PlanPreview: a dry-run submit, for `sgsweep plan`), snapshot
+// (SnapshotRequest → SnapshotReply: a consistent copy of the store that
+// `sgsweep export` reads on the same host). Errors are micro service errors with an
 // HTTP-like code (400 bad spec, 404 unknown sweep, 409 changed spec, 500)
 // and the full message as a JSON body. Client calls them; when no
 // coordinator answers it returns ErrNoCoordinator, and the CLI reads the

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -21,8 +24,8 @@ func exportCommand() *cli.Command {
 			"every final metric, and the provenance (digest, model and build versions, host, worker, attempt,\n" +
 			"start and finish times, data and training seconds). With --curves, one row per task per epoch\n" +
 			"with the learning curves instead of the final metrics. Streams: memory stays bounded whatever\n" +
-			"the size of the sweep. Reads the store of --data-dir directly: while a coordinator runs on it,\n" +
-			"stop it first (the store is locked to other processes).\n\n" +
+			"the size of the sweep. Reads the store of --data-dir; while a coordinator holds it, reads a\n" +
+			"snapshot that the coordinator writes beside it (same host), so a running sweep exports too.\n\n" +
 			"Examples:\n" +
 			"  sgsweep export -o fig3.csv fig3                               # pandas.read_csv('fig3.csv')\n" +
 			"  sgsweep export --format jsonl --curves -o curves.jsonl fig3  # pandas.read_json(…, lines=True)",
@@ -51,11 +54,11 @@ func runExport(c *cli.Context) error {
 	if _, err := results.ParseFilter(opts.Where, 0); err != nil {
 		return usageError{err}
 	}
-	store, err := openAnalysisStore(c)
+	store, closeStore, err := openExportStore(c)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore()
 	out := c.String("output")
 	if out == "" {
 		_, err := results.Export(c.Context, store, name, c.App.Writer, opts)
@@ -70,6 +73,45 @@ func runExport(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "note: %d tasks have parameter %s, unknown to this sgsweep; not exported\n", n, p)
 	}
 	return nil
+}
+
+// openExportStore opens the store of --data-dir read-only or, while a
+// coordinator holds it, a snapshot the coordinator writes; the function it
+// returns closes the store and removes the snapshot.
+func openExportStore(c *cli.Context) (*results.Store, func(), error) {
+	store, err := openAnalysisStore(c)
+	if err == nil {
+		return store, func() { store.Close() }, nil
+	}
+	if !errors.Is(err, results.ErrLocked) {
+		return nil, nil, err
+	}
+	log, lerr := newLogger(c)
+	if lerr != nil {
+		return nil, nil, usageError{lerr}
+	}
+	client, closeConn, cerr := dialCoordinator(c, log)
+	if cerr != nil {
+		return nil, nil, fmt.Errorf("%w (and no coordinator answered to write a snapshot: %w)", err, cerr)
+	}
+	defer closeConn()
+	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
+	defer cancel()
+	snap, cerr := client.Snapshot(ctx)
+	if cerr != nil {
+		return nil, nil, fmt.Errorf("%w (and the coordinator's snapshot failed: %w)", err, cerr)
+	}
+	store, err = results.Open(snap.Path, &results.Options{ReadOnly: true, Timeout: analysisLockTimeout})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("the coordinator wrote its snapshot to %s on host %s, which this machine cannot see: "+
+			"export there, or stop the coordinator", snap.Path, snap.Host)
+	}
+	if err != nil {
+		os.Remove(snap.Path)
+		return nil, nil, err
+	}
+	log.Debug("exporting from a snapshot of the coordinator's store", "path", snap.Path)
+	return store, func() { store.Close(); os.Remove(snap.Path) }, nil
 }
 
 // exportToFile writes the export to a temporary file beside path and

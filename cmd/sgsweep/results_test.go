@@ -273,6 +273,10 @@ func TestAnalysisThroughTheCoordinator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantExport, _, err := runCLI(t, "export", "--data-dir", dir, "fig")
+	if err != nil {
+		t.Fatal(err)
+	}
 	coord := startSgsweep(t, nil, append([]string{"coordinator", "--data-dir", dir}, fastFlags...)...)
 	coord.waitLine(20*time.Second, "coordinator ready", func(l string) bool { return strings.Contains(l, "coordinator ready") })
 
@@ -300,7 +304,12 @@ func TestAnalysisThroughTheCoordinator(t *testing.T) {
 		!strings.Contains(out, "sweep fig2 is new") || !strings.Contains(out, "17 with a result, 1 failed, 0 to run") {
 		t.Errorf("plan through the coordinator: %v\n%s", err, out)
 	}
-	if _, _, err := runCLI(t, "export", "--data-dir", dir, "fig"); !errors.Is(err, results.ErrLocked) {
-		t.Errorf("export while the coordinator runs: %v, want ErrLocked", err)
+	// export reads a snapshot the coordinator writes, and removes it.
+	gotExport, _, err := runCLI(t, "export", "--data-dir", dir, "fig")
+	if err != nil || gotExport != wantExport {
+		t.Errorf("export while the coordinator runs: %v\n%s\nwithout a coordinator:\n%s", err, gotExport, wantExport)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*")); len(left) != 0 {
+		t.Errorf("export left snapshots behind: %v", left)
 	}
 }
