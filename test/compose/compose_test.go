@@ -2,7 +2,7 @@
 // here, docker-compose.yml with docker-compose.cluster.yml (three NATS
 // servers, R3 streams), a real sweep, and a worker and a NATS server killed
 // with `docker kill` while it runs. It needs a Docker daemon and
-// docker-compose (v1.28 or later, or the `docker compose` plugin), and runs
+// docker-compose (tested with 1.29.2; else the `docker compose` plugin), and runs
 // only when SGSWEEP_COMPOSE_TEST=1; .ci/run sets it when a daemon answers.
 //
 //	SGSWEEP_COMPOSE_TEST=1 go test -v -count=1 -timeout 20m ./test/compose/
