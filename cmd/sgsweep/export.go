@@ -29,7 +29,7 @@ func exportCommand() *cli.Command {
 			"Examples:\n" +
 			"  sgsweep export -o fig3.csv fig3                               # pandas.read_csv('fig3.csv')\n" +
 			"  sgsweep export --format jsonl --curves -o curves.jsonl fig3  # pandas.read_json(…, lines=True)",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			dataDirFlag(),
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: results.ExportCSV,
 				Usage: "csv or jsonl", EnvVars: []string{"SGSWEEP_EXPORT_FORMAT"}},
@@ -37,7 +37,7 @@ func exportCommand() *cli.Command {
 			whereFlag("SGSWEEP_EXPORT_WHERE"),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` instead of standard output",
 				EnvVars: []string{"SGSWEEP_EXPORT_OUTPUT"}},
-		},
+		}, natsFlags()...),
 		Action: runExport,
 	}
 }
