@@ -116,10 +116,14 @@ func TestComposeClusterSurvivesKills(t *testing.T) {
 		t.Errorf("results: %v; want one row with test_acc.n = expected = done = %d", agg, sweepTasks)
 	}
 
-	// The export reads the store itself: stop the coordinator first.
+	// The export while the coordinator runs (from its snapshot of the
+	// store), and from the store itself once it is stopped: the same rows.
+	live := d.sgsweep(ctx, "export", sweepName)
+	checkExport(t, readCSV(t, live))
 	d.compose(ctx, "stop", "coordinator")
-	rows := readCSV(t, d.compose(ctx, "run", "--rm", "--no-deps", "-T", "coordinator", "export", sweepName))
-	checkExport(t, rows)
+	if stored := d.compose(ctx, "run", "--rm", "--no-deps", "-T", "coordinator", "export", sweepName); stored != live {
+		t.Errorf("the export of the stopped coordinator's store differs from the one while it ran:\n%s\nwant\n%s", stored, live)
+	}
 
 	// The coordinator starts again on its store.
 	d.compose(ctx, "start", "coordinator")
