@@ -219,7 +219,8 @@ func newDeployment(t *testing.T) *deployment {
 // startExternalWorker runs a worker container on the host's network (not
 // the project's) that knows the NATS servers by their published ports on
 // 127.0.0.1 only, like a worker on another machine. It carries the project's
-// labels, so that `down --remove-orphans` removes it too.
+// label, by which .ci/run removes it should this test be killed before its
+// cleanup.
 func (d *deployment) startExternalWorker(ctx context.Context) {
 	var urls []string
 	for _, node := range []string{"nats", "nats2", "nats3"} {
@@ -228,7 +229,7 @@ func (d *deployment) startExternalWorker(ctx context.Context) {
 	}
 	name := d.project + "-external-worker"
 	d.docker(ctx, "run", "-d", "--name", name, "--network", "host", "--tmpfs", "/data",
-		"--label", "com.docker.compose.project="+d.project, "--label", "com.docker.compose.service=external-worker",
+		"--label", "com.docker.compose.project="+d.project,
 		"-e", "NATS_URL="+strings.Join(urls, ","), "-e", "NATS_TOKEN", "-e", "SGSWEEP_LOG_LEVEL",
 		d.images[0], "worker", "--concurrency", "1")
 	d.t.Cleanup(func() {
