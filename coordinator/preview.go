@@ -21,13 +21,9 @@ type PlanPreview struct {
 // Preview is a dry-run Submit: it parses and expands the spec and reports
 // what planning it would do, writing nothing.
 func (c *Coordinator) Preview(ctx context.Context, req SubmitRequest) (*PlanPreview, error) {
-	spec, err := sweep.Parse(req.SpecName, req.Spec)
+	spec, tasks, err := req.expand()
 	if err != nil {
-		return nil, badRequest(err)
-	}
-	tasks, err := spec.Expand()
-	if err != nil {
-		return nil, badRequest(err)
+		return nil, err
 	}
 	return PreviewSpec(ctx, c.store, spec, tasks)
 }

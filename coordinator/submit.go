@@ -55,15 +55,24 @@ type SubmitRequest struct {
 // published. The same name and spec resume the sweep; a changed spec is a
 // *SpecChangedError unless req.Extend.
 func (c *Coordinator) Submit(ctx context.Context, req SubmitRequest) (*results.PlanReport, error) {
+	spec, tasks, err := req.expand()
+	if err != nil {
+		return nil, err
+	}
+	return c.SubmitSpec(ctx, spec, tasks, req.SpecName, req.Spec, req.Extend)
+}
+
+// expand parses and expands the request's spec; errors are bad requests.
+func (req *SubmitRequest) expand() (*sweep.Spec, []sweep.Task, error) {
 	spec, err := sweep.Parse(req.SpecName, req.Spec)
 	if err != nil {
-		return nil, badRequest(err)
+		return nil, nil, badRequest(err)
 	}
 	tasks, err := spec.Expand()
 	if err != nil {
-		return nil, badRequest(err)
+		return nil, nil, badRequest(err)
 	}
-	return c.SubmitSpec(ctx, spec, tasks, req.SpecName, req.Spec, req.Extend)
+	return spec, tasks, nil
 }
 
 // SubmitSpec plans an already parsed and expanded spec (source is the file
