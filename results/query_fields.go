@@ -110,7 +110,7 @@ func (e *UnknownFieldError) Error() string {
 	fmt.Fprintf(&b, "unknown %s %q", e.Want, e.Name)
 	all := append(append(ParamPaths(), FieldState, FieldStatus, FieldHost), MetricNames()...)
 	all = append(all, Curves...)
-	if s := closest(e.Name, all); s != "" {
+	if s := sweep.Nearest(e.Name, all, len(e.Name)/3+1); s != "" {
 		fmt.Fprintf(&b, " (did you mean %s?)", s)
 	}
 	if strings.Contains(e.Want, "parameter") {
@@ -164,39 +164,6 @@ func resolveField(name string, epoch int, allowAll bool) (field, error) {
 		return field{name: name, kind: fieldMetric, metric: name}, nil
 	}
 	return field{}, &UnknownFieldError{Name: name, Want: "parameter or metric"}
-}
-
-// closest returns the candidate nearest to name by edit distance, if it is
-// near enough to be a plausible typo.
-func closest(name string, candidates []string) string {
-	best, bestD := "", len(name)/3+2
-	for _, c := range candidates {
-		if d := editDistance(name, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // taskView gives lazy access to one record's fields: parameters are

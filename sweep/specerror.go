@@ -111,38 +111,9 @@ type position struct{ line, col int }
 // didYouMean returns " (did you mean x?)" when one of the candidates is
 // close to got, else "".
 func didYouMean(got string, candidates []string) string {
-	best, bestDist := "", len(got)/3+1
-	if bestDist > 3 {
-		bestDist = 3
-	}
-	for _, c := range candidates {
-		if d := editDistance(got, c); d <= bestDist && (best == "" || d < editDistance(got, best)) {
-			best = c
-		}
-	}
+	best := Nearest(got, candidates, min(len(got)/3+1, 3))
 	if best == "" {
 		return ""
 	}
 	return " (did you mean " + best + "?)"
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
