@@ -115,7 +115,6 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer svc.Stop()
 	close(c.ready)
 	c.log.Info("coordinator running", "store", c.store.Path())
 
@@ -124,6 +123,12 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	g.Go(func() error { return c.deadLetterLoop(gctx) })
 	g.Go(func() error { return c.publishLoop(gctx) })
 	err = g.Wait()
+	// Stop unsubscribes the control endpoints; the flush makes sure the
+	// server has the unsubscriptions (and the last acks) before Run returns,
+	// so that a stopped coordinator answers no further request.
+	if serr := svc.Stop(); serr != nil {
+		c.log.Warn("stop the control service", "err", serr)
+	}
 	if ferr := c.nc.Flush(); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
 		c.log.Warn("flush at shutdown", "err", ferr)
 	}
