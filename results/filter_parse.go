@@ -3,6 +3,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"strconv"
 	"strings"
@@ -11,30 +12,47 @@ import (
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
+// topLevel yields the index of every byte of s that stands outside quotes
+// ('…' or "…"), brackets and braces; the quote, bracket and brace
+// characters themselves are not yielded.
+func topLevel(s string) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		depth := 0
+		var quote byte
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			switch {
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case c == '\'' || c == '"':
+				quote = c
+			case c == '[' || c == '{':
+				depth++
+			case c == ']' || c == '}':
+				depth--
+			case depth == 0:
+				if !yield(i) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// isBlank reports whether c is a space or a tab.
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
 // splitAnd splits a where string at the word "and" (any case, between
 // spaces), outside brackets, braces and quotes.
 func splitAnd(s string) []string {
 	var parts []string
-	start, depth := 0, 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			depth--
-		case depth == 0 && (c == ' ' || c == '\t') && i+4 < len(s) &&
-			strings.EqualFold(s[i+1:i+4], "and") && (s[i+4] == ' ' || s[i+4] == '\t'):
+	start := 0
+	for i := range topLevel(s) {
+		if isBlank(s[i]) && i+4 < len(s) && strings.EqualFold(s[i+1:i+4], "and") && isBlank(s[i+4]) {
 			parts = append(parts, s[start:i])
 			start = i + 4
-			i += 3
 		}
 	}
 	parts = append(parts, s[start:])
@@ -50,22 +68,9 @@ func splitAnd(s string) []string {
 // splitTopLevel splits s at commas outside brackets, braces and quotes.
 func splitTopLevel(s string) []string {
 	var parts []string
-	start, depth := 0, 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '[' || c == '{':
-			depth++
-		case c == ']' || c == '}':
-			depth--
-		case c == ',' && depth == 0:
+	start := 0
+	for i := range topLevel(s) {
+		if s[i] == ',' {
 			parts = append(parts, s[start:i])
 			start = i + 1
 		}
@@ -191,29 +196,8 @@ func cutSet(text string) (name, op, set string, ok bool) {
 // cutOperator finds the first comparison operator outside quotes and
 // brackets and returns the trimmed sides.
 func cutOperator(s string) (lhs, op, rhs string, ok bool) {
-	depth := 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
+	for i := range topLevel(s) {
 		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-			continue
-		case c == '\'' || c == '"':
-			quote = c
-			continue
-		case c == '[' || c == '{':
-			depth++
-			continue
-		case c == ']' || c == '}':
-			depth--
-			continue
-		}
-		if depth != 0 {
-			continue
-		}
 		two := ""
 		if i+1 < len(s) {
 			two = s[i : i+2]
