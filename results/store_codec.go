@@ -205,6 +205,16 @@ func (c *sweepCache) get(name string) (*sweepEntry, error) {
 	return &e, nil
 }
 
+// existing returns the sweep's entry, or an error wrapping ErrNotFound if
+// there is no such sweep.
+func (c *sweepCache) existing(name string) (*sweepEntry, error) {
+	e, err := c.get(name)
+	if err == nil && e == nil {
+		err = fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+	}
+	return e, err
+}
+
 // put adds a new entry to the cache.
 func (c *sweepCache) put(e *sweepEntry) { c.entries[e.Name] = e }
 

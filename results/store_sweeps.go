@@ -98,25 +98,17 @@ func getSweep(tx *bolt.Tx, name string, e *sweepEntry) error {
 
 // Cancel marks a sweep cancelled and forgets its queued task messages (the
 // caller purges them from the stream), giving those tasks a new generation.
-// Results that still arrive are stored.
+// Results that still arrive are stored. A done sweep stays as it is.
 // It returns the number of tasks that were queued.
 func (s *Store) Cancel(ctx context.Context, name string) (int, error) {
 	var n int
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		cache := newSweepCache(tx)
-		e, err := cache.get(name)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			return fmt.Errorf("sweep %q: %w", name, ErrNotFound)
-		}
+	err := s.changeSweep(ctx, "cancel", name, func(cache *sweepCache, e *sweepEntry, _ time.Time) (bool, error) {
 		if e.State == SweepDone {
-			return nil
+			return false, nil
 		}
 		e.State = SweepCancelled
-		queued, tasks := tx.Bucket(bucketQueued), tx.Bucket(bucketTasks)
-		err = forOrder(tx, name, func(_ uint64, id []byte) error {
+		queued, tasks := cache.tx.Bucket(bucketQueued), cache.tx.Bucket(bucketTasks)
+		return true, forOrder(cache.tx, name, func(_ uint64, id []byte) error {
 			var q queuedEntry
 			found, err := getJSON(queued, id, &q)
 			if err != nil || !found || q.Sweep != name {
@@ -135,14 +127,9 @@ func (s *Store) Cancel(ctx context.Context, name string) (int, error) {
 			}
 			return queued.Delete(id)
 		})
-		if err != nil {
-			return err
-		}
-		_, err = cache.flush(now())
-		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("cancel sweep %q: %w", name, err)
+		return 0, err
 	}
 	return n, nil
 }
@@ -152,18 +139,9 @@ func (s *Store) Cancel(ctx context.Context, name string) (int, error) {
 // the task until a new outcome arrives. It returns how many tasks it reset.
 func (s *Store) Retry(ctx context.Context, name string) (int, error) {
 	var n int
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		cache := newSweepCache(tx)
-		e, err := cache.get(name)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			return fmt.Errorf("sweep %q: %w", name, ErrNotFound)
-		}
-		tasks, res := tx.Bucket(bucketTasks), tx.Bucket(bucketResults)
-		at := now()
-		err = forOrder(tx, name, func(_ uint64, id []byte) error {
+	err := s.changeSweep(ctx, "retry", name, func(cache *sweepCache, e *sweepEntry, at time.Time) (bool, error) {
+		tasks, res := cache.tx.Bucket(bucketTasks), cache.tx.Bucket(bucketResults)
+		err := forOrder(cache.tx, name, func(_ uint64, id []byte) error {
 			var t taskEntry
 			if _, err := getJSON(tasks, id, &t); err != nil {
 				return err
@@ -185,18 +163,43 @@ func (s *Store) Retry(ctx context.Context, name string) (int, error) {
 			return putJSON(tasks, id, &t)
 		})
 		if err != nil {
-			return err
+			return false, err
 		}
 		if e.State == SweepCancelled {
 			e.State = SweepRunning
+		}
+		return true, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// changeSweep runs change on the named sweep's summary in one write
+// transaction (an error wrapping ErrNotFound if there is no such sweep),
+// then settles and writes back every summary in the cache, stamped at the
+// time given to change. change reports whether it changed anything: if
+// not, no summary is written. verb names the change in errors.
+func (s *Store) changeSweep(ctx context.Context, verb, name string, change func(cache *sweepCache, e *sweepEntry, at time.Time) (changed bool, err error)) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		cache := newSweepCache(tx)
+		e, err := cache.existing(name)
+		if err != nil {
+			return err
+		}
+		at := now()
+		changed, err := change(cache, e, at)
+		if err != nil || !changed {
+			return err
 		}
 		_, err = cache.flush(at)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("retry sweep %q: %w", name, err)
+		return fmt.Errorf("%s sweep %q: %w", verb, name, err)
 	}
-	return n, nil
+	return nil
 }
 
 // forOrder calls fn with each planned task of the sweep in ordinal order.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -458,6 +459,44 @@ func TestQueueAndCancel(t *testing.T) {
 	// Resubmitting resumes it.
 	if rep := mustPlan(t, s, testPlan("a", 1, 2, 3, 4, 5)); rep.State != SweepRunning || rep.Outcome != PlanResumed {
 		t.Errorf("resubmit after cancel = %+v", rep)
+	}
+}
+
+// TestCancelRetryLeaveAlone checks the cases in which Cancel and Retry
+// change nothing: an unknown sweep, a done sweep (Cancel), a sweep without
+// failed tasks (Retry).
+func TestCancelRetryLeaveAlone(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		change  func(*Store, context.Context, string) (int, error)
+		prefix  string
+		wantNew bool // whether the sweep's Updated time moves
+	}{
+		{"cancel", (*Store).Cancel, `cancel sweep "nope": `, false},
+		{"retry", (*Store).Retry, `retry sweep "nope": `, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTestStore(t)
+			n, err := tc.change(s, ctx, "nope")
+			if !errors.Is(err, ErrNotFound) || n != 0 || !strings.HasPrefix(err.Error(), tc.prefix) {
+				t.Errorf("%s of an unknown sweep = %d, %v; want 0 and ErrNotFound after %q", tc.name, n, err, tc.prefix)
+			}
+			mustPlan(t, s, testPlan("a", 1))
+			mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, nil, nil)
+			before := mustSweep(t, s, "a")
+			n, err = tc.change(s, ctx, "a")
+			if err != nil || n != 0 {
+				t.Fatalf("%s of a done sweep = %d, %v; want 0, nil", tc.name, n, err)
+			}
+			after := mustSweep(t, s, "a")
+			if after.State != SweepDone || after.Finished != before.Finished {
+				t.Errorf("%s of a done sweep: %+v, want it done as before (%+v)", tc.name, after, before)
+			}
+			if moved := !after.Updated.Equal(before.Updated); moved != tc.wantNew {
+				t.Errorf("%s of a done sweep: Updated %v -> %v, want moved=%v", tc.name, before.Updated, after.Updated, tc.wantNew)
+			}
+		})
 	}
 }
 
