@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -31,16 +30,9 @@ func runCancel(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	client, closeConn, err := dialCoordinator(c, log)
+	rep, err := askCoordinator(c, log, (*coordinator.Client).Cancel, coordinator.CancelRequest{Sweep: c.Args().First()})
 	if err != nil {
-		return noCoordinator(err)
-	}
-	defer closeConn()
-	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
-	defer cancel()
-	rep, err := client.Cancel(ctx, coordinator.CancelRequest{Sweep: c.Args().First()})
-	if err != nil {
-		return noCoordinator(err)
+		return err
 	}
 	fmt.Fprintf(c.App.Writer, "sweep %s %s: %d queued tasks withdrawn\n", rep.Sweep, rep.State, rep.Withdrawn)
 	return nil

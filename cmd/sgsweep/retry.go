@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -40,16 +39,9 @@ func runRetry(c *cli.Context) error {
 	if err != nil {
 		return usageError{err}
 	}
-	client, closeConn, err := dialCoordinator(c, log)
+	rep, err := askCoordinator(c, log, (*coordinator.Client).Retry, coordinator.RetryRequest{Sweep: c.Args().First()})
 	if err != nil {
-		return noCoordinator(err)
-	}
-	defer closeConn()
-	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
-	defer cancel()
-	rep, err := client.Retry(ctx, coordinator.RetryRequest{Sweep: c.Args().First()})
-	if err != nil {
-		return noCoordinator(err)
+		return err
 	}
 	fmt.Fprintf(c.App.Writer, "sweep %s: %d failed tasks queued again\n", rep.Sweep, rep.Retried)
 	return nil

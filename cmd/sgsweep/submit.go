@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -14,9 +11,6 @@ import (
 )
 
 func init() { commands = append(commands, submitCommand) }
-
-// controlTimeout bounds a control request (planning a large sweep included).
-const controlTimeout = 2 * time.Minute
 
 func submitCommand() *cli.Command {
 	flags := []cli.Flag{
@@ -53,25 +47,11 @@ func runSubmit(c *cli.Context) error {
 	if _, err := sweep.Parse(path, data); err != nil {
 		return usageError{err}
 	}
-	client, closeConn, err := dialCoordinator(c, log)
+	req := coordinator.SubmitRequest{SpecName: path, Spec: data, Extend: c.Bool("extend")}
+	rep, err := askCoordinator(c, log, (*coordinator.Client).Submit, req)
 	if err != nil {
-		return noCoordinator(err)
-	}
-	defer closeConn()
-	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
-	defer cancel()
-	rep, err := client.Submit(ctx, coordinator.SubmitRequest{SpecName: path, Spec: data, Extend: c.Bool("extend")})
-	if err != nil {
-		return noCoordinator(err)
+		return err
 	}
 	printPlanReport(c.App.Writer, rep)
 	return nil
-}
-
-// noCoordinator turns ErrNoCoordinator into advice; other errors pass.
-func noCoordinator(err error) error {
-	if errors.Is(err, coordinator.ErrNoCoordinator) {
-		return fmt.Errorf("%w: start one with `sgsweep coordinator` (or `sgsweep run`), or point --nats/--data-dir at it", err)
-	}
-	return err
 }
