@@ -1,0 +1,303 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The fixtures of testdata/torch/ hold what an independent implementation
+// of MODEL.md's network in PyTorch (testdata/torch/model.py: autograd, no
+// hand-derived gradient but the surrogate's, float64) computes for small
+// networks: loss, logits, spike counts, the gradient of every weight
+// matrix, and the weights after Adam steps on the same minibatch. Their
+// format is documented in testdata/torch/gen.py, which regenerates them:
+//
+//	cd sim/testdata/torch && /usr/bin/python3 gen.py   # needs Debian's python3-torch
+
+// torchTol is the agreement required with PyTorch, relative to the largest
+// magnitude of the quantity compared (per sample for logits, per matrix for
+// gradients and weights). Both sides compute in float64, but the order of
+// summation differs (PyTorch sums dense products x @ W, sim adds one weight
+// row per spike), so results differ by rounding: about 1e-15 observed (go
+// test -v -run TorchFixtures logs the largest error per fixture). Rounding
+// cannot flip a spike or the max readout's step: gen.py only keeps draws
+// whose every U stays at least 1e-9 from the threshold and whose every logit
+// is at least 1e-9 from any other value of its trace (the fixture's margin
+// and readout_gap, checked below). Any modelling difference shows up as a
+// difference of order one.
+const torchTol = 1e-9
+
+// torchFixtures lists the fixtures (testdata/torch/<name>.json) and what
+// sim must do on them besides agreeing: shortcuts marks the ones on which
+// the silent-layer forward and the quiet-tail backward must actually be
+// taken (see workspace.silentFrom, quietTail), so that the check covers
+// them too.
+var torchFixtures = []torchCase{
+	{"ff1_superspike_max", false},
+	{"ff1_sigmoid_mean", false},
+	{"ff1_esser_last", false},
+	{"ff1_randman_like", true},
+	{"ff1_neuron_params", false},
+	{"ff2_superspike_max", false},
+	{"ff2_asymptotic_diffreset_max", false},
+	{"ff2_exponential_diffreset_mean", false},
+	{"rec1_propagate_max", false},
+	{"rec1_detached_sigmoid_mean", false},
+	{"rec1_gaussian_mean", false},
+	{"rec2_propagate_diffreset_last", false},
+	{"rec2_detached_diffreset_esser_max", false},
+}
+
+type torchCase struct {
+	name      string
+	shortcuts bool
+}
+
+// torchFixture is one file of testdata/torch/ (see gen.py).
+type torchFixture struct {
+	Name    string          `json:"name"`
+	About   string          `json:"about"`
+	Config  json.RawMessage `json:"config"`
+	Inputs  int             `json:"inputs"`
+	Classes int             `json:"classes"`
+	// Weights and Grads name each matrix as paramBlocks does; rows are
+	// presynaptic (x @ W in PyTorch).
+	Weights map[string][][]float64 `json:"weights"`
+	Samples []struct {
+		Label int   `json:"label"`
+		Times []int `json:"times"`
+		Units []int `json:"units"`
+	} `json:"samples"`
+	Loss       float64                `json:"loss"`
+	Logits     [][]float64            `json:"logits"`
+	Counts     [][][]float64          `json:"counts"` // [sample][layer][neuron]
+	Grads      map[string][][]float64 `json:"grads"`
+	Margin     float64                `json:"margin"`
+	ReadoutGap *float64               `json:"readout_gap"`
+	Adam       struct {
+		Steps   int                    `json:"steps"`
+		Losses  []float64              `json:"losses"` // before each step
+		Weights map[string][][]float64 `json:"weights"`
+	} `json:"adam"`
+}
+
+// loadTorchFixture reads a fixture and builds sim's view of it: the Config
+// (DefaultConfig with the fixture's fields), the minibatch as the training
+// split of a Dataset, and the network.
+func loadTorchFixture(path string) (*torchFixture, *Config, *Dataset, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var f torchFixture
+	if err := strictUnmarshal(data, &f); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg := DefaultConfig()
+	if err := strictUnmarshal(f.Config, &cfg); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: config: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: config: %w", path, err)
+	}
+	ds := &Dataset{Inputs: f.Inputs, Steps: cfg.Dataset.Steps, Classes: f.Classes}
+	s := &ds.Train
+	s.Offsets = []int32{0}
+	for k, smp := range f.Samples {
+		if len(smp.Times) != len(smp.Units) {
+			return nil, nil, nil, fmt.Errorf("%s: samples[%d]: %d times, %d units", path, k, len(smp.Times), len(smp.Units))
+		}
+		for e := range smp.Times {
+			s.Times = append(s.Times, uint16(smp.Times[e]))
+			s.Units = append(s.Units, uint16(smp.Units[e]))
+		}
+		s.Offsets = append(s.Offsets, int32(len(s.Times)))
+		s.Labels = append(s.Labels, uint8(smp.Label))
+	}
+	if err := ds.Validate(); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: samples: %w", path, err)
+	}
+	return &f, &cfg, ds, nil
+}
+
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// flatParams maps the named matrices of a fixture to net's flat parameter
+// layout (the inverse of paramBlocks). field names the fixture's field in
+// errors.
+func flatParams(net *network, field string, m map[string][][]float64) ([]float64, error) {
+	p := make([]float64, net.nParams)
+	blocks := paramBlocks(net, p)
+	for name := range m {
+		if _, ok := blocks[name]; !ok {
+			return nil, fmt.Errorf("%s.%s: no such matrix in the network", field, name)
+		}
+	}
+	for name, dst := range blocks {
+		rows, ok := m[name]
+		if !ok {
+			return nil, fmt.Errorf("%s.%s: missing", field, name)
+		}
+		cols := len(dst) / max(len(rows), 1)
+		if len(rows)*cols != len(dst) {
+			return nil, fmt.Errorf("%s.%s: %d rows for %d weights", field, name, len(rows), len(dst))
+		}
+		for r, row := range rows {
+			if len(row) != cols {
+				return nil, fmt.Errorf("%s.%s[%d]: %d columns, want %d", field, name, r, len(row), cols)
+			}
+			copy(dst[r*cols:], row)
+		}
+	}
+	return p, nil
+}
+
+// scaledErr returns max_i |got_i − want_i| / max_i |want_i| (the absolute
+// error when want is 0).
+func scaledErr(got, want []float64) float64 {
+	var d, scale float64
+	for i := range want {
+		d = max(d, math.Abs(got[i]-want[i]))
+		scale = max(scale, math.Abs(want[i]))
+	}
+	if scale == 0 {
+		return d
+	}
+	return d / scale
+}
+
+// TestTorchFixtures runs every fixture of testdata/torch/ through sim and
+// requires PyTorch's numbers within torchTol (spike counts exactly): once
+// sample by sample through forward, loss and backward, and once as a
+// minibatch through the trainer (two threads, shards and grouped backward,
+// as in training), followed by the fixture's Adam steps.
+func TestTorchFixtures(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "torch", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		if !slices.ContainsFunc(torchFixtures, func(c torchCase) bool { return c.name == name }) {
+			t.Errorf("%s is not listed in torchFixtures", file)
+		}
+	}
+	for _, tt := range torchFixtures {
+		t.Run(tt.name, func(t *testing.T) {
+			f, cfg, ds, err := loadTorchFixture(filepath.Join("testdata", "torch", tt.name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Margin < torchTol || f.ReadoutGap != nil && *f.ReadoutGap < torchTol {
+				t.Fatalf("margin %g, readout gap %v: too close to a decision for tolerance %g", f.Margin, *f.ReadoutGap, torchTol)
+			}
+			net := newNetwork(cfg, ds.Inputs, ds.Classes, ds.Steps)
+			p, err := flatParams(net, "weights", f.Weights)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := flatParams(net, "grads", f.Grads)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shortcuts := checkTorchSamples(t, f, net, p, &ds.Train)
+			if tt.shortcuts && shortcuts == 0 {
+				t.Errorf("no sample took the silent-layer forward and the quiet-tail backward: the fixture does not cover them")
+			}
+			checkTorchTrainer(t, f, cfg, ds, p, want)
+		})
+	}
+}
+
+// checkTorchSamples compares forward, loss and backward run sample by
+// sample with the fixture. It returns the number of samples on which both
+// shortcuts (silent layer, quiet tail) were taken.
+func checkTorchSamples(t *testing.T, f *torchFixture, net *network, p []float64, split *Split) (shortcuts int) {
+	t.Helper()
+	ws := newWorkspace(net)
+	grad := make([]float64, len(p))
+	scale := 1 / float64(split.Len())
+	var loss, logitErr float64
+	for k := range split.Len() {
+		times, units := split.Events(k)
+		ws.forward(p, times, units, true)
+		logitErr = max(logitErr, scaledErr(ws.logits, f.Logits[k]))
+		for l := range ws.layers {
+			if !slices.Equal(ws.layers[l].count, f.Counts[k][l]) {
+				t.Errorf("sample %d, layer %d: spike counts %v, PyTorch %v", k, l+1, ws.layers[l].count, f.Counts[k][l])
+			}
+		}
+		loss += ws.loss(int(split.Labels[k]), scale)
+		if ws.silentFrom < net.steps && ws.quietTail() < net.steps {
+			shortcuts++
+		}
+		ws.backward(p, grad)
+	}
+	loss *= scale
+	if logitErr > torchTol {
+		t.Errorf("logits differ from PyTorch's by %.3g of their magnitude", logitErr)
+	}
+	if e := math.Abs(loss-f.Loss) / math.Abs(f.Loss); e > torchTol {
+		t.Errorf("loss %v, PyTorch %v (relative error %.3g)", loss, f.Loss, e)
+	}
+	gradErr := checkBlocks(t, "gradient", paramBlocks(net, grad), f.Grads)
+	t.Logf("sample by sample: logits %.2g, loss %.2g, gradients %.2g (error relative to magnitude)",
+		logitErr, math.Abs(loss-f.Loss)/math.Abs(f.Loss), gradErr)
+	return shortcuts
+}
+
+// checkTorchTrainer takes the fixture's Adam steps with the trainer and
+// compares the loss and the gradient of the first step, the loss before
+// each step and the weights after the last.
+func checkTorchTrainer(t *testing.T, f *torchFixture, cfg *Config, ds *Dataset, p, want []float64) {
+	t.Helper()
+	tr := newTrainer(cfg, ds, 2)
+	copy(tr.params, p)
+	tr.net.transpose(tr.params, tr.pt)
+	var lossErr float64
+	for step := range f.Adam.Steps {
+		loss, _ := tr.step(tr.order)
+		if step == 0 {
+			gradErr := checkBlocks(t, "trainer gradient", paramBlocks(tr.net, tr.grad), f.Grads)
+			t.Logf("trainer: gradient %.2g", gradErr)
+		}
+		e := math.Abs(loss-f.Adam.Losses[step]) / math.Abs(f.Adam.Losses[step])
+		if e > torchTol {
+			t.Errorf("trainer: loss before Adam step %d is %v, PyTorch %v (relative error %.3g)", step+1, loss, f.Adam.Losses[step], e)
+		}
+		lossErr = max(lossErr, e)
+	}
+	weightErr := checkBlocks(t, fmt.Sprintf("weights after %d Adam steps", f.Adam.Steps), paramBlocks(tr.net, tr.params), f.Adam.Weights)
+	t.Logf("trainer: losses %.2g, weights after Adam %.2g", lossErr, weightErr)
+}
+
+// checkBlocks compares each named matrix of got (views in sim's layout) with
+// the fixture's and returns the largest scaled error.
+func checkBlocks(t *testing.T, what string, got map[string][]float64, want map[string][][]float64) float64 {
+	t.Helper()
+	var worst float64
+	for name, g := range got {
+		w := slices.Concat(want[name]...)
+		if len(w) != len(g) {
+			t.Errorf("%s %s: %d values, PyTorch %d", what, name, len(g), len(w))
+			continue
+		}
+		e := scaledErr(g, w)
+		if e > torchTol {
+			t.Errorf("%s %s differs from PyTorch's by %.3g of its magnitude\nsim     %v\nPyTorch %v", what, name, e, g, w)
+		}
+		worst = max(worst, e)
+	}
+	return worst
+}
