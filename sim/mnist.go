@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 )
 
@@ -102,10 +101,10 @@ func readIDXPair(dir, prefix string) (idxPair, error) {
 	var p idxPair
 	var err error
 	split := map[string]string{"train": "training", "t10k": "test"}[prefix]
-	if p.imagesPath, err = findIDXFile(dir, prefix+"-images-idx3-ubyte", split+" images"); err != nil {
+	if p.imagesPath, err = findPlainOrGzip(dir, prefix+"-images-idx3-ubyte", split+" images", "IDX"); err != nil {
 		return p, err
 	}
-	if p.labelsPath, err = findIDXFile(dir, prefix+"-labels-idx1-ubyte", split+" labels"); err != nil {
+	if p.labelsPath, err = findPlainOrGzip(dir, prefix+"-labels-idx1-ubyte", split+" labels", "IDX"); err != nil {
 		return p, err
 	}
 	if p.images, err = readIDX(p.imagesPath, 3); err != nil {
@@ -129,22 +128,4 @@ func readIDXPair(dir, prefix string) (idxPair, error) {
 		}
 	}
 	return p, nil
-}
-
-// findIDXFile returns dir/base or dir/base.gz, whichever exists (the plain
-// one if both do).
-func findIDXFile(dir, base, what string) (string, error) {
-	tried := make([]string, 0, 2)
-	for _, name := range []string{base, base + ".gz"} {
-		path := filepath.Join(dir, name)
-		_, err := os.Stat(path)
-		if err == nil {
-			return path, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-		tried = append(tried, path)
-	}
-	return "", fmt.Errorf("%s file not found: want %s (IDX, gzip or plain)", what, strings.Join(tried, " or "))
 }

@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/sgsweep/sgsweep/sim/internal/hdf5"
@@ -109,7 +107,7 @@ type shdFile struct {
 // openSHDFile opens dir/base or dir/base.gz and checks that its three
 // datasets agree in length and its labels are in range.
 func openSHDFile(dir, base string) (*shdFile, error) {
-	path, err := findSHDFile(dir, base)
+	path, err := findPlainOrGzip(dir, base, "", "HDF5")
 	if err != nil {
 		return nil, err
 	}
@@ -280,24 +278,6 @@ func (s *shdFile) split(idx []int, steps int, duration float64) (Split, error) {
 		}
 	}
 	return out, nil
-}
-
-// findSHDFile returns dir/base or dir/base.gz, whichever exists (the plain
-// one if both do).
-func findSHDFile(dir, base string) (string, error) {
-	tried := make([]string, 0, 2)
-	for _, name := range []string{base, base + ".gz"} {
-		path := filepath.Join(dir, name)
-		_, err := os.Stat(path)
-		if err == nil {
-			return path, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-		tried = append(tried, path)
-	}
-	return "", fmt.Errorf("file not found: want %s (HDF5, gzip or plain)", strings.Join(tried, " or "))
 }
 
 // openMaybeGzip opens path for random access: a plain file as is (closer
