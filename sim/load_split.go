@@ -54,3 +54,24 @@ func holdout(n int, valFraction float64, trainLimit int, dataSeed uint64) (train
 	}
 	return train, val
 }
+
+// splitIndices returns the sample indices of the three splits of a dataset
+// with nTrain training and nTest test samples: train and val drawn by
+// holdout from d.ValFraction, d.TrainSamples and dataSeed, test the first
+// d.TestSamples test samples in file order (all if d.TestSamples ≤ 0).
+// samples describes the training samples for the error when the validation
+// split would leave none for training, e.g. "samples of shd_train.h5".
+func splitIndices(d DatasetConfig, dataSeed uint64, nTrain, nTest int, samples string) (train, val, test []int, err error) {
+	train, val = holdout(nTrain, d.ValFraction, d.TrainSamples, dataSeed)
+	if len(train) == 0 {
+		return nil, nil, nil, &FieldError{Field: "dataset.val_fraction", Msg: fmt.Sprintf("leaves none of the %d %s for training", nTrain, samples)}
+	}
+	test = make([]int, nTest)
+	if d.TestSamples > 0 {
+		test = test[:min(d.TestSamples, nTest)]
+	}
+	for i := range test {
+		test[i] = i
+	}
+	return train, val, test, nil
+}

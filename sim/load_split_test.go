@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -80,6 +81,44 @@ func TestHoldout(t *testing.T) {
 	}
 	if _, val := holdout(10, 0, 0, 1); len(val) != 0 {
 		t.Errorf("holdout with val_fraction 0 gave %d validation samples", len(val))
+	}
+}
+
+func TestSplitIndices(t *testing.T) {
+	for _, tt := range []struct {
+		name             string
+		d                DatasetConfig
+		nTrain, nTest    int
+		train, val, test int // lengths
+		wantErr          string
+	}{
+		{"all", DatasetConfig{ValFraction: 0.2}, 10, 4, 8, 2, 4, ""},
+		{"limits", DatasetConfig{ValFraction: 0.2, TrainSamples: 3, TestSamples: 2}, 10, 4, 3, 2, 2, ""},
+		{"test limit above the file", DatasetConfig{TestSamples: 9}, 10, 4, 10, 0, 4, ""},
+		{"nothing to train on", DatasetConfig{ValFraction: 1}, 10, 4, 0, 0, 0, "leaves none of the 10 samples of x.h5 for training"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			train, val, test, err := splitIndices(tt.d, 7, tt.nTrain, tt.nTest, "samples of x.h5")
+			if tt.wantErr != "" {
+				var fe *FieldError
+				if !errors.As(err, &fe) || fe.Field != "dataset.val_fraction" || fe.Msg != tt.wantErr {
+					t.Fatalf("err = %v, want a dataset.val_fraction FieldError %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(train) != tt.train || len(val) != tt.val || len(test) != tt.test {
+				t.Fatalf("splitIndices = %d train, %d val, %d test, %v; want %d, %d, %d", len(train), len(val), len(test), err, tt.train, tt.val, tt.test)
+			}
+			wantTrain, wantVal := holdout(tt.nTrain, tt.d.ValFraction, tt.d.TrainSamples, 7)
+			if !slices.Equal(train, wantTrain) || !slices.Equal(val, wantVal) {
+				t.Errorf("train, val = %v, %v; want holdout's %v, %v", train, val, wantTrain, wantVal)
+			}
+			for i, k := range test {
+				if k != i {
+					t.Fatalf("test = %v, want the first %d samples in file order", test, tt.test)
+				}
+			}
+		})
 	}
 }
 

@@ -53,16 +53,9 @@ func loadIDXDataset(cfg Config, dataDir string) (*Dataset, error) {
 	}
 
 	tab := newLatencyTable(d.Threshold, d.TauEff, d.Steps)
-	trainIdx, valIdx := holdout(train.count, d.ValFraction, d.TrainSamples, cfg.DataSeed)
-	if len(trainIdx) == 0 {
-		return nil, &FieldError{Field: "dataset.val_fraction", Msg: fmt.Sprintf("leaves none of the %d training images of %s for training", train.count, train.imagesPath)}
-	}
-	testIdx := make([]int, test.count)
-	if d.TestSamples > 0 {
-		testIdx = testIdx[:min(d.TestSamples, test.count)]
-	}
-	for i := range testIdx {
-		testIdx[i] = i
+	trainIdx, valIdx, testIdx, err := splitIndices(d, cfg.DataSeed, train.count, test.count, "training images of "+train.imagesPath)
+	if err != nil {
+		return nil, err
 	}
 	ds := &Dataset{Inputs: train.pixels, Steps: d.Steps, Classes: idxClasses}
 	for _, s := range []struct {

@@ -70,16 +70,9 @@ func loadSHD(cfg Config, dataDir string) (*Dataset, error) {
 		return nil, fmt.Errorf("shd: %w", err)
 	}
 
-	trainIdx, valIdx := holdout(train.len(), d.ValFraction, d.TrainSamples, cfg.DataSeed)
-	if len(trainIdx) == 0 {
-		return nil, &FieldError{Field: "dataset.val_fraction", Msg: fmt.Sprintf("leaves none of the %d samples of %s for training", train.len(), train.path)}
-	}
-	testIdx := make([]int, test.len())
-	if d.TestSamples > 0 {
-		testIdx = testIdx[:min(d.TestSamples, test.len())]
-	}
-	for i := range testIdx {
-		testIdx[i] = i
+	trainIdx, valIdx, testIdx, err := splitIndices(d, cfg.DataSeed, train.len(), test.len(), "samples of "+train.path)
+	if err != nil {
+		return nil, err
 	}
 
 	ds := &Dataset{Inputs: shdChannels, Steps: d.Steps, Classes: shdClasses}
