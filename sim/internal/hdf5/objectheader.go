@@ -84,19 +84,7 @@ func (f *File) readHeaderV1(h *objectHeader, prefix []byte) error {
 	if c.truncated {
 		return corrupt("truncated prefix")
 	}
-	todo := []block{{h.addr + 16, size}}
-	seen := map[uint64]bool{}
-	for len(todo) > 0 {
-		blk := todo[0]
-		todo = todo[1:]
-		if seen[blk.addr] {
-			return corrupt("continuation block %#x visited twice", blk.addr)
-		}
-		seen[blk.addr] = true
-		b, err := f.read(blk.addr, blk.size, "object header block")
-		if err != nil {
-			return err
-		}
+	return f.readBlocks(h, block{h.addr + 16, size}, func(_ block, b []byte, add addMessage) error {
 		c := f.cursor(b)
 		for c.remaining() >= 8 {
 			typ, size, flags := c.u16(), int(c.u16()), c.u8()
@@ -105,14 +93,12 @@ func (f *File) readHeaderV1(h *objectHeader, prefix []byte) error {
 			if c.truncated {
 				return corrupt("message type %#x of %d bytes runs past its block", typ, size)
 			}
-			more, err := h.add(f, typ, flags, data)
-			if err != nil {
+			if err := add(typ, flags, data); err != nil {
 				return err
 			}
-			todo = append(todo, more...)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // readHeaderV2 decodes a version 2 object header ("OHDR" and "OCHK" blocks,
@@ -144,19 +130,7 @@ func (f *File) readHeaderV2(h *objectHeader) error {
 	if chunk0 > f.size {
 		return corrupt("chunk 0 of %d bytes", chunk0)
 	}
-	todo := []block{first}
-	seen := map[uint64]bool{}
-	for len(todo) > 0 {
-		blk := todo[0]
-		todo = todo[1:]
-		if seen[blk.addr] {
-			return corrupt("continuation block %#x visited twice", blk.addr)
-		}
-		seen[blk.addr] = true
-		b, err := f.read(blk.addr, blk.size, "object header block")
-		if err != nil {
-			return err
-		}
+	return f.readBlocks(h, first, func(blk block, b []byte, add addMessage) error {
 		if err := verifyChecksum(b, "object header block", blk.addr); err != nil {
 			return err
 		}
@@ -182,11 +156,42 @@ func (f *File) readHeaderV2(h *objectHeader) error {
 			if m.truncated {
 				return corrupt("message type %#x of %d bytes runs past its block", typ, size)
 			}
-			more, err := h.add(f, typ, mflags, data)
-			if err != nil {
+			if err := add(typ, mflags, data); err != nil {
 				return err
 			}
-			todo = append(todo, more...)
+		}
+		return nil
+	})
+}
+
+// addMessage records one header message: its type, flags and body.
+type addMessage func(typ uint16, flags uint8, data []byte) error
+
+// readBlocks reads the header block first and every continuation block its
+// messages point to, each once, in the order found. split cuts one block's
+// bytes into messages and passes each to add, which records it in h and
+// queues the block a continuation message points to.
+func (f *File) readBlocks(h *objectHeader, first block, split func(blk block, b []byte, add addMessage) error) error {
+	todo := []block{first}
+	add := func(typ uint16, flags uint8, data []byte) error {
+		more, err := h.add(f, typ, flags, data)
+		todo = append(todo, more...)
+		return err
+	}
+	seen := map[uint64]bool{}
+	for len(todo) > 0 {
+		blk := todo[0]
+		todo = todo[1:]
+		if seen[blk.addr] {
+			return corrupt("continuation block %#x visited twice", blk.addr)
+		}
+		seen[blk.addr] = true
+		b, err := f.read(blk.addr, blk.size, "object header block")
+		if err != nil {
+			return err
+		}
+		if err := split(blk, b, add); err != nil {
+			return err
 		}
 	}
 	return nil
