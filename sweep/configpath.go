@@ -95,48 +95,51 @@ func pathCovers(outer, path string) bool {
 	return rest == "" || rest[0] == '.' || rest[0] == '['
 }
 
-// typeName describes a Go type to a spec author.
+// typeName describes a Go type to a spec author: "a number".
 func typeName(t reflect.Type) string {
+	if one, _, ok := scalarKindNames(t.Kind()); ok {
+		return one
+	}
 	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "an integer"
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a non-negative integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
 	case reflect.Slice:
 		return "a list of " + pluralTypeName(t.Elem())
 	case reflect.Struct:
 		return "a mapping with keys " + strings.Join(fieldNames(t), ", ")
-	default:
-		return t.String()
 	}
+	return t.String()
 }
 
-// pluralTypeName describes the elements of a list type.
+// pluralTypeName describes the elements of a list type: "numbers".
 func pluralTypeName(t reflect.Type) string {
+	if _, many, ok := scalarKindNames(t.Kind()); ok {
+		return many
+	}
 	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return "integers"
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "non-negative integers"
-	case reflect.Float32, reflect.Float64:
-		return "numbers"
-	case reflect.String:
-		return "strings"
-	case reflect.Bool:
-		return "booleans"
 	case reflect.Slice:
 		return "lists"
 	case reflect.Struct:
 		return "mappings"
-	default:
-		return t.String() + " values"
 	}
+	return t.String() + " values"
+}
+
+// scalarKindNames describes the values of a scalar kind to a spec author,
+// with an article ("a number") and in the plural ("numbers"); ok is false
+// for other kinds.
+func scalarKindNames(k reflect.Kind) (one, many string, ok bool) {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer", "integers", true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer", "non-negative integers", true
+	case reflect.Float32, reflect.Float64:
+		return "a number", "numbers", true
+	case reflect.String:
+		return "a string", "strings", true
+	case reflect.Bool:
+		return "true or false", "booleans", true
+	}
+	return "", "", false
 }
 
 // deepCopy returns a copy of v that shares no slice, map or pointer with it.
