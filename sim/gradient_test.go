@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"math/rand/v2"
-	"testing"
-)
+import "testing"
 
 // TestGradientSmooth checks the hand-derived BPTT against central finite
 // differences. Finite differences need a smooth loss, so the network runs in
@@ -46,24 +43,10 @@ func TestGradientSmooth(t *testing.T) {
 			cfg.Regularizer.Lower = LowerBound{Strength: 0.5, Threshold: 3}
 			cfg.Regularizer.Upper = UpperBound{Strength: 0.3, Threshold: 0.2, Power: 2}
 			mustValid(t, &cfg)
-			rng := rand.New(rand.NewPCG(7, 8))
-			split := randomSplit(rng, 3, 4, 3, cfg.Dataset.Steps, 0.25)
-			net := newNetwork(&cfg, 4, 3, cfg.Dataset.Steps)
-			setSmooth(net, 4)
-			p := net.initParams(&cfg)
+			net, p, split := smoothProblem(&cfg)
 
 			_, grad := batchLossGrad(net, p, &split)
-			fd := make([]float64, len(p))
-			const eps = 1e-6
-			for i := range p {
-				orig := p[i]
-				p[i] = orig + eps
-				up := batchLoss(net, p, &split)
-				p[i] = orig - eps
-				down := batchLoss(net, p, &split)
-				p[i] = orig
-				fd[i] = (up - down) / (2 * eps)
-			}
+			fd := finiteDiffGrad(net, p, &split)
 			gb, fb := paramBlocks(net, grad), paramBlocks(net, fd)
 			for name, g := range gb {
 				if norm(fb[name]) == 0 {
@@ -95,11 +78,7 @@ func TestGradientSmoothDetectsDetaching(t *testing.T) {
 			cfg.Network.Reset = ResetDifferentiable
 			tt.mutate(&cfg)
 			mustValid(t, &cfg)
-			rng := rand.New(rand.NewPCG(7, 8))
-			split := randomSplit(rng, 3, 4, 3, cfg.Dataset.Steps, 0.25)
-			net := newNetwork(&cfg, 4, 3, cfg.Dataset.Steps)
-			setSmooth(net, 4)
-			p := net.initParams(&cfg)
+			net, p, split := smoothProblem(&cfg)
 			var grad []float64
 			if tt.name == "reset differentiable forward, detached backward" {
 				// Run the forward of a differentiable reset (with its tape)
@@ -118,17 +97,7 @@ func TestGradientSmoothDetectsDetaching(t *testing.T) {
 			} else {
 				_, grad = batchLossGrad(net, p, &split)
 			}
-			fd := make([]float64, len(p))
-			const eps = 1e-6
-			for i := range p {
-				orig := p[i]
-				p[i] = orig + eps
-				up := batchLoss(net, p, &split)
-				p[i] = orig - eps
-				down := batchLoss(net, p, &split)
-				p[i] = orig
-				fd[i] = (up - down) / (2 * eps)
-			}
+			fd := finiteDiffGrad(net, p, &split)
 			if e := relErr(grad, fd); e < 1e-3 {
 				t.Errorf("detached gradient matches finite differences (relative error %.3g): the check cannot tell", e)
 			}

@@ -115,3 +115,32 @@ func setSmooth(net *network, beta float64) {
 }
 
 func newTestRand() *rand.Rand { return rand.New(rand.NewPCG(11, 12)) }
+
+// smoothProblem returns a network for cfg with 4 inputs and 3 classes in
+// the smooth test mode (β = 4), its initial parameters and a batch of 3
+// random samples: the set-up of the finite-difference gradient checks.
+func smoothProblem(cfg *Config) (*network, []float64, Split) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	split := randomSplit(rng, 3, 4, 3, cfg.Dataset.Steps, 0.25)
+	net := newNetwork(cfg, 4, 3, cfg.Dataset.Steps)
+	setSmooth(net, 4)
+	return net, net.initParams(cfg), split
+}
+
+// finiteDiffGrad returns the central finite-difference gradient (step
+// 1e-6) of the batch loss with respect to every parameter; p is left as it
+// was.
+func finiteDiffGrad(net *network, p []float64, split *Split) []float64 {
+	fd := make([]float64, len(p))
+	const eps = 1e-6
+	for i := range p {
+		orig := p[i]
+		p[i] = orig + eps
+		up := batchLoss(net, p, split)
+		p[i] = orig - eps
+		down := batchLoss(net, p, split)
+		p[i] = orig
+		fd[i] = (up - down) / (2 * eps)
+	}
+	return fd
+}
