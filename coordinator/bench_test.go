@@ -98,7 +98,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 			}
 			go w.Run(ctx)
 
-			spec, tasks := benchSpec(b, dir, "e2e", b.N)
+			spec, tasks := coordtest.Expand(b, coordtest.Spec(b, dir, "e2e", b.N, nil, ""))
 			b.ReportAllocs()
 			b.ResetTimer()
 			start, cpu0 := time.Now(), cpuTime()
@@ -201,20 +201,6 @@ func BenchmarkPlanAndPublish100k(b *testing.B) {
 		nc.Close()
 		store.Close()
 	}
-}
-
-// benchSpec writes and expands a spec of n tasks.
-func benchSpec(b *testing.B, dir, name string, n int) (*sweep.Spec, []sweep.Task) {
-	b.Helper()
-	spec, err := sweep.ParseFile(coordtest.Spec(b, dir, name, n, nil, ""))
-	if err != nil {
-		b.Fatal(err)
-	}
-	tasks, err := spec.Expand()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return spec, tasks
 }
 
 // externalServer runs a NATS server in a child process and returns its URL.

@@ -174,14 +174,7 @@ func TestCorruptMessagesSetAside(t *testing.T) {
 	// (the subject holds a message), the worker terminates the v2 message,
 	// and the task is recorded failed.
 	path := coordtest.Spec(t, e.Dir, "corrupt", 3, nil, "")
-	spec, err := sweep.ParseFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tasks, err := spec.Expand()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tasks := coordtest.Expand(t, path)
 	v2 := sweep.NewTaskMsg("corrupt", tasks[1], 0, time.Now())
 	v2.Schema = "sgsweep.task/v2"
 	data, _ := json.Marshal(v2)

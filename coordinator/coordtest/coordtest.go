@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/sweep"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
@@ -107,6 +108,20 @@ replicates: {seed: %d}
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Expand parses the spec file at path and expands its tasks.
+func Expand(t testing.TB, path string) (*sweep.Spec, []sweep.Task) {
+	t.Helper()
+	spec, err := sweep.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := spec.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec, tasks
 }
 
 func commaList(v []float64) string {
