@@ -23,14 +23,7 @@ func TestExamples(t *testing.T) {
 		name := filepath.Base(file)
 		names = append(names, name)
 		t.Run(name, func(t *testing.T) {
-			s, err := ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tasks, err := s.Expand()
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, tasks := mustExpandFile(t, file)
 			checkTasks(t, s, tasks)
 			want, ok := documented[name]
 			if !ok {

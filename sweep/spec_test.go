@@ -42,14 +42,7 @@ func TestExpandGolden(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			s, err := ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tasks, err := s.Expand()
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, tasks := mustExpandFile(t, file)
 			checkTasks(t, s, tasks)
 			got := renderExpansion(s, tasks)
 			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
@@ -127,6 +120,16 @@ func mustParse(t testing.TB, src string) *Spec {
 		t.Fatalf("Parse:\n%s\nerror: %v", src, err)
 	}
 	return s
+}
+
+// mustExpandFile parses the spec file and expands its tasks.
+func mustExpandFile(t testing.TB, file string) (*Spec, []Task) {
+	t.Helper()
+	s, err := ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, mustExpand(t, s)
 }
 
 func mustExpand(t testing.TB, s *Spec) []Task {
