@@ -83,7 +83,7 @@ func curvesPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error)
 		p.Add(line)
 		if len(r.Series) > 0 {
 			label := names.apply(joinValues(row[:len(r.Series)]))
-			legend = append(legend, legendItem{text: label, thumbs: []plot.Thumbnailer{curveThumb{col, dash}}})
+			legend = append(legend, legendItem{text: label, thumbs: []plot.Thumbnailer{lineThumb{col, dash, false}}})
 		}
 	}
 	fig := newFigure(p)

@@ -151,7 +151,7 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 		dots.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
 		p.Add(line, dots)
 		if s.label != "" {
-			legend = append(legend, legendItem{text: s.label, thumbs: []plot.Thumbnailer{lineThumb{col, dash}}})
+			legend = append(legend, legendItem{text: s.label, thumbs: []plot.Thumbnailer{lineThumb{col, dash, true}}})
 		}
 	}
 	if boundY(p, f.name) {

@@ -141,17 +141,21 @@ func tickText(v Value) string {
 	return v.Text
 }
 
-// lineThumb draws a legend thumbnail: a line with a point in a colour.
+// lineThumb draws a legend thumbnail: a line in a colour, with a point in
+// its middle if point is set (for series drawn with points).
 type lineThumb struct {
 	color color.RGBA
 	dash  []vg.Length
+	point bool
 }
 
 func (t lineThumb) Thumbnail(c *draw.Canvas) {
 	y := c.Center().Y
 	c.StrokeLine2(draw.LineStyle{Color: t.color, Width: vg.Points(1.5), Dashes: t.dash}, c.Min.X, y, c.Max.X, y)
-	c.DrawGlyph(draw.GlyphStyle{Color: t.color, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}},
-		vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: y})
+	if t.point {
+		c.DrawGlyph(draw.GlyphStyle{Color: t.color, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}},
+			vg.Point{X: (c.Min.X + c.Max.X) / 2, Y: y})
+	}
 }
 
 // boxThumb draws a legend thumbnail: a filled square.
@@ -189,15 +193,4 @@ func boundY(p *plot.Plot, metric string) bool {
 // clipNote is the note for a clipped axis.
 func clipNote(metric string) string {
 	return "intervals clipped at the axis: " + metric + " lies in [0, 1]"
-}
-
-// curveThumb draws a legend thumbnail: a line in a colour.
-type curveThumb struct {
-	color color.RGBA
-	dash  []vg.Length
-}
-
-func (t curveThumb) Thumbnail(c *draw.Canvas) {
-	y := c.Center().Y
-	c.StrokeLine2(draw.LineStyle{Color: t.color, Width: vg.Points(1.5), Dashes: t.dash}, c.Min.X, y, c.Max.X, y)
 }
