@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/results"
-	"github.com/sgsweep/sgsweep/sweep"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
@@ -66,13 +64,9 @@ func runRun(c *cli.Context) error {
 		return usageError{err}
 	}
 	path := c.Args().First()
-	source, err := os.ReadFile(path)
+	source, spec, err := readSpec(path)
 	if err != nil {
-		return usageError{err}
-	}
-	spec, err := sweep.Parse(path, source)
-	if err != nil {
-		return usageError{err}
+		return err
 	}
 	tasks, err := spec.Expand()
 	if err != nil {

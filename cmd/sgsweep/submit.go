@@ -2,12 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 func init() { commands = append(commands, submitCommand) }
@@ -40,12 +38,9 @@ func runSubmit(c *cli.Context) error {
 		return usageError{err}
 	}
 	path := c.Args().First()
-	data, err := os.ReadFile(path)
+	data, _, err := readSpec(path)
 	if err != nil {
-		return usageError{err}
-	}
-	if _, err := sweep.Parse(path, data); err != nil {
-		return usageError{err}
+		return err
 	}
 	req := coordinator.SubmitRequest{SpecName: path, Spec: data, Extend: c.Bool("extend")}
 	rep, err := askCoordinator(c, log, (*coordinator.Client).Submit, req)
