@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sgsweep/sgsweep/internal/retry"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
@@ -20,18 +21,14 @@ func (c *Coordinator) resultLoop(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	failures := 0
+	var failures retry.Streak
 	for ctx.Err() == nil {
 		batch, err := fetchBatch(ctx, s.ResultConsumer, c.cfg.ResultBatch)
 		if err != nil {
-			failures++
-			if failures == 1 || failures%20 == 0 {
-				c.log.Warn("fetching results", "err", err)
-			}
-			sleep(ctx, min(time.Duration(failures)*200*time.Millisecond, 5*time.Second))
+			failures.Fail(ctx, c.log, "fetching results", err)
 			continue
 		}
-		failures = 0
+		failures.Reset()
 		if len(batch) > 0 {
 			c.commit(ctx, batch)
 		}
@@ -126,7 +123,7 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 		for _, m := range batch {
 			m.NakWithDelay(time.Second)
 		}
-		sleep(ctx, time.Second)
+		retry.Sleep(ctx, time.Second)
 		return
 	}
 	for i, m := range batch {

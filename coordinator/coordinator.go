@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sgsweep/sgsweep/internal/retry"
 	"github.com/sgsweep/sgsweep/results"
 )
 
@@ -154,7 +155,7 @@ func (c *Coordinator) ensureStreams(ctx context.Context) (*Streams, error) {
 			return nil, err
 		}
 		c.log.Warn("setting up streams; retrying", "err", err)
-		if err := sleep(ctx, wait); err != nil {
+		if err := retry.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 		wait = min(2*wait, 5*time.Second)
@@ -176,17 +177,5 @@ func (c *Coordinator) kickPublisher() {
 	select {
 	case c.kick <- struct{}{}:
 	default:
-	}
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

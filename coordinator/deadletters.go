@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sgsweep/sgsweep/internal/retry"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -30,18 +31,14 @@ func (c *Coordinator) deadLetterLoop(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	failures := 0
+	var failures retry.Streak
 	for ctx.Err() == nil {
 		batch, err := fetchBatch(ctx, s.DeadLetterConsumer, 1)
 		if err != nil {
-			failures++
-			if failures == 1 || failures%20 == 0 {
-				c.log.Warn("fetching dead letters", "err", err)
-			}
-			sleep(ctx, min(time.Duration(failures)*200*time.Millisecond, 5*time.Second))
+			failures.Fail(ctx, c.log, "fetching dead letters", err)
 			continue
 		}
-		failures = 0
+		failures.Reset()
 		for _, m := range batch {
 			if err := c.deadLetter(ctx, s, m); err != nil {
 				c.log.Warn("recording a dead task; retrying", "err", err)

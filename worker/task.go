@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sgsweep/sgsweep/internal/retry"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -271,7 +272,7 @@ func (w *Worker) publish(ctx context.Context, subject, msgID string, data []byte
 		if permanent(err) {
 			return false, err
 		}
-		if serr := sleep(ctx, 250*time.Millisecond); serr != nil {
+		if serr := retry.Sleep(ctx, 250*time.Millisecond); serr != nil {
 			return false, fmt.Errorf("%w (last: %w)", serr, err)
 		}
 	}

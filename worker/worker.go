@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sgsweep/sgsweep/internal/retry"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -159,7 +160,7 @@ func (w *Worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
 			w.log.Info("waiting for a coordinator to create the task stream", "err", err)
 			logged = true
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := retry.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 		wait = min(2*wait, 5*time.Second)
@@ -168,7 +169,7 @@ func (w *Worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
 
 // slot takes one task at a time until ctx is cancelled.
 func (w *Worker) slot(ctx, runCtx context.Context, cons jetstream.Consumer, l lease) {
-	failures := 0
+	var failures retry.Streak
 	for ctx.Err() == nil {
 		// No client-side deadline: the server expires the pull request
 		// (30 s, idle heartbeats every 5 s) and says so, so a task is never
@@ -177,32 +178,16 @@ func (w *Worker) slot(ctx, runCtx context.Context, cons jetstream.Consumer, l le
 		msg, err := cons.Next(jetstream.FetchContext(ctx))
 		switch {
 		case err == nil:
-			failures = 0
+			failures.Reset()
 			w.process(runCtx, msg, l)
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-			failures = 0
+			failures.Reset()
 		default:
 			// Disconnected, server restarting, consumer being recreated:
 			// keep pulling with a growing pause.
-			failures++
-			if failures == 1 || failures%20 == 0 {
-				w.log.Warn("fetching a task", "err", err)
-			}
-			sleep(ctx, min(time.Duration(failures)*200*time.Millisecond, 5*time.Second))
+			failures.Fail(ctx, w.log, "fetching a task", err)
 		}
-	}
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
