@@ -134,8 +134,9 @@ func strictUnmarshal(data []byte, v any) error {
 }
 
 // flatParams maps the named matrices of a fixture to net's flat parameter
-// layout (the inverse of paramBlocks). field names the fixture's field in
-// errors.
+// layout (the inverse of paramBlocks); each must have its matrix's shape,
+// presynaptic rows by postsynaptic columns. field names the fixture's field
+// in errors.
 func flatParams(net *network, field string, m map[string][][]float64) ([]float64, error) {
 	p := make([]float64, net.nParams)
 	blocks := paramBlocks(net, p)
@@ -144,20 +145,26 @@ func flatParams(net *network, field string, m map[string][][]float64) ([]float64
 			return nil, fmt.Errorf("%s.%s: no such matrix in the network", field, name)
 		}
 	}
+	last := len(net.hidden) - 1
+	shapes := map[string][2]int{"W_out": {net.hidden[last], net.outputs}}
+	for l, h := range net.hidden {
+		shapes[fmtName("W", l)] = [2]int{net.layerInputs[l], h}
+		shapes[fmtName("V", l)] = [2]int{h, h}
+	}
 	for name, dst := range blocks {
 		rows, ok := m[name]
 		if !ok {
 			return nil, fmt.Errorf("%s.%s: missing", field, name)
 		}
-		cols := len(dst) / max(len(rows), 1)
-		if len(rows)*cols != len(dst) {
-			return nil, fmt.Errorf("%s.%s: %d rows for %d weights", field, name, len(rows), len(dst))
+		shape := shapes[name]
+		if len(rows) != shape[0] {
+			return nil, fmt.Errorf("%s.%s: %d rows, want %d", field, name, len(rows), shape[0])
 		}
 		for r, row := range rows {
-			if len(row) != cols {
-				return nil, fmt.Errorf("%s.%s[%d]: %d columns, want %d", field, name, r, len(row), cols)
+			if len(row) != shape[1] {
+				return nil, fmt.Errorf("%s.%s[%d]: %d columns, want %d", field, name, r, len(row), shape[1])
 			}
-			copy(dst[r*cols:], row)
+			copy(dst[r*shape[1]:], row)
 		}
 	}
 	return p, nil
@@ -199,8 +206,11 @@ func TestTorchFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Margin < torchTol || f.ReadoutGap != nil && *f.ReadoutGap < torchTol {
-				t.Fatalf("margin %g, readout gap %v: too close to a decision for tolerance %g", f.Margin, *f.ReadoutGap, torchTol)
+			if f.Margin < torchTol {
+				t.Fatalf("margin %g: a potential too close to the threshold for tolerance %g", f.Margin, torchTol)
+			}
+			if f.ReadoutGap != nil && *f.ReadoutGap < torchTol {
+				t.Fatalf("readout gap %g: a logit too close to another value of its trace for tolerance %g", *f.ReadoutGap, torchTol)
 			}
 			net := newNetwork(cfg, ds.Inputs, ds.Classes, ds.Steps)
 			p, err := flatParams(net, "weights", f.Weights)
@@ -300,4 +310,51 @@ func checkBlocks(t *testing.T, what string, got map[string][]float64, want map[s
 		worst = max(worst, e)
 	}
 	return worst
+}
+
+// TestTorchFixtureMapping: flatParams puts each named matrix in its place
+// in the flat layout and names the field of a fixture that does not fit.
+func TestTorchFixtureMapping(t *testing.T) {
+	cfg := tinyConfig(3)
+	cfg.Network.Recurrent = true
+	net := newNetwork(&cfg, 2, 2, cfg.Dataset.Steps)
+	good := func() map[string][][]float64 {
+		return map[string][][]float64{
+			"W_1":   {{1, 2, 3}, {4, 5, 6}},
+			"V_1":   {{7, 8, 9}, {10, 11, 12}, {13, 14, 15}},
+			"W_out": {{16, 17}, {18, 19}, {20, 21}},
+		}
+	}
+	p, err := flatParams(net, "weights", good())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		block string
+		want  []float64
+	}{
+		{"W_1", []float64{1, 2, 3, 4, 5, 6}},
+		{"V_1", []float64{7, 8, 9, 10, 11, 12, 13, 14, 15}},
+		{"W_out", []float64{16, 17, 18, 19, 20, 21}},
+	} {
+		if got := paramBlocks(net, p)[c.block]; !slices.Equal(got, c.want) {
+			t.Errorf("%s = %v, want %v", c.block, got, c.want)
+		}
+	}
+	for _, tt := range []struct {
+		name   string
+		mutate func(m map[string][][]float64)
+		want   string
+	}{
+		{"missing", func(m map[string][][]float64) { delete(m, "V_1") }, "weights.V_1: missing"},
+		{"unknown", func(m map[string][][]float64) { m["V_2"] = m["V_1"] }, "weights.V_2: no such matrix"},
+		{"rows", func(m map[string][][]float64) { m["W_1"] = m["W_1"][:1] }, "weights.W_1: 1 rows, want 2"},
+		{"columns", func(m map[string][][]float64) { m["W_out"][1] = []float64{1, 2, 3} }, "weights.W_out[1]: 3 columns, want 2"},
+	} {
+		m := good()
+		tt.mutate(m)
+		if _, err := flatParams(net, "weights", m); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
+		}
+	}
 }
