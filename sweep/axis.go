@@ -196,9 +196,7 @@ func joinRaw(r []json.RawMessage) []byte {
 // axisNodes returns the value nodes an axis is written as: a list (whose
 // generator elements are spliced in) or a single generator.
 func (p *specParser) axisNodes(v *yaml.Node, field string, typ reflect.Type) ([]*yaml.Node, bool) {
-	for v.Kind == yaml.AliasNode && v.Alias != nil {
-		v = v.Alias
-	}
+	v = unalias(v)
 	limit := p.spec.MaxTasks
 	expand := func(n *yaml.Node) ([]*yaml.Node, bool) {
 		vals, err := generate(n, limit)
@@ -213,9 +211,7 @@ func (p *specParser) axisNodes(v *yaml.Node, field string, typ reflect.Type) ([]
 		var out []*yaml.Node
 		for _, e := range v.Content {
 			target := e
-			for target.Kind == yaml.AliasNode && target.Alias != nil {
-				target = target.Alias
-			}
+			target = unalias(target)
 			if _, isGen := generatorKey(target); isGen {
 				vals, ok := expand(target)
 				if !ok {

@@ -63,9 +63,7 @@ func (p *specParser) parseExclude(n *yaml.Node) {
 	}
 	for r, rn := range rules {
 		field := fmt.Sprintf("exclude[%d]", r)
-		for rn.Kind == yaml.AliasNode && rn.Alias != nil {
-			rn = rn.Alias
-		}
+		rn = unalias(rn)
 		if rn.Kind != yaml.MappingNode || len(rn.Content) == 0 {
 			p.errs.add(posOf(rn), field, "a rule is a mapping of config paths to conditions, like {surrogate.shape: heaviside, surrogate.scale: {not: 1}}; got %s", describeNode(rn))
 			continue
@@ -144,9 +142,7 @@ func (p *specParser) parseCond(field, path string, k, v *yaml.Node) (cond, strin
 	ax := p.spec.axes[a]
 
 	// The operator and its value nodes.
-	for v.Kind == yaml.AliasNode && v.Alias != nil {
-		v = v.Alias
-	}
+	v = unalias(v)
 	op, valNodes := opEq, []*yaml.Node{v}
 	if v.Kind == yaml.MappingNode && len(v.Content) == 2 && slices.Contains([]string{opEq, opIn, opNot}, v.Content[0].Value) {
 		op = v.Content[0].Value
@@ -154,9 +150,7 @@ func (p *specParser) parseCond(field, path string, k, v *yaml.Node) (cond, strin
 	}
 	if op != opEq || v.Kind == yaml.SequenceNode {
 		list := valNodes[0]
-		for list.Kind == yaml.AliasNode && list.Alias != nil {
-			list = list.Alias
-		}
+		list = unalias(list)
 		if list.Kind == yaml.SequenceNode {
 			nodes, ok := p.axisNodes(list, field, typ)
 			if !ok {

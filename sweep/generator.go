@@ -46,17 +46,13 @@ func generatorKey(n *yaml.Node) (string, bool) {
 func generate(n *yaml.Node, limit int) ([]*yaml.Node, error) {
 	kind, _ := generatorKey(n)
 	args := n.Content[1]
-	for args.Kind == yaml.AliasNode && args.Alias != nil {
-		args = args.Alias
-	}
+	args = unalias(args)
 	if args.Kind != yaml.SequenceNode || len(args.Content) != 3 {
 		return nil, fmt.Errorf("%s wants a list of 3 numbers, like %s: %s", kind, kind, generatorHint(kind))
 	}
 	var nums [3]any
 	for i, a := range args.Content {
-		for a.Kind == yaml.AliasNode && a.Alias != nil {
-			a = a.Alias
-		}
+		a = unalias(a)
 		if a.Kind != yaml.ScalarNode {
 			return nil, fmt.Errorf("%s wants numbers, got %s", kind, describeNode(a))
 		}

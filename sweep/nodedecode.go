@@ -65,6 +65,14 @@ func joinPath(p, name string) string {
 	return p + "." + name
 }
 
+// unalias follows alias nodes to the node they stand for.
+func unalias(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
 func posOf(n *yaml.Node) position {
 	if n == nil {
 		return position{}
@@ -393,9 +401,7 @@ func describeNode(n *yaml.Node) string {
 // ".shape", "[1]", ".hidden[0]") addresses, as far as n's structure goes.
 func descendNode(n *yaml.Node, suffix string) *yaml.Node {
 	for _, seg := range splitPathSegments(suffix) {
-		for n.Kind == yaml.AliasNode && n.Alias != nil {
-			n = n.Alias
-		}
+		n = unalias(n)
 		next := (*yaml.Node)(nil)
 		if i, ok := indexSegment(seg); ok {
 			if n.Kind == yaml.SequenceNode && i < len(n.Content) {

@@ -149,9 +149,7 @@ func (p *specParser) parse(data []byte) {
 	if root == nil {
 		return
 	}
-	for root.Kind == yaml.AliasNode && root.Alias != nil {
-		root = root.Alias
-	}
+	root = unalias(root)
 	if root.Kind != yaml.MappingNode {
 		p.errs.add(posOf(root), "", "a spec is a mapping with keys %s; got %s", strings.Join(specKeys, ", "), describeNode(root))
 		return
@@ -174,9 +172,7 @@ func (p *specParser) parse(data []byte) {
 		}
 		keyPos[k.Value] = posOf(k)
 		v := root.Content[i+1]
-		for v.Kind == yaml.AliasNode && v.Alias != nil {
-			v = v.Alias
-		}
+		v = unalias(v)
 		sections[k.Value] = v
 	}
 	s := p.spec
@@ -293,9 +289,7 @@ func (p *specParser) parseZip(n *yaml.Node) {
 		if n.Kind != yaml.SequenceNode {
 			prefix = "zip"
 		}
-		for gn.Kind == yaml.AliasNode && gn.Alias != nil {
-			gn = gn.Alias
-		}
+		gn = unalias(gn)
 		if gn.Kind != yaml.MappingNode || len(gn.Content) == 0 {
 			p.errs.add(posOf(gn), prefix, "a zip group is a mapping of config paths to lists of equal length, like {surrogate.shape: [superspike, esser], surrogate.scale: [10, 1]}; got %s", describeNode(gn))
 			continue
@@ -334,9 +328,7 @@ func (p *specParser) parseReplicates(n *yaml.Node) {
 			p.errs.add(posOf(k), "replicates."+key, "unknown replicate (allowed: %s)%s", strings.Join(replicateKeys, ", "), didYouMean(key, replicateKeys))
 			continue
 		}
-		for v.Kind == yaml.AliasNode && v.Alias != nil {
-			v = v.Alias
-		}
+		v = unalias(v)
 		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!int" {
 			// A count: seeds 1..n.
 			x, err := scalarValue(v)
