@@ -57,11 +57,7 @@ func (r *rule) matches(idx []int) bool {
 
 // parseExclude reads the exclude section; the axes must be final.
 func (p *specParser) parseExclude(n *yaml.Node) {
-	rules := []*yaml.Node{n}
-	if n.Kind == yaml.SequenceNode {
-		rules = n.Content
-	}
-	for r, rn := range rules {
+	for r, rn := range oneOrList(n) {
 		field := fmt.Sprintf("exclude[%d]", r)
 		rn = unalias(rn)
 		if rn.Kind != yaml.MappingNode || len(rn.Content) == 0 {

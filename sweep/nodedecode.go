@@ -65,6 +65,15 @@ func joinPath(p, name string) string {
 	return p + "." + name
 }
 
+// oneOrList returns the items of a sequence node, or n as the only item:
+// the entries of a section written as one entry or as a list of them.
+func oneOrList(n *yaml.Node) []*yaml.Node {
+	if n.Kind == yaml.SequenceNode {
+		return n.Content
+	}
+	return []*yaml.Node{n}
+}
+
 // unalias follows alias nodes to the node they stand for.
 func unalias(n *yaml.Node) *yaml.Node {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {

@@ -280,11 +280,7 @@ func (p *specParser) parseGrid(n *yaml.Node) {
 // parseZip reads the zip section: a list of groups (or one group), each a
 // mapping of config paths to equally long lists of values.
 func (p *specParser) parseZip(n *yaml.Node) {
-	groups := []*yaml.Node{n}
-	if n.Kind == yaml.SequenceNode {
-		groups = n.Content
-	}
-	for g, gn := range groups {
+	for g, gn := range oneOrList(n) {
 		prefix := fmt.Sprintf("zip[%d]", g)
 		if n.Kind != yaml.SequenceNode {
 			prefix = "zip"
