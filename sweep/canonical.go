@@ -212,19 +212,13 @@ func (p *canonParser) object(dst []byte, depth int) ([]byte, error) {
 			return nil, err
 		}
 		members = append(members, member{key, start, len(vals)})
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return nil, p.errorf("unexpected end of input in object")
+		closed, err := p.separator('}', "object")
+		if err != nil {
+			return nil, err
 		}
-		if p.src[p.pos] == ',' {
-			p.pos++
-			continue
+		if closed {
+			break
 		}
-		if p.src[p.pos] != '}' {
-			return nil, p.errorf("want ',' or '}' in object")
-		}
-		p.pos++
-		break
 	}
 	slices.SortFunc(members, func(a, b member) int { return bytes.Compare(a.key, b.key) })
 	dst = append(dst, '{')
@@ -259,20 +253,30 @@ func (p *canonParser) array(dst []byte, depth int) ([]byte, error) {
 		if dst, err = p.value(dst, depth+1); err != nil {
 			return nil, err
 		}
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return nil, p.errorf("unexpected end of input in array")
+		closed, err := p.separator(']', "array")
+		if err != nil {
+			return nil, err
 		}
-		if p.src[p.pos] == ',' {
-			p.pos++
-			continue
+		if closed {
+			return append(dst, ']'), nil
 		}
-		if p.src[p.pos] != ']' {
-			return nil, p.errorf("want ',' or ']' in array")
-		}
-		p.pos++
-		return append(dst, ']'), nil
 	}
+}
+
+// separator consumes the ',' or the closing bracket after a member of an
+// object or an element of an array (what names which, for errors). It
+// reports whether it was the closing bracket.
+func (p *canonParser) separator(closing byte, what string) (closed bool, err error) {
+	p.skipSpace()
+	if p.pos >= len(p.src) {
+		return false, p.errorf("unexpected end of input in %s", what)
+	}
+	c := p.src[p.pos]
+	if c != ',' && c != closing {
+		return false, p.errorf("want ',' or '%c' in %s", closing, what)
+	}
+	p.pos++
+	return c == closing, nil
 }
 
 // str parses a JSON string literal at p.pos and returns its value. A
