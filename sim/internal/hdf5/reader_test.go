@@ -55,6 +55,16 @@ func openBytes(t testing.TB, b []byte) *File {
 	return f
 }
 
+// readFixture returns the content of the fixture file.
+func readFixture(t testing.TB, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtureDir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // readAll reads dataset path in full: numbers, or one slice per sequence.
 func readAll(f *File, path string) (*Dataset, [][]float64, error) {
 	return readUpTo(f, path, 0)
@@ -115,10 +125,7 @@ func equalValues(a, b [][]float64) bool {
 // exactly the values gen.py wrote, with the right type and shape.
 func TestFixtures(t *testing.T) {
 	for file, datasets := range fixtures(t) {
-		b, err := os.ReadFile(filepath.Join(fixtureDir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := readFixture(t, file)
 		f := openBytes(t, b)
 		for path, e := range datasets {
 			t.Run(file+"/"+path, func(t *testing.T) {
@@ -176,10 +183,7 @@ func TestFixtureLayouts(t *testing.T) {
 		{"reader_misc.h5", "grid_be", 0, "chunked [2 3 2] (B-tree)", 1},
 	}
 	for _, tt := range tests {
-		b, err := os.ReadFile(filepath.Join(fixtureDir, tt.file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := readFixture(t, tt.file)
 		f := openBytes(t, b)
 		d, err := f.Dataset(tt.path)
 		if err != nil {
@@ -197,10 +201,7 @@ func TestFixtureLayouts(t *testing.T) {
 // never panic or return wrong data; and cutting must cause failures.
 func TestTruncated(t *testing.T) {
 	for file, datasets := range fixtures(t) {
-		full, err := os.ReadFile(filepath.Join(fixtureDir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		full := readFixture(t, file)
 		failures := 0
 		for n := 0; n < len(full); n += 1 + n/40 {
 			f, err := Open(bytes.NewReader(full[:n]), int64(n))
@@ -234,10 +235,7 @@ func TestCorrupt(t *testing.T) {
 	sigs := []string{"TREE", "SNOD", "HEAP", "GCOL", "OHDR", "FAHD", "FADB", "EAHD", "EAIB", "EASB", "EADB"}
 	failed := map[string]int{}
 	for file, datasets := range fixtures(t) {
-		full, err := os.ReadFile(filepath.Join(fixtureDir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		full := readFixture(t, file)
 		for _, sig := range sigs {
 			for at := bytes.Index(full, []byte(sig)); at >= 0; {
 				bad := bytes.Clone(full)
@@ -267,10 +265,7 @@ func TestCorrupt(t *testing.T) {
 }
 
 func TestCorruptSuperblock(t *testing.T) {
-	full, err := os.ReadFile(filepath.Join(fixtureDir, "reader_latest_f64.h5"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	full := readFixture(t, "reader_latest_f64.h5")
 	tests := []struct {
 		name string
 		at   int
@@ -291,12 +286,8 @@ func TestCorruptSuperblock(t *testing.T) {
 }
 
 func TestUnsupportedAndMissing(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "reader_default_f16.h5"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := openBytes(t, b)
-	_, _, err = readAll(f, "extra/keys")
+	f := openBytes(t, readFixture(t, "reader_default_f16.h5"))
+	_, _, err := readAll(f, "extra/keys")
 	var unsup *UnsupportedError
 	if !errors.As(err, &unsup) || !strings.Contains(unsup.Feature, "string") {
 		t.Errorf("reading a string dataset: %v, want an UnsupportedError naming strings", err)
@@ -337,11 +328,7 @@ func TestUnsupportedAndMissing(t *testing.T) {
 // TestDenseLinks checks that a group in dense storage (more than 8 links,
 // libver="latest") is refused by name, not misread.
 func TestDenseLinks(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(fixtureDir, "reader_latest_unlimited.h5"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = openBytes(t, b).Dataset("dense/d3")
+	_, err := openBytes(t, readFixture(t, "reader_latest_unlimited.h5")).Dataset("dense/d3")
 	var unsup *UnsupportedError
 	if !errors.As(err, &unsup) || !strings.Contains(unsup.Feature, "dense link storage") {
 		t.Errorf("dataset in a dense group: %v, want an UnsupportedError naming dense link storage", err)
