@@ -152,18 +152,23 @@ func (s shdSamples) wantSplit(t *testing.T, idx []int, steps int, duration float
 	return out
 }
 
+// mustLoadSHD loads the SHD test files with config c.
+func mustLoadSHD(t *testing.T, c Config) *Dataset {
+	t.Helper()
+	ds, err := loadSHD(c, shdTestDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
 // TestLoadSHDHandPicked checks the binning of the hand-picked samples 0–2
 // of shd_train.h5 (see gen.py), end to end through the HDF5 file.
 func TestLoadSHDHandPicked(t *testing.T) {
 	c := shdConfig()
 	c.Dataset.ValFraction = 0
-	ds, err := loadSHD(c, shdTestDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ds.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	ds := mustLoadSHD(t, c)
+	mustValidate(t, ds)
 	if ds.Inputs != 700 || ds.Classes != 20 || ds.Steps != 4 {
 		t.Errorf("inputs %d, classes %d, steps %d; want 700, 20, 4", ds.Inputs, ds.Classes, ds.Steps)
 	}
@@ -222,13 +227,8 @@ func TestLoadSHDSplits(t *testing.T) {
 			c.Dataset.TestSamples = tt.testSamples
 			c.Dataset.Steps = 7
 			c.Dataset.Duration = 1.1
-			ds, err := loadSHD(c, shdTestDir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ds.Validate(); err != nil {
-				t.Fatal(err)
-			}
+			ds := mustLoadSHD(t, c)
+			mustValidate(t, ds)
 			if ds.Train.Len() != tt.wantTrain || ds.Val.Len() != tt.wantVal || ds.Test.Len() != tt.wantTest {
 				t.Fatalf("train/val/test = %d/%d/%d, want %d/%d/%d", ds.Train.Len(), ds.Val.Len(), ds.Test.Len(), tt.wantTrain, tt.wantVal, tt.wantTest)
 			}
@@ -253,22 +253,12 @@ func TestLoadSHDSplits(t *testing.T) {
 
 func TestLoadSHDDeterministic(t *testing.T) {
 	c := shdConfig()
-	a, err := loadSHD(c, shdTestDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := loadSHD(c, shdTestDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := mustLoadSHD(t, c), mustLoadSHD(t, c)
 	if !reflect.DeepEqual(a, b) {
 		t.Error("two loads with the same config differ")
 	}
 	c.DataSeed++
-	other, err := loadSHD(c, shdTestDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := mustLoadSHD(t, c)
 	if reflect.DeepEqual(a.Train, other.Train) || reflect.DeepEqual(a.Val, other.Val) {
 		t.Error("a different data seed gave the same train/validation split")
 	}
