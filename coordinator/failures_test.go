@@ -193,6 +193,17 @@ func TestCorruptMessagesSetAside(t *testing.T) {
 	if _, err := e.Submit(path, false); err != nil {
 		t.Fatal(err)
 	}
+	// The worker starts once the coordinator has tried all three tasks:
+	// otherwise it could terminate the v2 message before the coordinator
+	// publishes the task, whose real message would then run.
+	coordtest.WaitFor(t, 10*time.Second, "the three tasks queued", func() bool {
+		n := 0
+		err := e.Store.QueuedTasks(ctx, func(results.QueuedTask) error { n++; return nil })
+		return err == nil && n == 3
+	})
+	if st := e.Coord.Stats(); st.Published != 2 {
+		t.Errorf("coordinator stats %+v, want 2 tasks published (the third subject holds the v2 message)", st)
+	}
 	fake := &coordtest.Fake{}
 	e.StartWorker("w1", 2, fake)
 	info := e.WaitSweep("corrupt", results.SweepDone, 20*time.Second)
