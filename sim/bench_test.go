@@ -9,10 +9,14 @@ import (
 
 // Benchmarks of the hot path. Compare with benchstat, e.g.
 //
-//	go test ./sim -run '^$' -bench 'Epoch|MinibatchSHD' -cpu 1,2 -count 6 | tee new.txt
+//	go test ./sim -run '^$' -bench 'Epoch$|MinibatchSHD' -cpu 1 -count 6 | tee new.txt
 //	go run golang.org/x/perf/cmd/benchstat@latest old.txt new.txt
 //
-// Each runs with Threads = GOMAXPROCS, so -cpu sets the thread count. Each
+// Each runs with Threads = GOMAXPROCS, so -cpu sets the thread count: one
+// thread count per go test run, not a list such as -cpu 1,2. A b.Loop
+// benchmark runs whole in its first call, which the testing package makes
+// before it sets GOMAXPROCS from the list (golang/go#49980), so the first
+// figure of "-cpu 1,2" would be measured with 2 threads. Each
 // reports wall-clock seconds and, where the platform measures it, the
 // process's CPU seconds per iteration (cpu-s/…): on a shared machine the
 // latter is the steadier measure of the work (with -cpu 2 it sums both
