@@ -19,53 +19,61 @@ import (
 
 func init() { commands = append(commands, trainCommand) }
 
-// trainFlags maps the shortcut flags of `sgsweep train` to the Config
-// fields they set. Each is applied only when given (on the command line or
-// through its environment variable), after the config file.
-var trainFlags = []struct {
+// trainFlag is a shortcut flag of `sgsweep train` and how it sets its
+// Config field.
+type trainFlag struct {
 	flag  cli.Flag
 	apply func(c *cli.Context, cfg *sim.Config) error
-}{
-	{&cli.StringFlag{Name: "dataset", Usage: "dataset.name: randman, mnist, fashion-mnist or shd", DefaultText: def(func(c sim.Config) any { return c.Dataset.Name }), EnvVars: []string{"SGSWEEP_DATASET"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Dataset.Name = c.String("dataset"); return nil }},
-	{&cli.StringFlag{Name: "shape", Usage: "surrogate.shape: " + strings.Join(sim.SurrogateNames(), ", "), DefaultText: def(func(c sim.Config) any { return c.Surrogate.Shape }), EnvVars: []string{"SGSWEEP_SHAPE"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Surrogate.Shape = c.String("shape"); return nil }},
-	{&cli.Float64Flag{Name: "scale", Usage: "surrogate.scale β ≥ 0", DefaultText: def(func(c sim.Config) any { return c.Surrogate.Scale }), EnvVars: []string{"SGSWEEP_SCALE"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Surrogate.Scale = c.Float64("scale"); return nil }},
-	{&cli.Float64Flag{Name: "lr", Usage: "train.lr: Adam's learning rate", DefaultText: def(func(c sim.Config) any { return c.Train.LR }), EnvVars: []string{"SGSWEEP_LR"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Train.LR = c.Float64("lr"); return nil }},
-	{&cli.IntFlag{Name: "epochs", Usage: "train.epochs", DefaultText: def(func(c sim.Config) any { return c.Train.Epochs }), EnvVars: []string{"SGSWEEP_EPOCHS"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Train.Epochs = c.Int("epochs"); return nil }},
-	{&cli.IntFlag{Name: "batch", Usage: "train.batch: minibatch size", DefaultText: def(func(c sim.Config) any { return c.Train.Batch }), EnvVars: []string{"SGSWEEP_BATCH"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Train.Batch = c.Int("batch"); return nil }},
-	{&cli.StringFlag{Name: "hidden", Usage: "network.hidden: layer widths, comma-separated (e.g. 100 or 128,64)", DefaultText: def(func(c sim.Config) any { return c.Network.Hidden }), EnvVars: []string{"SGSWEEP_HIDDEN"}},
-		func(c *cli.Context, cfg *sim.Config) error {
-			var widths []int
-			for _, f := range strings.Split(c.String("hidden"), ",") {
-				w, err := strconv.Atoi(strings.TrimSpace(f))
-				if err != nil {
-					return fmt.Errorf("--hidden %q: want comma-separated integers", c.String("hidden"))
+}
+
+// trainFlags returns the shortcut flags of `sgsweep train`, new instances on
+// every call (urfave/cli stores what it parses, environment variables
+// included, in the flag itself, so an instance must not outlive its app).
+// Each is applied only when given (on the command line or through its
+// environment variable), after the config file.
+func trainFlags() []trainFlag {
+	return []trainFlag{
+		{&cli.StringFlag{Name: "dataset", Usage: "dataset.name: randman, mnist, fashion-mnist or shd", DefaultText: def(func(c sim.Config) any { return c.Dataset.Name }), EnvVars: []string{"SGSWEEP_DATASET"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Dataset.Name = c.String("dataset"); return nil }},
+		{&cli.StringFlag{Name: "shape", Usage: "surrogate.shape: " + strings.Join(sim.SurrogateNames(), ", "), DefaultText: def(func(c sim.Config) any { return c.Surrogate.Shape }), EnvVars: []string{"SGSWEEP_SHAPE"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Surrogate.Shape = c.String("shape"); return nil }},
+		{&cli.Float64Flag{Name: "scale", Usage: "surrogate.scale β ≥ 0", DefaultText: def(func(c sim.Config) any { return c.Surrogate.Scale }), EnvVars: []string{"SGSWEEP_SCALE"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Surrogate.Scale = c.Float64("scale"); return nil }},
+		{&cli.Float64Flag{Name: "lr", Usage: "train.lr: Adam's learning rate", DefaultText: def(func(c sim.Config) any { return c.Train.LR }), EnvVars: []string{"SGSWEEP_LR"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Train.LR = c.Float64("lr"); return nil }},
+		{&cli.IntFlag{Name: "epochs", Usage: "train.epochs", DefaultText: def(func(c sim.Config) any { return c.Train.Epochs }), EnvVars: []string{"SGSWEEP_EPOCHS"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Train.Epochs = c.Int("epochs"); return nil }},
+		{&cli.IntFlag{Name: "batch", Usage: "train.batch: minibatch size", DefaultText: def(func(c sim.Config) any { return c.Train.Batch }), EnvVars: []string{"SGSWEEP_BATCH"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Train.Batch = c.Int("batch"); return nil }},
+		{&cli.StringFlag{Name: "hidden", Usage: "network.hidden: layer widths, comma-separated (e.g. 100 or 128,64)", DefaultText: def(func(c sim.Config) any { return c.Network.Hidden }), EnvVars: []string{"SGSWEEP_HIDDEN"}},
+			func(c *cli.Context, cfg *sim.Config) error {
+				var widths []int
+				for _, f := range strings.Split(c.String("hidden"), ",") {
+					w, err := strconv.Atoi(strings.TrimSpace(f))
+					if err != nil {
+						return fmt.Errorf("--hidden %q: want comma-separated integers", c.String("hidden"))
+					}
+					widths = append(widths, w)
 				}
-				widths = append(widths, w)
-			}
-			cfg.Network.Hidden = widths
-			return nil
-		}},
-	{&cli.BoolFlag{Name: "recurrent", Usage: "network.recurrent: recurrent weights in each hidden layer", DefaultText: def(func(c sim.Config) any { return c.Network.Recurrent }), EnvVars: []string{"SGSWEEP_RECURRENT"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Recurrent = c.Bool("recurrent"); return nil }},
-	{&cli.StringFlag{Name: "reset", Usage: "network.reset: detached or differentiable", DefaultText: def(func(c sim.Config) any { return c.Network.Reset }), EnvVars: []string{"SGSWEEP_RESET"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Reset = c.String("reset"); return nil }},
-	{&cli.StringFlag{Name: "recurrent-grad", Usage: "network.recurrent_grad: propagate or detached", DefaultText: def(func(c sim.Config) any { return c.Network.RecurrentGrad }), EnvVars: []string{"SGSWEEP_RECURRENT_GRAD"}},
-		func(c *cli.Context, cfg *sim.Config) error {
-			cfg.Network.RecurrentGrad = c.String("recurrent-grad")
-			return nil
-		}},
-	{&cli.StringFlag{Name: "readout", Usage: "network.readout: max, mean or last", DefaultText: def(func(c sim.Config) any { return c.Network.Readout }), EnvVars: []string{"SGSWEEP_READOUT"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Readout = c.String("readout"); return nil }},
-	{&cli.Uint64Flag{Name: "seed", Usage: "seed: network initialisation and minibatch order", DefaultText: def(func(c sim.Config) any { return c.Seed }), EnvVars: []string{"SGSWEEP_SEED"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.Seed = c.Uint64("seed"); return nil }},
-	{&cli.Uint64Flag{Name: "data-seed", Usage: "data_seed: dataset generation and splits", DefaultText: def(func(c sim.Config) any { return c.DataSeed }), EnvVars: []string{"SGSWEEP_DATA_SEED"}},
-		func(c *cli.Context, cfg *sim.Config) error { cfg.DataSeed = c.Uint64("data-seed"); return nil }},
+				cfg.Network.Hidden = widths
+				return nil
+			}},
+		{&cli.BoolFlag{Name: "recurrent", Usage: "network.recurrent: recurrent weights in each hidden layer", DefaultText: def(func(c sim.Config) any { return c.Network.Recurrent }), EnvVars: []string{"SGSWEEP_RECURRENT"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Recurrent = c.Bool("recurrent"); return nil }},
+		{&cli.StringFlag{Name: "reset", Usage: "network.reset: detached or differentiable", DefaultText: def(func(c sim.Config) any { return c.Network.Reset }), EnvVars: []string{"SGSWEEP_RESET"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Reset = c.String("reset"); return nil }},
+		{&cli.StringFlag{Name: "recurrent-grad", Usage: "network.recurrent_grad: propagate or detached", DefaultText: def(func(c sim.Config) any { return c.Network.RecurrentGrad }), EnvVars: []string{"SGSWEEP_RECURRENT_GRAD"}},
+			func(c *cli.Context, cfg *sim.Config) error {
+				cfg.Network.RecurrentGrad = c.String("recurrent-grad")
+				return nil
+			}},
+		{&cli.StringFlag{Name: "readout", Usage: "network.readout: max, mean or last", DefaultText: def(func(c sim.Config) any { return c.Network.Readout }), EnvVars: []string{"SGSWEEP_READOUT"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Readout = c.String("readout"); return nil }},
+		{&cli.Uint64Flag{Name: "seed", Usage: "seed: network initialisation and minibatch order", DefaultText: def(func(c sim.Config) any { return c.Seed }), EnvVars: []string{"SGSWEEP_SEED"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.Seed = c.Uint64("seed"); return nil }},
+		{&cli.Uint64Flag{Name: "data-seed", Usage: "data_seed: dataset generation and splits", DefaultText: def(func(c sim.Config) any { return c.DataSeed }), EnvVars: []string{"SGSWEEP_DATA_SEED"}},
+			func(c *cli.Context, cfg *sim.Config) error { cfg.DataSeed = c.Uint64("data-seed"); return nil }},
+	}
 }
 
 // def returns the help text of a shortcut flag's default: the value in
@@ -85,7 +93,7 @@ func trainCommand() *cli.Command {
 		&cli.IntFlag{Name: "threads", Usage: "goroutines for the run (0: all cores); does not change the result", EnvVars: []string{"SGSWEEP_THREADS"}},
 		datasetDirFlag(),
 	}
-	for _, f := range trainFlags {
+	for _, f := range trainFlags() {
 		flags = append(flags, f.flag)
 	}
 	return &cli.Command{
@@ -182,7 +190,7 @@ func trainConfig(c *cli.Context) (sim.Config, error) {
 			return cfg, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	for _, f := range trainFlags {
+	for _, f := range trainFlags() {
 		if name := f.flag.Names()[0]; c.IsSet(name) {
 			if err := f.apply(c, &cfg); err != nil {
 				return cfg, err
