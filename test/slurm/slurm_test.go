@@ -21,12 +21,15 @@ import (
 	"github.com/sgsweep/sgsweep/results"
 )
 
-// spec is a sweep of 24 short real trainings (a fraction of a second each).
+// spec is a sweep of 24 short real trainings (about a second each: long
+// enough that the sweep is still running when the test ends the
+// coordinator's allocation, which it does within about two tasks' time after
+// the 4th result).
 const spec = `name: slurm-test
 base:
   dataset: {samples_per_class: 300}
   network: {hidden: [32]}
-  train: {epochs: 2}
+  train: {epochs: 6}
 grid:
   surrogate.shape: [superspike, esser]
   surrogate.scale: [1, 10]
