@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/micro"
 
@@ -60,6 +61,15 @@ func (c *Coordinator) serve(ctx context.Context) (micro.Service, error) {
 			svc.Stop()
 			return nil, fmt.Errorf("control endpoint %s: %w", ep.name, err)
 		}
+	}
+	// The server should hold the endpoints' subscriptions before Run
+	// reports ready, so that a client asking at once gets an answer, not "no
+	// responders". A failed flush is not fatal: the connection sends the
+	// subscriptions again when it reconnects.
+	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.nc.FlushWithContext(fctx); err != nil {
+		c.log.Warn("control service: the server has not confirmed its subscriptions yet", "err", err)
 	}
 	return svc, nil
 }
