@@ -39,10 +39,17 @@ func TestCoordinatorCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "4 tasks planned") {
 		t.Fatalf("submit: %v\n%s", err, out)
 	}
-	out, _, err = runCLI(t, "status", "--data-dir", dir, "svc")
-	if err != nil || !strings.Contains(out, "from the coordinator") || !strings.Contains(out, "4 pending") ||
-		!strings.Contains(out, "4 waiting") {
-		t.Errorf("status while queued: %v\n%s", err, out)
+	// Submit returns once the tasks are planned; the coordinator publishes
+	// them right after.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, _, err = runCLI(t, "status", "--data-dir", dir, "svc")
+		if err == nil && strings.Contains(out, "from the coordinator") && strings.Contains(out, "4 pending") &&
+			strings.Contains(out, "4 waiting") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status while queued, after 10 s: %v\n%s", err, out)
+		}
 	}
 	flaky := &coordtest.Fake{Invalid: []uint64{3}, LogFile: logFile}
 	w := startSgsweep(t, flaky, "worker", "--data-dir", dir, "--concurrency", "2")
