@@ -154,25 +154,3 @@ func (s *Store) TaskState(ctx context.Context, id string) (state string, gen int
 	})
 	return state, gen, found, err
 }
-
-// CountStates counts the given tasks by state (pending, done, failed); tasks
-// the store does not know are counted under "". For `sgsweep plan`: how many
-// tasks of a spec have results already.
-func (s *Store) CountStates(ctx context.Context, ids []string) (map[string]int, error) {
-	counts := map[string]int{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		tasks := tx.Bucket(bucketTasks)
-		for _, id := range ids {
-			var t taskEntry
-			if _, err := getJSON(tasks, []byte(id), &t); err != nil {
-				return err
-			}
-			counts[t.State]++
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("count task states: %w", err)
-	}
-	return counts, nil
-}

@@ -500,20 +500,6 @@ func TestCancelRetryLeaveAlone(t *testing.T) {
 	}
 }
 
-func TestCountStates(t *testing.T) {
-	s := openTestStore(t)
-	mustPlan(t, s, testPlan("a", 1, 2, 3))
-	mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, []Failure{{TaskID: testTask(2).ID, Error: "x"}}, nil)
-	got, err := s.CountStates(context.Background(), []string{testTask(1).ID, testTask(2).ID, testTask(3).ID, testTask(9).ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]int{StateDone: 1, StateFailed: 1, StatePending: 1, "": 1}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("CountStates = %v, want %v", got, want)
-	}
-}
-
 func TestRejectedKept(t *testing.T) {
 	s := openTestStore(t)
 	rep := mustCommit(t, s, nil, nil, []Rejection{{Stream: "S", Subject: "x.y", Reason: "garbage", Data: []byte{0xff, 0}}})
