@@ -102,7 +102,6 @@ func BenchmarkMinibatchSHD(b *testing.B) {
 	cpu := processCPUSeconds()
 	for b.Loop() {
 		copy(t.params, p0)
-		t.net.transpose(t.params, t.pt)
 		t.step(t.order)
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/minibatch")

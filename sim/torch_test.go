@@ -274,7 +274,6 @@ func checkTorchTrainer(t *testing.T, f *torchFixture, cfg *Config, ds *Dataset, 
 	t.Helper()
 	tr := newTrainer(cfg, ds, 2)
 	copy(tr.params, p)
-	tr.net.transpose(tr.params, tr.pt)
 	var lossErr float64
 	for step := range f.Adam.Steps {
 		loss, _ := tr.step(tr.order)

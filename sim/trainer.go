@@ -21,7 +21,7 @@ type trainer struct {
 	threads int
 
 	params []float64
-	pt     []float64 // transposed weights for the dense backward products (network.transpose)
+	pt     []float64 // transposed weights for the dense backward products (network.transpose), set by step
 	grad   []float64 // gradient of the current minibatch
 	opt    *adam
 	ws     [][]*workspace // per thread, one per sample of a group (see newGroup)
@@ -57,7 +57,6 @@ func newTrainer(cfg *Config, ds *Dataset, threads int) *trainer {
 		order:   make([]int, ds.Train.Len()),
 		shuffle: rand.NewPCG(cfg.Seed, seedStreamShuffle),
 	}
-	net.transpose(t.params, t.pt)
 	for i := range t.order {
 		t.order[i] = i
 	}
@@ -135,6 +134,7 @@ func (t *trainer) step(batch []int) (loss float64, correct int) {
 	split := &t.ds.Train
 	scale := 1 / float64(len(batch))
 	n := (len(batch) + shardSize - 1) / shardSize
+	t.net.transpose(t.params, t.pt)
 	t.parallel(n, func(w, s int) {
 		group, sh := t.ws[w], &t.shards[s]
 		clear(sh.grad)
@@ -183,7 +183,6 @@ func (t *trainer) step(batch []int) (loss float64, correct int) {
 		}
 	}
 	t.opt.step(t.params, t.grad)
-	t.net.transpose(t.params, t.pt)
 	return loss, correct
 }
 
