@@ -23,11 +23,11 @@ const controlTimeout = 2 * time.Minute
 func askCoordinator[Req, Rep any](c *cli.Context, log *slog.Logger,
 	call func(*coordinator.Client, context.Context, Req) (Rep, error), req Req) (Rep, error) {
 	var zero Rep
-	client, closeConn, err := dialCoordinator(c, log)
+	client, nc, err := dialCoordinator(c, log)
 	if err != nil {
 		return zero, noCoordinator(err)
 	}
-	defer closeConn()
+	defer nc.Close()
 	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
 	defer cancel()
 	rep, err := call(client, ctx, req)

@@ -90,11 +90,11 @@ func openExportStore(c *cli.Context) (*results.Store, func(), error) {
 	if lerr != nil {
 		return nil, nil, usageError{lerr}
 	}
-	client, closeConn, cerr := dialCoordinator(c, log)
+	client, nc, cerr := dialCoordinator(c, log)
 	if cerr != nil {
 		return nil, nil, fmt.Errorf("%w (and no coordinator answered to write a snapshot: %w)", err, cerr)
 	}
-	defer closeConn()
+	defer nc.Close()
 	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
 	defer cancel()
 	snap, cerr := client.Snapshot(ctx)

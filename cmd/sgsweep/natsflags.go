@@ -212,11 +212,11 @@ func redact(urls string) string {
 }
 
 // dialCoordinator connects to NATS (the flags', or the data dir's embedded
-// server) and returns a client of the coordinator's control API and a
-// function that closes the connection. When there is no server to connect
+// server) and returns a client of the coordinator's control API and the
+// connection, which the caller closes. When there is no server to connect
 // to, the error wraps coordinator.ErrNoCoordinator, so that callers can read
 // the store instead.
-func dialCoordinator(c *cli.Context, log *slog.Logger) (*coordinator.Client, func(), error) {
+func dialCoordinator(c *cli.Context, log *slog.Logger) (*coordinator.Client, *nats.Conn, error) {
 	n := natsSettingsOf(c)
 	if err := n.resolve(dataDirOf(c)); err != nil {
 		return nil, nil, fmt.Errorf("%w (%w)", coordinator.ErrNoCoordinator, err)
@@ -228,7 +228,7 @@ func dialCoordinator(c *cli.Context, log *slog.Logger) (*coordinator.Client, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	return coordinator.NewClient(nc), nc.Close, nil
+	return coordinator.NewClient(nc), nc, nil
 }
 
 // remoteQuerier returns a results.Querier that runs queries on the running
@@ -236,7 +236,7 @@ func dialCoordinator(c *cli.Context, log *slog.Logger) (*coordinator.Client, fun
 // coordinator the error wraps coordinator.ErrNoCoordinator: the analysis
 // commands then open the store read-only.
 func remoteQuerier(c *cli.Context, log *slog.Logger) (results.Querier, func(), error) {
-	client, closeConn, err := dialCoordinator(c, log)
+	client, nc, err := dialCoordinator(c, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -245,8 +245,8 @@ func remoteQuerier(c *cli.Context, log *slog.Logger) (results.Querier, func(), e
 	ctx, cancel := context.WithTimeout(c.Context, 5*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx); err != nil {
-		closeConn()
+		nc.Close()
 		return nil, nil, err
 	}
-	return client.Results, closeConn, nil
+	return client.Results, nc.Close, nil
 }

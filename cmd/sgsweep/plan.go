@@ -188,9 +188,9 @@ func previewPlan(c *cli.Context, spec *sweep.Spec, tasks []sweep.Task) (*coordin
 	}
 	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
 	defer cancel()
-	client, closeConn, err := dialCoordinator(c, log)
+	client, nc, err := dialCoordinator(c, log)
 	if err == nil {
-		defer closeConn()
+		defer nc.Close()
 		source, rerr := os.ReadFile(spec.File)
 		if rerr != nil {
 			return nil, rerr

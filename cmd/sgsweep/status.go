@@ -88,18 +88,17 @@ func runStatus(c *cli.Context) error {
 // statusSource gets the status from the coordinator, or from the store when
 // no coordinator answers.
 type statusSource struct {
-	c         *cli.Context
-	log       *slog.Logger
-	client    *coordinator.Client
-	nc        *nats.Conn
-	closeConn func()
+	c *cli.Context
+	// client and its connection nc are nil when no NATS server answered.
+	client *coordinator.Client
+	nc     *nats.Conn
 }
 
 func newStatusSource(c *cli.Context, log *slog.Logger) *statusSource {
-	s := &statusSource{c: c, log: log}
-	client, closeConn, err := dialCoordinator(c, log)
+	s := &statusSource{c: c}
+	client, nc, err := dialCoordinator(c, log)
 	if err == nil {
-		s.client, s.closeConn = client, closeConn
+		s.client, s.nc = client, nc
 	} else {
 		log.Debug("no coordinator connection; reading the store", "err", err)
 	}
@@ -107,8 +106,8 @@ func newStatusSource(c *cli.Context, log *slog.Logger) *statusSource {
 }
 
 func (s *statusSource) close() {
-	if s.closeConn != nil {
-		s.closeConn()
+	if s.nc != nil {
+		s.nc.Close()
 	}
 }
 
@@ -141,25 +140,18 @@ type progressSeen struct {
 }
 
 // watchProgress subscribes to the progress messages of the sweep (all sweeps
-// when name is empty), if connected.
+// when name is empty) on the coordinator connection, if connected.
 func (s *statusSource) watchProgress(name string) *liveProgress {
 	live := &liveProgress{latest: map[string]progressSeen{}}
-	if s.client == nil {
-		return live
-	}
-	n := natsSettingsOf(s.c)
-	if err := n.resolve(dataDirOf(s.c)); err != nil {
-		return live
-	}
-	nc, err := connectNATS(s.c.Context, n, "sgsweep-status", false, s.log)
-	if err != nil {
+	if s.nc == nil {
 		return live
 	}
 	subject := sweep.ProgressSubjects
 	if name != "" {
 		subject = sweep.SweepProgressSubjects(name)
 	}
-	_, err = nc.Subscribe(subject, func(m *nats.Msg) {
+	// A failed subscription leaves the status without running tasks.
+	s.nc.Subscribe(subject, func(m *nats.Msg) {
 		p, err := sweep.DecodeProgress(m.Data)
 		if err != nil {
 			return
@@ -168,15 +160,6 @@ func (s *statusSource) watchProgress(name string) *liveProgress {
 		live.latest[p.Sweep+"/"+p.TaskID] = progressSeen{p, time.Now()}
 		live.mu.Unlock()
 	})
-	if err != nil {
-		nc.Close()
-		return live
-	}
-	prev := s.closeConn
-	s.closeConn = func() {
-		nc.Close()
-		prev()
-	}
 	return live
 }
 
