@@ -220,26 +220,22 @@ func (net *network) dense(l int) bool {
 func denseGradients(group []*workspace, pt []float64, l, n int) {
 	net := group[0].net
 	H := net.hidden[l]
-	var dst, x [groupMax][]float64
-	for s := range groupMax {
-		if s < len(group) {
-			ls := &group[s].layers[l]
-			dst[s] = ls.gs[:H]
-			copy(dst[s], ls.regGrad)
-		} else {
-			dst[s] = group[0].spare[:H] // results discarded
-		}
+	var dst, x [groupMax][]float64 // slots past the group stay nil: gemvT ignores them
+	for s, ws := range group {
+		ls := &ws.layers[l]
+		dst[s] = ls.gs[:H]
+		copy(dst[s], ls.regGrad)
 	}
 	if o := net.tW[l]; o >= 0 {
 		Hn := net.hidden[l+1]
-		for s := range groupMax {
-			x[s] = group[min(s, len(group)-1)].layers[l+1].gi[:Hn]
+		for s, ws := range group {
+			x[s] = ws.layers[l+1].gi[:Hn]
 		}
 		gemvT(&dst, pt[o:o+Hn*H], &x, len(group))
 	}
 	if o := net.tV[l]; o >= 0 {
-		for s := range groupMax {
-			x[s] = group[min(s, len(group)-1)].layers[l].gi[:H]
+		for s, ws := range group {
+			x[s] = ws.layers[l].gi[:H]
 		}
 		gemvT(&dst, pt[o:o+H*H], &x, len(group))
 	}

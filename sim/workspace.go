@@ -1,7 +1,5 @@
 package sim
 
-import "slices"
-
 // workspace holds everything one goroutine needs to run one sample forward
 // and backward: the state of every layer, the tape the backward pass reads
 // and the adjoints. It is allocated once per worker; running a sample
@@ -41,7 +39,6 @@ type workspace struct {
 	silentFrom       int
 	uSilent, iSilent []float64
 	uRowBuf          []float64
-	spare            []float64    // scratch of the widest layer's size
 	pt               []float64    // transposed weights, for backward called on ws alone
 	one              []*workspace // {ws}: a group of one
 }
@@ -107,7 +104,6 @@ func newWorkspace(net *network) *workspace {
 	ws.uSilent = make([]float64, net.hidden[0])
 	ws.iSilent = make([]float64, net.hidden[0])
 	ws.uRowBuf = make([]float64, net.hidden[0])
-	ws.spare = make([]float64, slices.Max(net.hidden))
 	ws.pt = make([]float64, net.nT)
 	ws.one = []*workspace{ws}
 	return ws
