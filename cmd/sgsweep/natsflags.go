@@ -44,7 +44,6 @@ type natsSettings struct {
 	URLs                               string
 	Creds, NKey, User, Password, Token string
 	TLSCA, TLSCert, TLSKey             string
-	fromDataDir                        bool // URL and token read from nats.json
 	connectTimeout                     time.Duration
 	// reconnectMax caps the reconnection back-off.
 	reconnectMax time.Duration
@@ -84,7 +83,7 @@ func (n *natsSettings) resolve(dir dataDir) error {
 	if err != nil {
 		return err
 	}
-	n.URLs, n.fromDataDir = info.URL, true
+	n.URLs = info.URL
 	if n.Token == "" {
 		n.Token = info.Token
 	}
