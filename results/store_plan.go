@@ -133,7 +133,7 @@ func (s *Store) resumeOrRefuse(ctx context.Context, p *Plan, digest string) (*Pl
 		if err != nil || old == nil {
 			return err
 		}
-		if old.Fingerprint == p.Fingerprint && old.PlanDigest == digest {
+		if old.resumedBy(p, digest) {
 			if old.State == SweepCancelled {
 				old.State = SweepRunning
 			}
@@ -295,6 +295,12 @@ func (s *Store) switchPlan(ctx context.Context, p *Plan, digest string) (*PlanRe
 
 func (r *PlanReport) fill(e *SweepInfo) {
 	r.Done, r.Failed, r.Pending, r.State = e.Done, e.Failed, e.Pending, e.State
+}
+
+// resumedBy reports whether p, whose task IDs have the digest given, is the
+// plan the sweep has: planning it again resumes the sweep.
+func (e *sweepEntry) resumedBy(p *Plan, digest string) bool {
+	return e.Fingerprint == p.Fingerprint && e.PlanDigest == digest
 }
 
 // count adds one planned task's state to the sweep's counters.

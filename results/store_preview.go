@@ -42,14 +42,13 @@ func (s *Store) PreviewPlan(ctx context.Context, p *Plan) (*Preview, error) {
 	pv := &Preview{Sweep: p.Name, Outcome: PreviewNew, Tasks: len(p.Tasks)}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		planned := map[string]bool{}
-		var old sweepEntry
-		found, err := getJSON(tx.Bucket(bucketSweeps), []byte(p.Name), &old)
+		old, err := newSweepCache(tx).get(p.Name)
 		if err != nil {
 			return err
 		}
-		if found {
+		if old != nil {
 			pv.Outcome = PreviewResume
-			if old.Fingerprint != p.Fingerprint || old.PlanDigest != planDigest(p.Tasks) {
+			if !old.resumedBy(p, planDigest(p.Tasks)) {
 				pv.Outcome = PreviewChanged
 				var spec specEntry
 				if _, err := getJSON(tx.Bucket(bucketSpecs), []byte(p.Name), &spec); err != nil {
@@ -65,26 +64,23 @@ func (s *Store) PreviewPlan(ctx context.Context, p *Plan) (*Preview, error) {
 				return err
 			}
 		}
+		// Count as planning would (sweepEntry.count), over p's tasks.
+		var tally sweepEntry
 		tasks := tx.Bucket(bucketTasks)
 		for _, t := range p.Tasks {
 			var e taskEntry
 			if _, err := getJSON(tasks, []byte(t.ID), &e); err != nil {
 				return err
 			}
-			switch e.State {
-			case StateDone:
-				pv.Done++
-			case StateFailed:
-				pv.Failed++
-			default:
-				pv.Pending++
-			}
+			tally.count(&e)
 			if planned[t.ID] {
 				delete(planned, t.ID)
 			} else {
 				pv.Added++
 			}
 		}
+		pv.Done, pv.Failed = tally.Done, tally.Failed
+		pv.Pending = pv.Tasks - pv.Done - pv.Failed
 		pv.Dropped = len(planned)
 		return nil
 	})
