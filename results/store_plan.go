@@ -217,15 +217,15 @@ func (s *Store) switchPlan(ctx context.Context, p *Plan, digest string) (*PlanRe
 			PlanDigest: digest,
 		}
 		tasks := tx.Bucket(bucketTasks)
-		planned := make(map[string]bool, len(p.Tasks))
-		for _, pt := range p.Tasks {
-			planned[pt.ID] = true
-		}
 		orders := tx.Bucket(bucketOrders)
 		previous := map[string]bool{}
 		if old != nil {
 			rep.Outcome = PlanExtended
 			e.Created = old.Created
+			planned := make(map[string]bool, len(p.Tasks))
+			for _, pt := range p.Tasks {
+				planned[pt.ID] = true
+			}
 			err := forOrder(tx, p.Name, func(_ uint64, id []byte) error {
 				previous[string(id)] = true
 				if planned[string(id)] {
