@@ -23,8 +23,12 @@ package sim
 // costs O(H) per step.
 //
 // This method is for tests: it transposes the weights for the dense
-// products on every call (see network.transpose).
+// products on every call (see network.transpose), into a buffer it
+// allocates on the first (the trainer's workspaces never need one).
 func (ws *workspace) backward(p, grad []float64) {
+	if ws.pt == nil {
+		ws.pt = make([]float64, ws.net.nT)
+	}
 	ws.net.transpose(p, ws.pt)
 	backward(ws.one, p, ws.pt, grad)
 }

@@ -39,7 +39,7 @@ type workspace struct {
 	silentFrom       int
 	uSilent, iSilent []float64
 	uRowBuf          []float64
-	pt               []float64    // transposed weights, for backward called on ws alone
+	pt               []float64    // transposed weights, for backward called on ws alone (allocated there)
 	one              []*workspace // {ws}: a group of one
 }
 
@@ -104,7 +104,6 @@ func newWorkspace(net *network) *workspace {
 	ws.uSilent = make([]float64, net.hidden[0])
 	ws.iSilent = make([]float64, net.hidden[0])
 	ws.uRowBuf = make([]float64, net.hidden[0])
-	ws.pt = make([]float64, net.nT)
 	ws.one = []*workspace{ws}
 	return ws
 }
