@@ -81,7 +81,12 @@ func runPlan(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError{fmt.Errorf("plan takes one spec file, got %d arguments", c.NArg())}
 	}
-	spec, err := sweep.ParseFile(c.Args().First())
+	path := c.Args().First()
+	source, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read spec: %w", err)
+	}
+	spec, err := sweep.Parse(path, source)
 	if err != nil {
 		var se *sweep.SpecError
 		if errors.As(err, &se) {
@@ -97,7 +102,7 @@ func runPlan(c *cli.Context) error {
 	for i := range tasks {
 		work += sweep.SampleSteps(&tasks[i].Config)
 	}
-	preview, err := previewPlan(c, spec, tasks)
+	preview, err := previewPlan(c, spec, source, tasks)
 	if err != nil {
 		return err
 	}
@@ -180,8 +185,8 @@ func writePlanText(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64
 
 // previewPlan asks the running coordinator, else the store of --data-dir
 // (read-only), what submitting the spec would do. It returns nil when there
-// is no store.
-func previewPlan(c *cli.Context, spec *sweep.Spec, tasks []sweep.Task) (*coordinator.PlanPreview, error) {
+// is no store. source is the spec file's content, as submitted.
+func previewPlan(c *cli.Context, spec *sweep.Spec, source []byte, tasks []sweep.Task) (*coordinator.PlanPreview, error) {
 	log, err := newLogger(c)
 	if err != nil {
 		return nil, usageError{err}
@@ -191,10 +196,6 @@ func previewPlan(c *cli.Context, spec *sweep.Spec, tasks []sweep.Task) (*coordin
 	client, nc, err := dialCoordinator(c, log)
 	if err == nil {
 		defer nc.Close()
-		source, rerr := os.ReadFile(spec.File)
-		if rerr != nil {
-			return nil, rerr
-		}
 		pv, err := client.Preview(ctx, coordinator.SubmitRequest{SpecName: spec.File, Spec: source})
 		if !errors.Is(err, coordinator.ErrNoCoordinator) {
 			return pv, err
