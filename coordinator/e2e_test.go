@@ -78,6 +78,9 @@ func TestHappyPath(t *testing.T) {
 		!strings.Contains(err.Error(), "nope") {
 		t.Errorf("query with an unknown metric: err = %v", err)
 	}
+	if _, err := client.Results(context.Background(), results.QueryRequest{Sweep: "nope"}); !errors.Is(err, results.ErrNotFound) {
+		t.Errorf("query of an unknown sweep: err = %v, want not found", err)
+	}
 
 	// Resubmitting the same spec resumes a finished sweep: nothing to do.
 	rep, err = e.Submit(spec, false)

@@ -165,13 +165,11 @@ func (c *Coordinator) Retry(ctx context.Context, req RetryRequest) (*RetryReply,
 }
 
 // Results runs a query (aggregation, filters, sorting) over a sweep's
-// records in the store; see results.RunQuery.
+// records in the store; see results.RunQuery (an unknown sweep is an error
+// wrapping results.ErrNotFound).
 func (c *Coordinator) Results(ctx context.Context, req results.QueryRequest) (*results.Table, error) {
 	if err := req.Validate(); err != nil {
 		return nil, badRequest(err)
-	}
-	if _, err := c.store.Sweep(ctx, req.Sweep); err != nil {
-		return nil, err
 	}
 	return results.RunQuery(ctx, c.store, req)
 }
