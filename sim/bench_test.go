@@ -51,7 +51,7 @@ func BenchmarkEpochVariants(b *testing.B) {
 
 func benchEpoch(b *testing.B, cfg Config) {
 	ds := benchRandman(b, cfg)
-	t := benchTrainer(&cfg, ds)
+	t := newTrainer(&cfg, ds, benchThreads())
 	epoch := func() {
 		t.shuffleOrder()
 		for i := 0; i < ds.Train.Len(); i += cfg.Train.Batch {
@@ -92,7 +92,7 @@ func BenchmarkMinibatchSHD(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ds := &Dataset{Inputs: 700, Steps: 100, Classes: 20,
 		Train: randomSplit(rng, 256, 700, 20, 100, 0.02)}
-	t := benchTrainer(&cfg, ds)
+	t := newTrainer(&cfg, ds, benchThreads())
 	// Every iteration starts from the initial weights, so that the hidden
 	// activity stays that of the initialisation.
 	p0 := slices.Clone(t.params)
@@ -114,18 +114,6 @@ func BenchmarkMinibatchSHD(b *testing.B) {
 }
 
 func benchThreads() int { return runtime.GOMAXPROCS(0) }
-
-// benchTrainer returns a trainer of cfg on ds with one workspace group per
-// benchmark thread.
-func benchTrainer(cfg *Config, ds *Dataset) *trainer {
-	t := newTrainer(cfg, ds, 0)
-	t.threads = benchThreads()
-	t.ws = t.ws[:0]
-	for range t.threads {
-		t.ws = append(t.ws, newGroup(t.net))
-	}
-	return t
-}
 
 // benchRandman generates the Randman dataset of cfg.
 func benchRandman(b *testing.B, cfg Config) *Dataset {
