@@ -187,8 +187,9 @@ func scaledErr(got, want []float64) float64 {
 // TestTorchFixtures runs every fixture of testdata/torch/ through sim and
 // requires PyTorch's numbers within torchTol (spike counts exactly): once
 // sample by sample through forward, loss and backward, and once as a
-// minibatch through the trainer (two threads, shards and grouped backward,
-// as in training), followed by the fixture's Adam steps.
+// minibatch through the trainer (grouped backward, as in training; the
+// fixtures, of at most shardSize samples, make one shard, so one thread),
+// followed by the fixture's Adam steps.
 func TestTorchFixtures(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "torch", "*.json"))
 	if err != nil {
