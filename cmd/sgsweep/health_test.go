@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -124,7 +123,7 @@ func TestHealthCommandText(t *testing.T) {
 	if err == nil || !strings.HasPrefix(stdout, "FAIL  nats") {
 		t.Fatalf("health without a server: err = %v, output %q; want an error and a FAIL line", err, stdout)
 	}
-	if code := exitCodeOf(err); code != 1 {
+	if code := exitCode(err); code != 1 {
 		t.Errorf("exit status %d, want 1 (Docker reads 1 as unhealthy)", code)
 	}
 }
@@ -166,13 +165,4 @@ func TestHealthCommandMonitor(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantReport(t, &rep, map[string]bool{"nats-monitor": false}, "connection refused")
-}
-
-// exitCodeOf is the exit status main gives err.
-func exitCodeOf(err error) int {
-	var ec exitCoder
-	if errors.As(err, &ec) {
-		return ec.ExitCode()
-	}
-	return 1
 }
