@@ -264,8 +264,9 @@ func TestRejoinClauses(t *testing.T) {
 }
 
 // While a coordinator holds the store, results and plot go through its
-// results endpoint and give what the store gives; export, which reads the
-// store directly, says the store is held.
+// results endpoint and give what the store gives, plan asks it for a
+// preview, and export reads a snapshot the coordinator writes (and removes
+// it after).
 func TestAnalysisThroughTheCoordinator(t *testing.T) {
 	dir := analysisStore(t)
 	args := []string{"results", "--data-dir", dir, "--agg", "all", "--compare", "best", "fig"}
