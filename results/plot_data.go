@@ -18,9 +18,6 @@ type point struct {
 	sd     float64
 	lo, hi float64 // the 95% confidence interval of the mean
 	values []float64
-	// cells are the sub-cells' means a best-of reduction chose from
-	// (bars with Best); nil otherwise.
-	cells []float64
 }
 
 // bandOf returns the band around p's mean that the request asks for; NaN
@@ -127,7 +124,7 @@ func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, 
 			means[j] = m[j].mean
 		}
 		s := Summarize(means)
-		pts[i] = point{key: pts[i].key, n: s.N, mean: s.Mean, sd: s.SD, lo: s.CILo, hi: s.CIHi, values: means, cells: means}
+		pts[i] = point{key: pts[i].key, n: s.N, mean: s.Mean, sd: s.SD, lo: s.CILo, hi: s.CIHi, values: means}
 	}
 	return pts, notes, nil
 }
