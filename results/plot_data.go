@@ -80,7 +80,7 @@ func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	cells, err := tablePoints(tab, keys, f.name)
+	cells, _, err := tablePoints(tab, keys, f.name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,8 +130,9 @@ func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, 
 }
 
 // tablePoints reads one point per row of a query table with the given key
-// columns and metric: rows without a value are skipped.
-func tablePoints(tab *Table, keys []string, metric string) ([]point, error) {
+// columns and metric: rows without a value are skipped. rows holds the
+// table row of each point.
+func tablePoints(tab *Table, keys []string, metric string) (pts []point, rows []int, err error) {
 	cols := map[string]int{}
 	for _, a := range []string{"n", "mean", "sd", "ci95_lo", "ci95_hi", "values"} {
 		cols[a] = tab.ColumnIndex(metric + "." + a)
@@ -139,7 +140,7 @@ func tablePoints(tab *Table, keys []string, metric string) ([]point, error) {
 	keyCols := make([]int, len(keys))
 	for i, k := range keys {
 		if keyCols[i] = tab.ColumnIndex(k); keyCols[i] < 0 {
-			return nil, fmt.Errorf("query result lacks the key column %s", k)
+			return nil, nil, fmt.Errorf("query result lacks the key column %s", k)
 		}
 	}
 	num := func(row []Value, col string) float64 {
@@ -148,7 +149,6 @@ func tablePoints(tab *Table, keys []string, metric string) ([]point, error) {
 		}
 		return math.NaN()
 	}
-	var pts []point
 	for r, row := range tab.Rows {
 		p := point{n: int(num(row, "n")), mean: num(row, "mean"), sd: num(row, "sd"),
 			lo: num(row, "ci95_lo"), hi: num(row, "ci95_hi")}
@@ -160,12 +160,13 @@ func tablePoints(tab *Table, keys []string, metric string) ([]point, error) {
 		}
 		if c := cols["values"]; c >= 0 && row[c].Kind == KindList {
 			if err := json.Unmarshal([]byte(row[c].Text), &p.values); err != nil {
-				return nil, fmt.Errorf("values of %s: %w", tab.KeyText(r), err)
+				return nil, nil, fmt.Errorf("values of %s: %w", tab.KeyText(r), err)
 			}
 		}
 		pts = append(pts, p)
+		rows = append(rows, r)
 	}
-	return pts, nil
+	return pts, rows, nil
 }
 
 // distinctKeys returns the distinct values of key k across the points:

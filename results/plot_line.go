@@ -203,26 +203,18 @@ func metricXPoints(ctx context.Context, q Querier, r *PlotRequest, xf *field) ([
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	all, err := tablePoints(tab, r.Series, yf.name)
+	all, rows, err := tablePoints(tab, r.Series, yf.name)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	xcol := tab.ColumnIndex(xf.name + ".mean")
 	var pts []point
 	var xs []float64
-	k := 0
-	for _, row := range tab.Rows {
-		// tablePoints kept the rows with a y value, in order.
-		if n := tab.ColumnIndex(yf.name + ".n"); row[n].Kind != KindNumber || row[n].Num == 0 {
-			continue
+	for i, p := range all {
+		if x := tab.Rows[rows[i]][xcol]; x.Kind == KindNumber {
+			pts = append(pts, p)
+			xs = append(xs, x.Num)
 		}
-		p := all[k]
-		k++
-		if row[xcol].Kind != KindNumber {
-			continue
-		}
-		pts = append(pts, p)
-		xs = append(xs, row[xcol].Num)
 	}
 	if len(pts) == 0 {
 		return nil, nil, tab.Notes, fmt.Errorf("no cells with both %s and %s (%s)", xf.name, yf.name, strings.Join(tab.Notes, "; "))
