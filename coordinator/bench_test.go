@@ -129,7 +129,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 }
 
 // BenchmarkPlanAndPublish100k plans a 100 000-task sweep (parse, expand,
-// one bbolt transaction) and publishes every task to a NATS server running
+// results.Store.PlanSweep: staged in chunks, then switched) and publishes every task to a NATS server running
 // in another process, and reports the time and the coordinator process's
 // peak heap and peak RSS.
 //
