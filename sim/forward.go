@@ -62,11 +62,7 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 		if ws.silentFrom <= n {
 			ws.layers[0].spikeOff[n+1] = ws.layers[0].spikeOff[n]
 			ws.record(n)
-			uo, io := ws.uo, ws.io[:len(ws.uo)]
-			for k := range uo {
-				uo[k] = lo*uo[k] + co*io[k]
-				io[k] *= lsyn
-			}
+			ws.decayReadout(lo, co, lsyn)
 			continue
 		}
 		for l := range ws.layers {
@@ -118,11 +114,7 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 
 		// Readout: record U_out[n], then advance to n+1.
 		ws.record(n)
-		uo, io := ws.uo, ws.io[:len(ws.uo)]
-		for k := range uo {
-			uo[k] = lo*uo[k] + co*io[k]
-			io[k] *= lsyn
-		}
+		ws.decayReadout(lo, co, lsyn)
 		wo := net.wOut(p)
 		O := len(ws.io)
 		idx, val := ws.layers[last].spikes(n)
@@ -131,6 +123,16 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 		}
 	}
 	ws.finishLogits()
+}
+
+// decayReadout advances the readout from n to n+1 but for the input of
+// step n: U_out ← λ_out·U_out + co·I_out (co = 1 − λ_out), I_out ← λ_syn·I_out.
+func (ws *workspace) decayReadout(lo, co, lsyn float64) {
+	uo, io := ws.uo, ws.io[:len(ws.uo)]
+	for k := range uo {
+		uo[k] = lo*uo[k] + co*io[k]
+		io[k] *= lsyn
+	}
 }
 
 // canSilence reports whether forward may stop simulating the hidden layer
