@@ -32,20 +32,21 @@ type trainFlag struct {
 // Each is applied only when given (on the command line or through its
 // environment variable), after the config file.
 func trainFlags() []trainFlag {
+	d := sim.DefaultConfig()
 	return []trainFlag{
-		{&cli.StringFlag{Name: "dataset", Usage: "dataset.name: randman, mnist, fashion-mnist or shd", DefaultText: def(func(c sim.Config) any { return c.Dataset.Name }), EnvVars: []string{"SGSWEEP_DATASET"}},
+		{&cli.StringFlag{Name: "dataset", Usage: "dataset.name: randman, mnist, fashion-mnist or shd", DefaultText: defaultText(d.Dataset.Name), EnvVars: []string{"SGSWEEP_DATASET"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Dataset.Name = c.String("dataset"); return nil }},
-		{&cli.StringFlag{Name: "shape", Usage: "surrogate.shape: " + strings.Join(sim.SurrogateNames(), ", "), DefaultText: def(func(c sim.Config) any { return c.Surrogate.Shape }), EnvVars: []string{"SGSWEEP_SHAPE"}},
+		{&cli.StringFlag{Name: "shape", Usage: "surrogate.shape: " + strings.Join(sim.SurrogateNames(), ", "), DefaultText: defaultText(d.Surrogate.Shape), EnvVars: []string{"SGSWEEP_SHAPE"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Surrogate.Shape = c.String("shape"); return nil }},
-		{&cli.Float64Flag{Name: "scale", Usage: "surrogate.scale β ≥ 0", DefaultText: def(func(c sim.Config) any { return c.Surrogate.Scale }), EnvVars: []string{"SGSWEEP_SCALE"}},
+		{&cli.Float64Flag{Name: "scale", Usage: "surrogate.scale β ≥ 0", DefaultText: defaultText(d.Surrogate.Scale), EnvVars: []string{"SGSWEEP_SCALE"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Surrogate.Scale = c.Float64("scale"); return nil }},
-		{&cli.Float64Flag{Name: "lr", Usage: "train.lr: Adam's learning rate", DefaultText: def(func(c sim.Config) any { return c.Train.LR }), EnvVars: []string{"SGSWEEP_LR"}},
+		{&cli.Float64Flag{Name: "lr", Usage: "train.lr: Adam's learning rate", DefaultText: defaultText(d.Train.LR), EnvVars: []string{"SGSWEEP_LR"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Train.LR = c.Float64("lr"); return nil }},
-		{&cli.IntFlag{Name: "epochs", Usage: "train.epochs", DefaultText: def(func(c sim.Config) any { return c.Train.Epochs }), EnvVars: []string{"SGSWEEP_EPOCHS"}},
+		{&cli.IntFlag{Name: "epochs", Usage: "train.epochs", DefaultText: defaultText(d.Train.Epochs), EnvVars: []string{"SGSWEEP_EPOCHS"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Train.Epochs = c.Int("epochs"); return nil }},
-		{&cli.IntFlag{Name: "batch", Usage: "train.batch: minibatch size", DefaultText: def(func(c sim.Config) any { return c.Train.Batch }), EnvVars: []string{"SGSWEEP_BATCH"}},
+		{&cli.IntFlag{Name: "batch", Usage: "train.batch: minibatch size", DefaultText: defaultText(d.Train.Batch), EnvVars: []string{"SGSWEEP_BATCH"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Train.Batch = c.Int("batch"); return nil }},
-		{&cli.StringFlag{Name: "hidden", Usage: "network.hidden: layer widths, comma-separated (e.g. 100 or 128,64)", DefaultText: def(func(c sim.Config) any { return c.Network.Hidden }), EnvVars: []string{"SGSWEEP_HIDDEN"}},
+		{&cli.StringFlag{Name: "hidden", Usage: "network.hidden: layer widths, comma-separated (e.g. 100 or 128,64)", DefaultText: defaultText(d.Network.Hidden), EnvVars: []string{"SGSWEEP_HIDDEN"}},
 			func(c *cli.Context, cfg *sim.Config) error {
 				var widths []int
 				for _, f := range strings.Split(c.String("hidden"), ",") {
@@ -58,28 +59,27 @@ func trainFlags() []trainFlag {
 				cfg.Network.Hidden = widths
 				return nil
 			}},
-		{&cli.BoolFlag{Name: "recurrent", Usage: "network.recurrent: recurrent weights in each hidden layer", DefaultText: def(func(c sim.Config) any { return c.Network.Recurrent }), EnvVars: []string{"SGSWEEP_RECURRENT"}},
+		{&cli.BoolFlag{Name: "recurrent", Usage: "network.recurrent: recurrent weights in each hidden layer", DefaultText: defaultText(d.Network.Recurrent), EnvVars: []string{"SGSWEEP_RECURRENT"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Recurrent = c.Bool("recurrent"); return nil }},
-		{&cli.StringFlag{Name: "reset", Usage: "network.reset: detached or differentiable", DefaultText: def(func(c sim.Config) any { return c.Network.Reset }), EnvVars: []string{"SGSWEEP_RESET"}},
+		{&cli.StringFlag{Name: "reset", Usage: "network.reset: detached or differentiable", DefaultText: defaultText(d.Network.Reset), EnvVars: []string{"SGSWEEP_RESET"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Reset = c.String("reset"); return nil }},
-		{&cli.StringFlag{Name: "recurrent-grad", Usage: "network.recurrent_grad: propagate or detached", DefaultText: def(func(c sim.Config) any { return c.Network.RecurrentGrad }), EnvVars: []string{"SGSWEEP_RECURRENT_GRAD"}},
+		{&cli.StringFlag{Name: "recurrent-grad", Usage: "network.recurrent_grad: propagate or detached", DefaultText: defaultText(d.Network.RecurrentGrad), EnvVars: []string{"SGSWEEP_RECURRENT_GRAD"}},
 			func(c *cli.Context, cfg *sim.Config) error {
 				cfg.Network.RecurrentGrad = c.String("recurrent-grad")
 				return nil
 			}},
-		{&cli.StringFlag{Name: "readout", Usage: "network.readout: max, mean or last", DefaultText: def(func(c sim.Config) any { return c.Network.Readout }), EnvVars: []string{"SGSWEEP_READOUT"}},
+		{&cli.StringFlag{Name: "readout", Usage: "network.readout: max, mean or last", DefaultText: defaultText(d.Network.Readout), EnvVars: []string{"SGSWEEP_READOUT"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Readout = c.String("readout"); return nil }},
-		{&cli.Uint64Flag{Name: "seed", Usage: "seed: network initialisation and minibatch order", DefaultText: def(func(c sim.Config) any { return c.Seed }), EnvVars: []string{"SGSWEEP_SEED"}},
+		{&cli.Uint64Flag{Name: "seed", Usage: "seed: network initialisation and minibatch order", DefaultText: defaultText(d.Seed), EnvVars: []string{"SGSWEEP_SEED"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Seed = c.Uint64("seed"); return nil }},
-		{&cli.Uint64Flag{Name: "data-seed", Usage: "data_seed: dataset generation and splits", DefaultText: def(func(c sim.Config) any { return c.DataSeed }), EnvVars: []string{"SGSWEEP_DATA_SEED"}},
+		{&cli.Uint64Flag{Name: "data-seed", Usage: "data_seed: dataset generation and splits", DefaultText: defaultText(d.DataSeed), EnvVars: []string{"SGSWEEP_DATA_SEED"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.DataSeed = c.Uint64("data-seed"); return nil }},
 	}
 }
 
-// def returns the help text of a shortcut flag's default: the value in
-// sim.DefaultConfig, which the config file may change.
-func def(field func(sim.Config) any) string {
-	v := field(sim.DefaultConfig())
+// defaultText is the help text of a shortcut flag's default v, its value in
+// sim.DefaultConfig (which the config file may change).
+func defaultText(v any) string {
 	if widths, ok := v.([]int); ok {
 		return strings.Trim(strings.Join(strings.Fields(fmt.Sprint(widths)), ","), "[]")
 	}
