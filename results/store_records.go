@@ -178,10 +178,10 @@ func (s *Store) FailedTasks(ctx context.Context, name string, limit int) ([]Fail
 			if t.State != StateFailed {
 				return nil
 			}
-			if limit > 0 && len(out) == limit {
+			out = append(out, FailedTask{Ordinal: int(ordinal), TaskID: string(id), Attempts: t.Attempts, Error: t.Error})
+			if len(out) == limit {
 				return stop
 			}
-			out = append(out, FailedTask{Ordinal: int(ordinal), TaskID: string(id), Attempts: t.Attempts, Error: t.Error})
 			return nil
 		})
 	})

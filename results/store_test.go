@@ -556,3 +556,29 @@ func TestPlanInChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFailedTasks(t *testing.T) {
+	s := openTestStore(t)
+	mustPlan(t, s, testPlan("a", 0, 1, 2, 3, 4))
+	mustCommit(t, s, []Incoming{testResult("a", 0, sweep.StatusOK, 0.5)},
+		[]Failure{{TaskID: testTask(4).ID, Error: "e4"}, {TaskID: testTask(1).ID, Error: "e1"}, {TaskID: testTask(2).ID, Error: "e2"}}, nil)
+	for _, tc := range []struct {
+		limit int
+		want  []int // ordinals
+	}{{2, []int{1, 2}}, {3, []int{1, 2, 4}}, {0, []int{1, 2, 4}}} {
+		list, err := s.FailedTasks(context.Background(), "a", tc.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for _, f := range list {
+			got = append(got, f.Ordinal)
+			if f.TaskID != testTask(f.Ordinal).ID || f.Error != fmt.Sprintf("e%d", f.Ordinal) {
+				t.Errorf("FailedTasks(%d): %+v, want task %d with error e%d", tc.limit, f, f.Ordinal, f.Ordinal)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("FailedTasks(%d) ordinals = %v, want %v", tc.limit, got, tc.want)
+		}
+	}
+}
