@@ -169,7 +169,7 @@ func (p *proc) wait(timeout time.Duration) int {
 // openRO opens a data dir's store read-only.
 func openRO(t *testing.T, dir string) *results.Store {
 	t.Helper()
-	s, err := results.Open(filepath.Join(dir, "state.db"), &results.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	s, err := results.Open(dataDir(dir).statePath(), &results.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,10 +189,10 @@ func recordsOf(t *testing.T, s *results.Store, name string) []results.Record {
 	return out
 }
 
-// seedOf is a task's seed (its replicate: the specs of these tests vary
-// only the seed).
 var seedRE = regexp.MustCompile(`"seed":(\d+)`)
 
+// seedOf is a task's seed (its replicate: the specs of these tests vary
+// only the seed).
 func seedOf(t *testing.T, r results.Record) uint64 {
 	t.Helper()
 	m := seedRE.FindSubmatch(r.Params)
