@@ -239,8 +239,9 @@ func remoteQuerier(c *cli.Context, log *slog.Logger) (results.Querier, func(), e
 	if err != nil {
 		return nil, nil, err
 	}
-	// Probe once, so that a stale nats.json or a server without a
-	// coordinator falls back at once.
+	// Probe once, so that a NATS server without a coordinator (an external
+	// --nats) falls back to the store here instead of failing the first
+	// query. (A stale nats.json already fails at the dial.)
 	ctx, cancel := context.WithTimeout(c.Context, 5*time.Second)
 	defer cancel()
 	if err := client.Ping(ctx); err != nil {
