@@ -143,8 +143,9 @@ func gemvT(dst *[groupMax][]float64, mt []float64, x *[groupMax][]float64, n int
 			gemvT4AVX512(dst, mt, x, len(x[0]), J, 0, m)
 		}
 		if useAVX2 && J-m >= 4 {
-			gemvT4AVX2(dst, mt, x, len(x[0]), J, m, m+4)
-			m += 4
+			end := J &^ 3 // all the columns AVX-512 left but fewer than 4
+			gemvT4AVX2(dst, mt, x, len(x[0]), J, m, end)
+			m = end
 		}
 	}
 	for s := range n {
