@@ -3,7 +3,7 @@
 // through a small sweep, and with docker-compose.cluster.yml (three NATS
 // servers, R3 streams) through a sweep during which a worker and a NATS
 // server are killed with `docker kill`. They need a Docker daemon and
-// docker-compose (tested with 1.29.2; else the `docker compose` plugin), and runs
+// docker-compose (tested with 1.29.2; else the `docker compose` plugin), and run
 // only when SGSWEEP_COMPOSE_TEST=1; .ci/run sets it when a daemon answers.
 //
 //	SGSWEEP_COMPOSE_TEST=1 go test -v -count=1 -timeout 20m ./test/compose/
@@ -103,7 +103,7 @@ func TestComposeClusterSurvivesKills(t *testing.T) {
 	// The NATS server to kill: the task stream's leader, so that the
 	// stream and the workers' consumer must fail over.
 	leader := d.taskStreamLeader(ctx)
-	victims := map[string]string{"worker": d.containerID(ctx, "worker", 1), leader: d.containerID(ctx, leader, 1)}
+	victims := map[string]string{"worker": d.containerID(ctx, "worker"), leader: d.containerID(ctx, leader)}
 	for service, id := range victims {
 		d.docker(ctx, "kill", id)
 		t.Logf("killed %s (%s) with %d of %d tasks done", service, id[:12], before.Done, sweepTasks)

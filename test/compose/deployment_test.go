@@ -172,7 +172,7 @@ func (d *deployment) compose(ctx context.Context, args ...string) string {
 // sgsweep runs sgsweep in the coordinator's container (its NATS settings
 // from the environment).
 func (d *deployment) sgsweep(ctx context.Context, args ...string) string {
-	return d.compose(ctx, append([]string{"exec", "-T", "coordinator", "/sgsweep"}, args...)...)
+	return d.must(d.trySgsweep(ctx, args...))
 }
 
 // trySgsweep is sgsweep without failing the test (while servers fail over).
@@ -205,27 +205,18 @@ func (d *deployment) must(out string, err error) string {
 	return out
 }
 
-// containerID returns the id of a service's container (index from 1).
-func (d *deployment) containerID(ctx context.Context, service string, index int) string {
-	id := strings.TrimSpace(d.compose(ctx, "ps", "-q", "--", service))
-	ids := strings.Fields(id)
-	if len(ids) < index {
-		d.t.Fatalf("service %s has %d containers, want at least %d", service, len(ids), index)
+// containerID returns the id of one of a service's containers.
+func (d *deployment) containerID(ctx context.Context, service string) string {
+	ids := strings.Fields(d.compose(ctx, "ps", "-q", "--", service))
+	if len(ids) == 0 {
+		d.t.Fatalf("service %s has no container", service)
 	}
-	// ps lists containers in no fixed order; pick by name for stability.
-	want := fmt.Sprintf("%s_%s_%d", d.project, service, index)
-	for _, id := range ids {
-		name := strings.TrimPrefix(strings.TrimSpace(d.docker(ctx, "inspect", "-f", "{{.Name}}", id)), "/")
-		if name == want || name == strings.ReplaceAll(want, "_", "-") {
-			return id
-		}
-	}
-	return ids[index-1]
+	return ids[0]
 }
 
 // waitHealthy waits for the Docker health check of a service's container.
 func (d *deployment) waitHealthy(ctx context.Context, service string) {
-	id := d.containerID(ctx, service, 1)
+	id := d.containerID(ctx, service)
 	status := ""
 	for ctx.Err() == nil {
 		status = strings.TrimSpace(d.docker(ctx, "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", id))
@@ -271,7 +262,6 @@ type healthReport struct {
 	Healthy bool
 	Checks  []struct {
 		Name, Leader string
-		OK           bool
 		Replicas     int
 	}
 }
