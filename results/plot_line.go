@@ -71,11 +71,15 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	}
 
 	f, _ := resolveField(r.Metric, r.Epoch, false)
+	best := r.bestCells()
 	what := bandText(r.Band) + " over seeds"
+	if best > 1 {
+		what = fmt.Sprintf("%s of the %d best cells per point", bandText(r.Band), best)
+	}
 	if r.ErrorBars && r.Band != BandNone {
 		what += " (error bars)"
 	}
-	switch b := r.bestCells(); {
+	switch {
 	case xf.isMetric():
 		what = "one point per grid cell at its means over seeds; "
 		switch r.Band {
@@ -86,13 +90,8 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 		default:
 			what = strings.TrimSuffix(what, "; ")
 		}
-	case b == 1:
+	case best == 1:
 		what = "best cell per point: " + what
-	case b > 1:
-		what = fmt.Sprintf("%s of the %d best cells per point", bandText(r.Band), b)
-		if r.ErrorBars && r.Band != BandNone {
-			what += " (error bars)"
-		}
 	}
 	p := newPlot(defaultTitle(r, Label(f.name)+" vs "+Label(r.X), what),
 		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(f.name)))
