@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Benchmarks of the hot path. Compare with benchstat, e.g.
@@ -62,7 +63,7 @@ func benchEpoch(b *testing.B, cfg Config) {
 	epoch()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPUSeconds()
+	cpu := processCPUTime()
 	for b.Loop() {
 		epoch()
 	}
@@ -70,11 +71,11 @@ func benchEpoch(b *testing.B, cfg Config) {
 	reportCPU(b, cpu, "cpu-s/epoch")
 }
 
-// reportCPU reports the process CPU time used since cpu0 per iteration,
-// when the platform measures it.
-func reportCPU(b *testing.B, cpu0 float64, unit string) {
-	if cpu1 := processCPUSeconds(); cpu0 >= 0 && cpu1 >= 0 {
-		b.ReportMetric((cpu1-cpu0)/float64(b.N), unit)
+// reportCPU reports the process CPU time used since cpu0 (processCPUTime)
+// per iteration, in s, when the platform measures it (else it reads 0).
+func reportCPU(b *testing.B, cpu0 time.Duration, unit string) {
+	if d := processCPUTime() - cpu0; d > 0 {
+		b.ReportMetric(d.Seconds()/float64(b.N), unit)
 	}
 }
 
@@ -99,7 +100,7 @@ func BenchmarkMinibatchSHD(b *testing.B) {
 	t.step(t.order)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPUSeconds()
+	cpu := processCPUTime()
 	for b.Loop() {
 		copy(t.params, p0)
 		t.step(t.order)
