@@ -3,11 +3,13 @@ package sim
 import "math"
 
 // The per-layer, per-step loops of the forward and backward passes. Each
-// has a portable Go version (the reference, named …Go) and, on amd64 with
-// AVX2, an assembly version (kernel_amd64.s) that does the same IEEE
-// operations in the same order four neurons at a time: results are
-// identical bit for bit (TestKernels), so the choice never changes a
-// number. useAVX2 (and, for gemvT, useAVX512) selects.
+// has a portable Go version (the reference, named …Go; gemvT's is its own
+// tail loop) and, on amd64 with AVX2, an assembly version (kernel_amd64.s)
+// that does the same IEEE operations in the same order on several neurons
+// at a time (four; two for the surrogate, eight in gemvT's AVX-512
+// variant): results are identical bit for bit (TestKernels), so the
+// choice never changes a number. useAVX2 (and, for gemvT, useAVX512)
+// selects.
 
 // lifStep advances one hidden layer by one step, given U[n] in u and I[n]
 // in cur (I already holding the decay only after the call):
