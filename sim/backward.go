@@ -16,11 +16,10 @@ package sim
 // where dS/dU is replaced by the surrogate h. With recurrent_grad detached,
 // S enters V·S as a constant (as V·S.detach() would in PyTorch): V still
 // learns from gI ⊗ S, but no gradient reaches S through V. The weight
-// gradients and the
-// forward products of spikes only touch rows of spiking units. The readout
-// (a linear filter) is backpropagated in output space for ∂L/∂W_out and,
-// projected through W_out, in the last layer's space for gS, so that it
-// costs O(H) per step.
+// gradients and the forward products of spikes only touch rows of spiking
+// units. The readout (a linear filter) is backpropagated in output space
+// for ∂L/∂W_out and, projected through W_out, in the last layer's space for
+// gS, so that it costs O(H) per step.
 //
 // This method is for tests: it transposes the weights for the dense
 // products on every call (see network.transpose), into a buffer it
