@@ -16,12 +16,11 @@ import (
 // Each runs with Threads = GOMAXPROCS, so -cpu sets the thread count: one
 // thread count per go test run, not a list such as -cpu 1,2. A b.Loop
 // benchmark runs whole in its first call, which the testing package makes
-// before it sets GOMAXPROCS from the list (golang/go#49980), so the first
-// figure of "-cpu 1,2" would be measured with 2 threads. Each
-// reports wall-clock seconds and, where the platform measures it, the
-// process's CPU seconds per iteration (cpu-s/…): on a shared machine the
-// latter is the steadier measure of the work (with -cpu 2 it sums both
-// threads).
+// with the GOMAXPROCS the list's last entry left (golang/go#49980), so the
+// first figure of "-cpu 1,2" would be measured with 2 threads. Each reports
+// wall-clock seconds and, where the platform measures it, the process's CPU
+// seconds per iteration (cpu-s/…): on a shared machine the latter is the
+// steadier measure of the work (with -cpu 2 it sums both threads).
 
 // BenchmarkEpoch is one training epoch of the paper's Randman setup
 // (DefaultConfig: 8000 training samples, 20 inputs, 100 hidden, T = 100,
