@@ -53,7 +53,9 @@ type Store struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
-	// planMu serialises PlanSweep (it writes in several transactions).
+	// planMu serialises PlanSweep (it writes in several transactions) with
+	// itself and with the changes of a sweep's state (Cancel, Retry), which
+	// its final transaction would otherwise overwrite.
 	planMu sync.Mutex
 }
 

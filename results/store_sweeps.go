@@ -180,8 +180,11 @@ func (s *Store) Retry(ctx context.Context, name string) (int, error) {
 // transaction (an error wrapping ErrNotFound if there is no such sweep),
 // then settles and writes back every summary in the cache, stamped at the
 // time given to change. change reports whether it changed anything: if
-// not, no summary is written. verb names the change in errors.
+// not, no summary is written. verb names the change in errors. It waits for
+// a PlanSweep in progress, whose last transaction rewrites the summary.
 func (s *Store) changeSweep(ctx context.Context, verb, name string, change func(cache *sweepCache, e *sweepEntry, at time.Time) (changed bool, err error)) error {
+	s.planMu.Lock()
+	defer s.planMu.Unlock()
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		cache := newSweepCache(tx)
 		e, err := cache.existing(name)
