@@ -74,6 +74,7 @@ func TestDuplicateAndConflictingResults(t *testing.T) {
 		t.Errorf("status conflicts = %+v", c)
 	}
 	e.WantDrained()
+	wantRunsAbsorbed(t, e, "dups", fake, 4, 2)
 }
 
 func TestFailingTasks(t *testing.T) {

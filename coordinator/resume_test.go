@@ -153,7 +153,7 @@ func TestRestartResumesWithoutRecomputing(t *testing.T) {
 		t.Errorf("the restarted coordinator published %d tasks; all were queued", st.Published)
 	}
 	e.WantDrained()
-	wantRunsAbsorbed(t, e, "again", fake, n)
+	wantRunsAbsorbed(t, e, "again", fake, n, 0)
 }
 
 // A coordinator that died between publishing tasks and recording them
@@ -197,5 +197,5 @@ func TestResumeAfterPartialEnqueue(t *testing.T) {
 	e.WaitSweep("partial", results.SweepDone, 20*time.Second)
 	e.WantAllDone("partial", 30)
 	e.WantDrained()
-	wantRunsAbsorbed(t, e, "partial", fake, 30)
+	wantRunsAbsorbed(t, e, "partial", fake, 30, 0)
 }
