@@ -20,6 +20,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
@@ -157,7 +158,7 @@ func BenchmarkPlanAndPublish100k(b *testing.B) {
 		go func() { done <- c.Run(ctx) }()
 		<-c.Ready()
 		js, _ := jetstream.New(nc)
-		stream, _ := js.Stream(ctx, sweep.StreamTasks)
+		stream, _ := js.Stream(ctx, protocol.StreamTasks)
 		path := coordtest.Spec(b, dir, "big", n, nil, "")
 		runtime.GC()
 		var peakHeap atomic.Uint64

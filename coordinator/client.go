@@ -9,8 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // ErrNoCoordinator means no coordinator answered on the connection: the
@@ -54,7 +54,7 @@ func (c *Client) Call(ctx context.Context, endpoint string, req, resp any) error
 	if err != nil {
 		return fmt.Errorf("encode %s request: %w", endpoint, err)
 	}
-	msg, err := c.nc.RequestWithContext(ctx, sweep.ControlSubject(endpoint), data)
+	msg, err := c.nc.RequestWithContext(ctx, protocol.ControlSubject(endpoint), data)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return ErrNoCoordinator
 	}
@@ -76,7 +76,7 @@ func (c *Client) Call(ctx context.Context, endpoint string, req, resp any) error
 
 // Ping checks that a coordinator answers (the micro service's PING).
 func (c *Client) Ping(ctx context.Context) error {
-	subject, err := micro.ControlSubject(micro.PingVerb, sweep.ControlService, "")
+	subject, err := micro.ControlSubject(micro.PingVerb, protocol.ControlService, "")
 	if err != nil {
 		return err
 	}

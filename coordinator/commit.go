@@ -10,9 +10,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sgsweep/sgsweep/internal/retry"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // resultLoop commits result batches until ctx is cancelled.
@@ -111,7 +111,7 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 		r, err := decodeResult(m)
 		if err != nil {
 			reasons[i] = err.Error()
-			rejected = append(rejected, results.Rejection{Stream: sweep.StreamResults, Subject: m.Subject(),
+			rejected = append(rejected, results.Rejection{Stream: protocol.StreamResults, Subject: m.Subject(),
 				Seq: streamSeq(m), Reason: reasons[i], Data: m.Data()})
 			continue
 		}
@@ -147,15 +147,15 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 }
 
 // decodeResult decodes and checks one result message: its schema and digest
-// (sweep.DecodeResult), its subject, that it echoes its parameters, and that
+// (protocol.DecodeResult), its subject, that it echoes its parameters, and that
 // it is of this coordinator's model version, under which DecodeResult has
 // checked that the task ID is the parameters' hash.
-func decodeResult(m jetstream.Msg) (*sweep.ResultMsg, error) {
-	r, err := sweep.DecodeResult(m.Data())
+func decodeResult(m jetstream.Msg) (*protocol.ResultMsg, error) {
+	r, err := protocol.DecodeResult(m.Data())
 	if err != nil {
 		return nil, err
 	}
-	s, id, ok := sweep.ParseResultSubject(m.Subject())
+	s, id, ok := protocol.ParseResultSubject(m.Subject())
 	if !ok || s != r.Sweep || id != r.TaskID {
 		return nil, fmt.Errorf("result of task %s of sweep %s on subject %s", r.TaskID, r.Sweep, m.Subject())
 	}

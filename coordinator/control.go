@@ -10,11 +10,11 @@ import (
 
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
-// Control endpoints, under sweep.ControlPrefix (sgsweep.ctl.<endpoint>).
+// Control endpoints, under protocol.ControlPrefix (sgsweep.ctl.<endpoint>).
 const (
 	EndpointSubmit  = "submit"
 	EndpointStatus  = "status"
@@ -36,14 +36,14 @@ const (
 // func(context.Context, Req) (Resp, error).
 func (c *Coordinator) serve(ctx context.Context) (micro.Service, error) {
 	svc, err := micro.AddService(c.nc, micro.Config{
-		Name:        sweep.ControlService,
+		Name:        protocol.ControlService,
 		Version:     "1.0.0",
 		Description: "sgsweep coordinator: submit, status, cancel and retry sweeps; query results",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("control service: %w", err)
 	}
-	g := svc.AddGroup(sweep.ControlPrefix)
+	g := svc.AddGroup(protocol.ControlPrefix)
 	endpoints := []struct {
 		name    string
 		handler micro.Handler

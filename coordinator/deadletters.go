@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sgsweep/sgsweep/internal/retry"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // advisory holds the fields of the server's max-deliveries and terminated
@@ -63,7 +63,7 @@ func (c *Coordinator) deadLetter(ctx context.Context, s *Streams, m jetstream.Ms
 	var rejected []results.Rejection
 	deleteSeq := uint64(0)
 	switch m.Subject() {
-	case sweep.AdvisoryMaxDeliveries:
+	case protocol.AdvisoryMaxDeliveries:
 		raw, err := s.Tasks.GetMsg(ctx, adv.StreamSeq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return m.Ack() // handled before a restart, or purged
@@ -71,9 +71,9 @@ func (c *Coordinator) deadLetter(ctx context.Context, s *Streams, m jetstream.Ms
 		if err != nil {
 			return fmt.Errorf("task message %d: %w", adv.StreamSeq, err)
 		}
-		_, id, ok := sweep.ParseTaskSubject(raw.Subject)
+		_, id, ok := protocol.ParseTaskSubject(raw.Subject)
 		if !ok {
-			rejected = append(rejected, results.Rejection{Stream: sweep.StreamTasks, Subject: raw.Subject,
+			rejected = append(rejected, results.Rejection{Stream: protocol.StreamTasks, Subject: raw.Subject,
 				Seq: adv.StreamSeq, Reason: "foreign message hit the delivery limit", Data: raw.Data})
 		} else {
 			failures = append(failures, results.Failure{TaskID: id, Attempts: adv.Deliveries,
@@ -82,11 +82,11 @@ func (c *Coordinator) deadLetter(ctx context.Context, s *Streams, m jetstream.Ms
 		}
 		deleteSeq = adv.StreamSeq
 		c.log.Warn("task hit the delivery limit", "subject", raw.Subject, "deliveries", adv.Deliveries)
-	case sweep.AdvisoryTerminated:
+	case protocol.AdvisoryTerminated:
 		subject, why, _ := strings.Cut(adv.Reason, ": ")
-		rejected = append(rejected, results.Rejection{Stream: sweep.StreamTasks, Subject: subject,
+		rejected = append(rejected, results.Rejection{Stream: protocol.StreamTasks, Subject: subject,
 			Seq: adv.StreamSeq, Reason: "terminated by a worker: " + why})
-		if _, id, ok := sweep.ParseTaskSubject(subject); ok {
+		if _, id, ok := protocol.ParseTaskSubject(subject); ok {
 			failures = append(failures, results.Failure{TaskID: id, Attempts: adv.Deliveries,
 				Error: "task message refused by a worker: " + why})
 		}

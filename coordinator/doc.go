@@ -7,7 +7,7 @@
 // both to flags, signals and, by default, an embedded NATS server
 // (StartServer).
 //
-// # Streams and consumers (see EnsureStreams; names in package sweep)
+// # Streams and consumers (see EnsureStreams; names in package protocol)
 //
 //	SGSWEEP_TASKS    sgsweep.task.<sweep>.<task>   work queue, one message per
 //	                 subject (a task is queued at most once), Nats-Msg-Id

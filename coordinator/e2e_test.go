@@ -10,8 +10,8 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 func TestHappyPath(t *testing.T) {
@@ -92,7 +92,7 @@ func TestHappyPath(t *testing.T) {
 	if got := fake.Runs(); got != runs {
 		t.Errorf("resubmitting a finished sweep ran %d more tasks", got-runs)
 	}
-	if got := e.StreamMsgs(sweep.StreamTasks); got != 0 {
+	if got := e.StreamMsgs(protocol.StreamTasks); got != 0 {
 		t.Errorf("resubmitting a finished sweep queued %d tasks", got)
 	}
 }

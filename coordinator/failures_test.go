@@ -12,18 +12,19 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // publishResult publishes a result message as a worker would.
-func publishResult(e *coordtest.Env, r *sweep.ResultMsg, msgID string) {
+func publishResult(e *coordtest.Env, r *protocol.ResultMsg, msgID string) {
 	e.T.Helper()
 	data, err := json.Marshal(r)
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	_, err = e.JS.Publish(context.Background(), sweep.ResultSubject(r.Sweep, r.TaskID), data, jetstream.WithMsgID(msgID))
+	_, err = e.JS.Publish(context.Background(), protocol.ResultSubject(r.Sweep, r.TaskID), data, jetstream.WithMsgID(msgID))
 	if err != nil {
 		e.T.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestFailingTasks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := recs[tt.seed-1] // replicates are the outermost axis: ordinal = seed-1
-		if r.State != results.StateFailed || r.Result == nil || r.Result.Status != sweep.StatusFailed ||
+		if r.State != results.StateFailed || r.Result == nil || r.Result.Status != protocol.StatusFailed ||
 			!strings.Contains(r.Error, tt.errSubstr) {
 			t.Errorf("seed %d: state %s error %q, want failed with %q", tt.seed, r.State, r.Error, tt.errSubstr)
 		}
@@ -124,7 +125,7 @@ func TestDeadWorkerTaskBecomesFailedThenRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A "worker" that takes the task and dies without a word, every time.
-	cons, err := e.JS.Consumer(context.Background(), sweep.StreamTasks, sweep.ConsumerWorkers)
+	cons, err := e.JS.Consumer(context.Background(), protocol.StreamTasks, protocol.ConsumerWorkers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestDeadWorkerTaskBecomesFailedThenRetried(t *testing.T) {
 		t.Errorf("dead task: %+v (sweep %+v)", r, info)
 	}
 	// The dead message was removed, so that retrying can publish it again.
-	coordtest.WaitFor(t, 5*time.Second, "dead task message removed", func() bool { return e.StreamMsgs(sweep.StreamTasks) == 0 })
+	coordtest.WaitFor(t, 5*time.Second, "dead task message removed", func() bool { return e.StreamMsgs(protocol.StreamTasks) == 0 })
 
 	rep, err := coordinator.NewClient(e.NC).Retry(context.Background(), coordinator.RetryRequest{Sweep: "dead"})
 	if err != nil || rep.Retried != 1 {
@@ -176,18 +177,18 @@ func TestCorruptMessagesSetAside(t *testing.T) {
 	// and the task is recorded failed.
 	path := coordtest.Spec(t, e.Dir, "corrupt", 3, nil, "")
 	_, tasks := coordtest.Expand(t, path)
-	v2 := sweep.NewTaskMsg("corrupt", tasks[1], 0, time.Now())
+	v2 := protocol.NewTaskMsg("corrupt", tasks[1], 0, time.Now())
 	v2.Schema = "sgsweep.task/v2"
 	data, _ := json.Marshal(v2)
-	if _, err := e.JS.Publish(ctx, sweep.TaskSubject("corrupt", tasks[1].ID), data); err != nil {
+	if _, err := e.JS.Publish(ctx, protocol.TaskSubject("corrupt", tasks[1].ID), data); err != nil {
 		t.Fatal(err)
 	}
 	// Garbage on a task subject no sweep plans, and on a result subject.
 	ghost := strings.Repeat("ab", 16)
-	if _, err := e.JS.Publish(ctx, sweep.TaskSubject("ghost", ghost), []byte("\x00garbage")); err != nil {
+	if _, err := e.JS.Publish(ctx, protocol.TaskSubject("ghost", ghost), []byte("\x00garbage")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.JS.Publish(ctx, sweep.ResultSubject("ghost", ghost), []byte("{not json")); err != nil {
+	if _, err := e.JS.Publish(ctx, protocol.ResultSubject("ghost", ghost), []byte("{not json")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -225,7 +226,7 @@ func TestCorruptMessagesSetAside(t *testing.T) {
 		reasons = append(reasons, r.Subject+": "+r.Reason)
 	}
 	joined := strings.Join(reasons, "\n")
-	for _, want := range []string{sweep.TaskSubject("ghost", ghost), sweep.ResultSubject("ghost", ghost), "sgsweep.task/v2"} {
+	for _, want := range []string{protocol.TaskSubject("ghost", ghost), protocol.ResultSubject("ghost", ghost), "sgsweep.task/v2"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("set-aside messages %q lack %q", joined, want)
 		}
@@ -234,7 +235,7 @@ func TestCorruptMessagesSetAside(t *testing.T) {
 		t.Errorf("%d runs, want 2", fake.Runs())
 	}
 	e.WantDrained()
-	if n := e.StreamMsgs(sweep.StreamDeadLetters); n != 0 {
+	if n := e.StreamMsgs(protocol.StreamDeadLetters); n != 0 {
 		t.Errorf("%d advisories left in the dead-letter stream", n)
 	}
 }

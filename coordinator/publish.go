@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -62,13 +63,13 @@ func (c *Coordinator) reconcile(ctx context.Context, s *Streams) error {
 	if info.State.Msgs == uint64(totals.Queued) {
 		return nil
 	}
-	info, err = s.Tasks.Info(ctx, jetstream.WithSubjectFilter(sweep.TaskSubjects))
+	info, err = s.Tasks.Info(ctx, jetstream.WithSubjectFilter(protocol.TaskSubjects))
 	if err != nil {
 		return fmt.Errorf("task stream subjects: %w", err)
 	}
 	present := make(map[string]string, len(info.State.Subjects)) // task ID → sweep
 	for subject := range info.State.Subjects {
-		if name, id, ok := sweep.ParseTaskSubject(subject); ok {
+		if name, id, ok := protocol.ParseTaskSubject(subject); ok {
 			present[id] = name
 		}
 	}
@@ -170,12 +171,12 @@ func (c *Coordinator) publishWindow(ctx context.Context, tasks []results.Publish
 	var errs []error
 	now := time.Now().UTC()
 	for i, t := range tasks {
-		msg := sweep.NewTaskMsg(t.Sweep, sweep.Task{Ordinal: t.Ordinal, ID: t.ID, Params: t.Params}, t.Gen, now)
+		msg := protocol.NewTaskMsg(t.Sweep, sweep.Task{Ordinal: t.Ordinal, ID: t.ID, Params: t.Params}, t.Gen, now)
 		data, err := json.Marshal(msg)
 		if err != nil {
 			return nil, fmt.Errorf("encode task %s: %w", t.ID, err)
 		}
-		f, err := c.js.PublishMsgAsync(&nats.Msg{Subject: sweep.TaskSubject(t.Sweep, t.ID), Data: data},
+		f, err := c.js.PublishMsgAsync(&nats.Msg{Subject: protocol.TaskSubject(t.Sweep, t.ID), Data: data},
 			jetstream.WithMsgID(fmt.Sprintf("t.%s.g%d", t.ID, t.Gen)))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("publish task %s: %w", t.ID, err))

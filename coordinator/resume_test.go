@@ -11,6 +11,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -98,13 +99,13 @@ func TestCancelAndResubmit(t *testing.T) {
 	if _, err := e.Submit(spec, false); err != nil {
 		t.Fatal(err)
 	}
-	coordtest.WaitFor(t, 10*time.Second, "tasks queued", func() bool { return e.StreamMsgs(sweep.StreamTasks) == 20 })
+	coordtest.WaitFor(t, 10*time.Second, "tasks queued", func() bool { return e.StreamMsgs(protocol.StreamTasks) == 20 })
 	client := coordinator.NewClient(e.NC)
 	rep, err := client.Cancel(context.Background(), coordinator.CancelRequest{Sweep: "stopme"})
 	if err != nil || rep.Withdrawn != 20 || rep.State != results.SweepCancelled {
 		t.Fatalf("cancel = %+v, %v", rep, err)
 	}
-	if n := e.StreamMsgs(sweep.StreamTasks); n != 0 {
+	if n := e.StreamMsgs(protocol.StreamTasks); n != 0 {
 		t.Errorf("%d task messages left after cancel", n)
 	}
 	if _, err := client.Cancel(context.Background(), coordinator.CancelRequest{Sweep: "nope"}); !errors.Is(err, results.ErrNotFound) {
@@ -182,13 +183,13 @@ func TestResumeAfterPartialEnqueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tk := range tasks[:12] { // published, never recorded
-		data, _ := json.Marshal(sweep.NewTaskMsg(spec.Name, tk, 0, time.Now()))
-		if _, err := e.JS.Publish(context.Background(), sweep.TaskSubject(spec.Name, tk.ID), data); err != nil {
+		data, _ := json.Marshal(protocol.NewTaskMsg(spec.Name, tk, 0, time.Now()))
+		if _, err := e.JS.Publish(context.Background(), protocol.TaskSubject(spec.Name, tk.ID), data); err != nil {
 			t.Fatal(err)
 		}
 	}
 	e.StartCoordinator(coordtest.CoordinatorConfig())
-	coordtest.WaitFor(t, 10*time.Second, "the rest queued", func() bool { return e.StreamMsgs(sweep.StreamTasks) == 30 })
+	coordtest.WaitFor(t, 10*time.Second, "the rest queued", func() bool { return e.StreamMsgs(protocol.StreamTasks) == 30 })
 	if st := e.Coord.Stats(); st.Published != 18 || st.AlreadyQueued != 0 {
 		t.Errorf("stats = %+v, want 18 published and no refused publication", st)
 	}

@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/sgsweep/sgsweep/sweep"
+	"github.com/sgsweep/sgsweep/protocol"
 )
 
 // Streams are the JetStream streams and the coordinator's consumers.
@@ -30,9 +29,9 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 	s := &Streams{}
 	var err error
 	s.Tasks, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        sweep.StreamTasks,
+		Name:        protocol.StreamTasks,
 		Description: "sgsweep tasks: one message per task subject, removed when a worker acks it",
-		Subjects:    []string{sweep.TaskSubjects},
+		Subjects:    []string{protocol.TaskSubjects},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
@@ -47,12 +46,12 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 		MaxBytes:             cfg.MaxTaskBytes,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", sweep.StreamTasks, err)
+		return nil, fmt.Errorf("stream %s: %w", protocol.StreamTasks, err)
 	}
 	s.Results, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        sweep.StreamResults,
+		Name:        protocol.StreamResults,
 		Description: "sgsweep results: removed when the coordinator has committed them",
-		Subjects:    []string{sweep.ResultSubjects},
+		Subjects:    []string{protocol.ResultSubjects},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
@@ -62,26 +61,26 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 		MaxBytes:    cfg.MaxResultBytes,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", sweep.StreamResults, err)
+		return nil, fmt.Errorf("stream %s: %w", protocol.StreamResults, err)
 	}
 	s.DeadLetters, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        sweep.StreamDeadLetters,
+		Name:        protocol.StreamDeadLetters,
 		Description: "advisories of task messages that hit the delivery limit or were terminated",
-		Subjects:    []string{sweep.AdvisoryMaxDeliveries, sweep.AdvisoryTerminated},
+		Subjects:    []string{protocol.AdvisoryMaxDeliveries, protocol.AdvisoryTerminated},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    cfg.Replicas,
 		MaxAge:      30 * 24 * time.Hour,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", sweep.StreamDeadLetters, err)
+		return nil, fmt.Errorf("stream %s: %w", protocol.StreamDeadLetters, err)
 	}
-	s.Workers, err = js.CreateOrUpdateConsumer(ctx, sweep.StreamTasks, jetstream.ConsumerConfig{
-		Durable:       sweep.ConsumerWorkers,
+	s.Workers, err = js.CreateOrUpdateConsumer(ctx, protocol.StreamTasks, jetstream.ConsumerConfig{
+		Durable:       protocol.ConsumerWorkers,
 		Description:   "shared by all sgsweep workers; one task per free slot",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
-		FilterSubject: sweep.TaskSubjects,
+		FilterSubject: protocol.TaskSubjects,
 		AckWait:       cfg.AckWait,
 		BackOff:       cfg.BackOff,
 		MaxDeliver:    cfg.MaxDeliver,
@@ -90,10 +89,10 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 		Replicas:      cfg.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w", sweep.ConsumerWorkers, err)
+		return nil, fmt.Errorf("consumer %s: %w", protocol.ConsumerWorkers, err)
 	}
-	s.ResultConsumer, err = js.CreateOrUpdateConsumer(ctx, sweep.StreamResults, jetstream.ConsumerConfig{
-		Durable:       sweep.ConsumerResults,
+	s.ResultConsumer, err = js.CreateOrUpdateConsumer(ctx, protocol.StreamResults, jetstream.ConsumerConfig{
+		Durable:       protocol.ConsumerResults,
 		Description:   "the sgsweep coordinator: commits results to its store, then acks",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -103,10 +102,10 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 		Replicas:      cfg.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w", sweep.ConsumerResults, err)
+		return nil, fmt.Errorf("consumer %s: %w", protocol.ConsumerResults, err)
 	}
-	s.DeadLetterConsumer, err = js.CreateOrUpdateConsumer(ctx, sweep.StreamDeadLetters, jetstream.ConsumerConfig{
-		Durable:       sweep.ConsumerDeadLetters,
+	s.DeadLetterConsumer, err = js.CreateOrUpdateConsumer(ctx, protocol.StreamDeadLetters, jetstream.ConsumerConfig{
+		Durable:       protocol.ConsumerDeadLetters,
 		Description:   "the sgsweep coordinator: records dead tasks as failed",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -115,7 +114,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 		Replicas:      cfg.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w", sweep.ConsumerDeadLetters, err)
+		return nil, fmt.Errorf("consumer %s: %w", protocol.ConsumerDeadLetters, err)
 	}
 	return s, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -122,7 +123,7 @@ func (c *Coordinator) Cancel(ctx context.Context, req CancelRequest) (*CancelRep
 	c.publishMu.Lock()
 	n, err := c.store.Cancel(ctx, req.Sweep)
 	if err == nil {
-		if perr := s.Tasks.Purge(ctx, jetstream.WithPurgeSubject(sweep.SweepTaskSubjects(req.Sweep))); perr != nil {
+		if perr := s.Tasks.Purge(ctx, jetstream.WithPurgeSubject(protocol.SweepTaskSubjects(req.Sweep))); perr != nil {
 			err = fmt.Errorf("withdraw the tasks of %q: %w", req.Sweep, perr)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/sgsweep/sgsweep/sweep"
+	"github.com/sgsweep/sgsweep/protocol"
 )
 
 // counts tallies the tasks of a group by state.
@@ -24,7 +24,7 @@ func (c *counts) add(t *taskView) {
 	switch t.rec.State {
 	case StateDone:
 		c.Done++
-		if t.status() == sweep.StatusDiverged {
+		if t.status() == protocol.StatusDiverged {
 			c.Diverged++
 		}
 	case StateFailed:

@@ -51,7 +51,7 @@
 //	params/
 //	  <task ID>                 canonical JSON of the task's resolved sim.Config (raw)
 //	results/
-//	  <task ID>                 the result message (sweep.ResultMsg) as received
+//	  <task ID>                 the result message (protocol.ResultMsg) as received
 //	conflicts/
 //	  <task ID><u32 BE n>       the n-th result whose digest differs from the stored one
 //	queued/

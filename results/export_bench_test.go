@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/sgsweep/sgsweep/sweep"
+	"github.com/sgsweep/sgsweep/protocol"
 )
 
 // cyclingSource is a large synthetic sweep that costs no memory: it hands
@@ -46,7 +46,7 @@ func benchPool(tb testing.TB, n int) RecordSlice {
 			curve[e] = 0.1 + 0.8*float64(e+1)/50 + 0.001*float64(i%7)
 		}
 		tasks = append(tasks, synthTask{shape: shapes[i%3], scale: float64(1 + i), lr: 0.001 * float64(1+i%6),
-			seed: uint64(i), state: StateDone, status: sweep.StatusOK, curve: curve})
+			seed: uint64(i), state: StateDone, status: protocol.StatusOK, curve: curve})
 	}
 	return synthSweep(tb, "bench", tasks)
 }

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/sim"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // topLevel yields the index of every byte of s that stands outside quotes
@@ -267,7 +267,7 @@ func checkEnum(f *field, s string) error {
 	case f.kind == fieldState:
 		allowed = []string{StatePending, StateDone, StateFailed}
 	case f.kind == fieldStatus:
-		allowed = []string{sweep.StatusOK, sweep.StatusDiverged, sweep.StatusFailed, StatePending}
+		allowed = []string{protocol.StatusOK, protocol.StatusDiverged, protocol.StatusFailed, StatePending}
 	case f.kind == fieldParam && f.name == "surrogate.shape":
 		allowed = sim.SurrogateNames()
 	default:

@@ -4,11 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sgsweep/sgsweep/sweep"
+	"github.com/sgsweep/sgsweep/protocol"
 )
 
 func TestFilterMatches(t *testing.T) {
-	done := synthTask{shape: "sigmoid", scale: 0.1, lr: 0.01, seed: 2, state: StateDone, status: sweep.StatusOK,
+	done := synthTask{shape: "sigmoid", scale: 0.1, lr: 0.01, seed: 2, state: StateDone, status: protocol.StatusOK,
 		curve: []float64{0.5, 0.7, 0.9}}
 	pending := synthTask{shape: "esser", scale: 1000, seed: 1, state: StatePending}
 	tests := []struct {

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/sim"
-	"github.com/sgsweep/sgsweep/sweep"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -39,7 +39,7 @@ func plotSweep(t testing.TB, acc accFunc) RecordSlice {
 						curve[e] = 0.1 + (plateau-0.1)*(1-math.Exp(-float64(e+1)/(2+float64(si))))
 					}
 					tasks = append(tasks, synthTask{shape: shape, scale: scale, lr: lr, seed: seed,
-						state: StateDone, status: sweep.StatusOK, curve: curve})
+						state: StateDone, status: protocol.StatusOK, curve: curve})
 				}
 			}
 		}

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // demoRecords is a finished sweep of two surrogate shapes × three seeds, as
@@ -22,7 +22,7 @@ func demoRecords() results.RecordSlice {
 		params, _ := json.Marshal(cfg)
 		res := &sim.Result{Status: sim.StatusOK, TestAcc: acc}
 		recs = append(recs, results.Record{Sweep: "demo", Ordinal: i, TaskID: fmt.Sprint(i), State: results.StateDone,
-			Params: params, Result: &sweep.ResultMsg{Status: sweep.StatusOK, Result: res}})
+			Params: params, Result: &protocol.ResultMsg{Status: protocol.StatusOK, Result: res}})
 	}
 	return recs
 }

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sgsweep/sgsweep/internal/suggest"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/sim"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // Task fields that are neither parameters nor metrics.
@@ -110,7 +111,7 @@ func (e *UnknownFieldError) Error() string {
 	fmt.Fprintf(&b, "unknown %s %q", e.Want, e.Name)
 	all := append(append(ParamPaths(), FieldState, FieldStatus, FieldHost), MetricNames()...)
 	all = append(all, Curves...)
-	if s := sweep.Nearest(e.Name, all, len(e.Name)/3+1); s != "" {
+	if s := suggest.Nearest(e.Name, all, len(e.Name)/3+1); s != "" {
 		fmt.Fprintf(&b, " (did you mean %s?)", s)
 	}
 	if strings.Contains(e.Want, "parameter") {
@@ -208,7 +209,7 @@ func (t *taskView) status() string {
 	case t.rec.Result != nil:
 		return t.rec.Result.Status
 	case t.rec.State == StateFailed:
-		return sweep.StatusFailed
+		return protocol.StatusFailed
 	}
 	return StatePending
 }
@@ -216,7 +217,7 @@ func (t *taskView) status() string {
 // simResult returns the simulator's result when the task is done with one.
 func (t *taskView) simResult() *sim.Result {
 	r := t.rec.Result
-	if t.rec.State != StateDone || r == nil || r.Result == nil || r.Status == sweep.StatusFailed {
+	if t.rec.State != StateDone || r == nil || r.Result == nil || r.Status == protocol.StatusFailed {
 		return nil
 	}
 	return r.Result

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/sim"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // update rewrites the golden files under testdata/ instead of comparing:
@@ -81,12 +81,12 @@ func (s synthTask) record(t testing.TB, sweepName string, ordinal int) Record {
 	case StateFailed:
 		r.Error = "synthetic failure"
 		r.Attempts = 1
-		r.Result = &sweep.ResultMsg{Schema: sweep.SchemaResult, Sweep: sweepName, TaskID: id,
-			Status: sweep.StatusFailed, Error: r.Error, Params: params,
-			Provenance: sweep.Provenance{Host: "hosta", Worker: "hosta/1", Attempt: 1}}
+		r.Result = &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: id,
+			Status: protocol.StatusFailed, Error: r.Error, Params: params,
+			Provenance: protocol.Provenance{Host: "hosta", Worker: "hosta/1", Attempt: 1}}
 	case StateDone:
 		r.Attempts = 1
-		r.Result = &sweep.ResultMsg{Schema: sweep.SchemaResult, Sweep: sweepName, TaskID: id,
+		r.Result = &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: id,
 			Status: s.status, Result: s.result(), Params: params, Provenance: s.provenance()}
 	}
 	return r
@@ -109,11 +109,11 @@ func (s synthTask) result() *sim.Result {
 	return r
 }
 
-func (s synthTask) provenance() sweep.Provenance {
+func (s synthTask) provenance() protocol.Provenance {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	return sweep.Provenance{
+	return protocol.Provenance{
 		ModelVersion: sim.ModelVersion,
-		Build:        sweep.Build{Module: "github.com/sgsweep/sgsweep", Version: "(devel)", GoVersion: "go1.26", Platform: "linux/amd64"},
+		Build:        protocol.Build{Module: "github.com/sgsweep/sgsweep", Version: "(devel)", GoVersion: "go1.26", Platform: "linux/amd64"},
 		Host:         "host" + string(rune('a'+s.seed%2)),
 		Worker:       "hosta/1",
 		Attempt:      1,
@@ -141,7 +141,7 @@ func shapeScaleSweep(t testing.TB) RecordSlice {
 	for _, shape := range []string{"superspike", "sigmoid"} {
 		for _, scale := range []float64{1, 10, 100} {
 			for seed := uint64(1); seed <= 3; seed++ {
-				s := synthTask{shape: shape, scale: scale, seed: seed, state: StateDone, status: sweep.StatusOK,
+				s := synthTask{shape: shape, scale: scale, seed: seed, state: StateDone, status: protocol.StatusOK,
 					curve: synthCurve(shape, scale, seed)}
 				switch {
 				case shape == "sigmoid" && scale == 100 && seed == 3:
@@ -149,7 +149,7 @@ func shapeScaleSweep(t testing.TB) RecordSlice {
 				case shape == "sigmoid" && scale == 100 && seed == 2:
 					s.state, s.status = StatePending, ""
 				case shape == "superspike" && scale == 100 && seed == 1:
-					s.status = sweep.StatusDiverged
+					s.status = protocol.StatusDiverged
 					s.curve = []float64{0.1}
 				}
 				tasks = append(tasks, s)

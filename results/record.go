@@ -3,7 +3,7 @@ package results
 import (
 	"encoding/json"
 
-	"github.com/sgsweep/sgsweep/sweep"
+	"github.com/sgsweep/sgsweep/protocol"
 )
 
 // Task states.
@@ -30,5 +30,5 @@ type Record struct {
 	Error string `json:"error,omitempty"`
 	// Result is the stored result message; nil while pending, and for a task
 	// that failed without one (delivery limit reached).
-	Result *sweep.ResultMsg `json:"result,omitempty"`
+	Result *protocol.ResultMsg `json:"result,omitempty"`
 }

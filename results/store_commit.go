@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // Incoming is a decoded, validated result message and its body as received
 // (stored as is).
 type Incoming struct {
-	Result *sweep.ResultMsg
+	Result *protocol.ResultMsg
 	Raw    []byte
 }
 
@@ -127,7 +126,7 @@ func (c *committer) result(in Incoming) error {
 	}
 	t.Attempts = max(t.Attempts, r.Provenance.Attempt)
 	t.Updated = now()
-	failed := r.Status == sweep.StatusFailed
+	failed := r.Status == protocol.StatusFailed
 
 	switch {
 	case t.State == StateDone && failed:
@@ -166,7 +165,7 @@ func (c *committer) result(in Incoming) error {
 func (c *committer) settle(t *taskEntry, id []byte, status, digest, errText string) error {
 	prev := t.State
 	next := StateDone
-	if status == sweep.StatusFailed {
+	if status == protocol.StatusFailed {
 		next = StateFailed
 		t.Error = errText
 	}
@@ -179,7 +178,7 @@ func (c *committer) settle(t *taskEntry, id []byte, status, digest, errText stri
 			return
 		}
 		e.Done++
-		if status == sweep.StatusDiverged {
+		if status == protocol.StatusDiverged {
 			e.Diverged++
 		}
 	})
@@ -204,7 +203,7 @@ func (c *committer) failure(f Failure) error {
 	}
 	t.Attempts = max(t.Attempts, f.Attempts)
 	t.Updated = now()
-	if err := c.settle(&t, id, sweep.StatusFailed, "", f.Error); err != nil {
+	if err := c.settle(&t, id, protocol.StatusFailed, "", f.Error); err != nil {
 		return err
 	}
 	c.rep.Stored++

@@ -9,10 +9,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
-
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // PlanTask is one task of a plan: its content-addressed ID and the canonical
@@ -309,7 +308,7 @@ func (e *sweepEntry) count(t *taskEntry) {
 	switch t.State {
 	case StateDone:
 		e.Done++
-		if t.Status == sweep.StatusDiverged {
+		if t.Status == protocol.StatusDiverged {
 			e.Diverged++
 		}
 	case StateFailed:

@@ -5,13 +5,13 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/sgsweep/sgsweep/sweep"
+	"github.com/sgsweep/sgsweep/protocol"
 )
 
 func TestPreviewPlan(t *testing.T) {
 	s := openTestStore(t)
 	mustPlan(t, s, testPlan("a", 1, 2, 3))
-	mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, []Failure{{TaskID: testTask(2).ID, Error: "x"}}, nil)
+	mustCommit(t, s, []Incoming{testResult("a", 1, protocol.StatusOK, 0.5)}, []Failure{{TaskID: testTask(2).ID, Error: "x"}}, nil)
 	changed := testPlan("a", 2, 3, 4, 5)
 	for _, tc := range []struct {
 		name string

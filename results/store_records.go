@@ -7,9 +7,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // Records calls fn with every planned task of the sweep, in ordinal order,
@@ -43,7 +42,7 @@ func (s *Store) Records(ctx context.Context, name string, fn func(*Record) error
 				Error:    t.Error,
 			}
 			if raw := res.Get(id); raw != nil {
-				r.Result = new(sweep.ResultMsg)
+				r.Result = new(protocol.ResultMsg)
 				if err := json.Unmarshal(raw, r.Result); err != nil {
 					return fmt.Errorf("decode result %s: %w", id, err)
 				}
@@ -88,7 +87,7 @@ func (s *Store) Conflicts(ctx context.Context, name string, limit int) ([]Confli
 			if !slices.Contains(t.Sweeps, name) {
 				continue
 			}
-			var other sweep.ResultMsg
+			var other protocol.ResultMsg
 			if err := json.Unmarshal(v, &other); err != nil {
 				return fmt.Errorf("decode conflict %x: %w", k, err)
 			}

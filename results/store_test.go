@@ -15,8 +15,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/sim"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // testTask returns a task with a deterministic fake ID and params; the store
@@ -39,8 +39,8 @@ func testPlan(name string, idx ...int) *Plan {
 // (a different acc gives a different digest).
 func testResult(sweepName string, i int, status string, acc float64) Incoming {
 	t := testTask(i)
-	r := &sweep.ResultMsg{Schema: sweep.SchemaResult, Sweep: sweepName, TaskID: t.ID, Status: status, Params: t.Params}
-	if status == sweep.StatusFailed {
+	r := &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: t.ID, Status: status, Params: t.Params}
+	if status == protocol.StatusFailed {
 		r.Error = fmt.Sprintf("boom %v", acc)
 		r.Digest = fmt.Sprintf("err-%v", acc)
 	} else {
@@ -237,43 +237,43 @@ func TestCommitIdempotent(t *testing.T) {
 	}{
 		{
 			name:    "once",
-			batches: [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5)}},
-			wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+			batches: [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5)}},
+			wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
 		},
 		{
 			name:     "same result twice in one batch",
-			batches:  [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5), testResult("a", 1, sweep.StatusOK, 0.5)}},
-			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+			batches:  [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5), testResult("a", 1, protocol.StatusOK, 0.5)}},
+			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
 		},
 		{
 			name:     "same result in two batches",
-			batches:  [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5)}, {testResult("a", 1, sweep.StatusOK, 0.5)}},
-			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+			batches:  [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5)}, {testResult("a", 1, protocol.StatusOK, 0.5)}},
+			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
 		},
 		{
 			name:          "differing result is a conflict, first kept",
-			batches:       [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5)}, {testResult("a", 1, sweep.StatusOK, 0.7)}},
-			wantConflicts: 1, wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+			batches:       [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5)}, {testResult("a", 1, protocol.StatusOK, 0.7)}},
+			wantConflicts: 1, wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
 		},
 		{
 			name:    "diverged is an outcome",
-			batches: [][]Incoming{{testResult("a", 1, sweep.StatusDiverged, 0.1)}},
-			wantAcc: 0.1, wantDone: 1, wantDiverged: 1, wantStatus: sweep.StatusDiverged, wantRecState: StateDone,
+			batches: [][]Incoming{{testResult("a", 1, protocol.StatusDiverged, 0.1)}},
+			wantAcc: 0.1, wantDone: 1, wantDiverged: 1, wantStatus: protocol.StatusDiverged, wantRecState: StateDone,
 		},
 		{
 			name:       "failure settles a pending task",
-			batches:    [][]Incoming{{testResult("a", 1, sweep.StatusFailed, 1)}},
-			wantStatus: sweep.StatusFailed, wantRecState: StateFailed,
+			batches:    [][]Incoming{{testResult("a", 1, protocol.StatusFailed, 1)}},
+			wantStatus: protocol.StatusFailed, wantRecState: StateFailed,
 		},
 		{
 			name:    "result replaces a failure",
-			batches: [][]Incoming{{testResult("a", 1, sweep.StatusFailed, 1)}, {testResult("a", 1, sweep.StatusOK, 0.5)}},
-			wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+			batches: [][]Incoming{{testResult("a", 1, protocol.StatusFailed, 1)}, {testResult("a", 1, protocol.StatusOK, 0.5)}},
+			wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
 		},
 		{
 			name:    "failure never replaces a result",
-			batches: [][]Incoming{{testResult("a", 1, sweep.StatusOK, 0.5)}, {testResult("a", 1, sweep.StatusFailed, 1)}},
-			wantAcc: 0.5, wantDone: 1, wantStatus: sweep.StatusOK, wantRecState: StateDone,
+			batches: [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5)}, {testResult("a", 1, protocol.StatusFailed, 1)}},
+			wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
 		},
 	}
 	for _, tt := range tests {
@@ -318,12 +318,12 @@ func TestCommitIdempotent(t *testing.T) {
 func TestSweepCompletes(t *testing.T) {
 	s := openTestStore(t)
 	mustPlan(t, s, testPlan("a", 1, 2, 3))
-	rep := mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, nil, nil)
+	rep := mustCommit(t, s, []Incoming{testResult("a", 1, protocol.StatusOK, 0.5)}, nil, nil)
 	if len(rep.Finished) != 0 {
 		t.Errorf("finished early: %v", rep.Finished)
 	}
 	wantCounts(t, s, "a", 1, 0, 2, SweepRunning)
-	rep = mustCommit(t, s, []Incoming{testResult("a", 2, sweep.StatusFailed, 1)},
+	rep = mustCommit(t, s, []Incoming{testResult("a", 2, protocol.StatusFailed, 1)},
 		[]Failure{{TaskID: testTask(3).ID, Error: "delivery limit", Attempts: 8}}, nil)
 	if len(rep.Finished) != 1 || rep.Finished[0] != "a" {
 		t.Errorf("Finished = %v, want [a]", rep.Finished)
@@ -354,7 +354,7 @@ func TestSweepCompletes(t *testing.T) {
 func TestResultsAreGlobal(t *testing.T) {
 	s := openTestStore(t)
 	mustPlan(t, s, testPlan("a", 1, 2))
-	mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, nil, nil)
+	mustCommit(t, s, []Incoming{testResult("a", 1, protocol.StatusOK, 0.5)}, nil, nil)
 
 	// b plans task 1 (done in a) and task 3 (new).
 	rep := mustPlan(t, s, testPlan("b", 1, 3))
@@ -362,14 +362,14 @@ func TestResultsAreGlobal(t *testing.T) {
 		t.Errorf("plan b = %+v, want 1 done 1 pending", rep)
 	}
 	// A result committed under b's name settles the task for both sweeps.
-	mustCommit(t, s, []Incoming{testResult("b", 2, sweep.StatusOK, 0.6)}, nil, nil)
+	mustCommit(t, s, []Incoming{testResult("b", 2, protocol.StatusOK, 0.6)}, nil, nil)
 	mustPlan(t, s, testPlan("c", 2))
 	wantCounts(t, s, "a", 2, 0, 0, SweepDone)
 	wantCounts(t, s, "c", 1, 0, 0, SweepDone)
 	wantCounts(t, s, "b", 1, 0, 1, SweepRunning)
 
 	// A result of a task nobody plans is kept for later sweeps.
-	mustCommit(t, s, []Incoming{testResult("x", 7, sweep.StatusOK, 0.9)}, nil, nil)
+	mustCommit(t, s, []Incoming{testResult("x", 7, protocol.StatusOK, 0.9)}, nil, nil)
 	rep = mustPlan(t, s, testPlan("d", 7))
 	if rep.Done != 1 || rep.State != SweepDone {
 		t.Errorf("plan d = %+v, want done", rep)
@@ -379,7 +379,7 @@ func TestResultsAreGlobal(t *testing.T) {
 func TestPlanResumeAndExtend(t *testing.T) {
 	s := openTestStore(t)
 	mustPlan(t, s, testPlan("a", 1, 2, 3))
-	mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5), testResult("a", 3, sweep.StatusOK, 0.5)}, nil, nil)
+	mustCommit(t, s, []Incoming{testResult("a", 1, protocol.StatusOK, 0.5), testResult("a", 3, protocol.StatusOK, 0.5)}, nil, nil)
 
 	rep := mustPlan(t, s, testPlan("a", 1, 2, 3))
 	if rep.Outcome != PlanResumed || rep.Done != 2 || rep.Pending != 1 {
@@ -422,7 +422,7 @@ func TestQueueAndCancel(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t)
 	mustPlan(t, s, testPlan("a", 1, 2, 3, 4, 5))
-	mustCommit(t, s, []Incoming{testResult("a", 2, sweep.StatusOK, 0.5)}, nil, nil)
+	mustCommit(t, s, []Incoming{testResult("a", 2, protocol.StatusOK, 0.5)}, nil, nil)
 
 	got, next, err := s.ToPublish(ctx, "a", 0, 2)
 	if err != nil {
@@ -445,7 +445,7 @@ func TestQueueAndCancel(t *testing.T) {
 		t.Errorf("ToPublish after queueing = %+v next %d, want tasks 4, 5", got, next)
 	}
 	// A result unqueues its task.
-	mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, nil, nil)
+	mustCommit(t, s, []Incoming{testResult("a", 1, protocol.StatusOK, 0.5)}, nil, nil)
 	if tot, _ := s.Totals(ctx); tot.Queued != 1 {
 		t.Errorf("queued after a result = %d, want 1", tot.Queued)
 	}
@@ -483,7 +483,7 @@ func TestCancelRetryLeaveAlone(t *testing.T) {
 				t.Errorf("%s of an unknown sweep = %d, %v; want 0 and ErrNotFound after %q", tc.name, n, err, tc.prefix)
 			}
 			mustPlan(t, s, testPlan("a", 1))
-			mustCommit(t, s, []Incoming{testResult("a", 1, sweep.StatusOK, 0.5)}, nil, nil)
+			mustCommit(t, s, []Incoming{testResult("a", 1, protocol.StatusOK, 0.5)}, nil, nil)
 			before := mustSweep(t, s, "a")
 			n, err = tc.change(s, ctx, "a")
 			if err != nil || n != 0 {
@@ -560,7 +560,7 @@ func TestPlanInChunks(t *testing.T) {
 func TestFailedTasks(t *testing.T) {
 	s := openTestStore(t)
 	mustPlan(t, s, testPlan("a", 0, 1, 2, 3, 4))
-	mustCommit(t, s, []Incoming{testResult("a", 0, sweep.StatusOK, 0.5)},
+	mustCommit(t, s, []Incoming{testResult("a", 0, protocol.StatusOK, 0.5)},
 		[]Failure{{TaskID: testTask(4).ID, Error: "e4"}, {TaskID: testTask(1).ID, Error: "e1"}, {TaskID: testTask(2).ID, Error: "e2"}}, nil)
 	for _, tc := range []struct {
 		limit int

@@ -2,8 +2,8 @@
 // integrate-and-fire neurons with a leaky-integrator readout, trained by
 // backpropagation through time with surrogate gradients (Zenke & Vogels
 // 2021, "The remarkable robustness of surrogate gradient learning…", Neural
-// Computation 33(4):899). The model it computes is specified in the
-// project's MODEL.md; Config names every option, Train runs one training
+// Computation 33(4):899). The model it computes is specified in
+// docs/model.md; Config names every option, Train runs one training
 // and returns a Result. Package sweep addresses Config's fields by their
 // JSON names; package worker and the sgsweep CLI call Train.
 //

@@ -2,7 +2,7 @@ package sim
 
 import "math"
 
-// forward runs one sample through the network with parameters p (MODEL.md,
+// forward runs one sample through the network with parameters p (docs/model.md,
 // "Hidden layers" and "Readout"), leaving the logits in ws.logits and the
 // spike counts in each layer's count. With tape set it also records what
 // backward needs; evaluation leaves it unset.

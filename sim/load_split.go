@@ -47,7 +47,7 @@ func holdout(n int, valFraction float64, trainLimit int, dataSeed uint64) (train
 		perm[i] = i
 	}
 	dataShuffle(dataStream(dataSeed, dataStreamHoldout, 0), perm)
-	nVal := int(math.Round(valFraction * float64(n)))
+	nVal := share(valFraction, n)
 	val, train = perm[:nVal:nVal], perm[nVal:]
 	if trainLimit > 0 && trainLimit < len(train) {
 		train = train[:trainLimit]

@@ -32,7 +32,7 @@ func (ws *workspace) loss(label int, scale float64) float64 {
 
 // regularize returns the activity regularizers' loss of one layer on one
 // sample, given the spike counts ζ, and writes scale·∂L/∂ζ_i to grad
-// (MODEL.md, "Activity regularization"):
+// (docs/model.md, "Activity regularization"):
 //
 //	lower: λ_lo · mean_i max(0, ν_lo − ζ_i)²
 //	upper: λ_up · max(0, mean_i ζ_i − ν_up)^p

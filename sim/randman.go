@@ -89,8 +89,8 @@ func newRandman(d DatasetConfig) (*randman, error) {
 		samples: d.SamplesPerClass, steps: d.Steps, alpha: d.Alpha,
 		// The tolerance keeps e.g. 0.29·100 = 28.999999999999996 at 29 steps.
 		window: max(1, int(math.Floor(d.Window*float64(d.Steps)+1e-9))),
-		nVal:   int(math.Round(d.ValFraction * float64(d.SamplesPerClass))),
-		nTest:  int(math.Round(d.TestFraction * float64(d.SamplesPerClass))),
+		nVal:   share(d.ValFraction, d.SamplesPerClass),
+		nTest:  share(d.TestFraction, d.SamplesPerClass),
 	}
 	if g.samples-g.nVal-g.nTest < 1 {
 		return nil, &FieldError{Field: "dataset.samples_per_class", Msg: fmt.Sprintf("%d samples per class leave none for training after %d validation and %d test samples", g.samples, g.nVal, g.nTest)}

@@ -7,7 +7,8 @@ import (
 )
 
 // TestSurrogateValues checks each shape at chosen points against values
-// worked out by hand (MODEL.md's table), at β = 10.
+// worked out by hand (docs/model.md's table,
+// "Surrogate derivatives"), at β = 10.
 func TestSurrogateValues(t *testing.T) {
 	tests := []struct {
 		shape string
@@ -52,7 +53,7 @@ func TestSurrogateValues(t *testing.T) {
 }
 
 // TestSurrogatePeaks checks that every shape peaks at threshold, with the
-// height of MODEL.md's table: independent of β for the normalised ones, β
+// height of docs/model.md's table: independent of β for the normalised ones, β
 // for the asymptotic one; and that it is symmetric and finite everywhere.
 func TestSurrogatePeaks(t *testing.T) {
 	peak := map[string]func(beta float64) float64{

@@ -13,7 +13,7 @@ import (
 )
 
 // The fixtures of testdata/torch/ hold what an independent implementation
-// of MODEL.md's network in PyTorch (testdata/torch/model.py: autograd, no
+// of docs/model.md's network in PyTorch (testdata/torch/model.py: autograd, no
 // hand-derived gradient but the surrogate's, float64) computes for small
 // networks: loss, logits, spike counts, the gradient of every weight
 // matrix, and the weights after Adam steps on the same minibatch. Their

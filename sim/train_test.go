@@ -22,8 +22,8 @@ func quickRandman() Config {
 
 // TestTrainLearnsRandman: SuperSpike (β = 10) learns Randman well above
 // chance (10%), while the true gradient (heaviside) leaves the hidden layer
-// silent and untrained, at chance (MODEL.md, "What a correct simulator
-// reproduces", 1).
+// silent and untrained, at chance (docs/model.md, "Findings
+// reproduced").
 func TestTrainLearnsRandman(t *testing.T) {
 	tests := []struct {
 		shape    string

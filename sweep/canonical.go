@@ -65,11 +65,12 @@ const taskIDPrefix = "sgsweep-task\x00"
 // the same ID. TaskID returns "" when params is not valid canonicalizable
 // JSON; "" is never the ID of a task.
 func TaskID(params json.RawMessage) string {
-	return taskID(sim.ModelVersion, params)
+	return TaskIDUnder(sim.ModelVersion, params)
 }
 
-// taskID is TaskID for a given model version.
-func taskID(modelVersion string, params json.RawMessage) string {
+// TaskIDUnder is TaskID under the given model version: a result message
+// names the model version that computed it.
+func TaskIDUnder(modelVersion string, params json.RawMessage) string {
 	canon, err := canonicalize(params)
 	if err != nil {
 		return ""
@@ -77,7 +78,7 @@ func taskID(modelVersion string, params json.RawMessage) string {
 	return taskIDOfCanonical(modelVersion, canon)
 }
 
-// taskIDOfCanonical is taskID for params already in canonical form.
+// taskIDOfCanonical is TaskIDUnder for params already in canonical form.
 func taskIDOfCanonical(modelVersion string, canon []byte) string {
 	h := sha256.New()
 	h.Write([]byte(taskIDPrefix))

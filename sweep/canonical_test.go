@@ -113,11 +113,11 @@ func TestTaskIDVectors(t *testing.T) {
 		if err != nil || string(canon) != tt.canonical {
 			t.Errorf("Canonical(%s) = %s, %v; want %s", tt.params, canon, err, tt.canonical)
 		}
-		if got := taskID("sgsweep-sim/1", json.RawMessage(tt.params)); got != tt.v1 {
-			t.Errorf("taskID(sgsweep-sim/1, %s) = %s, want %s", tt.params, got, tt.v1)
+		if got := TaskIDUnder("sgsweep-sim/1", json.RawMessage(tt.params)); got != tt.v1 {
+			t.Errorf("TaskIDUnder(sgsweep-sim/1, %s) = %s, want %s", tt.params, got, tt.v1)
 		}
-		if got := taskID("sgsweep-sim/2", json.RawMessage(tt.params)); got != tt.v2 {
-			t.Errorf("taskID(sgsweep-sim/2, %s) = %s, want %s", tt.params, got, tt.v2)
+		if got := TaskIDUnder("sgsweep-sim/2", json.RawMessage(tt.params)); got != tt.v2 {
+			t.Errorf("TaskIDUnder(sgsweep-sim/2, %s) = %s, want %s", tt.params, got, tt.v2)
 		}
 	}
 	if got := TaskID(json.RawMessage(`{"a":`)); got != "" {

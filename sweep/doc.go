@@ -1,11 +1,13 @@
 // Package sweep turns a sweep spec (YAML) into tasks: validated, fully
 // resolved simulator configurations with content-addressed IDs, in a stable
-// order. It also defines the wire messages that the coordinator and workers
-// exchange (message.go) and their strict decoders.
+// order. It owns task identity: canonical JSON (Canonical), task IDs
+// (TaskID), result digests (Digest) and the strict decoding of a task's
+// parameters (CheckTask, DecodeParams).
 //
 // It knows the simulator's configuration (package sim) and nothing of NATS
-// or bbolt: the coordinator publishes what Expand returns, the worker runs
-// what DecodeTask accepts, and the results store keys results by task ID.
+// or bbolt: package protocol carries tasks in its wire messages, the
+// coordinator publishes what Expand returns, the worker runs what
+// CheckTask accepts, and the results store keys results by task ID.
 //
 // # Spec format
 //

@@ -87,7 +87,7 @@ func checkTasks(t *testing.T, s *Spec, tasks []Task) {
 		if err := task.Config.Validate(); err != nil {
 			t.Errorf("task %d: invalid config: %v", i, err)
 		}
-		cfg, err := decodeParams(task.Params)
+		cfg, err := DecodeParams(task.Params)
 		if err != nil || !reflect.DeepEqual(cfg, task.Config) {
 			t.Errorf("task %d: params decode to %+v, %v; want %+v", i, cfg, err, task.Config)
 		}
@@ -398,25 +398,6 @@ func TestDiff(t *testing.T) {
 	}
 	if got := Diff([]byte("{"), old.Canonical()); len(got) != 1 {
 		t.Errorf("Diff(unreadable) = %q, want one line", got)
-	}
-}
-
-func TestSampleSteps(t *testing.T) {
-	cfg := sim.DefaultConfig()
-	if tr, va, te := SplitSizes(&cfg); tr != 8000 || va != 1000 || te != 1000 {
-		t.Errorf("SplitSizes(default) = %d, %d, %d; want 8000, 1000, 1000", tr, va, te)
-	}
-	// 50 epochs × 9000 samples × 100 steps + 2 × 1000 × 100.
-	if got := SampleSteps(&cfg); got != 45_200_000 {
-		t.Errorf("SampleSteps(default) = %d, want 45200000", got)
-	}
-	cfg.Dataset.Name, cfg.Dataset.TrainSamples, cfg.Dataset.TestSamples = sim.DatasetMNIST, 1000, 0
-	if tr, va, te := SplitSizes(&cfg); tr != 1000 || va != 6000 || te != 10000 {
-		t.Errorf("SplitSizes(mnist, train_samples 1000) = %d, %d, %d; want 1000, 6000, 10000", tr, va, te)
-	}
-	cfg.Dataset.Name = sim.DatasetSHD
-	if tr, va, te := SplitSizes(&cfg); tr != 1000 || va != 816 || te != 2264 {
-		t.Errorf("SplitSizes(shd) = %d, %d, %d; want 1000, 816, 2264", tr, va, te)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sgsweep/sgsweep/internal/suggest"
 )
 
 // SpecError is one problem in a sweep spec, located in its file.
@@ -111,7 +113,7 @@ type position struct{ line, col int }
 // didYouMean returns " (did you mean x?)" when one of the candidates is
 // close to got, else "".
 func didYouMean(got string, candidates []string) string {
-	best := Nearest(got, candidates, min(len(got)/3+1, 3))
+	best := suggest.Nearest(got, candidates, min(len(got)/3+1, 3))
 	if best == "" {
 		return ""
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sgsweep/sgsweep/internal/retry"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -28,9 +29,9 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		attempt = int(meta.NumDelivered)
 	}
 	log := w.log.With("subject", m.Subject(), "attempt", attempt)
-	task, err := sweep.DecodeTask(m.Data())
+	task, err := protocol.DecodeTask(m.Data())
 	if err == nil {
-		if s, id, ok := sweep.ParseTaskSubject(m.Subject()); !ok || s != task.Sweep || id != task.TaskID {
+		if s, id, ok := protocol.ParseTaskSubject(m.Subject()); !ok || s != task.Sweep || id != task.TaskID {
 			task, err = nil, fmt.Errorf("task %s of sweep %s published on subject %s", task.TaskID, task.Sweep, m.Subject())
 		}
 	}
@@ -82,8 +83,8 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 // parameters, a subject that does not match the task) is terminated: the
 // server never redelivers it and its advisory reaches the coordinator, which
 // sets it aside and records the task as failed.
-func (w *Worker) refuse(m jetstream.Msg, task *sweep.TaskMsg, attempt int, err error, log *slog.Logger) {
-	if task != nil && (errors.Is(err, sweep.ErrModelVersion) || errors.Is(err, sweep.ErrInvalidParams)) {
+func (w *Worker) refuse(m jetstream.Msg, task *protocol.TaskMsg, attempt int, err error, log *slog.Logger) {
+	if task != nil && (errors.Is(err, protocol.ErrModelVersion) || errors.Is(err, sweep.ErrInvalidParams)) {
 		log.Warn("refusing task", "err", err)
 		now := time.Now()
 		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{err: fmt.Errorf("task refused: %w", err),
@@ -103,18 +104,18 @@ func (w *Worker) refuse(m jetstream.Msg, task *sweep.TaskMsg, attempt int, err e
 
 // train runs the task with heartbeats and per-epoch progress messages. A
 // panic in the runner is returned as a *PanicError.
-func (w *Worker) train(ctx context.Context, m jetstream.Msg, task *sweep.TaskMsg, cfg sim.Config,
+func (w *Worker) train(ctx context.Context, m jetstream.Msg, task *protocol.TaskMsg, cfg sim.Config,
 	attempt int, heartbeat time.Duration) (res *sim.Result, timing *sim.Timing, err error) {
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
 	go w.heartbeat(hbCtx, m, heartbeat)
 
-	progress := sweep.ProgressSubject(task.Sweep, task.TaskID)
+	progress := protocol.ProgressSubject(task.Sweep, task.TaskID)
 	opts := sim.Options{
 		Threads: w.cfg.Threads,
 		DataDir: w.cfg.DataDir,
 		OnEpoch: func(e sim.Epoch, _ float64) {
-			data, err := json.Marshal(&sweep.ProgressMsg{Schema: sweep.SchemaProgress, Sweep: task.Sweep,
+			data, err := json.Marshal(&protocol.ProgressMsg{Schema: protocol.SchemaProgress, Sweep: task.Sweep,
 				TaskID: task.TaskID, Worker: w.cfg.ID, Attempt: attempt, Epochs: cfg.Train.Epochs, Epoch: e})
 			if err == nil {
 				w.nc.Publish(progress, data) // advisory: a lost one loses nothing
@@ -184,12 +185,12 @@ type outcome struct {
 // published, the task is handed back with a delay.
 func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.RawMessage, attempt int,
 	o outcome, log *slog.Logger) {
-	r := &sweep.ResultMsg{
-		Schema: sweep.SchemaResult,
+	r := &protocol.ResultMsg{
+		Schema: protocol.SchemaResult,
 		Sweep:  sweepName,
 		TaskID: taskID,
 		Params: params,
-		Provenance: sweep.Provenance{
+		Provenance: protocol.Provenance{
 			ModelVersion: sim.ModelVersion,
 			Build:        w.build,
 			Host:         w.cfg.Host,
@@ -207,19 +208,19 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 	}
 	var err error
 	if o.err != nil {
-		r.Status, r.Error = sweep.StatusFailed, o.err.Error()
+		r.Status, r.Error = protocol.StatusFailed, o.err.Error()
 		r.Digest, err = sweep.Digest(r.Error)
 	} else {
 		r.Status, r.Result = o.result.Status, o.result
 		r.Digest, err = sweep.Digest(o.result)
 	}
-	if err == nil && r.Status != sweep.StatusOK && r.Status != sweep.StatusDiverged && r.Status != sweep.StatusFailed {
+	if err == nil && r.Status != protocol.StatusOK && r.Status != protocol.StatusDiverged && r.Status != protocol.StatusFailed {
 		err = fmt.Errorf("runner returned status %q", r.Status)
 	}
 	if err != nil {
 		// Not JSON-encodable (NaN in a result the simulator did not mark
 		// diverged): deterministic, so report it as the failure.
-		r.Status, r.Result, r.Error = sweep.StatusFailed, nil, "unencodable result: "+err.Error()
+		r.Status, r.Result, r.Error = protocol.StatusFailed, nil, "unencodable result: "+err.Error()
 		r.Digest, _ = sweep.Digest(r.Error)
 	}
 	data, err := json.Marshal(r)
@@ -231,8 +232,8 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.PublishTimeout)
 	defer cancel()
-	dup, err := w.publish(ctx, sweep.ResultSubject(sweepName, taskID), "r."+taskID+"."+r.Digest[:16], data)
-	if permanent(err) && r.Status != sweep.StatusFailed {
+	dup, err := w.publish(ctx, protocol.ResultSubject(sweepName, taskID), "r."+taskID+"."+r.Digest[:16], data)
+	if permanent(err) && r.Status != protocol.StatusFailed {
 		log.Warn("result cannot be published; reporting the task failed", "err", err)
 		w.report(m, sweepName, taskID, params, attempt, outcome{err: fmt.Errorf("publish result: %w", err),
 			timing: o.timing, started: o.started, finished: o.finished}, log)
@@ -247,7 +248,7 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 	switch {
 	case dup:
 		w.stats.duplicates.Add(1)
-	case r.Status == sweep.StatusFailed:
+	case r.Status == protocol.StatusFailed:
 		w.stats.failed.Add(1)
 	default:
 		w.stats.completed.Add(1)

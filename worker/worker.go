@@ -13,8 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sgsweep/sgsweep/internal/retry"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/sim"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // Runner trains one configuration; it has sim.Train's signature, and the
@@ -31,7 +31,7 @@ type Worker struct {
 	run   Runner
 	cfg   Config
 	log   *slog.Logger
-	build sweep.Build
+	build protocol.Build
 	stats stats
 }
 
@@ -66,7 +66,7 @@ func New(nc *nats.Conn, run Runner, cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
 	return &Worker{nc: nc, js: js, run: run, cfg: cfg, log: cfg.logger().With("worker", cfg.ID),
-		build: sweep.CurrentBuild()}, nil
+		build: protocol.CurrentBuild()}, nil
 }
 
 // Stats returns the worker's counters so far.
@@ -148,7 +148,7 @@ func (w *Worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
 	logged := false
 	for {
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		cons, err := w.js.Consumer(lctx, sweep.StreamTasks, sweep.ConsumerWorkers)
+		cons, err := w.js.Consumer(lctx, protocol.StreamTasks, protocol.ConsumerWorkers)
 		cancel()
 		if err == nil {
 			return cons, nil

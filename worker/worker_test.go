@@ -9,8 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
-	"github.com/sgsweep/sgsweep/sweep"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
@@ -75,7 +75,7 @@ func TestDrainHandsBackRunningTask(t *testing.T) {
 func TestProgressMessages(t *testing.T) {
 	e := coordtest.NewEnv(t, coordtest.CoordinatorConfig())
 	msgs := make(chan *nats.Msg, 10)
-	sub, err := e.NC.ChanSubscribe(sweep.SweepProgressSubjects("prog"), msgs)
+	sub, err := e.NC.ChanSubscribe(protocol.SweepProgressSubjects("prog"), msgs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +89,11 @@ func TestProgressMessages(t *testing.T) {
 	for want := 1; want <= 2; want++ { // the spec trains 2 epochs
 		select {
 		case m := <-msgs:
-			p, err := sweep.DecodeProgress(m.Data)
+			p, err := protocol.DecodeProgress(m.Data)
 			if err != nil {
 				t.Fatalf("progress message %s: %v", m.Data, err)
 			}
-			if m.Subject != sweep.ProgressSubject("prog", task) || p.TaskID != task || p.Epoch.Epoch != want ||
+			if m.Subject != protocol.ProgressSubject("prog", task) || p.TaskID != task || p.Epoch.Epoch != want ||
 				p.Epochs != 2 || p.Worker != "w" || p.Attempt != 1 {
 				data, _ := json.Marshal(p)
 				t.Errorf("progress %d on %s: %s", want, m.Subject, data)

@@ -16,8 +16,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 func init() { commands = append(commands, healthCommand) }
@@ -165,7 +165,7 @@ func checkNATS(ctx context.Context, c *cli.Context, log *slog.Logger, rep *healt
 		info.Streams, info.Consumers, byteSize(info.Store))})
 
 	wantCoordinator := c.Bool("coordinator")
-	for _, name := range []string{sweep.StreamTasks, sweep.StreamResults, sweep.StreamDeadLetters} {
+	for _, name := range []string{protocol.StreamTasks, protocol.StreamResults, protocol.StreamDeadLetters} {
 		checkStream(ctx, js, name, wantCoordinator, rep)
 	}
 	if wantCoordinator {

@@ -22,7 +22,7 @@ import (
 
 func init() { commands = append(commands, planCommand) }
 
-// workFormula explains the work estimate (see sweep.SampleSteps).
+// workFormula explains the work estimate (see sim.Config.SampleSteps).
 const workFormula = "Σ over tasks of epochs × (train + val samples) × steps + 2 × test samples × steps"
 
 func planCommand() *cli.Command {
@@ -100,7 +100,7 @@ func runPlan(c *cli.Context) error {
 	}
 	var work int64
 	for i := range tasks {
-		work += sweep.SampleSteps(&tasks[i].Config)
+		work += tasks[i].Config.SampleSteps()
 	}
 	preview, err := previewPlan(c, spec, source, tasks)
 	if err != nil {

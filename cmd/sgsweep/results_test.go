@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
@@ -45,10 +46,10 @@ func analysisStore(t *testing.T) string {
 				}
 				id := sweep.TaskID(params)
 				plan.Tasks = append(plan.Tasks, results.PlanTask{ID: id, Params: params})
-				msg := &sweep.ResultMsg{Schema: sweep.SchemaResult, Sweep: "fig", TaskID: id, Status: sweep.StatusOK, Params: params,
-					Provenance: sweep.Provenance{Host: "h", Worker: "h/1", Attempt: 1}}
+				msg := &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: "fig", TaskID: id, Status: protocol.StatusOK, Params: params,
+					Provenance: protocol.Provenance{Host: "h", Worker: "h/1", Attempt: 1}}
 				if shape == "sigmoid" && scale == 100 && seed == 3 {
-					msg.Status, msg.Error = sweep.StatusFailed, "boom"
+					msg.Status, msg.Error = protocol.StatusFailed, "boom"
 				} else {
 					acc := 0.5 + 0.1*math.Log10(scale) + 0.01*float64(seed)
 					if shape == "sigmoid" {

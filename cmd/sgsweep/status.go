@@ -16,8 +16,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 func init() { commands = append(commands, statusCommand) }
@@ -135,7 +135,7 @@ type liveProgress struct {
 }
 
 type progressSeen struct {
-	msg *sweep.ProgressMsg
+	msg *protocol.ProgressMsg
 	at  time.Time
 }
 
@@ -146,13 +146,13 @@ func (s *statusSource) watchProgress(name string) *liveProgress {
 	if s.nc == nil {
 		return live
 	}
-	subject := sweep.ProgressSubjects
+	subject := protocol.ProgressSubjects
 	if name != "" {
-		subject = sweep.SweepProgressSubjects(name)
+		subject = protocol.SweepProgressSubjects(name)
 	}
 	// A failed subscription leaves the status without running tasks.
 	s.nc.Subscribe(subject, func(m *nats.Msg) {
-		p, err := sweep.DecodeProgress(m.Data)
+		p, err := protocol.DecodeProgress(m.Data)
 		if err != nil {
 			return
 		}
@@ -165,7 +165,7 @@ func (s *statusSource) watchProgress(name string) *liveProgress {
 
 // recent returns the progress of tasks heard from within maxAge, newest
 // first.
-func (l *liveProgress) recent(maxAge time.Duration) []*sweep.ProgressMsg {
+func (l *liveProgress) recent(maxAge time.Duration) []*protocol.ProgressMsg {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var seen []progressSeen
@@ -177,7 +177,7 @@ func (l *liveProgress) recent(maxAge time.Duration) []*sweep.ProgressMsg {
 		seen = append(seen, p)
 	}
 	slices.SortFunc(seen, func(a, b progressSeen) int { return b.at.Compare(a.at) })
-	out := make([]*sweep.ProgressMsg, len(seen))
+	out := make([]*protocol.ProgressMsg, len(seen))
 	for i, p := range seen {
 		out[i] = p.msg
 	}
@@ -186,7 +186,7 @@ func (l *liveProgress) recent(maxAge time.Duration) []*sweep.ProgressMsg {
 
 // printStatus writes the status for people (or as JSON), with the running
 // tasks' latest epochs if any.
-func printStatus(w io.Writer, st *coordinator.Status, asJSON bool, running []*sweep.ProgressMsg) error {
+func printStatus(w io.Writer, st *coordinator.Status, asJSON bool, running []*protocol.ProgressMsg) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -13,8 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
-	"github.com/sgsweep/sgsweep/sweep"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
@@ -247,8 +247,8 @@ func (e *Env) ConsumerInfo(stream, name string) *jetstream.ConsumerInfo {
 func (e *Env) WantDrained() {
 	e.T.Helper()
 	WaitFor(e.T, 10*time.Second, "streams to drain", func() bool {
-		return e.StreamMsgs(sweep.StreamTasks) == 0 && e.StreamMsgs(sweep.StreamResults) == 0 &&
-			e.ConsumerInfo(sweep.StreamTasks, sweep.ConsumerWorkers).NumAckPending == 0
+		return e.StreamMsgs(protocol.StreamTasks) == 0 && e.StreamMsgs(protocol.StreamResults) == 0 &&
+			e.ConsumerInfo(protocol.StreamTasks, protocol.ConsumerWorkers).NumAckPending == 0
 	})
 }
 
@@ -260,7 +260,7 @@ func (e *Env) WantAllDone(name string, n int) []results.Record {
 		e.T.Fatalf("%d Records, want %d", len(recs), n)
 	}
 	for _, r := range recs {
-		if r.State != results.StateDone || r.Result == nil || r.Result.Status != sweep.StatusOK {
+		if r.State != results.StateDone || r.Result == nil || r.Result.Status != protocol.StatusOK {
 			e.T.Fatalf("record %d: state %s result %+v, want done ok", r.Ordinal, r.State, r.Result)
 		}
 	}

@@ -1,12 +1,9 @@
-package sweep
+package sim
 
-import (
-	"math"
+import "math"
 
-	"github.com/sgsweep/sgsweep/sim"
-)
-
-// Sizes of the official dataset files (samples), for SplitSizes.
+// Samples in the official dataset files, for SplitSizes; the loaders read
+// whatever the files hold.
 const (
 	mnistTrainFile = 60000 // MNIST and Fashion-MNIST training files
 	mnistTestFile  = 10000
@@ -14,26 +11,25 @@ const (
 	shdTestFile    = 2264 // shd_test.h5
 )
 
-// SplitSizes returns the number of training, validation and test samples a
-// config's dataset has: for randman, per class round(val_fraction·N)
+// SplitSizes returns the number of training, validation and test samples
+// the config's dataset has: for randman, per class round(val_fraction·N)
 // validation and round(test_fraction·N) test samples and the rest training,
 // N = samples_per_class; for mnist, fashion-mnist and shd, the validation
 // set is round(val_fraction·n) of the n samples of the official training
 // file, and train_samples/test_samples (when positive) cap the training and
 // test sets. The file sizes are those of the official distributions.
-func SplitSizes(c *sim.Config) (train, val, test int) {
+func (c *Config) SplitSizes() (train, val, test int) {
 	d := &c.Dataset
-	if d.Name == sim.DatasetRandman {
+	if d.Name == DatasetRandman {
 		n := d.SamplesPerClass
-		v := int(math.Round(d.ValFraction * float64(n)))
-		t := int(math.Round(d.TestFraction * float64(n)))
+		v, t := share(d.ValFraction, n), share(d.TestFraction, n)
 		return d.Classes * (n - v - t), d.Classes * v, d.Classes * t
 	}
 	trainFile, testFile := mnistTrainFile, mnistTestFile
-	if d.Name == sim.DatasetSHD {
+	if d.Name == DatasetSHD {
 		trainFile, testFile = shdTrainFile, shdTestFile
 	}
-	val = int(math.Round(d.ValFraction * float64(trainFile)))
+	val = share(d.ValFraction, trainFile)
 	train, test = trainFile-val, testFile
 	if d.TrainSamples > 0 && d.TrainSamples < train {
 		train = d.TrainSamples
@@ -44,7 +40,7 @@ func SplitSizes(c *sim.Config) (train, val, test int) {
 	return train, val, test
 }
 
-// SampleSteps estimates the work of one training run, in sample-steps (one
+// SampleSteps estimates the work of the training run, in sample-steps (one
 // sample simulated for one time step, forward or forward and backward):
 //
 //	epochs × (train + val) × steps + 2 × test × steps
@@ -53,8 +49,12 @@ func SplitSizes(c *sim.Config) (train, val, test int) {
 // at the end the test set is evaluated twice (best and last weights). The
 // cost of one sample-step grows with the network's size; this counts runs
 // of one architecture fairly, not runs of different widths.
-func SampleSteps(c *sim.Config) int64 {
-	train, val, test := SplitSizes(c)
+func (c *Config) SampleSteps() int64 {
+	train, val, test := c.SplitSizes()
 	steps := int64(c.Dataset.Steps)
 	return int64(c.Train.Epochs)*int64(train+val)*steps + 2*int64(test)*steps
 }
+
+// share is the number of samples a fraction of n takes, round(fraction·n):
+// the one rounding rule of every split.
+func share(fraction float64, n int) int { return int(math.Round(fraction * float64(n))) }

@@ -1,4 +1,4 @@
-package sweep
+package protocol
 
 import (
 	"encoding/json"
@@ -9,13 +9,21 @@ import (
 	"time"
 
 	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // testTask returns a task of a small spec.
-func testTask(t testing.TB) Task {
+func testTask(t testing.TB) sweep.Task {
 	t.Helper()
-	s := mustParse(t, "name: fig3\nbase: {train.epochs: 3}\ngrid:\n  surrogate.scale: [1, 10]\n")
-	return mustExpand(t, s)[1]
+	s, err := sweep.Parse("fig3.yaml", []byte("name: fig3\nbase: {train.epochs: 3}\ngrid:\n  surrogate.scale: [1, 10]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := s.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tasks[1]
 }
 
 // editJSON decodes a JSON object, applies edit and encodes it again.
@@ -38,7 +46,7 @@ func editJSON(t testing.TB, data []byte, edit func(m map[string]any)) []byte {
 func withParams(t testing.TB, base []byte, params string) []byte {
 	return editJSON(t, base, func(m map[string]any) {
 		m["params"] = json.RawMessage(params)
-		m["task_id"] = TaskID(json.RawMessage(params))
+		m["task_id"] = sweep.TaskID(json.RawMessage(params))
 	})
 }
 
@@ -100,12 +108,12 @@ func TestDecodeTaskErrors(t *testing.T) {
 		{"negative gen", set("gen", -1), ErrMalformed, false, false, "negative"},
 		{"wrong field type", set("gen", "one"), ErrMalformed, false, false, ""},
 		{"other model version", set("model_version", "sgsweep-sim/0"), ErrModelVersion, false, true, "planned for sgsweep-sim/0"},
-		{"params edited", set("params", json.RawMessage(strings.Replace(string(task.Params), `"scale":10`, `"scale":11`, 1))), ErrIDMismatch, false, true, "params hash to"},
-		{"params with a repeated key", set("params", json.RawMessage(`{"seed":1,"seed":1}`)), ErrInvalidParams, false, true, "not canonicalizable"},
-		{"invalid config", withParams(t, valid, invalidCfg), ErrInvalidParams, false, true, "surrogate.scale: must be ≥ 0"},
-		{"missing field", withParams(t, valid, missingField), ErrInvalidParams, false, true, "params.seed missing"},
-		{"unknown field", withParams(t, valid, unknownField), ErrInvalidParams, false, true, `unknown field "colour"`},
-		{"params not an object", withParams(t, valid, `[1]`), ErrInvalidParams, false, true, ""},
+		{"params edited", set("params", json.RawMessage(strings.Replace(string(task.Params), `"scale":10`, `"scale":11`, 1))), sweep.ErrIDMismatch, false, true, "params hash to"},
+		{"params with a repeated key", set("params", json.RawMessage(`{"seed":1,"seed":1}`)), sweep.ErrInvalidParams, false, true, "not canonicalizable"},
+		{"invalid config", withParams(t, valid, invalidCfg), sweep.ErrInvalidParams, false, true, "surrogate.scale: must be ≥ 0"},
+		{"missing field", withParams(t, valid, missingField), sweep.ErrInvalidParams, false, true, "params.seed missing"},
+		{"unknown field", withParams(t, valid, unknownField), sweep.ErrInvalidParams, false, true, `unknown field "colour"`},
+		{"params not an object", withParams(t, valid, `[1]`), sweep.ErrInvalidParams, false, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,7 +165,7 @@ func TestDecodeTaskErrors(t *testing.T) {
 }
 
 // testResult returns a valid result message for task.
-func testResult(t testing.TB, task Task, status string) *ResultMsg {
+func testResult(t testing.TB, task sweep.Task, status string) *ResultMsg {
 	t.Helper()
 	m := &ResultMsg{
 		Schema: SchemaResult,
@@ -176,7 +184,7 @@ func testResult(t testing.TB, task Task, status string) *ResultMsg {
 	var err error
 	if status == StatusFailed {
 		m.Error = "dataset mnist: no such file"
-		m.Digest, err = Digest(m.Error)
+		m.Digest, err = sweep.Digest(m.Error)
 	} else {
 		m.Result = &sim.Result{
 			Status:     status,
@@ -185,7 +193,7 @@ func testResult(t testing.TB, task Task, status string) *ResultMsg {
 			BestValAcc: 0.12,
 			TestAcc:    0.11,
 		}
-		m.Digest, err = Digest(m.Result)
+		m.Digest, err = sweep.Digest(m.Result)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +237,7 @@ func TestDecodeResult(t *testing.T) {
 		}), ErrMalformed, "failed result with a result"},
 		{"params of another task", edit(ok, func(m map[string]any) {
 			m["params"] = json.RawMessage(strings.Replace(string(task.Params), `"scale":10`, `"scale":1`, 1))
-		}), ErrIDMismatch, "params hash to"},
+		}), sweep.ErrIDMismatch, "params hash to"},
 		{"bad task id", edit(ok, func(m map[string]any) { m["task_id"] = "abc" }), ErrMalformed, "task_id"},
 		{"negative attempt", edit(ok, func(m map[string]any) { m["provenance"].(map[string]any)["attempt"] = -1 }), ErrMalformed, "attempt"},
 	}
@@ -285,7 +293,7 @@ func checkTypedError(t *testing.T, err error) {
 	if err == nil || isSchemaError(err) {
 		return
 	}
-	for _, sentinel := range []error{ErrMalformed, ErrIDMismatch, ErrModelVersion, ErrInvalidParams} {
+	for _, sentinel := range []error{ErrMalformed, sweep.ErrIDMismatch, ErrModelVersion, sweep.ErrInvalidParams} {
 		if errors.Is(err, sentinel) {
 			return
 		}
@@ -306,7 +314,7 @@ func FuzzDecodeTask(f *testing.F) {
 			if _, cerr := m.Config(); cerr != nil {
 				t.Fatalf("DecodeTask accepted a task whose Config fails: %v", cerr)
 			}
-			if TaskID(m.Params) != m.TaskID {
+			if sweep.TaskID(m.Params) != m.TaskID {
 				t.Fatal("DecodeTask accepted a task whose ID does not match")
 			}
 		}
@@ -326,9 +334,9 @@ func FuzzDecodeResult(f *testing.F) {
 		if err == nil {
 			var want string
 			if m.Status == StatusFailed {
-				want, _ = Digest(m.Error)
+				want, _ = sweep.Digest(m.Error)
 			} else {
-				want, _ = Digest(m.Result)
+				want, _ = sweep.Digest(m.Result)
 			}
 			if m.Digest != want {
 				t.Fatal("DecodeResult accepted an inconsistent digest")

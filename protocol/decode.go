@@ -1,32 +1,26 @@
-package sweep
+package protocol
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // Errors of the message decoders. Every error DecodeTask, DecodeResult and
-// DecodeProgress return is a *SchemaError or wraps one of these.
+// DecodeProgress return is a *SchemaError or wraps one of these, or one of
+// the task identity errors sweep.ErrIDMismatch and sweep.ErrInvalidParams.
 var (
 	// ErrMalformed: the message is not valid JSON, lacks a required field or
 	// has an inconsistent one. Set it aside; retrying cannot help.
 	ErrMalformed = errors.New("malformed message")
-	// ErrIDMismatch: the task ID is not the hash of the parameters.
-	ErrIDMismatch = errors.New("task ID does not match its parameters")
 	// ErrModelVersion: the task was planned for another simulator model.
 	ErrModelVersion = errors.New("model version mismatch")
-	// ErrInvalidParams: the parameters are not a valid sim.Config; the error
-	// also wraps the *sim.FieldError(s) when the config decoded but failed
-	// validation.
-	ErrInvalidParams = errors.New("invalid task parameters")
 )
 
 // SchemaError reports a message of an unknown kind or major version.
@@ -79,18 +73,12 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-var taskIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-// ValidTaskID reports whether s has the form of a task ID (32 lowercase hex
-// digits).
-func ValidTaskID(s string) bool { return taskIDRE.MatchString(s) }
-
 // checkIdentity checks the sweep name and task ID fields every message has.
-func checkIdentity(sweep, taskID string) error {
-	if !ValidName(sweep) {
-		return fmt.Errorf("%w: sweep %q is not a valid sweep name", ErrMalformed, sweep)
+func checkIdentity(sweepName, taskID string) error {
+	if !sweep.ValidName(sweepName) {
+		return fmt.Errorf("%w: sweep %q is not a valid sweep name", ErrMalformed, sweepName)
 	}
-	if !ValidTaskID(taskID) {
+	if !sweep.ValidTaskID(taskID) {
 		return fmt.Errorf("%w: task_id %q is not 32 lowercase hex digits", ErrMalformed, taskID)
 	}
 	return nil
@@ -99,10 +87,10 @@ func checkIdentity(sweep, taskID string) error {
 // NewTaskMsg returns the message that publishes task t of the named sweep;
 // gen counts deliberate re-publications (see TaskMsg.Gen) and now is the
 // publication time.
-func NewTaskMsg(sweep string, t Task, gen int, now time.Time) *TaskMsg {
+func NewTaskMsg(sweepName string, t sweep.Task, gen int, now time.Time) *TaskMsg {
 	return &TaskMsg{
 		Schema:       SchemaTask,
-		Sweep:        sweep,
+		Sweep:        sweepName,
 		TaskID:       t.ID,
 		ModelVersion: sim.ModelVersion,
 		Params:       t.Params,
@@ -114,9 +102,9 @@ func NewTaskMsg(sweep string, t Task, gen int, now time.Time) *TaskMsg {
 // DecodeTask decodes and checks a task message: its schema is
 // sgsweep.task/v1 (else a *SchemaError), the sweep, task ID, model version
 // and parameters are present, the model version is sim.ModelVersion (else
-// ErrModelVersion), the ID is TaskID(Params) (else ErrIDMismatch), and the
+// ErrModelVersion), the ID is TaskID(Params) (else sweep.ErrIDMismatch), and the
 // parameters decode into a valid, complete sim.Config (else
-// ErrInvalidParams).
+// sweep.ErrInvalidParams).
 //
 // When the envelope decodes but the task cannot run (model version, ID
 // mismatch, invalid parameters), the message is returned along with the
@@ -144,14 +132,7 @@ func DecodeTask(data []byte) (*TaskMsg, error) {
 	if m.ModelVersion != sim.ModelVersion {
 		return &m, fmt.Errorf("%w: task %s was planned for %s, this binary computes %s", ErrModelVersion, m.TaskID, m.ModelVersion, sim.ModelVersion)
 	}
-	canon, err := canonicalize(m.Params)
-	if err != nil {
-		return &m, fmt.Errorf("%w: params are not canonicalizable JSON: %v", ErrInvalidParams, err)
-	}
-	if id := taskIDOfCanonical(sim.ModelVersion, canon); id != m.TaskID {
-		return &m, fmt.Errorf("%w: task_id %s, params hash to %s", ErrIDMismatch, m.TaskID, id)
-	}
-	cfg, err := decodeCanonicalParams(m.Params, canon)
+	cfg, err := sweep.CheckTask(m.TaskID, m.Params)
 	if err != nil {
 		return &m, err
 	}
@@ -169,72 +150,7 @@ func (m *TaskMsg) Config() (sim.Config, error) {
 	if m.config != nil {
 		return *m.config, nil
 	}
-	return decodeParams(m.Params)
-}
-
-// decodeParams decodes complete sim.Config parameters strictly.
-func decodeParams(params json.RawMessage) (sim.Config, error) {
-	canon, err := canonicalize(params)
-	if err != nil {
-		return sim.Config{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
-	}
-	return decodeCanonicalParams(params, canon)
-}
-
-// decodeCanonicalParams is decodeParams for params whose canonical form
-// canon is known.
-func decodeCanonicalParams(params json.RawMessage, canon []byte) (sim.Config, error) {
-	var cfg sim.Config
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return sim.Config{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
-	}
-	if dec.More() {
-		return sim.Config{}, fmt.Errorf("%w: data after the params", ErrInvalidParams)
-	}
-	// Complete: the config encodes back to the same canonical JSON, so no
-	// field was missing (or null, or out of its type's range).
-	got, err := Canonical(cfg)
-	if err != nil {
-		return sim.Config{}, fmt.Errorf("%w: %v", ErrInvalidParams, err)
-	}
-	if !bytes.Equal(got, canon) {
-		return sim.Config{}, fmt.Errorf("%w: not a complete sim.Config (%s)", ErrInvalidParams, firstDifference(canon, got))
-	}
-	if err := cfg.Validate(); err != nil {
-		return sim.Config{}, fmt.Errorf("%w: %w", ErrInvalidParams, err)
-	}
-	return cfg, nil
-}
-
-// firstDifference names the first path where two canonical JSON objects
-// differ.
-func firstDifference(a, b []byte) string {
-	fa, fb := map[string]string{}, map[string]string{}
-	flattenJSON(a, "params", fa)
-	flattenJSON(b, "params", fb)
-	var diffs []string
-	for k, v := range fb {
-		if w, ok := fa[k]; !ok {
-			diffs = append(diffs, k+" missing")
-		} else if w != v {
-			diffs = append(diffs, fmt.Sprintf("%s is %s, decodes as %s", k, w, v))
-		}
-	}
-	for k := range fa {
-		if _, ok := fb[k]; !ok {
-			diffs = append(diffs, k+" is not a config field")
-		}
-	}
-	if len(diffs) == 0 {
-		return "differs after decoding"
-	}
-	slices.Sort(diffs)
-	if len(diffs) > 3 {
-		diffs = append(diffs[:3], fmt.Sprintf("%d more", len(diffs)-3))
-	}
-	return strings.Join(diffs, "; ")
+	return sweep.DecodeParams(m.Params)
 }
 
 // DecodeResult decodes and checks a result message: its schema is
@@ -243,7 +159,7 @@ func firstDifference(a, b []byte) string {
 // error and no Result, any other a Result of that status; the digest is
 // Digest(Result) (Digest(Error) when failed); and when parameters are
 // echoed, the task ID is their hash under the provenance's model version
-// (else ErrIDMismatch).
+// (else sweep.ErrIDMismatch).
 func DecodeResult(data []byte) (*ResultMsg, error) {
 	if err := checkSchema(data, SchemaResult); err != nil {
 		return nil, err
@@ -276,7 +192,7 @@ func DecodeResult(data []byte) (*ResultMsg, error) {
 	default:
 		return nil, fmt.Errorf("%w: status %q is not one of %s, %s, %s", ErrMalformed, m.Status, StatusOK, StatusDiverged, StatusFailed)
 	}
-	want, err := Digest(digestOf)
+	want, err := sweep.Digest(digestOf)
 	if err != nil {
 		return nil, fmt.Errorf("%w: digest: %v", ErrMalformed, err)
 	}
@@ -284,8 +200,8 @@ func DecodeResult(data []byte) (*ResultMsg, error) {
 		return nil, fmt.Errorf("%w: digest %q, content hashes to %s", ErrMalformed, m.Digest, want)
 	}
 	if len(m.Params) > 0 && string(m.Params) != "null" {
-		if id := taskID(m.Provenance.ModelVersion, m.Params); id != m.TaskID {
-			return nil, fmt.Errorf("%w: task_id %s, params hash to %q under model %q", ErrIDMismatch, m.TaskID, id, m.Provenance.ModelVersion)
+		if id := sweep.TaskIDUnder(m.Provenance.ModelVersion, m.Params); id != m.TaskID {
+			return nil, fmt.Errorf("%w: task_id %s, params hash to %q under model %q", sweep.ErrIDMismatch, m.TaskID, id, m.Provenance.ModelVersion)
 		}
 	}
 	if m.Provenance.Attempt < 0 {

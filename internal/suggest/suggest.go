@@ -1,4 +1,6 @@
-package sweep
+// Package suggest finds the name a user probably meant: "did you mean"
+// hints for mistyped spec fields and query fields.
+package suggest
 
 // Nearest returns the first of candidates at the smallest edit distance
 // from got, provided that distance is at most maxDist; else "". It serves
