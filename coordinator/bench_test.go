@@ -21,7 +21,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/protocol"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
 	"github.com/sgsweep/sgsweep/worker"
@@ -77,13 +77,13 @@ func BenchmarkEndToEnd(b *testing.B) {
 				}
 				return nc
 			}
-			store, err := results.Open(filepath.Join(dir, "state.db"), nil)
+			st, err := store.Open(filepath.Join(dir, "state.db"), nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer store.Close()
+			defer st.Close()
 			cfg := coordinator.DefaultConfig()
-			c, err := coordinator.New(store, connect(), cfg)
+			c, err := coordinator.New(st, connect(), cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -107,11 +107,11 @@ func BenchmarkEndToEnd(b *testing.B) {
 				b.Fatal(err)
 			}
 			for {
-				info, err := store.Sweep(context.Background(), "e2e")
+				info, err := st.Sweep(context.Background(), "e2e")
 				if err != nil {
 					b.Fatal(err)
 				}
-				if info.State == results.SweepDone {
+				if info.State == store.SweepDone {
 					break
 				}
 				time.Sleep(2 * time.Millisecond)
@@ -130,7 +130,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 }
 
 // BenchmarkPlanAndPublish100k plans a 100 000-task sweep (parse, expand,
-// results.Store.PlanSweep: staged in chunks, then switched) and publishes every task to a NATS server running
+// store.Store.PlanSweep: staged in chunks, then switched) and publishes every task to a NATS server running
 // in another process, and reports the time and the coordinator process's
 // peak heap and peak RSS.
 //
@@ -145,11 +145,11 @@ func BenchmarkPlanAndPublish100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		store, err := results.Open(filepath.Join(dir, "state.db"), nil)
+		st, err := store.Open(filepath.Join(dir, "state.db"), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		c, err := coordinator.New(store, nc, coordinator.DefaultConfig())
+		c, err := coordinator.New(st, nc, coordinator.DefaultConfig())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func BenchmarkPlanAndPublish100k(b *testing.B) {
 		cancel()
 		<-done
 		nc.Close()
-		store.Close()
+		st.Close()
 	}
 }
 

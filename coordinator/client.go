@@ -11,6 +11,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // ErrNoCoordinator means no coordinator answered on the connection: the
@@ -91,8 +92,8 @@ func (c *Client) Ping(ctx context.Context) error {
 }
 
 // Submit plans a spec on the coordinator (see Coordinator.Submit).
-func (c *Client) Submit(ctx context.Context, req SubmitRequest) (*results.PlanReport, error) {
-	return call[results.PlanReport](ctx, c, EndpointSubmit, req)
+func (c *Client) Submit(ctx context.Context, req SubmitRequest) (*store.PlanReport, error) {
+	return call[store.PlanReport](ctx, c, EndpointSubmit, req)
 }
 
 // Status asks for the status of one sweep or all.

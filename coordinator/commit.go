@@ -11,7 +11,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/internal/retry"
 	"github.com/sgsweep/sgsweep/protocol"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sim"
 )
 
@@ -104,18 +104,18 @@ func fetchBatch(ctx context.Context, cons jetstream.Consumer, max int) ([]jetstr
 // store and terminated. If the transaction fails, the batch is handed back
 // for redelivery.
 func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
-	var in []results.Incoming
-	var rejected []results.Rejection
+	var in []store.Incoming
+	var rejected []store.Rejection
 	reasons := make([]string, len(batch))
 	for i, m := range batch {
 		r, err := decodeResult(m)
 		if err != nil {
 			reasons[i] = err.Error()
-			rejected = append(rejected, results.Rejection{Stream: protocol.StreamResults, Subject: m.Subject(),
+			rejected = append(rejected, store.Rejection{Stream: protocol.StreamResults, Subject: m.Subject(),
 				Seq: streamSeq(m), Reason: reasons[i], Data: m.Data()})
 			continue
 		}
-		in = append(in, results.Incoming{Result: r, Raw: m.Data()})
+		in = append(in, store.Incoming{Result: r, Raw: m.Data()})
 	}
 	rep, err := c.store.Commit(context.WithoutCancel(ctx), in, nil, rejected)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sgsweep/sgsweep/internal/retry"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // Coordinator plans sweeps in the store, publishes their missing tasks,
@@ -22,7 +22,7 @@ import (
 // tasks as failed, and serves the control API. It is the store's only
 // writer while it runs.
 type Coordinator struct {
-	store *results.Store
+	store *store.Store
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	cfg   Config
@@ -62,7 +62,7 @@ func (c *Coordinator) Stats() Stats {
 
 // New returns a coordinator over an open (read-write) store and a NATS
 // connection. Nothing happens until Run; Submit may be called before.
-func New(store *results.Store, nc *nats.Conn, cfg Config) (*Coordinator, error) {
+func New(st *store.Store, nc *nats.Conn, cfg Config) (*Coordinator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("coordinator config: %w", err)
 	}
@@ -71,7 +71,7 @@ func New(store *results.Store, nc *nats.Conn, cfg Config) (*Coordinator, error) 
 		return nil, fmt.Errorf("coordinator: %w", err)
 	}
 	c := &Coordinator{
-		store: store,
+		store: st,
 		nc:    nc,
 		js:    js,
 		cfg:   cfg,

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/internal/retry"
 	"github.com/sgsweep/sgsweep/protocol"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // advisory holds the fields of the server's max-deliveries and terminated
@@ -59,8 +59,8 @@ func (c *Coordinator) deadLetter(ctx context.Context, s *Streams, m jetstream.Ms
 		c.log.Warn("undecodable advisory dropped", "subject", m.Subject(), "err", err)
 		return m.Ack()
 	}
-	var failures []results.Failure
-	var rejected []results.Rejection
+	var failures []store.Failure
+	var rejected []store.Rejection
 	deleteSeq := uint64(0)
 	switch m.Subject() {
 	case protocol.AdvisoryMaxDeliveries:
@@ -73,10 +73,10 @@ func (c *Coordinator) deadLetter(ctx context.Context, s *Streams, m jetstream.Ms
 		}
 		_, id, ok := protocol.ParseTaskSubject(raw.Subject)
 		if !ok {
-			rejected = append(rejected, results.Rejection{Stream: protocol.StreamTasks, Subject: raw.Subject,
+			rejected = append(rejected, store.Rejection{Stream: protocol.StreamTasks, Subject: raw.Subject,
 				Seq: adv.StreamSeq, Reason: "foreign message hit the delivery limit", Data: raw.Data})
 		} else {
-			failures = append(failures, results.Failure{TaskID: id, Attempts: adv.Deliveries,
+			failures = append(failures, store.Failure{TaskID: id, Attempts: adv.Deliveries,
 				Error: fmt.Sprintf("no result after %d deliveries: every worker that took the task stopped "+
 					"without reporting (crashed, killed, out of memory?) or kept failing", adv.Deliveries)})
 		}
@@ -84,10 +84,10 @@ func (c *Coordinator) deadLetter(ctx context.Context, s *Streams, m jetstream.Ms
 		c.log.Warn("task hit the delivery limit", "subject", raw.Subject, "deliveries", adv.Deliveries)
 	case protocol.AdvisoryTerminated:
 		subject, why, _ := strings.Cut(adv.Reason, ": ")
-		rejected = append(rejected, results.Rejection{Stream: protocol.StreamTasks, Subject: subject,
+		rejected = append(rejected, store.Rejection{Stream: protocol.StreamTasks, Subject: subject,
 			Seq: adv.StreamSeq, Reason: "terminated by a worker: " + why})
 		if _, id, ok := protocol.ParseTaskSubject(subject); ok {
-			failures = append(failures, results.Failure{TaskID: id, Attempts: adv.Deliveries,
+			failures = append(failures, store.Failure{TaskID: id, Attempts: adv.Deliveries,
 				Error: "task message refused by a worker: " + why})
 		}
 		c.log.Warn("task message terminated by a worker", "subject", subject, "reason", why)

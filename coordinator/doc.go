@@ -39,7 +39,7 @@
 // # Control API
 //
 // Requests and replies are JSON on sgsweep.ctl.<endpoint> (service
-// "sgsweep"): submit (SubmitRequest → results.PlanReport), status
+// "sgsweep"): submit (SubmitRequest → store.PlanReport), status
 // (StatusRequest → Status), cancel (CancelRequest → CancelReply), retry
 // (RetryRequest → RetryReply), results (results.QueryRequest →
 // results.Table, see results.RunQuery), preview (SubmitRequest →

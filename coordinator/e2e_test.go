@@ -12,6 +12,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 func TestHappyPath(t *testing.T) {
@@ -26,10 +27,10 @@ func TestHappyPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Outcome != results.PlanCreated || rep.Tasks != n || rep.Pending != n {
+	if rep.Outcome != store.PlanCreated || rep.Tasks != n || rep.Pending != n {
 		t.Fatalf("plan = %+v", rep)
 	}
-	info := e.WaitSweep("happy", results.SweepDone, 30*time.Second)
+	info := e.WaitSweep("happy", store.SweepDone, 30*time.Second)
 	if info.Done != n || info.Failed != 0 || info.Conflicts != 0 {
 		t.Errorf("sweep = %+v, want %d done and nothing else", info, n)
 	}
@@ -84,7 +85,7 @@ func TestHappyPath(t *testing.T) {
 
 	// Resubmitting the same spec resumes a finished sweep: nothing to do.
 	rep, err = e.Submit(spec, false)
-	if err != nil || rep.Outcome != results.PlanResumed || rep.Done != n || rep.State != results.SweepDone {
+	if err != nil || rep.Outcome != store.PlanResumed || rep.Done != n || rep.State != store.SweepDone {
 		t.Errorf("resubmit = %+v, %v", rep, err)
 	}
 	runs := fake.Runs()

@@ -14,6 +14,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
@@ -37,7 +38,7 @@ func TestDuplicateAndConflictingResults(t *testing.T) {
 	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "dups", 4, nil, ""), false); err != nil {
 		t.Fatal(err)
 	}
-	e.WaitSweep("dups", results.SweepDone, 20*time.Second)
+	e.WaitSweep("dups", store.SweepDone, 20*time.Second)
 	first := e.Records("dups")[0]
 	stored := *first.Result
 
@@ -89,7 +90,7 @@ func TestFailingTasks(t *testing.T) {
 	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "fails", 6, nil, ""), false); err != nil {
 		t.Fatal(err)
 	}
-	info := e.WaitSweep("fails", results.SweepDone, 20*time.Second)
+	info := e.WaitSweep("fails", store.SweepDone, 20*time.Second)
 	if info.Done != 3 || info.Failed != 3 {
 		t.Errorf("sweep = %+v, want 3 done, 3 failed", info)
 	}
@@ -145,7 +146,7 @@ func TestDeadWorkerTaskBecomesFailedThenRetried(t *testing.T) {
 	if _, err := cons.Next(jetstream.FetchMaxWait(3 * time.Second)); err == nil {
 		t.Error("the dead task was delivered again")
 	}
-	info := e.WaitSweep("dead", results.SweepDone, 10*time.Second)
+	info := e.WaitSweep("dead", store.SweepDone, 10*time.Second)
 	r := e.Records("dead")[0]
 	if info.Failed != 1 || r.State != results.StateFailed || r.Result != nil ||
 		!strings.Contains(r.Error, "no result after 3 deliveries") || r.Attempts != 3 {
@@ -160,7 +161,7 @@ func TestDeadWorkerTaskBecomesFailedThenRetried(t *testing.T) {
 	}
 	fake := &coordtest.Fake{}
 	e.StartWorker("w1", 1, fake)
-	e.WaitSweep("dead", results.SweepDone, 10*time.Second)
+	e.WaitSweep("dead", store.SweepDone, 10*time.Second)
 	e.WantAllDone("dead", 1)
 	if fake.Runs() != 1 {
 		t.Errorf("%d runs after retry, want 1", fake.Runs())
@@ -200,7 +201,7 @@ func TestCorruptMessagesSetAside(t *testing.T) {
 	// publishes the task, whose real message would then run.
 	coordtest.WaitFor(t, 10*time.Second, "the three tasks queued", func() bool {
 		n := 0
-		err := e.Store.QueuedTasks(ctx, func(results.QueuedTask) error { n++; return nil })
+		err := e.Store.QueuedTasks(ctx, func(store.QueuedTask) error { n++; return nil })
 		return err == nil && n == 3
 	})
 	if st := e.Coord.Stats(); st.Published != 2 {
@@ -208,7 +209,7 @@ func TestCorruptMessagesSetAside(t *testing.T) {
 	}
 	fake := &coordtest.Fake{}
 	e.StartWorker("w1", 2, fake)
-	info := e.WaitSweep("corrupt", results.SweepDone, 20*time.Second)
+	info := e.WaitSweep("corrupt", store.SweepDone, 20*time.Second)
 	if info.Done != 2 || info.Failed != 1 {
 		t.Errorf("sweep = %+v, want 2 done 1 failed", info)
 	}
@@ -261,7 +262,7 @@ func TestLongTaskHeartbeats(t *testing.T) {
 			if _, err := e.Submit(coordtest.Spec(t, e.Dir, "long", 1, nil, ""), false); err != nil {
 				t.Fatal(err)
 			}
-			e.WaitSweep("long", results.SweepDone, 20*time.Second)
+			e.WaitSweep("long", store.SweepDone, 20*time.Second)
 			if got := fake.StartedOf(1); !tt.wantRuns(got) {
 				t.Errorf("the long task ran %d times", got)
 			}
@@ -292,7 +293,7 @@ func TestNATSRestartMidSweep(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no reconnect after the server restart")
 	}
-	info := e.WaitSweep("restart", results.SweepDone, 30*time.Second)
+	info := e.WaitSweep("restart", store.SweepDone, 30*time.Second)
 	if info.Done != n {
 		t.Errorf("sweep = %+v, want %d done", info, n)
 	}

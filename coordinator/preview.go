@@ -4,17 +4,17 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // EndpointPreview is the control endpoint of a dry-run submit.
 const EndpointPreview = "preview"
 
-// PlanPreview is what submitting a spec would do (results.Preview), with
+// PlanPreview is what submitting a spec would do (store.Preview), with
 // the diff against the sweep's spec when it changed.
 type PlanPreview struct {
-	results.Preview
+	store.Preview
 	Diff []string `json:"diff,omitempty"`
 }
 
@@ -30,17 +30,17 @@ func (c *Coordinator) Preview(ctx context.Context, req SubmitRequest) (*PlanPrev
 
 // PreviewSpec reports what planning an expanded spec in store would do. It
 // only reads: store may be open read-only.
-func PreviewSpec(ctx context.Context, store *results.Store, spec *sweep.Spec, tasks []sweep.Task) (*PlanPreview, error) {
+func PreviewSpec(ctx context.Context, st *store.Store, spec *sweep.Spec, tasks []sweep.Task) (*PlanPreview, error) {
 	plan, err := newPlan(spec, tasks, "", nil)
 	if err != nil {
 		return nil, err
 	}
-	pv, err := store.PreviewPlan(ctx, plan)
+	pv, err := st.PreviewPlan(ctx, plan)
 	if err != nil {
 		return nil, err
 	}
 	out := &PlanPreview{Preview: *pv}
-	if pv.Outcome == results.PreviewChanged {
+	if pv.Outcome == store.PreviewChanged {
 		out.Diff = sweep.Diff(pv.OldCanonical, plan.Canonical)
 	}
 	out.OldCanonical = nil
@@ -49,20 +49,20 @@ func PreviewSpec(ctx context.Context, store *results.Store, spec *sweep.Spec, ta
 
 // newPlan is the store's plan of an expanded spec (source is the spec file
 // as written, kept with the sweep).
-func newPlan(spec *sweep.Spec, tasks []sweep.Task, sourceName string, source []byte) (*results.Plan, error) {
-	plan := &results.Plan{
+func newPlan(spec *sweep.Spec, tasks []sweep.Task, sourceName string, source []byte) (*store.Plan, error) {
+	plan := &store.Plan{
 		Name:        spec.Name,
 		Fingerprint: spec.Fingerprint(),
 		Canonical:   spec.Canonical(),
 		SourceName:  sourceName,
 		Source:      source,
-		Tasks:       make([]results.PlanTask, len(tasks)),
+		Tasks:       make([]store.PlanTask, len(tasks)),
 	}
 	for i, t := range tasks {
 		if t.Ordinal != i {
 			return nil, fmt.Errorf("task %s has ordinal %d at position %d", t.ID, t.Ordinal, i)
 		}
-		plan.Tasks[i] = results.PlanTask{ID: t.ID, Params: t.Params}
+		plan.Tasks[i] = store.PlanTask{ID: t.ID, Params: t.Params}
 	}
 	return plan, nil
 }

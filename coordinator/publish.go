@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sgsweep/sgsweep/protocol"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
@@ -74,7 +74,7 @@ func (c *Coordinator) reconcile(ctx context.Context, s *Streams) error {
 		}
 	}
 	var gone []string
-	err = c.store.QueuedTasks(ctx, func(q results.QueuedTask) error {
+	err = c.store.QueuedTasks(ctx, func(q store.QueuedTask) error {
 		if present[q.TaskID] != q.Sweep {
 			gone = append(gone, q.TaskID)
 		}
@@ -86,9 +86,9 @@ func (c *Coordinator) reconcile(ctx context.Context, s *Streams) error {
 	if err := c.store.Unqueue(ctx, gone); err != nil {
 		return err
 	}
-	found := make([]results.QueuedTask, 0, len(present))
+	found := make([]store.QueuedTask, 0, len(present))
 	for id, name := range present {
-		found = append(found, results.QueuedTask{Sweep: name, TaskID: id})
+		found = append(found, store.QueuedTask{Sweep: name, TaskID: id})
 	}
 	if err := c.store.MarkQueued(ctx, found); err != nil {
 		return err
@@ -107,7 +107,7 @@ func (c *Coordinator) publishPending(ctx context.Context) error {
 	}
 	var errs []error
 	for _, info := range sweeps {
-		if info.State != results.SweepRunning || info.Pending == 0 {
+		if info.State != store.SweepRunning || info.Pending == 0 {
 			continue
 		}
 		published, before := 0, c.Stats()
@@ -146,7 +146,7 @@ func (e *windowError) Unwrap() error { return e.err }
 // publishNext publishes the next window of the sweep's pending, unqueued
 // tasks from ordinal from and records them as queued; it returns them and
 // the ordinal to continue from (-1 at the end).
-func (c *Coordinator) publishNext(ctx context.Context, sweepName string, from int) ([]results.QueuedTask, int, error) {
+func (c *Coordinator) publishNext(ctx context.Context, sweepName string, from int) ([]store.QueuedTask, int, error) {
 	c.publishMu.Lock()
 	defer c.publishMu.Unlock()
 	tasks, next, err := c.store.ToPublish(ctx, sweepName, from, c.cfg.PublishWindow)
@@ -166,7 +166,7 @@ func (c *Coordinator) publishNext(ctx context.Context, sweepName string, from in
 // publishWindow publishes tasks asynchronously and waits for every
 // acknowledgement. It returns the tasks now in the stream: acknowledged, or
 // refused because their subject already holds their message.
-func (c *Coordinator) publishWindow(ctx context.Context, tasks []results.PublishTask) ([]results.QueuedTask, error) {
+func (c *Coordinator) publishWindow(ctx context.Context, tasks []store.PublishTask) ([]store.QueuedTask, error) {
 	futures := make([]jetstream.PubAckFuture, len(tasks))
 	var errs []error
 	now := time.Now().UTC()
@@ -184,7 +184,7 @@ func (c *Coordinator) publishWindow(ctx context.Context, tasks []results.Publish
 		}
 		futures[i] = f
 	}
-	var queued []results.QueuedTask
+	var queued []store.QueuedTask
 	for i, f := range futures {
 		if f == nil {
 			continue
@@ -197,11 +197,11 @@ func (c *Coordinator) publishWindow(ctx context.Context, tasks []results.Publish
 			} else {
 				c.published.Add(1)
 			}
-			queued = append(queued, results.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen, Seq: ack.Sequence})
+			queued = append(queued, store.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen, Seq: ack.Sequence})
 		case err := <-f.Err():
 			if isAlreadyQueued(err) {
 				c.alreadyQueued.Add(1)
-				queued = append(queued, results.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen})
+				queued = append(queued, store.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen})
 			} else {
 				errs = append(errs, fmt.Errorf("publish task %s: %w", t.ID, err))
 			}

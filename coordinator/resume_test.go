@@ -13,6 +13,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
@@ -24,7 +25,7 @@ func TestExtendAndChangedSpec(t *testing.T) {
 	if _, err := e.Submit(spec, false); err != nil {
 		t.Fatal(err)
 	}
-	e.WaitSweep("grow", results.SweepDone, 20*time.Second)
+	e.WaitSweep("grow", store.SweepDone, 20*time.Second)
 	before := e.Records("grow")
 
 	// A changed spec under the same name is refused, with a diff.
@@ -51,11 +52,11 @@ func TestExtendAndChangedSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Outcome != results.PlanExtended || rep.Tasks != 8 || rep.Added != 5 || rep.Dropped != 3 ||
+	if rep.Outcome != store.PlanExtended || rep.Tasks != 8 || rep.Added != 5 || rep.Dropped != 3 ||
 		rep.Done != 3 || rep.Pending != 5 {
 		t.Errorf("extend = %+v, want 8 tasks: 5 added, 3 dropped, 3 done, 5 pending", rep)
 	}
-	e.WaitSweep("grow", results.SweepDone, 20*time.Second)
+	e.WaitSweep("grow", store.SweepDone, 20*time.Second)
 	e.WantAllDone("grow", 8)
 	e.WantDrained()
 	// The cells the extended spec kept were not recomputed.
@@ -102,7 +103,7 @@ func TestCancelAndResubmit(t *testing.T) {
 	coordtest.WaitFor(t, 10*time.Second, "tasks queued", func() bool { return e.StreamMsgs(protocol.StreamTasks) == 20 })
 	client := coordinator.NewClient(e.NC)
 	rep, err := client.Cancel(context.Background(), coordinator.CancelRequest{Sweep: "stopme"})
-	if err != nil || rep.Withdrawn != 20 || rep.State != results.SweepCancelled {
+	if err != nil || rep.Withdrawn != 20 || rep.State != store.SweepCancelled {
 		t.Fatalf("cancel = %+v, %v", rep, err)
 	}
 	if n := e.StreamMsgs(protocol.StreamTasks); n != 0 {
@@ -120,10 +121,10 @@ func TestCancelAndResubmit(t *testing.T) {
 	// Submitting it again resumes it (the dedup window does not swallow
 	// the republished tasks: cancel gave them a new generation).
 	rep2, err := e.Submit(spec, false)
-	if err != nil || rep2.Outcome != results.PlanResumed || rep2.State != results.SweepRunning {
+	if err != nil || rep2.Outcome != store.PlanResumed || rep2.State != store.SweepRunning {
 		t.Fatalf("resubmit = %+v, %v", rep2, err)
 	}
-	e.WaitSweep("stopme", results.SweepDone, 20*time.Second)
+	e.WaitSweep("stopme", store.SweepDone, 20*time.Second)
 	e.WantAllDone("stopme", 20)
 }
 
@@ -143,7 +144,7 @@ func TestRestartResumesWithoutRecomputing(t *testing.T) {
 	mid := e.Records("again")
 	time.Sleep(300 * time.Millisecond) // results pile up in the stream
 	e.StartCoordinator(coordtest.CoordinatorConfig())
-	e.WaitSweep("again", results.SweepDone, 20*time.Second)
+	e.WaitSweep("again", store.SweepDone, 20*time.Second)
 	after := e.WantAllDone("again", n)
 	for i, r := range mid {
 		if r.State == results.StateDone && after[i].Result.Digest != r.Result.Digest {
@@ -175,9 +176,9 @@ func TestResumeAfterPartialEnqueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := &results.Plan{Name: spec.Name, Fingerprint: spec.Fingerprint(), Canonical: spec.Canonical()}
+	plan := &store.Plan{Name: spec.Name, Fingerprint: spec.Fingerprint(), Canonical: spec.Canonical()}
 	for _, tk := range tasks {
-		plan.Tasks = append(plan.Tasks, results.PlanTask{ID: tk.ID, Params: tk.Params})
+		plan.Tasks = append(plan.Tasks, store.PlanTask{ID: tk.ID, Params: tk.Params})
 	}
 	if _, err := e.Store.PlanSweep(context.Background(), plan); err != nil {
 		t.Fatal(err)
@@ -195,7 +196,7 @@ func TestResumeAfterPartialEnqueue(t *testing.T) {
 	}
 	fake := &coordtest.Fake{}
 	e.StartWorker("w1", 2, fake)
-	e.WaitSweep("partial", results.SweepDone, 20*time.Second)
+	e.WaitSweep("partial", store.SweepDone, 20*time.Second)
 	e.WantAllDone("partial", 30)
 	e.WantDrained()
 	wantRunsAbsorbed(t, e, "partial", fake, 30, 0)

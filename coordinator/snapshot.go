@@ -28,7 +28,7 @@ type SnapshotReply struct {
 }
 
 // Snapshot writes a consistent copy of the store into the snapshots/
-// directory beside it (results.Store.Snapshot), removing snapshots older
+// directory beside it (store.Store.Snapshot), removing snapshots older
 // than an hour.
 func (c *Coordinator) Snapshot(ctx context.Context, _ SnapshotRequest) (*SnapshotReply, error) {
 	dir, err := filepath.Abs(filepath.Join(filepath.Dir(c.store.Path()), "snapshots"))

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // Status sources.
@@ -22,12 +22,12 @@ type StatusRequest struct {
 type Status struct {
 	// Source says who answered: the coordinator, or the store read
 	// directly (then there is no rate, ETA or queue).
-	Source string         `json:"source"`
-	At     time.Time      `json:"at"`
-	Sweeps []SweepStatus  `json:"sweeps"`
-	Totals results.Totals `json:"totals"`
+	Source string        `json:"source"`
+	At     time.Time     `json:"at"`
+	Sweeps []SweepStatus `json:"sweeps"`
+	Totals store.Totals  `json:"totals"`
 	// Rejected lists the last messages set aside as unusable.
-	Rejected []results.Rejection `json:"rejected,omitempty"`
+	Rejected []store.Rejection `json:"rejected,omitempty"`
 	// Rate is the tasks settled per second over the coordinator's rate
 	// window, over all sweeps.
 	Rate  float64      `json:"rate"`
@@ -36,15 +36,15 @@ type Status struct {
 
 // SweepStatus is one sweep's counts and progress.
 type SweepStatus struct {
-	results.SweepInfo
+	store.SweepInfo
 	// ETASeconds estimates the time to settle the pending tasks at the
 	// current rate; 0 when unknown or finished.
 	ETASeconds float64 `json:"eta_seconds,omitempty"`
 	// ConflictList holds the first conflicts (differing results of one
 	// task), if any.
-	ConflictList []results.Conflict `json:"conflict_list,omitempty"`
+	ConflictList []store.Conflict `json:"conflict_list,omitempty"`
 	// FailedList holds the first failed tasks and their errors, if any.
-	FailedList []results.FailedTask `json:"failed_list,omitempty"`
+	FailedList []store.FailedTask `json:"failed_list,omitempty"`
 }
 
 // QueueStatus is the worker consumer's view of the task queue (all sweeps).
@@ -69,7 +69,7 @@ func (c *Coordinator) Status(ctx context.Context, req StatusRequest) (*Status, e
 	st.Rate = c.rate.perSecond(st.At)
 	for i := range st.Sweeps {
 		s := &st.Sweeps[i]
-		if st.Rate > 0 && s.State == results.SweepRunning {
+		if st.Rate > 0 && s.State == store.SweepRunning {
 			s.ETASeconds = float64(s.Pending) / st.Rate
 		}
 	}
@@ -84,32 +84,32 @@ func (c *Coordinator) Status(ctx context.Context, req StatusRequest) (*Status, e
 
 // StoreStatus reports one sweep (or all) from a store alone; an unknown
 // sweep is an error wrapping results.ErrNotFound.
-func StoreStatus(ctx context.Context, store *results.Store, sweepName string) (*Status, error) {
+func StoreStatus(ctx context.Context, db *store.Store, sweepName string) (*Status, error) {
 	st := &Status{Source: SourceStore, At: time.Now().UTC()}
-	var infos []results.SweepInfo
+	var infos []store.SweepInfo
 	if sweepName != "" {
-		info, err := store.Sweep(ctx, sweepName)
+		info, err := db.Sweep(ctx, sweepName)
 		if err != nil {
 			return nil, err
 		}
-		infos = []results.SweepInfo{*info}
+		infos = []store.SweepInfo{*info}
 	} else {
 		var err error
-		if infos, err = store.Sweeps(ctx); err != nil {
+		if infos, err = db.Sweeps(ctx); err != nil {
 			return nil, err
 		}
 	}
 	for _, info := range infos {
 		s := SweepStatus{SweepInfo: info}
 		if info.Conflicts > 0 {
-			list, err := store.Conflicts(ctx, info.Name, 10)
+			list, err := db.Conflicts(ctx, info.Name, 10)
 			if err != nil {
 				return nil, err
 			}
 			s.ConflictList = list
 		}
 		if info.Failed > 0 {
-			list, err := store.FailedTasks(ctx, info.Name, 5)
+			list, err := db.FailedTasks(ctx, info.Name, 5)
 			if err != nil {
 				return nil, err
 			}
@@ -118,11 +118,11 @@ func StoreStatus(ctx context.Context, store *results.Store, sweepName string) (*
 		st.Sweeps = append(st.Sweeps, s)
 	}
 	var err error
-	if st.Totals, err = store.Totals(ctx); err != nil {
+	if st.Totals, err = db.Totals(ctx); err != nil {
 		return nil, err
 	}
 	if st.Totals.Rejected > 0 {
-		if st.Rejected, _, err = store.Rejected(ctx, 5); err != nil {
+		if st.Rejected, _, err = db.Rejected(ctx, 5); err != nil {
 			return nil, err
 		}
 		for i := range st.Rejected {

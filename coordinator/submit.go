@@ -10,6 +10,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
@@ -55,7 +56,7 @@ type SubmitRequest struct {
 // Submit parses, expands and plans a spec; its pending tasks are then
 // published. The same name and spec resume the sweep; a changed spec is a
 // *SpecChangedError unless req.Extend.
-func (c *Coordinator) Submit(ctx context.Context, req SubmitRequest) (*results.PlanReport, error) {
+func (c *Coordinator) Submit(ctx context.Context, req SubmitRequest) (*store.PlanReport, error) {
 	spec, tasks, err := req.expand()
 	if err != nil {
 		return nil, err
@@ -79,14 +80,14 @@ func (req *SubmitRequest) expand() (*sweep.Spec, []sweep.Task, error) {
 // SubmitSpec plans an already parsed and expanded spec (source is the file
 // as written, kept with the sweep).
 func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, tasks []sweep.Task, sourceName string,
-	source []byte, extend bool) (*results.PlanReport, error) {
+	source []byte, extend bool) (*store.PlanReport, error) {
 	plan, err := newPlan(spec, tasks, sourceName, source)
 	if err != nil {
 		return nil, err
 	}
 	plan.Extend = extend
 	rep, err := c.store.PlanSweep(ctx, plan)
-	var changed *results.SpecChangedError
+	var changed *store.SpecChangedError
 	if errors.As(err, &changed) {
 		return nil, &SpecChangedError{Sweep: changed.Sweep, SameSpec: changed.SameSpec,
 			Diff: sweep.Diff(changed.OldCanonical, changed.NewCanonical)}

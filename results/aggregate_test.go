@@ -1,8 +1,10 @@
-package results
+package results_test
 
 import (
 	"math"
 	"testing"
+
+	"github.com/sgsweep/sgsweep/results"
 )
 
 // near reports whether got is within 1e-12 of want (both NaN counts as
@@ -23,20 +25,20 @@ func TestSummarize(t *testing.T) {
 	tests := []struct {
 		name string
 		x    []float64
-		want Summary
+		want results.Summary
 	}{
-		{"empty", nil, Summary{N: 0, Mean: nan, SD: nan, SEM: nan, CILo: nan, CIHi: nan, Median: nan, Min: nan, Max: nan}},
-		{"n=1", []float64{0.7}, Summary{N: 1, Mean: 0.7, SD: nan, SEM: nan, CILo: nan, CIHi: nan, Median: 0.7, Min: 0.7, Max: 0.7}},
-		{"n=3", []float64{1.0, 0.8, 0.9}, Summary{N: 3, Mean: 0.9, SD: 0.1, SEM: 0.1 / math.Sqrt(3),
+		{"empty", nil, results.Summary{N: 0, Mean: nan, SD: nan, SEM: nan, CILo: nan, CIHi: nan, Median: nan, Min: nan, Max: nan}},
+		{"n=1", []float64{0.7}, results.Summary{N: 1, Mean: 0.7, SD: nan, SEM: nan, CILo: nan, CIHi: nan, Median: 0.7, Min: 0.7, Max: 0.7}},
+		{"n=3", []float64{1.0, 0.8, 0.9}, results.Summary{N: 3, Mean: 0.9, SD: 0.1, SEM: 0.1 / math.Sqrt(3),
 			CILo: 0.9 - h3, CIHi: 0.9 + h3, Median: 0.9, Min: 0.8, Max: 1.0}},
-		{"n=4 even median", []float64{4, 1, 3, 2}, Summary{N: 4, Mean: 2.5, SD: math.Sqrt(5.0 / 3), SEM: math.Sqrt(5.0/3) / 2,
+		{"n=4 even median", []float64{4, 1, 3, 2}, results.Summary{N: 4, Mean: 2.5, SD: math.Sqrt(5.0 / 3), SEM: math.Sqrt(5.0/3) / 2,
 			CILo: 2.5 - h4, CIHi: 2.5 + h4, Median: 2.5, Min: 1, Max: 4}},
-		{"constant", []float64{0.5, 0.5}, Summary{N: 2, Mean: 0.5, SD: 0, SEM: 0, CILo: 0.5, CIHi: 0.5, Median: 0.5, Min: 0.5, Max: 0.5}},
+		{"constant", []float64{0.5, 0.5}, results.Summary{N: 2, Mean: 0.5, SD: 0, SEM: 0, CILo: 0.5, CIHi: 0.5, Median: 0.5, Min: 0.5, Max: 0.5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			orig := append([]float64(nil), tt.x...)
-			got := Summarize(tt.x)
+			got := results.Summarize(tt.x)
 			if got.N != tt.want.N {
 				t.Errorf("N = %d, want %d", got.N, tt.want.N)
 			}
@@ -55,7 +57,7 @@ func TestSummarize(t *testing.T) {
 			check("Max", got.Max, tt.want.Max)
 			for i := range orig {
 				if tt.x[i] != orig[i] {
-					t.Fatalf("Summarize modified its input: %v, was %v", tt.x, orig)
+					t.Fatalf("results.Summarize modified its input: %v, was %v", tt.x, orig)
 				}
 			}
 		})
@@ -65,8 +67,8 @@ func TestSummarize(t *testing.T) {
 func TestTQuantile(t *testing.T) {
 	// Two-sided 95% critical values from Student's t tables.
 	for df, want := range map[int]float64{1: 12.7062, 2: 4.3027, 4: 2.7764, 9: 2.2622, 29: 2.0452} {
-		if got := tQuantile(df); math.Abs(got-want) > 5e-5 {
-			t.Errorf("tQuantile(%d) = %.5f, want %.4f", df, got, want)
+		if got := results.TQuantile(df); math.Abs(got-want) > 5e-5 {
+			t.Errorf("results.TQuantile(%d) = %.5f, want %.4f", df, got, want)
 		}
 	}
 }
@@ -76,19 +78,19 @@ func TestComparePaired(t *testing.T) {
 	tests := []struct {
 		name string
 		a, b []float64
-		want Paired
+		want results.Paired
 	}{
 		// d = {0.05, 0, 0.05}: mean 1/30, sd = √(1/1200)... t = 2 exactly,
 		// and with 2 degrees of freedom p = 1 − t/√(t²+2) = 1 − 2/√6.
 		{"t=2 df=2", []float64{0.9, 0.8, 0.85}, []float64{0.85, 0.8, 0.8},
-			Paired{N: 3, Mean: 0.05 * 2 / 3, SD: 0.028867513459481284, T: 2, P: 1 - 2/math.Sqrt(6)}},
-		{"no pairs", nil, nil, Paired{N: 0, Mean: nan, SD: nan, T: nan, P: nan}},
-		{"one pair", []float64{0.9}, []float64{0.7}, Paired{N: 1, Mean: 0.2, SD: nan, T: nan, P: nan}},
-		{"identical", []float64{0.5, 0.6}, []float64{0.5, 0.6}, Paired{N: 2, Mean: 0, SD: 0, T: nan, P: 1}},
+			results.Paired{N: 3, Mean: 0.05 * 2 / 3, SD: 0.028867513459481284, T: 2, P: 1 - 2/math.Sqrt(6)}},
+		{"no pairs", nil, nil, results.Paired{N: 0, Mean: nan, SD: nan, T: nan, P: nan}},
+		{"one pair", []float64{0.9}, []float64{0.7}, results.Paired{N: 1, Mean: 0.2, SD: nan, T: nan, P: nan}},
+		{"identical", []float64{0.5, 0.6}, []float64{0.5, 0.6}, results.Paired{N: 2, Mean: 0, SD: 0, T: nan, P: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := ComparePaired(tt.a, tt.b)
+			got := results.ComparePaired(tt.a, tt.b)
 			if got.N != tt.want.N {
 				t.Errorf("N = %d, want %d", got.N, tt.want.N)
 			}
@@ -107,7 +109,7 @@ func TestComparePaired(t *testing.T) {
 				}
 			}
 			if got.N >= 2 && !math.IsNaN(got.SD) {
-				h := tQuantile(got.N-1) * got.SD / math.Sqrt(float64(got.N))
+				h := results.TQuantile(got.N-1) * got.SD / math.Sqrt(float64(got.N))
 				if !near(got.CILo, got.Mean-h) || !near(got.CIHi, got.Mean+h) {
 					t.Errorf("CI = [%g, %g], want mean ∓ %g", got.CILo, got.CIHi, h)
 				}

@@ -1,97 +1,23 @@
-// Package results is the sgsweep results store and what is computed from it.
-//
-// The store (Store, Open) is one bbolt file, state.db in the data dir, and is
-// the source of truth for sweeps: the coordinator records a sweep's plan
-// before it publishes a task, and acknowledges a result message only after
-// the result is committed. Its neighbours: package sweep (specs, task IDs,
-// wire messages) above, the coordinator (the only writer while it runs) and
-// the CLI's read-only views (status, results, export, plot).
-//
-// # Opening and locking
-//
-// bbolt takes an exclusive file lock for a read-write open and a shared one
-// for a read-only open; the two exclude each other, even across processes.
-// Open waits Options.Timeout (1 s by default) and then fails with an error
-// wrapping ErrLocked. A running coordinator therefore owns the file: other
-// commands ask it over NATS, and open the file read-only only when no
-// coordinator answers. The coordinator opens the store before it starts its
-// embedded NATS server, which makes the lock the guard against two
-// coordinators sharing a data dir.
-//
-// # Identity
-//
-// Results are keyed by task ID, a hash of the task's resolved configuration
-// and the simulator's model version (sweep.TaskID), not by sweep: a task whose
-// ID has a result anywhere in the store is done for every sweep that plans it
-// and is never recomputed. Sweeps refer to task IDs by ordinal.
-//
-// # Bucket layout (SchemaVersion 1)
-//
-// Keys are bytes; values are JSON unless noted. Task IDs are the 32-character
-// lowercase hex strings of sweep.TaskID.
-//
-//	meta/
-//	  schema                    "1": the layout version; a newer one is refused (ErrSchema)
-//	  created                   RFC 3339 time the store was created
-//	  counters                  {duplicates, conflicts, rejected}: store-wide totals
-//	sweeps/
-//	  <sweep name>              {name, fingerprint, state, created, updated, finished,
-//	                             expected, done, diverged, failed, pending, duplicates,
-//	                             conflicts, plan_digest}: small, rewritten as tasks settle
-//	specs/
-//	  <sweep name>              {canonical, source_name, source}: the spec it was planned from
-//	orders/                     one nested bucket per sweep
-//	  <sweep name>/
-//	    <ordinal u64 BE>        task ID (raw bytes): the sweep's grid order
-//	staging/                    a plan being written (same layout as orders/), moved
-//	  <sweep name>/             to orders/ when complete
-//	tasks/
-//	  <task ID>                 {state, status, digest, attempts, error, gen, duplicates,
-//	                             conflicts, sweeps, updated}
-//	params/
-//	  <task ID>                 canonical JSON of the task's resolved sim.Config (raw)
-//	results/
-//	  <task ID>                 the result message (protocol.ResultMsg) as received
-//	conflicts/
-//	  <task ID><u32 BE n>       the n-th result whose digest differs from the stored one
-//	queued/
-//	  <task ID>                 {sweep, gen, seq, at}: the task's message is in the task
-//	                            stream under that sweep's subject (publication acknowledged)
-//	rejected/
-//	  <u64 BE sequence>         {stream, subject, seq, reason, data, at}: unusable messages
-//
-// Sweep states are running, done and cancelled; task states pending, done and
-// failed (see Record). A sweep's counters satisfy expected = done + failed +
-// pending; they are updated in the same transaction as the task states they
-// count, for every sweep that plans the task (tasks/<id>.sweeps). A running
-// sweep with nothing pending becomes done in that transaction.
-//
-// A task's stored result is its first ok or diverged result. An identical
-// later one (same digest, computed over the deterministic sim.Result only) is
-// counted as a duplicate; a differing one is kept in conflicts/ and counted:
-// evidence of non-determinism that status reports. A failed result settles a
-// pending task as failed and is replaced by any later ok or diverged result;
-// a failure never replaces a result.
-//
-// Planning stages tasks/, params/ and staging/<name> in chunks of a few
-// thousand tasks (bbolt inserts are quadratic within one transaction), then
-// switches sweeps/, specs/ and orders/<name> in one transaction: a crash
-// leaves the previous plan. A sweep resubmitted with the same fingerprint
-// and the same task IDs resumes; a changed spec is refused
-// (SpecChangedError) unless extended, in which case the order is replaced by
-// the new expansion, and dropped tasks lose their reference to the sweep but
-// keep their results.
+// Package results is what sgsweep computes from the records of a sweep:
+// the read contract (Record, RecordSource), queries and filters
+// (RunQuery, QueryRequest, ParseFilter), aggregation over seeds
+// (Summarize), result tables and their formats (Table), paired comparisons
+// and export (Export). It holds no storage and draws no figures: package
+// results/store implements RecordSource on the bbolt file, package
+// results/plot draws figures from query tables, and the coordinator and the
+// CLI run the same queries on either, so both give the same numbers.
 //
 // # Queries and export
 //
-// Everything computed from the store goes through RecordSource, the stream of
-// a sweep's Records in ordinal order: *Store on bbolt (one read transaction),
-// RecordSlice in memory. RunQuery(ctx, src, QueryRequest) aggregates it into a
-// Table; the coordinator's results endpoint is that call on its own store,
-// and the CLI makes the same call on a store opened read-only, so both give
-// the same table. Plots (MakePlot) are built from query Tables only, and
-// Export streams records to CSV or JSON Lines, one record in memory at a
-// time.
+// Everything is computed from RecordSource, the stream of a sweep's
+// Records in ordinal order: *store.Store on bbolt (one read transaction),
+// RecordSlice in memory. A source returns an error wrapping ErrNotFound for
+// a sweep it does not hold. RunQuery(ctx, src, QueryRequest) aggregates it
+// into a Table; the coordinator's results endpoint is that call on its own
+// store, and the CLI makes the same call on a store opened read-only, so
+// both give the same table. Figures (package results/plot) are built from
+// query Tables only, and Export streams records to CSV or JSON Lines, one
+// record in memory at a time.
 //
 // Names. Parameters are the dotted JSON paths of sim.Config's leaves
 // (ParamPaths: surrogate.shape, train.lr, network.hidden as a list like

@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/resultstest"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // cyclingSource is a large synthetic sweep that costs no memory: it hands
@@ -16,12 +19,12 @@ import (
 // increasing ordinals. Every 1024 records and after the last it calls
 // sample.
 type cyclingSource struct {
-	pool   []Record
+	pool   []results.Record
 	n      int
 	sample func()
 }
 
-func (c *cyclingSource) Records(ctx context.Context, _ string, fn func(*Record) error) error {
+func (c *cyclingSource) Records(ctx context.Context, _ string, fn func(*results.Record) error) error {
 	for i := range c.n {
 		r := c.pool[i%len(c.pool)]
 		r.Ordinal = i
@@ -37,18 +40,18 @@ func (c *cyclingSource) Records(ctx context.Context, _ string, fn func(*Record) 
 
 // benchPool returns n distinct done records with 50-epoch curves, like a
 // paper-sized sweep's (the default Randman configuration).
-func benchPool(tb testing.TB, n int) RecordSlice {
-	var tasks []synthTask
+func benchPool(tb testing.TB, n int) results.RecordSlice {
+	var tasks []resultstest.Task
 	shapes := []string{"superspike", "sigmoid", "esser"}
 	for i := range n {
 		curve := make([]float64, 50)
 		for e := range curve {
 			curve[e] = 0.1 + 0.8*float64(e+1)/50 + 0.001*float64(i%7)
 		}
-		tasks = append(tasks, synthTask{shape: shapes[i%3], scale: float64(1 + i), lr: 0.001 * float64(1+i%6),
-			seed: uint64(i), state: StateDone, status: protocol.StatusOK, curve: curve})
+		tasks = append(tasks, resultstest.Task{Shape: shapes[i%3], Scale: float64(1 + i), LR: 0.001 * float64(1+i%6),
+			Seed: uint64(i), State: results.StateDone, Status: protocol.StatusOK, Curve: curve})
 	}
-	return synthSweep(tb, "bench", tasks)
+	return resultstest.Sweep(tb, "bench", tasks)
 }
 
 // heapPeak tracks the largest live heap seen by its samples.
@@ -65,11 +68,11 @@ func (h *heapPeak) sample() {
 // the same for 10³ and 10⁵ tasks (10² and 10⁴ tasks of 50 epochs with
 // --curves). Run:
 //
-//	go test ./results -run '^$' -bench Export -benchtime 3x
+//	go test ./results -run '^$' -bench results.Export -benchtime 3x
 func BenchmarkExport(b *testing.B) {
 	pool := benchPool(b, 64)
 	for _, curves := range []bool{false, true} {
-		for _, format := range []string{ExportCSV, ExportJSONL} {
+		for _, format := range []string{results.ExportCSV, results.ExportJSONL} {
 			sizes := []int{1_000, 100_000}
 			if curves {
 				sizes = []int{100, 10_000} // 50 rows per task
@@ -77,7 +80,7 @@ func BenchmarkExport(b *testing.B) {
 			for _, n := range sizes {
 				name := fmt.Sprintf("source=memory/format=%s/curves=%v/tasks=%d", format, curves, n)
 				b.Run(name, func(b *testing.B) {
-					benchExport(b, &cyclingSource{pool: pool, n: n}, ExportOptions{Format: format, Curves: curves})
+					benchExport(b, &cyclingSource{pool: pool, n: n}, results.ExportOptions{Format: format, Curves: curves})
 				})
 			}
 		}
@@ -88,26 +91,26 @@ func BenchmarkExport(b *testing.B) {
 		b.Run(fmt.Sprintf("source=bbolt/format=csv/curves=false/tasks=%d", n), func(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "state.db")
 			recs := benchPool(b, n)
-			writeSynthStore(b, path, recs)
-			s, err := Open(path, &Options{ReadOnly: true})
+			resultstest.WriteStore(b, path, recs)
+			s, err := store.Open(path, &store.Options{ReadOnly: true})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			benchExport(b, &storeSampler{Store: s}, ExportOptions{})
+			benchExport(b, &storeSampler{Store: s}, results.ExportOptions{})
 		})
 	}
 }
 
 // storeSampler samples the heap while a Store streams records.
 type storeSampler struct {
-	*Store
+	*store.Store
 	sample func()
 }
 
-func (s *storeSampler) Records(ctx context.Context, sweep string, fn func(*Record) error) error {
+func (s *storeSampler) Records(ctx context.Context, sweep string, fn func(*results.Record) error) error {
 	i := 0
-	err := s.Store.Records(ctx, sweep, func(r *Record) error {
+	err := s.Store.Records(ctx, sweep, func(r *results.Record) error {
 		if i++; i%1024 == 0 && s.sample != nil {
 			s.sample()
 		}
@@ -119,7 +122,7 @@ func (s *storeSampler) Records(ctx context.Context, sweep string, fn func(*Recor
 	return err
 }
 
-func benchExport(b *testing.B, src RecordSource, opts ExportOptions) {
+func benchExport(b *testing.B, src results.RecordSource, opts results.ExportOptions) {
 	var peak heapPeak
 	switch s := src.(type) {
 	case *cyclingSource:
@@ -133,7 +136,7 @@ func benchExport(b *testing.B, src RecordSource, opts ExportOptions) {
 	rows := 0
 	b.ResetTimer()
 	for b.Loop() {
-		stats, err := Export(context.Background(), src, "bench", io.Discard, opts)
+		stats, err := results.Export(context.Background(), src, "bench", io.Discard, opts)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"bufio"
@@ -6,19 +6,24 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sgsweep/sgsweep/internal/golden"
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/resultstest"
 )
 
-// exportString runs Export into a string.
-func exportString(t *testing.T, src RecordSource, opts ExportOptions) (string, *ExportStats) {
+// exportString runs results.Export into a string.
+func exportString(t *testing.T, src results.RecordSource, opts results.ExportOptions) (string, *results.ExportStats) {
 	t.Helper()
 	var b bytes.Buffer
-	stats, err := Export(context.Background(), src, "fig", &b, opts)
+	stats, err := results.Export(context.Background(), src, "fig", &b, opts)
 	if err != nil {
-		t.Fatalf("Export(%+v): %v", opts, err)
+		t.Fatalf("results.Export(%+v): %v", opts, err)
 	}
 	return b.String(), stats
 }
@@ -63,14 +68,14 @@ func readJSONL(t *testing.T, text string) []map[string]any {
 }
 
 func TestExportCSVPerTask(t *testing.T) {
-	src := shapeScaleSweep(t)
-	text, stats := exportString(t, src, ExportOptions{})
+	src := resultstest.ShapeScale(t)
+	text, stats := exportString(t, src, results.ExportOptions{})
 	header, rows := readCSV(t, text)
 	if stats.Tasks != 18 || stats.Rows != 18 || len(rows) != 18 {
 		t.Fatalf("stats %+v, %d rows; want 18 tasks and rows", stats, len(rows))
 	}
 	for _, col := range append(append([]string{"sweep", "ordinal", "task_id", "state", "status", "surrogate.shape",
-		"surrogate.scale", "network.hidden", "network.depth", "seed"}, MetricNames()...), provenanceColumns...) {
+		"surrogate.scale", "network.hidden", "network.depth", "seed"}, results.MetricNames()...), results.ProvenanceColumns...) {
 		if !slices.Contains(header, col) {
 			t.Errorf("header lacks %s", col)
 		}
@@ -81,8 +86,8 @@ func TestExportCSVPerTask(t *testing.T) {
 			t.Errorf("row %d: task_id %s ordinal %s state %s, want %s %d %s", i, row["task_id"], row["ordinal"],
 				row["state"], rec.TaskID, i, rec.State)
 		}
-		if rec.State != StateDone {
-			if row["test_acc"] != "" || row["host"] != "" && rec.State == StatePending {
+		if rec.State != results.StateDone {
+			if row["test_acc"] != "" || row["host"] != "" && rec.State == results.StatePending {
 				t.Errorf("row %d (%s): test_acc %q host %q, want empty", i, rec.State, row["test_acc"], row["host"])
 			}
 			continue
@@ -98,16 +103,16 @@ func TestExportCSVPerTask(t *testing.T) {
 	if rows[0]["network.hidden"] != "[100]" || rows[0]["network.depth"] != "1" || rows[0]["surrogate.shape"] != "superspike" {
 		t.Errorf("row 0 params: hidden %q depth %q shape %q", rows[0]["network.hidden"], rows[0]["network.depth"], rows[0]["surrogate.shape"])
 	}
-	if r := rows[17]; r["state"] != StateFailed || r["status"] != "failed" || r["error"] != "synthetic failure" {
+	if r := rows[17]; r["state"] != results.StateFailed || r["status"] != "failed" || r["error"] != "synthetic failure" {
 		t.Errorf("failed row: state %q status %q error %q", r["state"], r["status"], r["error"])
 	}
 }
 
 func TestExportJSONLMatchesCSV(t *testing.T) {
-	src := shapeScaleSweep(t)
+	src := resultstest.ShapeScale(t)
 	for _, curves := range []bool{false, true} {
-		csvText, _ := exportString(t, src, ExportOptions{Curves: curves})
-		jsonText, stats := exportString(t, src, ExportOptions{Format: ExportJSONL, Curves: curves})
+		csvText, _ := exportString(t, src, results.ExportOptions{Curves: curves})
+		jsonText, stats := exportString(t, src, results.ExportOptions{Format: results.ExportJSONL, Curves: curves})
 		header, csvRows := readCSV(t, csvText)
 		jsonRows := readJSONL(t, jsonText)
 		if len(jsonRows) != len(csvRows) || len(jsonRows) != stats.Rows {
@@ -142,8 +147,8 @@ func TestExportJSONLMatchesCSV(t *testing.T) {
 }
 
 func TestExportCurves(t *testing.T) {
-	src := shapeScaleSweep(t)
-	text, stats := exportString(t, src, ExportOptions{Curves: true})
+	src := resultstest.ShapeScale(t)
+	text, stats := exportString(t, src, results.ExportOptions{Curves: true})
 	_, rows := readCSV(t, text)
 	// 15 ok tasks × 3 epochs + the diverged one's single epoch; failed and
 	// pending tasks have no curve.
@@ -151,7 +156,7 @@ func TestExportCurves(t *testing.T) {
 		t.Fatalf("stats %+v, %d rows; want 46 rows of 16 tasks", stats, len(rows))
 	}
 	first := rows[0]
-	if first["epoch"] != "1" || first["val_acc"] != strconv.FormatFloat(synthCurve("superspike", 1, 1)[0], 'g', -1, 64) ||
+	if first["epoch"] != "1" || first["val_acc"] != strconv.FormatFloat(resultstest.Curve("superspike", 1, 1)[0], 'g', -1, 64) ||
 		first["spikes_by_layer"] != "[1.61]" {
 		t.Errorf("first curve row: epoch %q val_acc %q spikes_by_layer %q", first["epoch"], first["val_acc"], first["spikes_by_layer"])
 	}
@@ -161,34 +166,34 @@ func TestExportCurves(t *testing.T) {
 }
 
 func TestExportWhere(t *testing.T) {
-	src := shapeScaleSweep(t)
-	_, stats := exportString(t, src, ExportOptions{Where: []string{"surrogate.shape=sigmoid", "test_acc>=0.8"}})
+	src := resultstest.ShapeScale(t)
+	_, stats := exportString(t, src, results.ExportOptions{Where: []string{"surrogate.shape=sigmoid", "test_acc>=0.8"}})
 	// sigmoid: β=1 seeds → 0.77,0.78,0.79; β=10 → 0.87,0.88,0.89; β=100 → 0.57.
 	if stats.Rows != 3 {
 		t.Errorf("rows = %d, want 3", stats.Rows)
 	}
-	if _, err := Export(context.Background(), src, "fig", &bytes.Buffer{}, ExportOptions{Format: "parquet"}); err == nil {
-		t.Error("Export with format parquet succeeded")
+	if _, err := results.Export(context.Background(), src, "fig", &bytes.Buffer{}, results.ExportOptions{Format: "parquet"}); err == nil {
+		t.Error("results.Export with format parquet succeeded")
 	}
-	if _, err := Export(context.Background(), src, "fig", &bytes.Buffer{}, ExportOptions{Where: []string{"x=1"}}); err == nil {
-		t.Error("Export with an unknown where path succeeded")
+	if _, err := results.Export(context.Background(), src, "fig", &bytes.Buffer{}, results.ExportOptions{Where: []string{"x=1"}}); err == nil {
+		t.Error("results.Export with an unknown where path succeeded")
 	}
 }
 
 func TestExportGolden(t *testing.T) {
-	src := shapeScaleSweep(t)[:2]
-	src = append(src, shapeScaleSweep(t)[17]) // a failed task
+	src := resultstest.ShapeScale(t)[:2]
+	src = append(src, resultstest.ShapeScale(t)[17]) // a failed task
 	for _, tt := range []struct {
 		name string
-		opts ExportOptions
+		opts results.ExportOptions
 	}{
-		{"export_tasks.csv", ExportOptions{}},
-		{"export_tasks.jsonl", ExportOptions{Format: ExportJSONL}},
-		{"export_curves.csv", ExportOptions{Curves: true}},
+		{"export_tasks.csv", results.ExportOptions{}},
+		{"export_tasks.jsonl", results.ExportOptions{Format: results.ExportJSONL}},
+		{"export_curves.csv", results.ExportOptions{Curves: true}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			text, _ := exportString(t, src, tt.opts)
-			checkGolden(t, tt.name, []byte(text))
+			golden.Check(t, filepath.Join("testdata", tt.name), []byte(text))
 		})
 	}
 }
@@ -197,8 +202,8 @@ func TestAppendCSVField(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain": "plain", "a,b": `"a,b"`, `say "hi"`: `"say ""hi"""`, "two\nlines": "\"two\nlines\"", " pad": `" pad"`, "": "",
 	} {
-		if got := string(appendCSVField(nil, in)); got != want {
-			t.Errorf("appendCSVField(%q) = %s, want %s", in, got, want)
+		if got := string(results.AppendCSVField(nil, in)); got != want {
+			t.Errorf("results.AppendCSVField(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -1,7 +1,10 @@
-package results
+package results_test
 
 import (
 	"testing"
+
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/resultstest"
 )
 
 // FuzzParseFilter: any where text either parses or fails with an error;
@@ -12,18 +15,18 @@ func FuzzParseFilter(f *testing.F) {
 		"{", "=", "<<", "a in {", "'", "[[]", "seed=1 and", " AND "} {
 		f.Add(s)
 	}
-	rec := synthTask{shape: "sigmoid", scale: 1, seed: 1, state: StateDone, status: "ok", curve: []float64{0.5, 0.6}}.record(f, "s", 0)
+	rec := resultstest.Task{Shape: "sigmoid", Scale: 1, Seed: 1, State: results.StateDone, Status: "ok", Curve: []float64{0.5, 0.6}}.Record(f, "s", 0)
 	f.Fuzz(func(t *testing.T, where string) {
-		flt, err := ParseFilter([]string{where}, 0)
+		flt, err := results.ParseFilter([]string{where}, 0)
 		if err != nil {
 			return
 		}
-		view := newTaskView(newFlattener())
-		view.reset(&rec)
-		if _, err := flt.match(view, false); err != nil {
+		view := results.NewTaskView(results.NewFlattener())
+		view.Reset(&rec)
+		if _, err := flt.Match(view, false); err != nil {
 			t.Fatalf("match(%q): %v", where, err)
 		}
-		if _, err := flt.match(view, true); err != nil {
+		if _, err := flt.Match(view, true); err != nil {
 			t.Fatalf("match(%q): %v", where, err)
 		}
 	})
@@ -31,13 +34,13 @@ func FuzzParseFilter(f *testing.F) {
 
 // FuzzFlatten: any bytes either flatten or fail with an error.
 func FuzzFlatten(f *testing.F) {
-	rec := synthTask{shape: "esser", scale: 2, seed: 3, state: StatePending}.record(f, "s", 0)
+	rec := resultstest.Task{Shape: "esser", Scale: 2, Seed: 3, State: results.StatePending}.Record(f, "s", 0)
 	for _, s := range []string{string(rec.Params), `{}`, `{"a":{"b":[1,{"c":"]"}]}}`, `{"a":"\"}"}`, `{"a":1`, `[`, `{"a":}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fl := newFlattener()
-		vals := make([]Value, len(fl.schema.paths))
-		_ = fl.flatten(data, vals)
+		fl := results.NewFlattener()
+		vals := make([]results.Value, len(fl.Paths()))
+		_ = fl.Flatten(data, vals)
 	})
 }

@@ -1,16 +1,18 @@
-package results
+package results_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/resultstest"
 )
 
 func TestFilterMatches(t *testing.T) {
-	done := synthTask{shape: "sigmoid", scale: 0.1, lr: 0.01, seed: 2, state: StateDone, status: protocol.StatusOK,
-		curve: []float64{0.5, 0.7, 0.9}}
-	pending := synthTask{shape: "esser", scale: 1000, seed: 1, state: StatePending}
+	done := resultstest.Task{Shape: "sigmoid", Scale: 0.1, LR: 0.01, Seed: 2, State: results.StateDone, Status: protocol.StatusOK,
+		Curve: []float64{0.5, 0.7, 0.9}}
+	pending := resultstest.Task{Shape: "esser", Scale: 1000, Seed: 1, State: results.StatePending}
 	tests := []struct {
 		where       string
 		done, pend  bool
@@ -50,22 +52,22 @@ func TestFilterMatches(t *testing.T) {
 		{"test_acc=0.91", true, true, true},
 		{"test_acc!=0.91", true, true, false},
 	}
-	flat := newFlattener()
-	view := newTaskView(flat)
+	flat := results.NewFlattener()
+	view := results.NewTaskView(flat)
 	for _, tt := range tests {
 		t.Run(tt.where, func(t *testing.T) {
-			f, err := ParseFilter([]string{tt.where}, 0)
+			f, err := results.ParseFilter([]string{tt.where}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, c := range []struct {
 				name string
-				task synthTask
+				task resultstest.Task
 				want bool
 			}{{"done", done, tt.done}, {"pending", pending, tt.pend}} {
-				rec := c.task.record(t, "s", 0)
-				view.reset(&rec)
-				got, err := f.match(view, false)
+				rec := c.task.Record(t, "s", 0)
+				view.Reset(&rec)
+				got, err := f.Match(view, false)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -73,15 +75,15 @@ func TestFilterMatches(t *testing.T) {
 					t.Errorf("%s task: planned-task clauses = %v, want %v", c.name, got, c.want)
 				}
 			}
-			if f.hasMetricClauses() {
-				rec := done.record(t, "s", 0)
-				view.reset(&rec)
-				if got, _ := f.match(view, true); got != tt.metricOnDon {
+			if f.HasMetricClauses() {
+				rec := done.Record(t, "s", 0)
+				view.Reset(&rec)
+				if got, _ := f.Match(view, true); got != tt.metricOnDon {
 					t.Errorf("done task: metric clauses = %v, want %v", got, tt.metricOnDon)
 				}
-				rec = pending.record(t, "s", 1)
-				view.reset(&rec)
-				if got, _ := f.match(view, true); got {
+				rec = pending.Record(t, "s", 1)
+				view.Reset(&rec)
+				if got, _ := f.Match(view, true); got {
 					t.Errorf("pending task passes a metric clause")
 				}
 			}
@@ -107,12 +109,12 @@ func TestFilterErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.where, func(t *testing.T) {
-			_, err := ParseFilter([]string{tt.where}, 0)
+			_, err := results.ParseFilter([]string{tt.where}, 0)
 			if err == nil {
-				t.Fatalf("ParseFilter(%q) succeeded", tt.where)
+				t.Fatalf("results.ParseFilter(%q) succeeded", tt.where)
 			}
 			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.where) {
-				t.Errorf("ParseFilter(%q) = %q, want it to quote the clause and say %q", tt.where, err, tt.want)
+				t.Errorf("results.ParseFilter(%q) = %q, want it to quote the clause and say %q", tt.where, err, tt.want)
 			}
 		})
 	}
@@ -130,31 +132,31 @@ func TestSplitAnd(t *testing.T) {
 		{"  ", nil},
 	}
 	for _, tt := range tests {
-		if got := splitAnd(tt.in); strings.Join(got, "|") != strings.Join(tt.want, "|") {
-			t.Errorf("splitAnd(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := results.SplitAnd(tt.in); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("results.SplitAnd(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func TestFlattenParams(t *testing.T) {
-	rec := synthTask{shape: "esser", scale: 2.5, seed: 7, state: StatePending}.record(t, "s", 0)
-	flat := newFlattener()
-	vals := make([]Value, len(flat.schema.paths))
-	if err := flat.flatten(rec.Params, vals); err != nil {
+	rec := resultstest.Task{Shape: "esser", Scale: 2.5, Seed: 7, State: results.StatePending}.Record(t, "s", 0)
+	flat := results.NewFlattener()
+	vals := make([]results.Value, len(flat.Paths()))
+	if err := flat.Flatten(rec.Params, vals); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]Value{
-		"surrogate.shape":             String("esser"),
-		"surrogate.scale":             Number(2.5),
-		"seed":                        Number(7),
-		"network.hidden":              {Kind: KindList, Text: "[100]"},
-		"network.depth":               Number(1),
-		"network.recurrent":           Bool(false),
-		"regularizer.lower.threshold": Number(1e-3),
-		"dataset.name":                String("randman"),
+	want := map[string]results.Value{
+		"surrogate.shape":             results.String("esser"),
+		"surrogate.scale":             results.Number(2.5),
+		"seed":                        results.Number(7),
+		"network.hidden":              {Kind: results.KindList, Text: "[100]"},
+		"network.depth":               results.Number(1),
+		"network.recurrent":           results.Bool(false),
+		"regularizer.lower.threshold": results.Number(1e-3),
+		"dataset.name":                results.String("randman"),
 	}
 	for path, w := range want {
-		i, ok := flat.schema.index[path]
+		i, ok := flat.Index(path)
 		if !ok {
 			t.Fatalf("schema lacks %s", path)
 		}
@@ -164,25 +166,25 @@ func TestFlattenParams(t *testing.T) {
 	}
 	for i, v := range vals {
 		if v.IsNone() {
-			t.Errorf("%s is missing after flattening a full config", flat.schema.paths[i])
+			t.Errorf("%s is missing after flattening a full config", flat.Paths()[i])
 		}
 	}
 	// Key order and whitespace do not matter; unknown paths are counted.
 	other := []byte(`{ "surrogate": {"scale": 3, "shape": "sigmoid"}, "future": {"knob": [1, 2]}, "network": {"hidden": [64,64,64]} }`)
-	if err := flat.flatten(other, vals); err != nil {
+	if err := flat.Flatten(other, vals); err != nil {
 		t.Fatal(err)
 	}
-	if v := vals[flat.schema.index["network.depth"]]; v.Num != 3 {
-		t.Errorf("network.depth = %v, want 3", v)
+	if i, _ := flat.Index("network.depth"); vals[i].Num != 3 {
+		t.Errorf("network.depth = %v, want 3", vals[i])
 	}
-	if v := vals[flat.schema.index["surrogate.shape"]]; v.Text != "sigmoid" {
-		t.Errorf("surrogate.shape = %v, want sigmoid", v)
+	if i, _ := flat.Index("surrogate.shape"); vals[i].Text != "sigmoid" {
+		t.Errorf("surrogate.shape = %v, want sigmoid", vals[i])
 	}
-	if flat.unknown["future.knob"] != 1 {
-		t.Errorf("unknown paths = %v, want future.knob counted", flat.unknown)
+	if flat.Unknown()["future.knob"] != 1 {
+		t.Errorf("unknown paths = %v, want future.knob counted", flat.Unknown())
 	}
 	for _, bad := range []string{`{"a": }`, `{"a": 1`, `[1]`, `{"a": "x}`, `{"a": 1} x`} {
-		if err := flat.flatten([]byte(bad), vals); err == nil {
+		if err := flat.Flatten([]byte(bad), vals); err == nil {
 			t.Errorf("flatten(%s) succeeded", bad)
 		}
 	}

@@ -209,6 +209,13 @@ func appendNew(s []string, vals ...string) []string {
 	return s
 }
 
+// CheckGroupBy reports whether names are valid grouping keys of a query
+// (QueryRequest.GroupBy), with the error RunQuery would return.
+func CheckGroupBy(names []string) error {
+	_, err := compileGroupBy(names)
+	return err
+}
+
 // compileGroupBy resolves the grouping keys.
 func compileGroupBy(names []string) (grouping, error) {
 	if len(names) == 0 {
@@ -581,7 +588,7 @@ func (b *tableBuilder) notes(seen int, ref *group) {
 	if m >= 0 && len(b.agg.groups) > 1 {
 		if g := b.best(m); g != nil {
 			s := b.summary(g, m)
-			add("best %s (mean): %s: %s", b.q.metrics[m].name, b.groupText(g), formatStat(s.Mean))
+			add("best %s (mean): %s: %s", b.q.metrics[m].name, b.groupText(g), FormatStat(s.Mean))
 		}
 	}
 	if ref != nil {
@@ -631,8 +638,9 @@ func (b *tableBuilder) sortAndCut() error {
 	return nil
 }
 
-// formatStat renders a statistic for people: 4 significant digits.
-func formatStat(x float64) string {
+// FormatStat renders a statistic for people: 4 significant digits; NaN and
+// ±Inf as "-".
+func FormatStat(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return "-"
 	}

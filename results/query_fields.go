@@ -98,6 +98,29 @@ func (f *field) lowerIsBetter() bool {
 	return strings.Contains(f.metric, "loss") || f.metric == MetricDiverged || f.metric == MetricRunSeconds
 }
 
+// Field describes a name a query can use: a parameter path, a task field, a
+// metric, or a curve at an epoch (val_acc@10).
+type Field struct {
+	// Name is the canonical name, as a table's column is headed.
+	Name string
+	// Metric reports a result value (absent until the task is done) rather
+	// than a property of the planned task.
+	Metric bool
+	// LowerIsBetter gives a metric's direction for "best".
+	LowerIsBetter bool
+}
+
+// LookupField resolves name as RunQuery does; epoch, if positive, makes a
+// bare curve name mean its value at that epoch. An unknown name is an
+// *UnknownFieldError.
+func LookupField(name string, epoch int) (Field, error) {
+	f, err := resolveField(name, epoch, false)
+	if err != nil {
+		return Field{}, err
+	}
+	return Field{Name: f.name, Metric: f.isMetric(), LowerIsBetter: f.lowerIsBetter()}, nil
+}
+
 // UnknownFieldError reports a name that is no parameter path, task field or
 // metric. Its message lists the known names.
 type UnknownFieldError struct {

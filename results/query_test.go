@@ -1,29 +1,34 @@
-package results
+package results_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sgsweep/sgsweep/internal/golden"
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/resultstest"
 )
 
 // runQuery runs req on src and fails the test on error.
-func runQuery(t *testing.T, src RecordSource, req QueryRequest) *Table {
+func runQuery(t *testing.T, src results.RecordSource, req results.QueryRequest) *results.Table {
 	t.Helper()
-	tab, err := RunQuery(context.Background(), src, req)
+	tab, err := results.RunQuery(context.Background(), src, req)
 	if err != nil {
-		t.Fatalf("RunQuery(%+v): %v", req, err)
+		t.Fatalf("results.RunQuery(%+v): %v", req, err)
 	}
 	return tab
 }
 
 // cell returns the value of the named column in the row whose key columns
-// render as key (Table.KeyText).
-func cell(t *testing.T, tab *Table, key, column string) Value {
+// render as key (results.Table.KeyText).
+func cell(t *testing.T, tab *results.Table, key, column string) results.Value {
 	t.Helper()
-	col, err := tab.column(column)
+	col, err := tab.Column(column)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,12 +42,12 @@ func cell(t *testing.T, tab *Table, key, column string) Value {
 		keys = append(keys, tab.KeyText(r))
 	}
 	t.Fatalf("no row %q; rows: %s", key, strings.Join(keys, "; "))
-	return Value{}
+	return results.Value{}
 }
 
 func TestQueryAggregatesByHand(t *testing.T) {
-	tab := runQuery(t, shapeScaleSweep(t), QueryRequest{Sweep: "fig", Aggs: []string{"all", "values"}})
-	h := tQuantile(2) * 0.01 / math.Sqrt(3)
+	tab := runQuery(t, resultstest.ShapeScale(t), results.QueryRequest{Sweep: "fig", Aggs: []string{"all", "values"}})
+	h := results.TQuantile(2) * 0.01 / math.Sqrt(3)
 	tests := []struct {
 		key, column string
 		want        float64 // NaN: empty cell
@@ -83,7 +88,7 @@ func TestQueryAggregatesByHand(t *testing.T) {
 			if !got.IsNone() {
 				t.Errorf("%s %s = %v, want empty", tt.key, tt.column, got)
 			}
-		case got.Kind != KindNumber || math.Abs(got.Num-tt.want) > 1e-12:
+		case got.Kind != results.KindNumber || math.Abs(got.Num-tt.want) > 1e-12:
 			t.Errorf("%s %s = %v, want %v", tt.key, tt.column, got, tt.want)
 		}
 	}
@@ -104,10 +109,10 @@ func TestQueryAggregatesByHand(t *testing.T) {
 }
 
 func TestQueryCurveAtEpoch(t *testing.T) {
-	src := shapeScaleSweep(t)
+	src := resultstest.ShapeScale(t)
 	// val_acc@2 and val_acc with --epoch 2 are the same column; the
 	// diverged run has no epoch 2 and drops out of n.
-	for _, req := range []QueryRequest{
+	for _, req := range []results.QueryRequest{
 		{Sweep: "fig", Metrics: []string{"val_acc@2"}},
 		{Sweep: "fig", Metrics: []string{"val_acc"}, Epoch: 2},
 	} {
@@ -126,7 +131,7 @@ func TestQueryPairedComparison(t *testing.T) {
 	// Group by shape only: the pairs are (scale, seed) cells present in
 	// both shapes. sigmoid is superspike − 0.05 everywhere except where
 	// superspike diverged (seed 1, β = 100: 0.11 vs 0.56 + 0.01).
-	tab := runQuery(t, shapeScaleSweep(t), QueryRequest{
+	tab := runQuery(t, resultstest.ShapeScale(t), results.QueryRequest{
 		Sweep: "fig", GroupBy: []string{"surrogate.shape"}, Compare: "surrogate.shape=superspike",
 	})
 	key := "surrogate.shape=sigmoid"
@@ -134,7 +139,7 @@ func TestQueryPairedComparison(t *testing.T) {
 		t.Fatalf("pairs = %v, want 7 (two sigmoid tasks have no result)", n)
 	}
 	d := []float64{-0.05, -0.05, -0.05, -0.05, -0.05, -0.05, 0.57 - 0.11}
-	want := ComparePaired(d, make([]float64, len(d)))
+	want := results.ComparePaired(d, make([]float64, len(d)))
 	if got := cell(t, tab, key, "test_acc.diff"); math.Abs(got.Num-want.Mean) > 1e-12 {
 		t.Errorf("diff = %v, want %v", got, want.Mean)
 	}
@@ -152,7 +157,7 @@ func TestQueryPairedComparison(t *testing.T) {
 func TestQueryCompareBestSharesSeeds(t *testing.T) {
 	// Default grouping (grid cells): pairs are the seeds. superspike β=10 is
 	// best; superspike β=1 is 0.1 below it on every seed.
-	tab := runQuery(t, shapeScaleSweep(t), QueryRequest{Sweep: "fig", Compare: CompareBest})
+	tab := runQuery(t, resultstest.ShapeScale(t), results.QueryRequest{Sweep: "fig", Compare: results.CompareBest})
 	key := "surrogate.shape=superspike, surrogate.scale=1"
 	if n := cell(t, tab, key, "test_acc.pairs"); n.Num != 3 {
 		t.Errorf("pairs = %v, want 3 seeds", n)
@@ -166,26 +171,26 @@ func TestQueryCompareBestSharesSeeds(t *testing.T) {
 }
 
 func TestQuerySortTopWhere(t *testing.T) {
-	src := shapeScaleSweep(t)
+	src := resultstest.ShapeScale(t)
 	tests := []struct {
 		name string
-		req  QueryRequest
+		req  results.QueryRequest
 		keys []string
 	}{
-		{"grid order", QueryRequest{GroupBy: []string{"surrogate.scale"}},
+		{"grid order", results.QueryRequest{GroupBy: []string{"surrogate.scale"}},
 			[]string{"surrogate.scale=1", "surrogate.scale=10", "surrogate.scale=100"}},
-		{"descending mean, top 2", QueryRequest{Sort: "-test_acc", Top: 2},
+		{"descending mean, top 2", results.QueryRequest{Sort: "-test_acc", Top: 2},
 			[]string{"surrogate.shape=superspike, surrogate.scale=10", "surrogate.shape=sigmoid, surrogate.scale=10"}},
-		{"ascending sd, empty last", QueryRequest{GroupBy: []string{"surrogate.shape", "surrogate.scale"}, Sort: "test_acc.sd",
+		{"ascending sd, empty last", results.QueryRequest{GroupBy: []string{"surrogate.shape", "surrogate.scale"}, Sort: "test_acc.sd",
 			Where: []string{"surrogate.scale=100"}},
 			[]string{"surrogate.shape=superspike, surrogate.scale=100", "surrogate.shape=sigmoid, surrogate.scale=100"}},
-		{"set and range", QueryRequest{Where: []string{"surrogate.shape in {sigmoid}", "5<=surrogate.scale<=1000"}},
+		{"set and range", results.QueryRequest{Where: []string{"surrogate.shape in {sigmoid}", "5<=surrogate.scale<=1000"}},
 			[]string{"surrogate.scale=10", "surrogate.scale=100"}},
-		{"metric clause", QueryRequest{GroupBy: []string{"surrogate.scale"}, Where: []string{"test_acc>0.9"}},
+		{"metric clause", results.QueryRequest{GroupBy: []string{"surrogate.scale"}, Where: []string{"test_acc>0.9"}},
 			[]string{"surrogate.scale=1", "surrogate.scale=10", "surrogate.scale=100"}},
-		{"status", QueryRequest{GroupBy: []string{"status"}, Where: []string{"state!=pending"}},
+		{"status", results.QueryRequest{GroupBy: []string{"status"}, Where: []string{"state!=pending"}},
 			[]string{"status=ok", "status=diverged", "status=failed"}},
-		{"pending status", QueryRequest{GroupBy: []string{"status"}, Where: []string{"status=pending"}},
+		{"pending status", results.QueryRequest{GroupBy: []string{"status"}, Where: []string{"status=pending"}},
 			[]string{"status=pending"}},
 	}
 	for _, tt := range tests {
@@ -204,7 +209,7 @@ func TestQuerySortTopWhere(t *testing.T) {
 	// A metric clause keeps the expected count (the planned tasks) and
 	// drops values: only superspike β=10 seeds 2 and 3 exceed 0.9 … plus
 	// none elsewhere.
-	tab := runQuery(t, src, QueryRequest{Sweep: "fig", GroupBy: []string{"surrogate.scale"}, Where: []string{"test_acc>0.9"}})
+	tab := runQuery(t, src, results.QueryRequest{Sweep: "fig", GroupBy: []string{"surrogate.scale"}, Where: []string{"test_acc>0.9"}})
 	if got := cell(t, tab, "surrogate.scale=10", "test_acc.n"); got.Num != 3 {
 		t.Errorf("n at β=10 with test_acc>0.9 = %v, want 3 (0.92, 0.93, 0.94)", got)
 	}
@@ -214,39 +219,39 @@ func TestQuerySortTopWhere(t *testing.T) {
 }
 
 func TestQueryErrors(t *testing.T) {
-	src := shapeScaleSweep(t)
+	src := resultstest.ShapeScale(t)
 	tests := []struct {
 		name string
-		req  QueryRequest
+		req  results.QueryRequest
 		want []string // substrings of the error
 	}{
-		{"unknown group path", QueryRequest{GroupBy: []string{"surrogate.scal"}},
+		{"unknown group path", results.QueryRequest{GroupBy: []string{"surrogate.scal"}},
 			[]string{`unknown parameter "surrogate.scal"`, "did you mean surrogate.scale?", "parameters: seed, data_seed,", "train.lr"}},
-		{"unknown metric", QueryRequest{Metrics: []string{"test_accuracy"}},
+		{"unknown metric", results.QueryRequest{Metrics: []string{"test_accuracy"}},
 			[]string{`unknown metric "test_accuracy"`, "metrics: test_acc, test_acc_last", "val_acc@10"}},
-		{"parameter as metric", QueryRequest{Metrics: []string{"train.lr"}}, []string{"train.lr is a parameter"}},
-		{"metric as key", QueryRequest{GroupBy: []string{"test_acc"}}, []string{"test_acc is a metric"}},
-		{"bad curve", QueryRequest{Metrics: []string{"test_acc@3"}}, []string{"test_acc is not a curve"}},
-		{"bad epoch", QueryRequest{Metrics: []string{"val_acc@0"}}, []string{"positive integer"}},
-		{"unknown agg", QueryRequest{Aggs: []string{"avg"}}, []string{`unknown aggregate "avg"`, "mean"}},
-		{"unknown sort", QueryRequest{Sort: "-nope"}, []string{`no column "nope"`, "test_acc.mean"}},
-		{"where syntax", QueryRequest{Where: []string{"surrogate.scale"}}, []string{"want field=value"}},
-		{"where kind", QueryRequest{Where: []string{"train.lr=fast"}}, []string{`train.lr is a number, got "fast"`}},
-		{"where shape", QueryRequest{Where: []string{"surrogate.shape=superspkie"}}, []string{"not one of", "superspike"}},
-		{"compare ambiguous", QueryRequest{Compare: "surrogate.shape=sigmoid"}, []string{"selects 3 groups"}},
-		{"compare non-key", QueryRequest{GroupBy: []string{"surrogate.shape"}, Compare: "train.lr=0.05"},
+		{"parameter as metric", results.QueryRequest{Metrics: []string{"train.lr"}}, []string{"train.lr is a parameter"}},
+		{"metric as key", results.QueryRequest{GroupBy: []string{"test_acc"}}, []string{"test_acc is a metric"}},
+		{"bad curve", results.QueryRequest{Metrics: []string{"test_acc@3"}}, []string{"test_acc is not a curve"}},
+		{"bad epoch", results.QueryRequest{Metrics: []string{"val_acc@0"}}, []string{"positive integer"}},
+		{"unknown agg", results.QueryRequest{Aggs: []string{"avg"}}, []string{`unknown aggregate "avg"`, "mean"}},
+		{"unknown sort", results.QueryRequest{Sort: "-nope"}, []string{`no column "nope"`, "test_acc.mean"}},
+		{"where syntax", results.QueryRequest{Where: []string{"surrogate.scale"}}, []string{"want field=value"}},
+		{"where kind", results.QueryRequest{Where: []string{"train.lr=fast"}}, []string{`train.lr is a number, got "fast"`}},
+		{"where shape", results.QueryRequest{Where: []string{"surrogate.shape=superspkie"}}, []string{"not one of", "superspike"}},
+		{"compare ambiguous", results.QueryRequest{Compare: "surrogate.shape=sigmoid"}, []string{"selects 3 groups"}},
+		{"compare non-key", results.QueryRequest{GroupBy: []string{"surrogate.shape"}, Compare: "train.lr=0.05"},
 			[]string{"train.lr is not a grouping key"}},
-		{"none combined", QueryRequest{GroupBy: []string{"none", "seed"}}, []string{"cannot be combined"}},
-		{"unknown sweep", QueryRequest{Sweep: "nope"}, []string{"sweep nope: no tasks"}},
+		{"none combined", results.QueryRequest{GroupBy: []string{"none", "seed"}}, []string{"cannot be combined"}},
+		{"unknown sweep", results.QueryRequest{Sweep: "nope"}, []string{"sweep nope: no tasks"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.req.Sweep == "" {
 				tt.req.Sweep = "fig"
 			}
-			_, err := RunQuery(context.Background(), src, tt.req)
+			_, err := results.RunQuery(context.Background(), src, tt.req)
 			if err == nil {
-				t.Fatalf("RunQuery(%+v) succeeded", tt.req)
+				t.Fatalf("results.RunQuery(%+v) succeeded", tt.req)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -255,31 +260,31 @@ func TestQueryErrors(t *testing.T) {
 			}
 		})
 	}
-	var unknown *UnknownFieldError
-	_, err := RunQuery(context.Background(), src, QueryRequest{Sweep: "fig", GroupBy: []string{"x.y"}})
+	var unknown *results.UnknownFieldError
+	_, err := results.RunQuery(context.Background(), src, results.QueryRequest{Sweep: "fig", GroupBy: []string{"x.y"}})
 	if !errors.As(err, &unknown) || unknown.Name != "x.y" {
-		t.Errorf("error %v is not an *UnknownFieldError for x.y", err)
+		t.Errorf("error %v is not an *results.UnknownFieldError for x.y", err)
 	}
 }
 
 func TestQueryGolden(t *testing.T) {
-	src := shapeScaleSweep(t)
+	src := resultstest.ShapeScale(t)
 	tests := []struct {
 		name   string
-		req    QueryRequest
+		req    results.QueryRequest
 		format string
 	}{
-		{"query_default.txt", QueryRequest{}, FormatText},
-		{"query_default.csv", QueryRequest{}, FormatCSV},
-		{"query_default.json", QueryRequest{}, FormatJSON},
-		{"query_compare.txt", QueryRequest{GroupBy: []string{"surrogate.shape"}, Compare: "surrogate.shape=superspike",
-			Aggs: []string{"n", "expected", "mean", "sd"}}, FormatText},
-		{"query_curves.txt", QueryRequest{GroupBy: []string{"surrogate.shape", "*"}, Metrics: []string{"val_acc@*"},
-			Aggs: []string{"n", "mean"}, Where: []string{"surrogate.scale=10"}}, FormatText},
-		{"query_status.txt", QueryRequest{GroupBy: []string{"status"}, Metrics: []string{"test_acc", "run_seconds", "diverged"},
-			Aggs: []string{"expected", "n", "mean", "min", "max"}}, FormatText},
-		{"query_none.txt", QueryRequest{GroupBy: []string{"none"}, Metrics: []string{"best_val_acc", "spikes@1"},
-			Aggs: []string{"all"}}, FormatText},
+		{"query_default.txt", results.QueryRequest{}, results.FormatText},
+		{"query_default.csv", results.QueryRequest{}, results.FormatCSV},
+		{"query_default.json", results.QueryRequest{}, results.FormatJSON},
+		{"query_compare.txt", results.QueryRequest{GroupBy: []string{"surrogate.shape"}, Compare: "surrogate.shape=superspike",
+			Aggs: []string{"n", "expected", "mean", "sd"}}, results.FormatText},
+		{"query_curves.txt", results.QueryRequest{GroupBy: []string{"surrogate.shape", "*"}, Metrics: []string{"val_acc@*"},
+			Aggs: []string{"n", "mean"}, Where: []string{"surrogate.scale=10"}}, results.FormatText},
+		{"query_status.txt", results.QueryRequest{GroupBy: []string{"status"}, Metrics: []string{"test_acc", "run_seconds", "diverged"},
+			Aggs: []string{"expected", "n", "mean", "min", "max"}}, results.FormatText},
+		{"query_none.txt", results.QueryRequest{GroupBy: []string{"none"}, Metrics: []string{"best_val_acc", "spikes@1"},
+			Aggs: []string{"all"}}, results.FormatText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,14 +294,14 @@ func TestQueryGolden(t *testing.T) {
 			if err := tab.Write(&b, tt.format); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tt.name, b.Bytes())
+			golden.Check(t, filepath.Join("testdata", tt.name), b.Bytes())
 		})
 	}
 }
 
 func TestQueryDeterministic(t *testing.T) {
-	src := shapeScaleSweep(t)
-	req := QueryRequest{Sweep: "fig", Aggs: []string{"all"}, Compare: CompareBest}
+	src := resultstest.ShapeScale(t)
+	req := results.QueryRequest{Sweep: "fig", Aggs: []string{"all"}, Compare: results.CompareBest}
 	var first []byte
 	for range 3 {
 		var b bytes.Buffer
@@ -312,12 +317,12 @@ func TestQueryDeterministic(t *testing.T) {
 }
 
 func TestQueryRequestValidate(t *testing.T) {
-	ok := QueryRequest{Sweep: "s", GroupBy: []string{"surrogate.shape", "*"}, Metrics: []string{"val_acc@*", "test_acc"},
+	ok := results.QueryRequest{Sweep: "s", GroupBy: []string{"surrogate.shape", "*"}, Metrics: []string{"val_acc@*", "test_acc"},
 		Where: []string{"0.1<=surrogate.scale<=10"}, Compare: "best"}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("Validate(%+v) = %v", ok, err)
 	}
-	for _, bad := range []QueryRequest{{}, {Sweep: "s", Epoch: -1}, {Sweep: "s", Top: -1}, {Sweep: "s", Compare: "test_acc>1"}} {
+	for _, bad := range []results.QueryRequest{{}, {Sweep: "s", Epoch: -1}, {Sweep: "s", Top: -1}, {Sweep: "s", Compare: "test_acc>1"}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("Validate(%+v) = nil, want an error", bad)
 		}
@@ -327,22 +332,22 @@ func TestQueryRequestValidate(t *testing.T) {
 func TestQueryPooledNoteOnlyForVariationWithinGroups(t *testing.T) {
 	// A zip group: each shape has its own scale. Grouping by shape pools
 	// over nothing but the seeds; grouping by nothing pools over both.
-	var tasks []synthTask
+	var tasks []resultstest.Task
 	for _, z := range []struct {
 		shape string
 		scale float64
 	}{{"superspike", 10}, {"esser", 1}} {
 		for seed := uint64(1); seed <= 2; seed++ {
-			tasks = append(tasks, synthTask{shape: z.shape, scale: z.scale, seed: seed, state: StateDone, status: "ok",
-				curve: []float64{0.5 + 0.1*float64(seed)}})
+			tasks = append(tasks, resultstest.Task{Shape: z.shape, Scale: z.scale, Seed: seed, State: results.StateDone, Status: "ok",
+				Curve: []float64{0.5 + 0.1*float64(seed)}})
 		}
 	}
-	src := synthSweep(t, "zip", tasks)
-	tab := runQuery(t, src, QueryRequest{Sweep: "zip", GroupBy: []string{"surrogate.shape"}})
+	src := resultstest.Sweep(t, "zip", tasks)
+	tab := runQuery(t, src, results.QueryRequest{Sweep: "zip", GroupBy: []string{"surrogate.shape"}})
 	if notes := strings.Join(tab.Notes, "\n"); strings.Contains(notes, "pooled") {
 		t.Errorf("grouping by the zipped shape reports pooling:\n%s", notes)
 	}
-	tab = runQuery(t, src, QueryRequest{Sweep: "zip", GroupBy: []string{"none"}})
+	tab = runQuery(t, src, results.QueryRequest{Sweep: "zip", GroupBy: []string{"none"}})
 	if notes := strings.Join(tab.Notes, "\n"); !strings.Contains(notes, "pooled over surrogate.shape (2 values), surrogate.scale (2 values)") {
 		t.Errorf("one group over everything does not report the pooling:\n%s", notes)
 	}

@@ -2,9 +2,14 @@ package results
 
 import (
 	"encoding/json"
+	"errors"
 
 	"github.com/sgsweep/sgsweep/protocol"
 )
+
+// ErrNotFound means the named sweep (or store) does not exist. A
+// RecordSource returns an error wrapping it for a sweep it does not hold.
+var ErrNotFound = errors.New("not found")
 
 // Task states.
 const (

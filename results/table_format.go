@@ -45,7 +45,7 @@ func (t *Table) textCell(col int, v Value) string {
 	case c.isCount():
 		return strconv.FormatFloat(v.Num, 'f', 0, 64)
 	}
-	return formatStat(v.Num)
+	return FormatStat(v.Num)
 }
 
 // WriteText writes an aligned table (numbers right, texts left, two spaces

@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"bytes"
@@ -8,14 +8,17 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/resultstest"
 )
 
 // roundTripTable is a query result with every kind of cell: texts, numbers
 // (with full float64 precision), lists, and empty cells.
-func roundTripTable(t *testing.T) *Table {
+func roundTripTable(t *testing.T) *results.Table {
 	t.Helper()
-	tab := runQuery(t, shapeScaleSweep(t), QueryRequest{Sweep: "fig", Aggs: []string{"all", "values"}, Compare: CompareBest})
-	tab.Rows[0][0] = String(`quote " comma , newline ` + "\n" + ` unicode β`)
+	tab := runQuery(t, resultstest.ShapeScale(t), results.QueryRequest{Sweep: "fig", Aggs: []string{"all", "values"}, Compare: results.CompareBest})
+	tab.Rows[0][0] = results.String(`quote " comma , newline ` + "\n" + ` unicode β`)
 	return tab
 }
 
@@ -41,12 +44,12 @@ func TestTableCSVRoundTrip(t *testing.T) {
 		for j, v := range row {
 			got := recs[i+1][j]
 			switch v.Kind {
-			case KindNumber:
+			case results.KindNumber:
 				x, err := strconv.ParseFloat(got, 64)
 				if err != nil || x != v.Num {
 					t.Errorf("row %d %s: %q does not read back as %v", i, tab.Columns[j].Name, got, v.Num)
 				}
-			case KindNone:
+			case results.KindNone:
 				if got != "" {
 					t.Errorf("row %d %s: %q, want empty", i, tab.Columns[j].Name, got)
 				}
@@ -79,7 +82,7 @@ func TestTableJSONRoundTrip(t *testing.T) {
 			if !ok {
 				t.Fatalf("row %d lacks %s", i, tab.Columns[j].Name)
 			}
-			var got Value
+			var got results.Value
 			if err := json.Unmarshal(raw, &got); err != nil {
 				t.Fatal(err)
 			}
@@ -88,12 +91,12 @@ func TestTableJSONRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	// The wire format (the coordinator's results endpoint): Table as is.
+	// The wire format (the coordinator's results endpoint): results.Table as is.
 	wire, err := json.Marshal(tab)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Table
+	var back results.Table
 	if err := json.Unmarshal(wire, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -103,13 +106,13 @@ func TestTableJSONRoundTrip(t *testing.T) {
 }
 
 func TestValueJSON(t *testing.T) {
-	for _, v := range []Value{{}, Number(0.1), Number(-3), Number(1e-300), String("a\tb"), Bool(true), Bool(false),
-		{Kind: KindList, Text: "[100,100]"}} {
+	for _, v := range []results.Value{{}, results.Number(0.1), results.Number(-3), results.Number(1e-300), results.String("a\tb"), results.Bool(true), results.Bool(false),
+		{Kind: results.KindList, Text: "[100,100]"}} {
 		raw, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back Value
+		var back results.Value
 		if err := json.Unmarshal(raw, &back); err != nil {
 			t.Fatalf("%s: %v", raw, err)
 		}
@@ -117,13 +120,13 @@ func TestValueJSON(t *testing.T) {
 			t.Errorf("%#v → %s → %#v", v, raw, back)
 		}
 	}
-	if v := Number(math.NaN()); !v.IsNone() {
-		t.Errorf("Number(NaN) = %#v, want nothing", v)
+	if v := results.Number(math.NaN()); !v.IsNone() {
+		t.Errorf("results.Number(NaN) = %#v, want nothing", v)
 	}
 }
 
 func TestTableWriteUnknownFormat(t *testing.T) {
-	tab := &Table{}
+	tab := &results.Table{}
 	if err := tab.Write(&bytes.Buffer{}, "xlsx"); err == nil {
 		t.Error("Write(xlsx) succeeded")
 	}

@@ -2,17 +2,14 @@ package sim
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update-data", false, "rewrite the dataset golden files in testdata/")
+	"github.com/sgsweep/sgsweep/internal/golden"
+)
 
 // smallRandman is the paper's Randman with fewer samples, for fast tests.
 func smallRandman() DatasetConfig {
@@ -335,7 +332,7 @@ func TestRandmanLearnable(t *testing.T) {
 // TestRandmanGolden pins the paper's task (with 100 rather than 1000
 // samples per class, to stay fast) for data seed 1: a change to the
 // generator changes every randman result, so it must come with a new
-// ModelVersion and an updated golden file (go test -run Golden -update-data).
+// ModelVersion and an updated golden file (go test -run Golden -update).
 func TestRandmanGolden(t *testing.T) {
 	ds, err := GenerateRandman(smallRandman(), 1)
 	if err != nil {
@@ -343,19 +340,7 @@ func TestRandmanGolden(t *testing.T) {
 	}
 	mustValidate(t, ds)
 	got := datasetHash(ds) + "\n"
-	path := filepath.Join("testdata", "randman_golden.txt")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("randman, data seed 1: hash %q, golden %q", strings.TrimSpace(got), strings.TrimSpace(string(want)))
-	}
+	golden.Check(t, filepath.Join("testdata", "randman_golden.txt"), []byte(got))
 }
 
 func TestRandmanErrors(t *testing.T) {

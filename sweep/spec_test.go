@@ -2,19 +2,16 @@ package sweep
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sgsweep/sgsweep/internal/golden"
 	"github.com/sgsweep/sgsweep/sim"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // renderExpansion describes a spec's expansion for the golden files.
 func renderExpansion(s *Spec, tasks []Task) string {
@@ -45,19 +42,7 @@ func TestExpandGolden(t *testing.T) {
 			s, tasks := mustExpandFile(t, file)
 			checkTasks(t, s, tasks)
 			got := renderExpansion(s, tasks)
-			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("expansion of %s differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", file, golden, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".golden", []byte(got))
 		})
 	}
 }

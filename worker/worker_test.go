@@ -10,7 +10,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/protocol"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
@@ -61,7 +61,7 @@ func TestDrainHandsBackRunningTask(t *testing.T) {
 	}
 	rescue := &coordtest.Fake{}
 	e.StartWorker("rescue", 1, rescue)
-	e.WaitSweep("drain", results.SweepDone, 5*time.Second) // ≪ the 20 s ack wait
+	e.WaitSweep("drain", store.SweepDone, 5*time.Second) // ≪ the 20 s ack wait
 	recs := e.WantAllDone("drain", 2)
 	if p := recs[0].Result.Provenance; p.Worker != "rescue" || p.Attempt != 2 {
 		t.Errorf("handed-back task finished by %s at attempt %d", p.Worker, p.Attempt)
@@ -84,7 +84,7 @@ func TestProgressMessages(t *testing.T) {
 	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "prog", 1, nil, ""), false); err != nil {
 		t.Fatal(err)
 	}
-	e.WaitSweep("prog", results.SweepDone, 10*time.Second)
+	e.WaitSweep("prog", store.SweepDone, 10*time.Second)
 	task := e.Records("prog")[0].TaskID
 	for want := 1; want <= 2; want++ { // the spec trains 2 epochs
 		select {

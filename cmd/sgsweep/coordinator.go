@@ -15,7 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 func init() { commands = append(commands, coordinatorCommand) }
@@ -145,7 +145,7 @@ func runCoordinator(c *cli.Context) error {
 // embedded NATS server unless --nats names one, and a connection.
 type backend struct {
 	dir   dataDir
-	store *results.Store
+	store *store.Store
 	srv   *coordinator.Server // nil with an external server
 	nats  natsSettings
 	nc    *nats.Conn
@@ -162,8 +162,8 @@ func startBackend(c *cli.Context, log *slog.Logger, listen string) (*backend, er
 		return nil, err
 	}
 	var err error
-	b.store, err = results.Open(b.dir.statePath(), nil)
-	if errors.Is(err, results.ErrLocked) {
+	b.store, err = store.Open(b.dir.statePath(), nil)
+	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("another sgsweep coordinator is using %s: %w", b.dir, err)
 	}
 	if err != nil {

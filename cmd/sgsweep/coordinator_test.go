@@ -13,6 +13,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // A coordinator service, the control commands against it, a second
@@ -26,7 +27,7 @@ func TestCoordinatorCommands(t *testing.T) {
 	// A second coordinator on the same data dir fails within a second.
 	start := time.Now()
 	_, _, err := runCLI(t, "coordinator", "--data-dir", dir)
-	if !errors.Is(err, results.ErrLocked) || !strings.Contains(err.Error(), "another sgsweep coordinator is using") {
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "another sgsweep coordinator is using") {
 		t.Errorf("second coordinator: err = %v", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {
@@ -53,7 +54,7 @@ func TestCoordinatorCommands(t *testing.T) {
 	}
 	flaky := &coordtest.Fake{Invalid: []uint64{3}, LogFile: logFile}
 	w := startSgsweep(t, flaky, "worker", "--data-dir", dir, "--concurrency", "2")
-	waitStatus(t, dir, "svc", func(s *coordinator.SweepStatus) bool { return s.State == results.SweepDone })
+	waitStatus(t, dir, "svc", func(s *coordinator.SweepStatus) bool { return s.State == store.SweepDone })
 	out, _, _ = runCLI(t, "status", "--data-dir", dir, "svc")
 	if !strings.Contains(out, "3 done (0 diverged), 1 failed") || !strings.Contains(out, "fake invalid config") {
 		t.Errorf("status with a failure:\n%s", out)
@@ -67,7 +68,7 @@ func TestCoordinatorCommands(t *testing.T) {
 		t.Fatalf("retry: %v\n%s", err, out)
 	}
 	w = startSgsweep(t, &coordtest.Fake{LogFile: logFile}, "worker", "--data-dir", dir, "--concurrency", "1")
-	waitStatus(t, dir, "svc", func(s *coordinator.SweepStatus) bool { return s.State == results.SweepDone && s.Failed == 0 })
+	waitStatus(t, dir, "svc", func(s *coordinator.SweepStatus) bool { return s.State == store.SweepDone && s.Failed == 0 })
 	w.cmd.Process.Signal(syscall.SIGTERM)
 	w.wait(10 * time.Second)
 
@@ -109,7 +110,7 @@ func TestCoordinatorCommands(t *testing.T) {
 	os.Rename(conn, conn+".hidden")
 	start = time.Now()
 	_, _, err = runCLI(t, "status", "--data-dir", dir)
-	if !errors.Is(err, results.ErrLocked) || !strings.Contains(err.Error(), "held by a running coordinator") {
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "held by a running coordinator") {
 		t.Errorf("status without the coordinator's address: err = %v", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {

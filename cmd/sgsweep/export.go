@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 func init() { commands = append(commands, exportCommand) }
@@ -78,12 +79,12 @@ func runExport(c *cli.Context) error {
 // openExportStore opens the store of --data-dir read-only or, while a
 // coordinator holds it, a snapshot the coordinator writes; the function it
 // returns closes the store and removes the snapshot.
-func openExportStore(c *cli.Context) (*results.Store, func(), error) {
-	store, err := openAnalysisStore(c)
+func openExportStore(c *cli.Context) (*store.Store, func(), error) {
+	st, err := openAnalysisStore(c)
 	if err == nil {
-		return store, func() { store.Close() }, nil
+		return st, func() { st.Close() }, nil
 	}
-	if !errors.Is(err, results.ErrLocked) {
+	if !errors.Is(err, store.ErrLocked) {
 		return nil, nil, err
 	}
 	log, lerr := newLogger(c)
@@ -101,7 +102,7 @@ func openExportStore(c *cli.Context) (*results.Store, func(), error) {
 	if cerr != nil {
 		return nil, nil, fmt.Errorf("%w (and the coordinator's snapshot failed: %w)", err, cerr)
 	}
-	store, err = results.Open(snap.Path, &results.Options{ReadOnly: true, Timeout: analysisLockTimeout})
+	st, err = store.Open(snap.Path, &store.Options{ReadOnly: true, Timeout: analysisLockTimeout})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("the coordinator wrote its snapshot to %s on host %s, which this machine cannot see: "+
 			"export there, or stop the coordinator", snap.Path, snap.Host)
@@ -110,8 +111,8 @@ func openExportStore(c *cli.Context) (*results.Store, func(), error) {
 		os.Remove(snap.Path)
 		return nil, nil, err
 	}
-	log.Debug("exporting from a snapshot of the coordinator's store", "path", snap.Path)
-	return store, func() { store.Close(); os.Remove(snap.Path) }, nil
+	log.Debug("exporting from a snapshot of the coordinator's st", "path", snap.Path)
+	return st, func() { st.Close(); os.Remove(snap.Path) }, nil
 }
 
 // exportToFile writes the export to a temporary file beside path and

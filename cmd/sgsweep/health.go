@@ -17,7 +17,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/protocol"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 func init() { commands = append(commands, healthCommand) }
@@ -232,7 +232,7 @@ func checkCoordinator(ctx context.Context, nc *nats.Conn, rep *healthReport) {
 	}
 	running := 0
 	for _, s := range st.Sweeps {
-		if s.State == results.SweepRunning {
+		if s.State == store.SweepRunning {
 			running++
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/plot"
 )
 
 // natsFlags are the connection flags of every command that talks to NATS.
@@ -230,11 +230,11 @@ func dialCoordinator(c *cli.Context, log *slog.Logger) (*coordinator.Client, *na
 	return coordinator.NewClient(nc), nc, nil
 }
 
-// remoteQuerier returns a results.Querier that runs queries on the running
+// remoteQuerier returns a plot.Querier that runs queries on the running
 // coordinator, and a function that closes its connection. Without a
 // coordinator the error wraps coordinator.ErrNoCoordinator: the analysis
 // commands then open the store read-only.
-func remoteQuerier(c *cli.Context, log *slog.Logger) (results.Querier, func(), error) {
+func remoteQuerier(c *cli.Context, log *slog.Logger) (plot.Querier, func(), error) {
 	client, nc, err := dialCoordinator(c, log)
 	if err != nil {
 		return nil, nil, err

@@ -15,7 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -201,21 +201,21 @@ func previewPlan(c *cli.Context, spec *sweep.Spec, source []byte, tasks []sweep.
 			return pv, err
 		}
 	}
-	store, err := results.Open(dataDirOf(c).statePath(), &results.Options{ReadOnly: true, Timeout: analysisLockTimeout})
+	st, err := store.Open(dataDirOf(c).statePath(), &store.Options{ReadOnly: true, Timeout: analysisLockTimeout})
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		log.Debug("no results store", "path", dataDirOf(c).statePath())
+		log.Debug("no results st", "path", dataDirOf(c).statePath())
 		return nil, nil
-	case errors.Is(err, results.ErrLocked):
+	case errors.Is(err, store.ErrLocked):
 		return nil, fmt.Errorf("%w; no coordinator answered, so the plan cannot say what is already done", err)
 	case err != nil:
 		return nil, err
 	}
-	defer store.Close()
-	return coordinator.PreviewSpec(ctx, store, spec, tasks)
+	defer st.Close()
+	return coordinator.PreviewSpec(ctx, st, spec, tasks)
 }
 
-// writePreview prints what the store holds of the sweep.
+// writePreview prints what the st holds of the sweep.
 func writePreview(w io.Writer, pv *coordinator.PlanPreview) {
 	if pv == nil {
 		fmt.Fprintln(w, "store        none yet: every task would run")
@@ -223,11 +223,11 @@ func writePreview(w io.Writer, pv *coordinator.PlanPreview) {
 		return
 	}
 	switch pv.Outcome {
-	case results.PreviewNew:
+	case store.PreviewNew:
 		fmt.Fprintf(w, "store        sweep %s is new\n", pv.Sweep)
-	case results.PreviewResume:
+	case store.PreviewResume:
 		fmt.Fprintf(w, "store        sweep %s exists with this spec: running it resumes\n", pv.Sweep)
-	case results.PreviewChanged:
+	case store.PreviewChanged:
 		fmt.Fprintf(w, "store        sweep %s exists with another spec (submit with --extend to plan %d new tasks, %d leave it):\n",
 			pv.Sweep, pv.Added, pv.Dropped)
 		for _, line := range pv.Diff {

@@ -5,10 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sgsweep/sgsweep/results/plot"
 	"github.com/urfave/cli/v2"
 	"gonum.org/v1/plot/vg"
-
-	"github.com/sgsweep/sgsweep/results"
 )
 
 func init() { commands = append(commands, plotCommand) }
@@ -40,7 +39,7 @@ func plotCommand() *cli.Command {
 			dataDirFlag(),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true,
 				Usage: "the figure's `FILE`: .png or .svg", EnvVars: []string{"SGSWEEP_PLOT_OUTPUT"}},
-			&cli.StringFlag{Name: "kind", Aliases: []string{"k"}, Value: results.PlotLine,
+			&cli.StringFlag{Name: "kind", Aliases: []string{"k"}, Value: plot.KindLine,
 				Usage: "line, heatmap, curves or bars", EnvVars: []string{"SGSWEEP_PLOT_KIND"}},
 			&cli.StringFlag{Name: "metric", Aliases: []string{"m"},
 				Usage: "the metric shown (default test_acc; val_acc for curves)", EnvVars: []string{"SGSWEEP_PLOT_METRIC"}},
@@ -50,9 +49,9 @@ func plotCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "conditions", Usage: "parameters whose combinations are the bars (bars)", EnvVars: []string{"SGSWEEP_PLOT_CONDITIONS"}},
 			whereFlag("SGSWEEP_PLOT_WHERE"),
 			&cli.IntFlag{Name: "epoch", Usage: "read a curve metric after this epoch", EnvVars: []string{"SGSWEEP_PLOT_EPOCH"}},
-			&cli.StringFlag{Name: "band", Value: results.BandCI, Usage: "band around the mean: ci (95%), sd or none", EnvVars: []string{"SGSWEEP_PLOT_BAND"}},
+			&cli.StringFlag{Name: "band", Value: plot.BandCI, Usage: "band around the mean: ci (95%), sd or none", EnvVars: []string{"SGSWEEP_PLOT_BAND"}},
 			&cli.BoolFlag{Name: "error-bars", Usage: "error bars instead of a band (line)", EnvVars: []string{"SGSWEEP_PLOT_ERROR_BARS"}},
-			&cli.StringFlag{Name: "cell", Value: results.CellMean,
+			&cli.StringFlag{Name: "cell", Value: plot.CellMean,
 				Usage: "what a point or cell shows: mean (over seeds, pooled over other parameters) or best (the best grid cell)", EnvVars: []string{"SGSWEEP_PLOT_CELL"}},
 			&cli.IntFlag{Name: "best", Usage: "bars: mean ± sd of the K best grid cells per condition", EnvVars: []string{"SGSWEEP_PLOT_BEST"}},
 			&cli.StringSliceFlag{Name: "label", Usage: "rename a condition or series value: `FROM=TO` (FROM: values joined with /); repeatable",
@@ -63,7 +62,7 @@ func plotCommand() *cli.Command {
 			&cli.StringFlag{Name: "y-label", Usage: "y axis label", EnvVars: []string{"SGSWEEP_PLOT_Y_LABEL"}},
 			&cli.StringFlag{Name: "width", Value: "16cm", Usage: "figure width (cm, mm, in or pt)", EnvVars: []string{"SGSWEEP_PLOT_WIDTH"}},
 			&cli.StringFlag{Name: "height", Value: "10cm", Usage: "figure height (cm, mm, in or pt)", EnvVars: []string{"SGSWEEP_PLOT_HEIGHT"}},
-			&cli.IntFlag{Name: "dpi", Value: results.DefaultDPI, Usage: "PNG resolution, dots per inch", EnvVars: []string{"SGSWEEP_PLOT_DPI"}},
+			&cli.IntFlag{Name: "dpi", Value: plot.DefaultDPI, Usage: "PNG resolution, dots per inch", EnvVars: []string{"SGSWEEP_PLOT_DPI"}},
 		}, natsFlags()...),
 		Action: runPlot,
 	}
@@ -89,7 +88,7 @@ func runPlot(c *cli.Context) error {
 	if dpi := c.Int("dpi"); dpi < 10 || dpi > 2400 {
 		return usageError{fmt.Errorf("--dpi: want 10 … 2400, got %d", dpi)}
 	}
-	req := results.PlotRequest{
+	req := plot.Request{
 		Sweep: name, Kind: c.String("kind"), Metric: c.String("metric"),
 		X: c.String("x"), Y: c.String("y"), Series: c.StringSlice("series"), Conditions: c.StringSlice("conditions"),
 		Where: rejoinClauses(c.StringSlice("where")), Epoch: c.Int("epoch"),
@@ -105,7 +104,7 @@ func runPlot(c *cli.Context) error {
 		return err
 	}
 	defer closeStore()
-	fig, err := results.MakePlot(c.Context, query, req)
+	fig, err := plot.Make(c.Context, query, req)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/plot"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 func init() { commands = append(commands, resultsCommand) }
@@ -128,13 +130,13 @@ func printNotes(c *cli.Context, notes []string) {
 
 // openAnalysisStore opens the store of --data-dir read-only, with errors
 // that say what to do.
-func openAnalysisStore(c *cli.Context) (*results.Store, error) {
+func openAnalysisStore(c *cli.Context) (*store.Store, error) {
 	path := dataDirOf(c).statePath()
-	s, err := results.Open(path, &results.Options{ReadOnly: true, Timeout: analysisLockTimeout})
+	s, err := store.Open(path, &store.Options{ReadOnly: true, Timeout: analysisLockTimeout})
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("no results store at %s: run a sweep first, or point --data-dir (SGSWEEP_DATA_DIR) at its state directory", path)
-	case errors.Is(err, results.ErrLocked):
+	case errors.Is(err, store.ErrLocked):
 		return nil, fmt.Errorf("%w; stop the coordinator to read the store directly", err)
 	case err != nil:
 		return nil, err
@@ -145,7 +147,7 @@ func openAnalysisStore(c *cli.Context) (*results.Store, error) {
 // analysisQuerier returns how to run queries: on the running coordinator
 // if one answers (its store is locked to others), else on the store of
 // --data-dir opened read-only; and the function that closes either.
-func analysisQuerier(c *cli.Context) (results.Querier, func(), error) {
+func analysisQuerier(c *cli.Context) (plot.Querier, func(), error) {
 	log, err := newLogger(c)
 	if err != nil {
 		return nil, nil, usageError{err}
@@ -163,7 +165,7 @@ func analysisQuerier(c *cli.Context) (results.Querier, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return results.SourceQuerier(s), func() { s.Close() }, nil
+	return plot.SourceQuerier(s), func() { s.Close() }, nil
 }
 
 // rejoinClauses undoes the comma splitting of slice flags inside braces,

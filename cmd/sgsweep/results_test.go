@@ -16,6 +16,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -27,13 +28,13 @@ import (
 func analysisStore(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := results.Open(filepath.Join(dir, "state.db"), &results.Options{NoSync: true})
+	s, err := store.Open(filepath.Join(dir, "state.db"), &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	plan := &results.Plan{Name: "fig", Fingerprint: "test"}
-	var in []results.Incoming
+	plan := &store.Plan{Name: "fig", Fingerprint: "test"}
+	var in []store.Incoming
 	for _, shape := range []string{"superspike", "sigmoid"} {
 		for _, scale := range []float64{1, 10, 100} {
 			for seed := uint64(1); seed <= 3; seed++ {
@@ -45,7 +46,7 @@ func analysisStore(t *testing.T) string {
 					t.Fatal(err)
 				}
 				id := sweep.TaskID(params)
-				plan.Tasks = append(plan.Tasks, results.PlanTask{ID: id, Params: params})
+				plan.Tasks = append(plan.Tasks, store.PlanTask{ID: id, Params: params})
 				msg := &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: "fig", TaskID: id, Status: protocol.StatusOK, Params: params,
 					Provenance: protocol.Provenance{Host: "h", Worker: "h/1", Attempt: 1}}
 				if shape == "sigmoid" && scale == 100 && seed == 3 {
@@ -60,7 +61,7 @@ func analysisStore(t *testing.T) string {
 							{Epoch: 2, ValAcc: acc, Spikes: []float64{1}, Silent: []float64{0}}}}
 				}
 				raw, _ := json.Marshal(msg)
-				in = append(in, results.Incoming{Result: msg, Raw: raw})
+				in = append(in, store.Incoming{Result: msg, Raw: raw})
 			}
 		}
 	}
@@ -167,7 +168,7 @@ func TestResultsCommandErrors(t *testing.T) {
 func TestAnalysisCommandsOnALockedStore(t *testing.T) {
 	dir := analysisStore(t)
 	// A coordinator holds the store read-write.
-	s, err := results.Open(filepath.Join(dir, "state.db"), nil)
+	s, err := store.Open(filepath.Join(dir, "state.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestAnalysisCommandsOnALockedStore(t *testing.T) {
 	for _, cmd := range []string{"results", "export"} {
 		start := time.Now()
 		_, _, err := runCLI(t, cmd, "--data-dir", dir, "fig")
-		if err == nil || !errors.Is(err, results.ErrLocked) || !strings.Contains(err.Error(), "coordinator") {
+		if err == nil || !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "coordinator") {
 			t.Errorf("%s on a held store: %v, want ErrLocked naming the coordinator", cmd, err)
 		}
 		if d := time.Since(start); d > 3*time.Second {

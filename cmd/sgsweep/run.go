@@ -12,6 +12,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
@@ -120,7 +121,7 @@ func runRun(c *cli.Context) error {
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	workDone := make(chan error, 1)
-	if slots > 0 && rep.State == results.SweepRunning {
+	if slots > 0 && rep.State == store.SweepRunning {
 		nc, err := b.connect(ctx, "sgsweep-run-worker")
 		if err != nil {
 			return err
@@ -163,7 +164,7 @@ func runRun(c *cli.Context) error {
 // watch shows progress until the sweep is no longer running, ctx is
 // cancelled (nil info), or the coordinator stops.
 func watch(ctx context.Context, coord *coordinator.Coordinator, name string, display *progress,
-	coordDone chan error) (*results.SweepInfo, error) {
+	coordDone chan error) (*store.SweepInfo, error) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -173,7 +174,7 @@ func watch(ctx context.Context, coord *coordinator.Coordinator, name string, dis
 		}
 		s := st.Sweeps[0]
 		display.update(&s, st.Rate)
-		if s.State != results.SweepRunning {
+		if s.State != store.SweepRunning {
 			return &s.SweepInfo, nil
 		}
 		select {
@@ -190,13 +191,13 @@ func watch(ctx context.Context, coord *coordinator.Coordinator, name string, dis
 	}
 }
 
-func printPlanReport(w io.Writer, rep *results.PlanReport) {
+func printPlanReport(w io.Writer, rep *store.PlanReport) {
 	switch rep.Outcome {
-	case results.PlanCreated:
+	case store.PlanCreated:
 		fmt.Fprintf(w, "sweep %s: %d tasks planned", rep.Sweep, rep.Tasks)
-	case results.PlanResumed:
+	case store.PlanResumed:
 		fmt.Fprintf(w, "sweep %s: resuming, %d tasks", rep.Sweep, rep.Tasks)
-	case results.PlanExtended:
+	case store.PlanExtended:
 		fmt.Fprintf(w, "sweep %s: extended to %d tasks (%d new to the sweep, %d cells left the spec; their results stay in the store)",
 			rep.Sweep, rep.Tasks, rep.Added, rep.Dropped)
 	}
@@ -205,7 +206,7 @@ func printPlanReport(w io.Writer, rep *results.PlanReport) {
 
 // printSummary prints the final counts and, per grid cell, the test accuracy
 // over seeds (the results query of `sgsweep results`).
-func printSummary(c *cli.Context, store *results.Store, info *results.SweepInfo, took time.Duration) error {
+func printSummary(c *cli.Context, st *store.Store, info *store.SweepInfo, took time.Duration) error {
 	w := c.App.Writer
 	fmt.Fprintf(w, "sweep %s %s in %s: %d tasks, %d done (%d diverged), %d failed\n",
 		info.Name, info.State, took.Round(time.Second), info.Expected, info.Done, info.Diverged, info.Failed)
@@ -217,7 +218,7 @@ func printSummary(c *cli.Context, store *results.Store, info *results.SweepInfo,
 		fmt.Fprintf(w, "%d tasks failed: `sgsweep status %s` shows why; `sgsweep retry %s --failed` runs them again\n",
 			info.Failed, info.Name, info.Name)
 	}
-	table, err := results.RunQuery(c.Context, store, results.QueryRequest{Sweep: info.Name,
+	table, err := results.RunQuery(c.Context, st, results.QueryRequest{Sweep: info.Name,
 		Metrics: []string{"test_acc"}, Aggs: []string{"n", "mean", "sd"}})
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)

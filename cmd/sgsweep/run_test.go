@@ -21,6 +21,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // asMainEnv makes the test binary act as the sgsweep binary: tests start it
@@ -167,9 +168,9 @@ func (p *proc) wait(timeout time.Duration) int {
 }
 
 // openRO opens a data dir's store read-only.
-func openRO(t *testing.T, dir string) *results.Store {
+func openRO(t *testing.T, dir string) *store.Store {
 	t.Helper()
-	s, err := results.Open(dataDir(dir).statePath(), &results.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	s, err := store.Open(dataDir(dir).statePath(), &store.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func openRO(t *testing.T, dir string) *results.Store {
 	return s
 }
 
-func recordsOf(t *testing.T, s *results.Store, name string) []results.Record {
+func recordsOf(t *testing.T, s *store.Store, name string) []results.Record {
 	t.Helper()
 	var out []results.Record
 	if err := s.Records(context.Background(), name, func(r *results.Record) error {
@@ -326,12 +327,12 @@ func TestRunSurvivesKill9(t *testing.T) {
 	}
 	first.wait(10 * time.Second)
 
-	store := openRO(t, dir)
-	if err := store.Check(context.Background()); err != nil {
-		t.Fatalf("store after kill -9: %v", err)
+	st := openRO(t, dir)
+	if err := st.Check(context.Background()); err != nil {
+		t.Fatalf("st after kill -9: %v", err)
 	}
-	before := recordsOf(t, store, "kill")
-	store.Close()
+	before := recordsOf(t, st, "kill")
+	st.Close()
 	var committed []results.Record
 	for _, r := range before {
 		if r.State == results.StateDone {
@@ -349,8 +350,8 @@ func TestRunSurvivesKill9(t *testing.T) {
 	if out := second.stdout.String(); !strings.Contains(out, fmt.Sprintf("%d tasks, %d done", n, n)) {
 		t.Errorf("rerun summary:\n%s", out)
 	}
-	store = openRO(t, dir)
-	after := recordsOf(t, store, "kill")
+	st = openRO(t, dir)
+	after := recordsOf(t, st, "kill")
 	for _, r := range after {
 		if r.State != results.StateDone {
 			t.Fatalf("task %d: %s after the rerun", r.Ordinal, r.State)
@@ -369,8 +370,8 @@ func TestRunSurvivesKill9(t *testing.T) {
 			t.Errorf("task %d (committed before the kill) trained %d times", r.Ordinal, got)
 		}
 	}
-	info, _ := store.Sweep(context.Background(), "kill")
-	if info.State != results.SweepDone || info.Done != n {
+	info, _ := st.Sweep(context.Background(), "kill")
+	if info.State != store.SweepDone || info.Done != n {
 		t.Errorf("sweep after the rerun: %+v", info)
 	}
 }

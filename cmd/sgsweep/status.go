@@ -17,7 +17,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/protocol"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 func init() { commands = append(commands, statusCommand) }
@@ -120,12 +120,12 @@ func (s *statusSource) status(ctx context.Context, name string) (*coordinator.St
 			return st, err
 		}
 	}
-	store, err := openAnalysisStore(s.c)
+	st, err := openAnalysisStore(s.c)
 	if err != nil {
 		return nil, err
 	}
-	defer store.Close()
-	return coordinator.StoreStatus(ctx, store, name)
+	defer st.Close()
+	return coordinator.StoreStatus(ctx, st, name)
 }
 
 // liveProgress keeps the latest progress message of each running task.
@@ -234,7 +234,7 @@ func printSweepStatus(w io.Writer, s *coordinator.SweepStatus, st *coordinator.S
 	fmt.Fprintf(w, "%s  %s  (%s)\n", s.Name, s.State, from)
 	fmt.Fprintf(w, "  tasks      %d: %d done (%d diverged), %d failed, %d pending  %.1f%%\n",
 		s.Expected, s.Done, s.Diverged, s.Failed, s.Pending, pct)
-	if st.Source == coordinator.SourceCoordinator && s.State == results.SweepRunning {
+	if st.Source == coordinator.SourceCoordinator && s.State == store.SweepRunning {
 		fmt.Fprintf(w, "  rate       %.2f tasks/s  ETA %s\n", st.Rate, formatETA(s.ETASeconds))
 		if q := st.Queue; q != nil {
 			fmt.Fprintf(w, "  queue      %d waiting, %d running (%d redelivered), %d idle worker slots (all sweeps)\n",

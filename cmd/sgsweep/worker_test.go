@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // waitStarted waits until the fake's log shows seed started n times.
@@ -63,7 +63,7 @@ func TestWorkerKill9MidTask(t *testing.T) {
 	if d := again.Sub(killed); d < cfg.AckWait-time.Second || d > cfg.AckWait+3*time.Second {
 		t.Errorf("task redelivered %v after the kill, want about the ack wait %v", d, cfg.AckWait)
 	}
-	e.WaitSweep("kill9", results.SweepDone, 20*time.Second)
+	e.WaitSweep("kill9", store.SweepDone, 20*time.Second)
 	recs := e.WantAllDone("kill9", 6)
 	if p := recs[0].Result.Provenance; p.Attempt != 2 || p.Worker != "rescue" {
 		t.Errorf("the killed task's result: attempt %d by %s, want attempt 2 by rescue", p.Attempt, p.Worker)
@@ -116,7 +116,7 @@ func TestWorkerSIGTERMHandsTaskBack(t *testing.T) {
 	if !strings.Contains(w.stderrText(), "handing back task at shutdown") {
 		t.Errorf("worker log lacks the hand-back:\n%s", w.stderrText())
 	}
-	e.WaitSweep("term", results.SweepDone, 20*time.Second)
+	e.WaitSweep("term", store.SweepDone, 20*time.Second)
 	recs := e.WantAllDone("term", 6)
 	if p := recs[0].Result.Provenance; p.Attempt != 2 || p.Worker != "rescue" {
 		t.Errorf("the handed-back task: attempt %d by %s, want 2 by rescue", p.Attempt, p.Worker)

@@ -15,6 +15,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
@@ -39,7 +40,7 @@ type Env struct {
 	Port int
 	// Store is the results store at Dir/state.db; Coord the running
 	// coordinator.
-	Store *results.Store
+	Store *store.Store
 	Coord *coordinator.Coordinator
 	// NC and JS are a connection for the test's own use.
 	NC      *nats.Conn
@@ -57,7 +58,7 @@ func NewEnv(t *testing.T, cfg coordinator.Config) *Env {
 	t.Cleanup(func() { e.Srv.Stop() }) // first registered: runs last
 	e.Port = e.Srv.Addr().(*net.TCPAddr).Port
 	var err error
-	e.Store, err = results.Open(filepath.Join(e.Dir, "state.db"), nil)
+	e.Store, err = store.Open(filepath.Join(e.Dir, "state.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func (e *Env) startServer(port int) {
 }
 
 // Submit plans a spec file on the coordinator.
-func (e *Env) Submit(path string, extend bool) (*results.PlanReport, error) {
+func (e *Env) Submit(path string, extend bool) (*store.PlanReport, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		e.T.Fatal(err)
@@ -173,7 +174,7 @@ func (rw *RunningWorker) Shutdown(t testing.TB) {
 }
 
 // WaitSweep waits until the sweep's state is want.
-func (e *Env) WaitSweep(name, want string, timeout time.Duration) *results.SweepInfo {
+func (e *Env) WaitSweep(name, want string, timeout time.Duration) *store.SweepInfo {
 	e.T.Helper()
 	deadline := time.Now().Add(timeout)
 	for {

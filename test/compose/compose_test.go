@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/sgsweep/sgsweep/coordinator"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 const (
@@ -63,7 +63,7 @@ func TestComposeSingleServer(t *testing.T) {
 		t.Fatalf("submit printed %q", out)
 	}
 	final := d.waitSweep(ctx, singleName, "the sweep to finish", finished)
-	if info := final.SweepInfo; info.State != results.SweepDone || info.Done != singleTasks || info.Failed != 0 {
+	if info := final.SweepInfo; info.State != store.SweepDone || info.Done != singleTasks || info.Failed != 0 {
 		t.Fatalf("final status: %+v; want done with %d tasks done", info, singleTasks)
 	}
 	checkExport(t, readCSV(t, d.sgsweep(ctx, "export", singleName)), singleTasks)
@@ -96,7 +96,7 @@ func TestComposeClusterSurvivesKills(t *testing.T) {
 	sweepStart := time.Now()
 	before := d.waitSweep(ctx, sweepName, "at least "+strconv.Itoa(killAfter)+" tasks done",
 		func(s *coordinator.SweepStatus) bool { return s.Done >= killAfter })
-	if before.State != results.SweepRunning {
+	if before.State != store.SweepRunning {
 		t.Fatalf("sweep %s before the kills: %+v; want it still running (make its tasks longer)", before.State, before.SweepInfo)
 	}
 
@@ -117,7 +117,7 @@ func TestComposeClusterSurvivesKills(t *testing.T) {
 		}
 	}
 	info := final.SweepInfo
-	if info.State != results.SweepDone || info.Expected != sweepTasks || info.Done != sweepTasks ||
+	if info.State != store.SweepDone || info.Expected != sweepTasks || info.Done != sweepTasks ||
 		info.Failed != 0 || info.Pending != 0 || info.Conflicts != 0 {
 		t.Fatalf("final status: %+v; want done with %d of %d tasks done, none failed, pending or conflicting",
 			info, sweepTasks, sweepTasks)
@@ -145,7 +145,7 @@ func TestComposeClusterSurvivesKills(t *testing.T) {
 	d.waitHealthy(ctx, "coordinator")
 }
 
-func finished(s *coordinator.SweepStatus) bool { return s.State != results.SweepRunning }
+func finished(s *coordinator.SweepStatus) bool { return s.State != store.SweepRunning }
 
 // checkExport checks the export has one row per task, each done once, and
 // returns the number of rows by worker host.

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/sgsweep/sgsweep/coordinator"
-	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // spec is a sweep of 24 short real trainings (about a second each: long
@@ -108,7 +108,7 @@ func TestSlurmScriptsResume(t *testing.T) {
 
 	coord.endAllocation(t)
 	mid := status()
-	if mid == nil || mid.State != results.SweepRunning || mid.Done == sweepTasks {
+	if mid == nil || mid.State != store.SweepRunning || mid.Done == sweepTasks {
 		t.Fatalf("after the first allocation: %+v; want a sweep still running (make the tasks longer)", mid)
 	}
 	t.Logf("first allocation ended with %d of %d tasks done", mid.Done, sweepTasks)
@@ -128,7 +128,7 @@ func TestSlurmScriptsResume(t *testing.T) {
 	coord.endAllocation(t)
 
 	final := status()
-	if final == nil || final.State != results.SweepDone || final.Done != sweepTasks || final.Failed != 0 || final.Conflicts != 0 {
+	if final == nil || final.State != store.SweepDone || final.Done != sweepTasks || final.Failed != 0 || final.Conflicts != 0 {
 		t.Fatalf("final status %+v; want done with %d tasks done, none failed or conflicting", final, sweepTasks)
 	}
 	checkExport(ctx, t, bin, state)

@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sgsweep/sgsweep/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -24,8 +25,8 @@ type series struct {
 // linePlot draws the metric against one parameter, one series per value of
 // others, with a band or error bars; or, when X is a metric, one point per
 // grid cell at its means of both metrics.
-func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
-	xf, err := resolveField(r.X, r.Epoch, false)
+func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
+	xf, err := results.LookupField(r.X, r.Epoch)
 	if err != nil {
 		return nil, fmt.Errorf("x: %w", err)
 	}
@@ -36,7 +37,7 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	var pts []point
 	var xs []float64
 	var notes []string
-	if xf.isMetric() {
+	if xf.Metric {
 		pts, xs, notes, err = metricXPoints(ctx, q, r, &xf)
 	} else {
 		pts, xs, notes, err = paramXPoints(ctx, q, r)
@@ -70,7 +71,7 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 		notes = append(notes, fmt.Sprintf("%s with %s ≤ 0 left out of the log axis (use --log-x off)", plural(dropped, "point"), r.X))
 	}
 
-	f, _ := resolveField(r.Metric, r.Epoch, false)
+	f, _ := results.LookupField(r.Metric, r.Epoch)
 	best := r.bestCells()
 	what := bandText(r.Band) + " over seeds"
 	if best > 1 {
@@ -80,7 +81,7 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 		what += " (error bars)"
 	}
 	switch {
-	case xf.isMetric():
+	case xf.Metric:
 		what = "one point per grid cell at its means over seeds; "
 		switch r.Band {
 		case BandCI:
@@ -93,8 +94,8 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	case best == 1:
 		what = "best cell per point: " + what
 	}
-	p := newPlot(defaultTitle(r, Label(f.name)+" vs "+Label(r.X), what),
-		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(f.name)))
+	p := newPlot(defaultTitle(r, Label(f.Name)+" vs "+Label(r.X), what),
+		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(f.Name)))
 	if logX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -153,8 +154,8 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 			legend = append(legend, legendItem{text: s.label, thumbs: []plot.Thumbnailer{lineThumb{col, dash, true}}})
 		}
 	}
-	if boundY(p, f.name) {
-		notes = append(notes, clipNote(f.name))
+	if boundY(p, f.Name) {
+		notes = append(notes, clipNote(f.Name))
 	}
 	fig := newFigure(p)
 	fig.Notes = notes
@@ -166,7 +167,7 @@ func linePlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 
 // paramXPoints returns the points of a line plot over a parameter and
 // their x values.
-func paramXPoints(ctx context.Context, q Querier, r *PlotRequest) ([]point, []float64, []string, error) {
+func paramXPoints(ctx context.Context, q Querier, r *Request) ([]point, []float64, []string, error) {
 	keys := append(slices.Clone(r.Series), r.X)
 	pts, notes, err := queryPoints(ctx, q, r, keys, r.Metric, r.bestCells(), false)
 	if err != nil {
@@ -175,7 +176,7 @@ func paramXPoints(ctx context.Context, q Querier, r *PlotRequest) ([]point, []fl
 	xs := make([]float64, len(pts))
 	for i, p := range pts {
 		x := p.key[len(keys)-1]
-		if x.Kind != KindNumber {
+		if x.Kind != results.KindNumber {
 			return nil, nil, nil, fmt.Errorf("x: %s has the non-numeric value %q; plot it with --kind bars", r.X, x.String())
 		}
 		xs[i] = x.Num
@@ -186,37 +187,37 @@ func paramXPoints(ctx context.Context, q Querier, r *PlotRequest) ([]point, []fl
 // metricXPoints returns the points of a line plot over a metric: one per
 // grid cell (every varying parameter but the seeds), at the cell's mean of
 // the x metric, with the cell's statistics of the y metric.
-func metricXPoints(ctx context.Context, q Querier, r *PlotRequest, xf *field) ([]point, []float64, []string, error) {
+func metricXPoints(ctx context.Context, q Querier, r *Request, xf *results.Field) ([]point, []float64, []string, error) {
 	if r.bestCells() > 0 {
-		return nil, nil, nil, fmt.Errorf("x: %s is a metric: every grid cell is a point, --cell best and --best do not apply", xf.name)
+		return nil, nil, nil, fmt.Errorf("x: %s is a metric: every grid cell is a point, --cell best and --best do not apply", xf.Name)
 	}
-	yf, err := resolveField(r.Metric, r.Epoch, false)
+	yf, err := results.LookupField(r.Metric, r.Epoch)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("metric: %w", err)
 	}
-	if yf.name == xf.name {
-		return nil, nil, nil, fmt.Errorf("x: %s is also the metric", xf.name)
+	if yf.Name == xf.Name {
+		return nil, nil, nil, fmt.Errorf("x: %s is also the metric", xf.Name)
 	}
-	tab, err := q(ctx, QueryRequest{Sweep: r.Sweep, GroupBy: append(slices.Clone(r.Series), GroupVarying),
-		Metrics: []string{yf.name, xf.name}, Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch})
+	tab, err := q(ctx, results.QueryRequest{Sweep: r.Sweep, GroupBy: append(slices.Clone(r.Series), results.GroupVarying),
+		Metrics: []string{yf.Name, xf.Name}, Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	all, rows, err := tablePoints(tab, r.Series, yf.name)
+	all, rows, err := tablePoints(tab, r.Series, yf.Name)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	xcol := tab.ColumnIndex(xf.name + ".mean")
+	xcol := tab.ColumnIndex(xf.Name + ".mean")
 	var pts []point
 	var xs []float64
 	for i, p := range all {
-		if x := tab.Rows[rows[i]][xcol]; x.Kind == KindNumber {
+		if x := tab.Rows[rows[i]][xcol]; x.Kind == results.KindNumber {
 			pts = append(pts, p)
 			xs = append(xs, x.Num)
 		}
 	}
 	if len(pts) == 0 {
-		return nil, nil, tab.Notes, fmt.Errorf("no cells with both %s and %s (%s)", xf.name, yf.name, strings.Join(tab.Notes, "; "))
+		return nil, nil, tab.Notes, fmt.Errorf("no cells with both %s and %s (%s)", xf.Name, yf.Name, strings.Join(tab.Notes, "; "))
 	}
 	return pts, xs, tab.Notes, nil
 }
@@ -296,7 +297,7 @@ func seriesTitle(series []string) string {
 }
 
 // joinValues renders key values as "a/b".
-func joinValues(vals []Value) string {
+func joinValues(vals []results.Value) string {
 	parts := make([]string, len(vals))
 	for i, v := range vals {
 		parts[i] = tickText(v)

@@ -1,4 +1,4 @@
-package results
+package store
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sgsweep/sgsweep/results"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -210,7 +211,7 @@ func (c *sweepCache) get(name string) (*sweepEntry, error) {
 func (c *sweepCache) existing(name string) (*sweepEntry, error) {
 	e, err := c.get(name)
 	if err == nil && e == nil {
-		err = fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+		err = fmt.Errorf("sweep %q: %w", name, results.ErrNotFound)
 	}
 	return e, err
 }

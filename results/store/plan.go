@@ -1,4 +1,4 @@
-package results
+package store
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -181,7 +182,7 @@ func (s *Store) stage(ctx context.Context, p *Plan) error {
 					return err
 				}
 				if tasks.Get(id) == nil {
-					if err := putJSON(tasks, id, taskEntry{State: StatePending, Updated: at}); err != nil {
+					if err := putJSON(tasks, id, taskEntry{State: results.StatePending, Updated: at}); err != nil {
 						return err
 					}
 				}
@@ -306,12 +307,12 @@ func (e *sweepEntry) resumedBy(p *Plan, digest string) bool {
 func (e *sweepEntry) count(t *taskEntry) {
 	e.Expected++
 	switch t.State {
-	case StateDone:
+	case results.StateDone:
 		e.Done++
 		if t.Status == protocol.StatusDiverged {
 			e.Diverged++
 		}
-	case StateFailed:
+	case results.StateFailed:
 		e.Failed++
 	}
 	e.Duplicates += t.Duplicates

@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sgsweep/sgsweep/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -20,10 +21,10 @@ import (
 
 // Plot kinds.
 const (
-	PlotLine    = "line"    // metric vs one parameter, one series per value of another
-	PlotHeatmap = "heatmap" // metric over two parameters
-	PlotCurves  = "curves"  // learning curves over epochs, one series per value of a parameter
-	PlotBars    = "bars"    // conditions side by side
+	KindLine    = "line"    // metric vs one parameter, one series per value of another
+	KindHeatmap = "heatmap" // metric over two parameters
+	KindCurves  = "curves"  // learning curves over epochs, one series per value of a parameter
+	KindBars    = "bars"    // conditions side by side
 )
 
 // Bands: what the shaded band (or the error bars) around a mean shows.
@@ -46,11 +47,11 @@ const (
 	CellBest = "best"
 )
 
-// PlotRequest asks for a figure of one sweep. The zero value of each field
+// Request asks for a figure of one sweep. The zero value of each field
 // but Sweep, Kind and the parameters a kind needs means its default.
-type PlotRequest struct {
+type Request struct {
 	Sweep string
-	// Kind is PlotLine, PlotHeatmap, PlotCurves or PlotBars.
+	// Kind is KindLine, KindHeatmap, KindCurves or KindBars.
 	Kind string
 	// Metric is the metric shown: default test_acc (val_acc for curves,
 	// where it names the curve).
@@ -97,7 +98,7 @@ type PlotRequest struct {
 
 // bestCells is how many best cells a point shows: Best, or 1 for
 // CellBest, 0 for the mean over tasks.
-func (r *PlotRequest) bestCells() int {
+func (r *Request) bestCells() int {
 	if r.Best > 0 {
 		return r.Best
 	}
@@ -110,11 +111,13 @@ func (r *PlotRequest) bestCells() int {
 // Querier runs a query: RunQuery on a store, or the coordinator's results
 // endpoint. Figures are built from query tables only, so that plotting
 // works the same through the coordinator and on a read-only store.
-type Querier func(ctx context.Context, req QueryRequest) (*Table, error)
+type Querier func(ctx context.Context, req results.QueryRequest) (*results.Table, error)
 
 // SourceQuerier returns the Querier that runs RunQuery on src.
-func SourceQuerier(src RecordSource) Querier {
-	return func(ctx context.Context, req QueryRequest) (*Table, error) { return RunQuery(ctx, src, req) }
+func SourceQuerier(src results.RecordSource) Querier {
+	return func(ctx context.Context, req results.QueryRequest) (*results.Table, error) {
+		return results.RunQuery(ctx, src, req)
+	}
 }
 
 // Figure is a rendered-on-demand plot: a main panel and, on its right, a
@@ -144,21 +147,21 @@ const (
 	DefaultDPI    = 150
 )
 
-// MakePlot queries the data a figure needs and builds it.
-func MakePlot(ctx context.Context, q Querier, req PlotRequest) (*Figure, error) {
+// Make queries the data a figure needs and builds it.
+func Make(ctx context.Context, q Querier, req Request) (*Figure, error) {
 	if err := req.normalize(); err != nil {
 		return nil, err
 	}
 	var fig *Figure
 	var err error
 	switch req.Kind {
-	case PlotLine:
+	case KindLine:
 		fig, err = linePlot(ctx, q, &req)
-	case PlotHeatmap:
+	case KindHeatmap:
 		fig, err = heatmapPlot(ctx, q, &req)
-	case PlotCurves:
+	case KindCurves:
 		fig, err = curvesPlot(ctx, q, &req)
-	case PlotBars:
+	case KindBars:
 		fig, err = barsPlot(ctx, q, &req)
 	}
 	if err != nil {
@@ -169,42 +172,42 @@ func MakePlot(ctx context.Context, q Querier, req PlotRequest) (*Figure, error) 
 
 // Validate checks the request without reading any data: the kind and the
 // fields it needs, the names of parameters and metrics, the filter.
-func (r *PlotRequest) Validate() error {
+func (r *Request) Validate() error {
 	c := *r
 	c.Conditions = slices.Clone(r.Conditions)
 	c.Series = slices.Clone(r.Series)
 	if err := c.normalize(); err != nil {
 		return err
 	}
-	if c.Kind != PlotCurves {
-		if _, err := resolveField(c.Metric, c.Epoch, false); err != nil {
+	if c.Kind != KindCurves {
+		if _, err := results.LookupField(c.Metric, c.Epoch); err != nil {
 			return fmt.Errorf("metric: %w", err)
 		}
 	}
 	x := c.X
-	if f, err := resolveField(x, c.Epoch, false); err == nil && f.isMetric() && c.Kind == PlotLine {
+	if f, err := results.LookupField(x, c.Epoch); err == nil && f.Metric && c.Kind == KindLine {
 		x = "" // a line over a metric: one point per grid cell
 	}
 	keys := append(append([]string{x, c.Y}, c.Series...), c.Conditions...)
-	if _, err := compileGroupBy(slices.DeleteFunc(keys, func(k string) bool { return k == "" })); err != nil {
+	if err := results.CheckGroupBy(slices.DeleteFunc(keys, func(k string) bool { return k == "" })); err != nil {
 		return err
 	}
-	_, err := ParseFilter(c.Where, c.Epoch)
+	_, err := results.ParseFilter(c.Where, c.Epoch)
 	return err
 }
 
 // normalize fills defaults and checks the fields the kind needs.
-func (r *PlotRequest) normalize() error {
+func (r *Request) normalize() error {
 	if strings.TrimSpace(r.Sweep) == "" {
 		return errors.New("sweep: missing name")
 	}
-	kinds := []string{PlotLine, PlotHeatmap, PlotCurves, PlotBars}
+	kinds := []string{KindLine, KindHeatmap, KindCurves, KindBars}
 	if !slices.Contains(kinds, r.Kind) {
 		return fmt.Errorf("kind: %q is not one of %s", r.Kind, strings.Join(kinds, ", "))
 	}
 	if r.Metric == "" {
 		r.Metric = "test_acc"
-		if r.Kind == PlotCurves {
+		if r.Kind == KindCurves {
 			r.Metric = "val_acc"
 		}
 	}
@@ -236,20 +239,20 @@ func (r *PlotRequest) normalize() error {
 		return nil
 	}
 	switch r.Kind {
-	case PlotLine:
+	case KindLine:
 		return need("x", r.X)
-	case PlotHeatmap:
+	case KindHeatmap:
 		if err := need("x", r.X); err != nil {
 			return err
 		}
 		return need("y", r.Y)
-	case PlotBars:
+	case KindBars:
 		if len(r.Conditions) == 0 {
 			return errors.New("conditions: a bars plot needs at least one parameter")
 		}
-	case PlotCurves:
-		if strings.Contains(r.Metric, "@") || !slices.Contains(Curves, r.Metric) {
-			return fmt.Errorf("metric: a curves plot needs a curve (%s), got %q", strings.Join(Curves, ", "), r.Metric)
+	case KindCurves:
+		if strings.Contains(r.Metric, "@") || !slices.Contains(results.Curves, r.Metric) {
+			return fmt.Errorf("metric: a curves plot needs a curve (%s), got %q", strings.Join(results.Curves, ", "), r.Metric)
 		}
 	}
 	return nil

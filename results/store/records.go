@@ -1,4 +1,4 @@
-package results
+package store
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -15,10 +16,10 @@ import (
 // with its state and stored result. It streams: one read transaction, one
 // Record at a time (fn must not keep it). An unknown sweep is an error
 // wrapping ErrNotFound; an error from fn stops the walk and is returned.
-func (s *Store) Records(ctx context.Context, name string, fn func(*Record) error) error {
+func (s *Store) Records(ctx context.Context, name string, fn func(*results.Record) error) error {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketSweeps).Get([]byte(name)) == nil {
-			return fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+			return fmt.Errorf("sweep %q: %w", name, results.ErrNotFound)
 		}
 		tasks, res := tx.Bucket(bucketTasks), tx.Bucket(bucketResults)
 		n := 0
@@ -32,7 +33,7 @@ func (s *Store) Records(ctx context.Context, name string, fn func(*Record) error
 			if _, err := getJSON(tasks, id, &t); err != nil {
 				return err
 			}
-			r := &Record{
+			r := &results.Record{
 				Sweep:    name,
 				Ordinal:  int(ordinal),
 				TaskID:   string(id),
@@ -174,7 +175,7 @@ func (s *Store) FailedTasks(ctx context.Context, name string, limit int) ([]Fail
 			if _, err := getJSON(tasks, id, &t); err != nil {
 				return err
 			}
-			if t.State != StateFailed {
+			if t.State != results.StateFailed {
 				return nil
 			}
 			out = append(out, FailedTask{Ordinal: int(ordinal), TaskID: string(id), Attempts: t.Attempts, Error: t.Error})

@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/sgsweep/sgsweep/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
@@ -49,13 +50,13 @@ func (g grid) zRange() (lo, hi float64) {
 
 // heatmapPlot draws the metric over two parameters, one cell per pair of
 // values, with a colour bar and the values written in the cells.
-func heatmapPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
+func heatmapPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	pts, notes, err := queryPoints(ctx, q, r, []string{r.X, r.Y}, r.Metric, r.bestCells(), false)
 	if err != nil {
 		return nil, err
 	}
 	xs, ys := distinctKeys(pts, 0), distinctKeys(pts, 1)
-	if !slices.ContainsFunc(ys, func(v Value) bool { return v.Kind == KindNumber }) {
+	if !slices.ContainsFunc(ys, func(v results.Value) bool { return v.Kind == results.KindNumber }) {
 		// Categories read top down in grid order; numbers rise upwards.
 		slices.Reverse(ys)
 	}
@@ -71,12 +72,12 @@ func heatmapPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error
 		k := slices.IndexFunc(ys, pts[i].key[1].Equal)
 		g.z[c][k] = pts[i].mean
 	}
-	f, _ := resolveField(r.Metric, r.Epoch, false)
+	f, _ := results.LookupField(r.Metric, r.Epoch)
 	what := "mean over seeds"
 	if r.Cell == CellBest {
 		what = "best cell (mean over seeds) per pair"
 	}
-	p := newPlot(defaultTitle(r, Label(f.name)+": "+Label(r.Y)+" × "+Label(r.X), what),
+	p := newPlot(defaultTitle(r, Label(f.Name)+": "+Label(r.Y)+" × "+Label(r.X), what),
 		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(r.Y)))
 	p.Add(heatMapOf(g))
 	if labels := cellLabels(g); labels != nil {
@@ -94,7 +95,7 @@ func heatmapPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error
 	styleText(bar)
 	bar.HideX()
 	bar.Y.Padding = 0
-	bar.Y.Label.Text = Label(f.name)
+	bar.Y.Label.Text = Label(f.Name)
 	bar.Y.Label.TextStyle.Font.Size = vg.Points(9)
 	bar.Y.Tick.Label.Font.Size = vg.Points(8)
 	bar.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true, Colors: heatPaletteSize})
@@ -136,7 +137,7 @@ func cellLabels(g grid) *plotter.Labels {
 				continue
 			}
 			xys = append(xys, plotter.XY{X: float64(c), Y: float64(k)})
-			texts = append(texts, formatStat(v))
+			texts = append(texts, results.FormatStat(v))
 			col := color.Color(color.White)
 			if (v-lo)/(hi-lo) > 0.6 {
 				col = color.Black
@@ -155,7 +156,7 @@ func cellLabels(g grid) *plotter.Labels {
 }
 
 // tickTexts renders key values for ticks.
-func tickTexts(vals []Value) []string {
+func tickTexts(vals []results.Value) []string {
 	out := make([]string, len(vals))
 	for i, v := range vals {
 		out[i] = tickText(v)

@@ -1,4 +1,4 @@
-package results
+package store
 
 import (
 	"context"
@@ -27,8 +27,6 @@ var (
 	// ErrLocked means another process holds the store: a running coordinator
 	// (`sgsweep run` or `sgsweep coordinator`) owns it for writing.
 	ErrLocked = errors.New("store is locked by another process")
-	// ErrNotFound means the named sweep (or store) does not exist.
-	ErrNotFound = errors.New("not found")
 	// ErrSchema means the file is not a store this binary can read.
 	ErrSchema = errors.New("unsupported store layout")
 )

@@ -1,7 +1,9 @@
-package results
+package plot
 
 import (
 	"strings"
+
+	"github.com/sgsweep/sgsweep/results"
 )
 
 // labels are the readable names of parameters and metrics used on axes,
@@ -14,7 +16,7 @@ var labels = map[string]string{
 	"dataset.units":               "input units M",
 	"dataset.samples_per_class":   "samples per class",
 	"network.hidden":              "hidden layer widths",
-	DepthParam:                    "hidden layers",
+	results.DepthParam:            "hidden layers",
 	"network.recurrent":           "recurrent",
 	"network.reset":               "reset",
 	"network.recurrent_grad":      "recurrent gradient",
@@ -35,21 +37,21 @@ var labels = map[string]string{
 	"train.batch":                 "batch size",
 	"train.lr":                    "learning rate η",
 
-	"test_acc":       "test accuracy",
-	"test_acc_last":  "test accuracy (last epoch)",
-	"best_val_acc":   "best validation accuracy",
-	"best_epoch":     "best epoch",
-	"epochs":         "epochs run",
-	"train_loss":     "training loss",
-	"train_acc":      "training accuracy",
-	"val_acc":        "validation accuracy",
-	"spikes":         "spikes per neuron per sample",
-	"silent":         "fraction of silent neurons",
-	MetricDiverged:   "fraction diverged",
-	MetricRunSeconds: "run time (s)",
-	FieldState:       "state",
-	FieldStatus:      "status",
-	FieldHost:        "host",
+	"test_acc":               "test accuracy",
+	"test_acc_last":          "test accuracy (last epoch)",
+	"best_val_acc":           "best validation accuracy",
+	"best_epoch":             "best epoch",
+	"epochs":                 "epochs run",
+	"train_loss":             "training loss",
+	"train_acc":              "training accuracy",
+	"val_acc":                "validation accuracy",
+	"spikes":                 "spikes per neuron per sample",
+	"silent":                 "fraction of silent neurons",
+	results.MetricDiverged:   "fraction diverged",
+	results.MetricRunSeconds: "run time (s)",
+	results.FieldState:       "state",
+	results.FieldStatus:      "status",
+	results.FieldHost:        "host",
 }
 
 // Label returns the readable name of a parameter path, task field or

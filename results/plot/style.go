@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"image/color"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sgsweep/sgsweep/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
@@ -131,11 +132,11 @@ func categoryTicks(names []string) plot.ConstantTicks {
 
 // tickText renders a parameter value for a tick or legend: numbers with up
 // to 4 significant digits.
-func tickText(v Value) string {
-	if v.Kind == KindNumber {
+func tickText(v results.Value) string {
+	if v.Kind == results.KindNumber {
 		return strconv.FormatFloat(v.Num, 'g', 4, 64)
 	}
-	if v.Kind == KindNone {
+	if v.Kind == results.KindNone {
 		return "–"
 	}
 	return v.Text
@@ -172,7 +173,7 @@ func (t boxThumb) Thumbnail(c *draw.Canvas) {
 func unitInterval(metric string) bool {
 	base, _, _ := strings.Cut(metric, "@")
 	switch base {
-	case "test_acc", "test_acc_last", "best_val_acc", "val_acc", "train_acc", "silent", MetricDiverged:
+	case "test_acc", "test_acc_last", "best_val_acc", "val_acc", "train_acc", "silent", results.MetricDiverged:
 		return true
 	}
 	return false

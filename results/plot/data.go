@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"context"
@@ -7,12 +7,14 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/sgsweep/sgsweep/results"
 )
 
 // point is one aggregated point of a figure: the values of its keys and
 // the statistics of its metric.
 type point struct {
-	key    []Value
+	key    []results.Value
 	n      int
 	mean   float64
 	sd     float64
@@ -60,32 +62,32 @@ func bandText(band string) string {
 //	       point's values.
 //
 // values asks for the individual task values (best ≤ 1).
-func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, metric string, best int, values bool) ([]point, []string, error) {
-	f, err := resolveField(metric, r.Epoch, false)
+func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metric string, best int, values bool) ([]point, []string, error) {
+	f, err := results.LookupField(metric, r.Epoch)
 	if err != nil {
 		return nil, nil, fmt.Errorf("metric: %w", err)
 	}
-	req := QueryRequest{Sweep: r.Sweep, GroupBy: slices.Clone(keys), Metrics: []string{f.name},
+	req := results.QueryRequest{Sweep: r.Sweep, GroupBy: slices.Clone(keys), Metrics: []string{f.Name},
 		Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch}
 	if best > 0 {
-		req.GroupBy = append(req.GroupBy, GroupVarying)
+		req.GroupBy = append(req.GroupBy, results.GroupVarying)
 	}
 	if values && best <= 1 {
 		req.Aggs = append(req.Aggs, "values")
 	}
 	if len(req.GroupBy) == 0 {
-		req.GroupBy = []string{GroupNone}
+		req.GroupBy = []string{results.GroupNone}
 	}
 	tab, err := q(ctx, req)
 	if err != nil {
 		return nil, nil, err
 	}
-	cells, _, err := tablePoints(tab, keys, f.name)
+	cells, _, err := tablePoints(tab, keys, f.Name)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(cells) == 0 {
-		return nil, tab.Notes, fmt.Errorf("no %s values to plot (%s)", f.name, strings.Join(tab.Notes, "; "))
+		return nil, tab.Notes, fmt.Errorf("no %s values to plot (%s)", f.Name, strings.Join(tab.Notes, "; "))
 	}
 	if best == 0 {
 		return cells, tab.Notes, nil
@@ -94,7 +96,7 @@ func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, 
 	var pts []point
 	var members [][]point
 	for _, c := range cells {
-		i := slices.IndexFunc(pts, func(p point) bool { return slices.EqualFunc(p.key, c.key, Value.Equal) })
+		i := slices.IndexFunc(pts, func(p point) bool { return slices.EqualFunc(p.key, c.key, results.Value.Equal) })
 		if i < 0 {
 			i = len(pts)
 			pts = append(pts, point{key: c.key})
@@ -106,7 +108,7 @@ func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, 
 	for i := range pts {
 		m := members[i]
 		slices.SortStableFunc(m, func(a, b point) int {
-			if f.lowerIsBetter() {
+			if f.LowerIsBetter {
 				return cmpFloat(a.mean, b.mean)
 			}
 			return cmpFloat(b.mean, a.mean)
@@ -123,7 +125,7 @@ func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, 
 		for j := range m {
 			means[j] = m[j].mean
 		}
-		s := Summarize(means)
+		s := results.Summarize(means)
 		pts[i] = point{key: pts[i].key, n: s.N, mean: s.Mean, sd: s.SD, lo: s.CILo, hi: s.CIHi, values: means}
 	}
 	return pts, notes, nil
@@ -132,7 +134,7 @@ func queryPoints(ctx context.Context, q Querier, r *PlotRequest, keys []string, 
 // tablePoints reads one point per row of a query table with the given key
 // columns and metric: rows without a value are skipped. rows holds the
 // table row of each point.
-func tablePoints(tab *Table, keys []string, metric string) (pts []point, rows []int, err error) {
+func tablePoints(tab *results.Table, keys []string, metric string) (pts []point, rows []int, err error) {
 	cols := map[string]int{}
 	for _, a := range []string{"n", "mean", "sd", "ci95_lo", "ci95_hi", "values"} {
 		cols[a] = tab.ColumnIndex(metric + "." + a)
@@ -143,8 +145,8 @@ func tablePoints(tab *Table, keys []string, metric string) (pts []point, rows []
 			return nil, nil, fmt.Errorf("query result lacks the key column %s", k)
 		}
 	}
-	num := func(row []Value, col string) float64 {
-		if c := cols[col]; c >= 0 && row[c].Kind == KindNumber {
+	num := func(row []results.Value, col string) float64 {
+		if c := cols[col]; c >= 0 && row[c].Kind == results.KindNumber {
 			return row[c].Num
 		}
 		return math.NaN()
@@ -158,7 +160,7 @@ func tablePoints(tab *Table, keys []string, metric string) (pts []point, rows []
 		for _, c := range keyCols {
 			p.key = append(p.key, row[c])
 		}
-		if c := cols["values"]; c >= 0 && row[c].Kind == KindList {
+		if c := cols["values"]; c >= 0 && row[c].Kind == results.KindList {
 			if err := json.Unmarshal([]byte(row[c].Text), &p.values); err != nil {
 				return nil, nil, fmt.Errorf("values of %s: %w", tab.KeyText(r), err)
 			}
@@ -171,16 +173,16 @@ func tablePoints(tab *Table, keys []string, metric string) (pts []point, rows []
 
 // distinctKeys returns the distinct values of key k across the points:
 // numbers in ascending order, anything else in order of first appearance.
-func distinctKeys(pts []point, k int) []Value {
-	var vals []Value
+func distinctKeys(pts []point, k int) []results.Value {
+	var vals []results.Value
 	for _, p := range pts {
-		if !slices.ContainsFunc(vals, func(v Value) bool { return v.Equal(p.key[k]) }) {
+		if !slices.ContainsFunc(vals, func(v results.Value) bool { return v.Equal(p.key[k]) }) {
 			vals = append(vals, p.key[k])
 		}
 	}
-	numeric := !slices.ContainsFunc(vals, func(v Value) bool { return v.Kind != KindNumber })
+	numeric := !slices.ContainsFunc(vals, func(v results.Value) bool { return v.Kind != results.KindNumber })
 	if numeric {
-		slices.SortFunc(vals, Compare)
+		slices.SortFunc(vals, results.Compare)
 	}
 	return vals
 }
@@ -208,7 +210,7 @@ func (r renamer) apply(s string) string {
 }
 
 // defaultTitle is "<y> vs <x>" plus what the points show.
-func defaultTitle(r *PlotRequest, main, detail string) string {
+func defaultTitle(r *Request, main, detail string) string {
 	if r.Title != "" {
 		return r.Title
 	}

@@ -1,4 +1,4 @@
-package results
+package store_test
 
 import (
 	"bytes"
@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/resultstest"
+	"github.com/sgsweep/sgsweep/results/store"
 )
 
 // TestQueryAndExportFromBboltStore writes a sweep into a real bbolt file
@@ -14,18 +18,18 @@ import (
 // coordinator runs) and checks that queries and exports read exactly what
 // the in-memory records give.
 func TestQueryAndExportFromBboltStore(t *testing.T) {
-	mem := shapeScaleSweep(t)
+	mem := resultstest.ShapeScale(t)
 	path := filepath.Join(t.TempDir(), "state.db")
-	writeSynthStore(t, path, mem)
-	store, err := Open(path, &Options{ReadOnly: true})
+	resultstest.WriteStore(t, path, mem)
+	st, err := store.Open(path, &store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer st.Close()
 	ctx := context.Background()
 
-	var fromStore RecordSlice
-	if err := store.Records(ctx, "fig", func(r *Record) error {
+	var fromStore results.RecordSlice
+	if err := st.Records(ctx, "fig", func(r *results.Record) error {
 		fromStore = append(fromStore, *r)
 		return nil
 	}); err != nil {
@@ -35,14 +39,20 @@ func TestQueryAndExportFromBboltStore(t *testing.T) {
 		t.Fatalf("store has %d records, want %d", len(fromStore), len(mem))
 	}
 
-	for _, req := range []QueryRequest{
+	for _, req := range []results.QueryRequest{
 		{Sweep: "fig", Aggs: []string{"all", "values"}},
-		{Sweep: "fig", GroupBy: []string{"surrogate.shape"}, Compare: CompareBest},
+		{Sweep: "fig", GroupBy: []string{"surrogate.shape"}, Compare: results.CompareBest},
 		{Sweep: "fig", Metrics: []string{"val_acc@*"}, GroupBy: []string{"status"}},
 		{Sweep: "fig", Where: []string{"test_acc>0.8", "state=done"}, Sort: "-test_acc.mean", Top: 2},
 	} {
-		want := runQuery(t, mem, req)
-		got := runQuery(t, store, req)
+		want, err := results.RunQuery(ctx, mem, req)
+		if err != nil {
+			t.Fatalf("RunQuery(memory, %+v): %v", req, err)
+		}
+		got, err := results.RunQuery(ctx, st, req)
+		if err != nil {
+			t.Fatalf("RunQuery(bbolt, %+v): %v", req, err)
+		}
 		if !reflect.DeepEqual(got, want) {
 			var g, w bytes.Buffer
 			got.WriteText(&g)
@@ -51,12 +61,12 @@ func TestQueryAndExportFromBboltStore(t *testing.T) {
 		}
 	}
 
-	for _, opts := range []ExportOptions{{}, {Format: ExportJSONL, Curves: true}} {
+	for _, opts := range []results.ExportOptions{{}, {Format: results.ExportJSONL, Curves: true}} {
 		var got, want bytes.Buffer
-		if _, err := Export(ctx, store, "fig", &got, opts); err != nil {
+		if _, err := results.Export(ctx, st, "fig", &got, opts); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Export(ctx, mem, "fig", &want, opts); err != nil {
+		if _, err := results.Export(ctx, mem, "fig", &want, opts); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
@@ -64,8 +74,8 @@ func TestQueryAndExportFromBboltStore(t *testing.T) {
 		}
 	}
 
-	_, err = RunQuery(ctx, store, QueryRequest{Sweep: "nope"})
-	if !errors.Is(err, ErrNotFound) {
-		t.Errorf("query of an unknown sweep: %v, want ErrNotFound", err)
+	_, err = results.RunQuery(ctx, st, results.QueryRequest{Sweep: "nope"})
+	if !errors.Is(err, results.ErrNotFound) {
+		t.Errorf("query of an unknown sweep: %v, want results.ErrNotFound", err)
 	}
 }

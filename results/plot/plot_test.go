@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/resultstest"
 	"github.com/sgsweep/sgsweep/sim"
 	"gonum.org/v1/plot/vg"
 )
@@ -27,8 +29,8 @@ type accFunc func(shape int, scale, lr float64, seed uint64) float64
 // plotSweep is a study shaped like the paper's Fig. 3: three shapes × seven
 // scales (0.1 … 1000) × two learning rates × three seeds, with 10-epoch
 // curves rising to acc's plateau.
-func plotSweep(t testing.TB, acc accFunc) RecordSlice {
-	var tasks []synthTask
+func plotSweep(t testing.TB, acc accFunc) results.RecordSlice {
+	var tasks []resultstest.Task
 	for si, shape := range []string{"superspike", "sigmoid", "esser"} {
 		for _, scale := range []float64{0.1, 1, 3, 10, 30, 100, 1000} {
 			for _, lr := range []float64{0.001, 0.01} {
@@ -38,13 +40,13 @@ func plotSweep(t testing.TB, acc accFunc) RecordSlice {
 					for e := range curve {
 						curve[e] = 0.1 + (plateau-0.1)*(1-math.Exp(-float64(e+1)/(2+float64(si))))
 					}
-					tasks = append(tasks, synthTask{shape: shape, scale: scale, lr: lr, seed: seed,
-						state: StateDone, status: protocol.StatusOK, curve: curve})
+					tasks = append(tasks, resultstest.Task{Shape: shape, Scale: scale, LR: lr, Seed: seed,
+						State: results.StateDone, Status: protocol.StatusOK, Curve: curve})
 				}
 			}
 		}
 	}
-	return synthSweep(t, "fig3", tasks)
+	return resultstest.Sweep(t, "fig3", tasks)
 }
 
 // paperLike peaks at β = 10, lower for later shapes and the small rate.
@@ -77,11 +79,11 @@ func editParams(t *testing.T, params []byte, edit func(*sim.Config)) []byte {
 }
 
 // renderPlot builds a figure and writes it as PNG and SVG into dir.
-func renderPlot(t *testing.T, src RecordSource, req PlotRequest, dir string) (*Figure, image.Image, []byte) {
+func renderPlot(t *testing.T, src results.RecordSource, req Request, dir string) (*Figure, image.Image, []byte) {
 	t.Helper()
-	fig, err := MakePlot(context.Background(), SourceQuerier(src), req)
+	fig, err := Make(context.Background(), SourceQuerier(src), req)
 	if err != nil {
-		t.Fatalf("MakePlot(%+v): %v", req, err)
+		t.Fatalf("Make(%+v): %v", req, err)
 	}
 	pngPath, svgPath := filepath.Join(dir, "fig.png"), filepath.Join(dir, "fig.svg")
 	if err := fig.Save(pngPath); err != nil {
@@ -234,21 +236,21 @@ func TestPlotLine(t *testing.T) {
 	src := plotSweep(t, paperLike)
 	tests := []struct {
 		name   string
-		req    PlotRequest
+		req    Request
 		series int
 	}{
-		{"band, three shapes", PlotRequest{X: "surrogate.scale", Series: []string{"surrogate.shape"}, Where: []string{"train.lr=0.01"}}, 3},
-		{"error bars, best cell", PlotRequest{X: "surrogate.scale", Series: []string{"surrogate.shape"}, Cell: CellBest, ErrorBars: true}, 3},
-		{"one series, sd band", PlotRequest{X: "train.lr", Band: BandSD, Where: []string{"surrogate.shape=esser"}}, 1},
-		{"two series by rate", PlotRequest{X: "surrogate.scale", Series: []string{"train.lr"}, LogX: "off"}, 2},
-		{"best 3 cells per point", PlotRequest{X: "surrogate.scale", Series: []string{"surrogate.shape"}, Best: 3, ErrorBars: true}, 3},
-		{"metric on x: a point per cell", PlotRequest{X: "spikes", Series: []string{"surrogate.shape"}, Where: []string{"train.lr=0.01"}}, 3},
-		{"six series by shape and rate", PlotRequest{X: "surrogate.scale", Series: []string{"surrogate.shape", "train.lr"},
+		{"band, three shapes", Request{X: "surrogate.scale", Series: []string{"surrogate.shape"}, Where: []string{"train.lr=0.01"}}, 3},
+		{"error bars, best cell", Request{X: "surrogate.scale", Series: []string{"surrogate.shape"}, Cell: CellBest, ErrorBars: true}, 3},
+		{"one series, sd band", Request{X: "train.lr", Band: BandSD, Where: []string{"surrogate.shape=esser"}}, 1},
+		{"two series by rate", Request{X: "surrogate.scale", Series: []string{"train.lr"}, LogX: "off"}, 2},
+		{"best 3 cells per point", Request{X: "surrogate.scale", Series: []string{"surrogate.shape"}, Best: 3, ErrorBars: true}, 3},
+		{"metric on x: a point per cell", Request{X: "spikes", Series: []string{"surrogate.shape"}, Where: []string{"train.lr=0.01"}}, 3},
+		{"six series by shape and rate", Request{X: "surrogate.scale", Series: []string{"surrogate.shape", "train.lr"},
 			Labels: []string{"superspike/0.01=sCtl"}}, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.req.Sweep, tt.req.Kind = "fig3", PlotLine
+			tt.req.Sweep, tt.req.Kind = "fig3", KindLine
 			fig, img, svg := renderPlot(t, src, tt.req, t.TempDir())
 			counts := checkImage(t, fig, img)
 			paletteSeries(t, counts, tt.series, 30)
@@ -272,8 +274,8 @@ func TestPlotLineLogAxis(t *testing.T) {
 			}
 		})
 	}
-	fig, err := MakePlot(context.Background(), SourceQuerier(src),
-		PlotRequest{Sweep: "fig3", Kind: PlotLine, X: "surrogate.scale", Series: []string{"surrogate.shape"}})
+	fig, err := Make(context.Background(), SourceQuerier(src),
+		Request{Sweep: "fig3", Kind: KindLine, X: "surrogate.scale", Series: []string{"surrogate.shape"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +287,7 @@ func TestPlotLineLogAxis(t *testing.T) {
 func TestPlotHeatmap(t *testing.T) {
 	src := plotSweep(t, distinctCells)
 	// Drop one cell's tasks (β = 30, η = 0.001) so that it has no value.
-	var kept RecordSlice
+	var kept results.RecordSlice
 	for _, r := range src {
 		var c sim.Config
 		if err := json.Unmarshal(r.Params, &c); err != nil {
@@ -297,7 +299,7 @@ func TestPlotHeatmap(t *testing.T) {
 	}
 	for _, cell := range []string{CellMean, CellBest} {
 		t.Run(cell, func(t *testing.T) {
-			fig, img, svg := renderPlot(t, kept, PlotRequest{Sweep: "fig3", Kind: PlotHeatmap, X: "surrogate.scale",
+			fig, img, svg := renderPlot(t, kept, Request{Sweep: "fig3", Kind: KindHeatmap, X: "surrogate.scale",
 				Y: "train.lr", Cell: cell}, t.TempDir())
 			counts := checkImage(t, fig, img)
 			// 7 scales × 2 rates, one empty: 13 distinct colours over a
@@ -335,15 +337,15 @@ func TestPlotHeatmap(t *testing.T) {
 func TestPlotCurves(t *testing.T) {
 	src := plotSweep(t, paperLike)
 	for _, tt := range []struct {
-		req    PlotRequest
+		req    Request
 		series int
 	}{
-		{PlotRequest{Series: []string{"surrogate.shape"}}, 3},
-		{PlotRequest{Series: []string{"train.lr"}, Metric: "train_loss", Band: BandSD}, 2},
-		{PlotRequest{Where: []string{"surrogate.scale=10"}}, 1},
+		{Request{Series: []string{"surrogate.shape"}}, 3},
+		{Request{Series: []string{"train.lr"}, Metric: "train_loss", Band: BandSD}, 2},
+		{Request{Where: []string{"surrogate.scale=10"}}, 1},
 	} {
 		t.Run(strings.Join(tt.req.Series, ",")+tt.req.Metric, func(t *testing.T) {
-			tt.req.Sweep, tt.req.Kind = "fig3", PlotCurves
+			tt.req.Sweep, tt.req.Kind = "fig3", KindCurves
 			fig, img, svg := renderPlot(t, src, tt.req, t.TempDir())
 			paletteSeries(t, checkImage(t, fig, img), tt.series, 30)
 			_, strokes := svgPaths(t, svg)
@@ -356,15 +358,15 @@ func TestPlotBars(t *testing.T) {
 	src := plotSweep(t, paperLike)
 	for _, tt := range []struct {
 		name string
-		req  PlotRequest
+		req  Request
 		bars int
 	}{
-		{"tasks", PlotRequest{Conditions: []string{"surrogate.shape"}}, 3},
-		{"best cells, renamed", PlotRequest{Conditions: []string{"surrogate.shape", "train.lr"}, Best: 5,
+		{"tasks", Request{Conditions: []string{"surrogate.shape"}}, 3},
+		{"best cells, renamed", Request{Conditions: []string{"surrogate.shape", "train.lr"}, Best: 5,
 			Labels: []string{"superspike/0.01=sCtl"}}, 6},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.req.Sweep, tt.req.Kind = "fig3", PlotBars
+			tt.req.Sweep, tt.req.Kind = "fig3", KindBars
 			fig, img, svg := renderPlot(t, src, tt.req, t.TempDir())
 			checkImage(t, fig, img)
 			fills, strokes := svgPaths(t, svg)
@@ -395,29 +397,29 @@ func TestPlotBars(t *testing.T) {
 func TestPlotRequestErrors(t *testing.T) {
 	src := plotSweep(t, paperLike)
 	for _, tt := range []struct {
-		req  PlotRequest
+		req  Request
 		want string
 	}{
-		{PlotRequest{Kind: "pie"}, `kind: "pie" is not one of`},
-		{PlotRequest{Kind: PlotLine}, "x: a line plot needs it"},
-		{PlotRequest{Kind: PlotHeatmap, X: "train.lr"}, "y: a heatmap plot needs it"},
-		{PlotRequest{Kind: PlotBars}, "conditions"},
-		{PlotRequest{Kind: PlotCurves, Metric: "test_acc"}, "needs a curve"},
-		{PlotRequest{Kind: PlotLine, X: "surrogate.shape"}, "non-numeric value"},
-		{PlotRequest{Kind: PlotLine, X: "surrogate.scal"}, `unknown parameter or metric "surrogate.scal"`},
-		{PlotRequest{Kind: PlotLine, X: "spikes", Cell: CellBest}, "every grid cell is a point"},
-		{PlotRequest{Kind: PlotLine, X: "train.lr", Metric: "accuracy"}, `unknown parameter or metric "accuracy"`},
-		{PlotRequest{Kind: PlotLine, X: "train.lr", Band: "iqr"}, "band"},
-		{PlotRequest{Kind: PlotLine, X: "train.lr", Where: []string{"seed>9"}}, "no test_acc values"},
-		{PlotRequest{Kind: PlotBars, Conditions: []string{"surrogate.shape"}, Labels: []string{"x"}}, "want from=to"},
+		{Request{Kind: "pie"}, `kind: "pie" is not one of`},
+		{Request{Kind: KindLine}, "x: a line plot needs it"},
+		{Request{Kind: KindHeatmap, X: "train.lr"}, "y: a heatmap plot needs it"},
+		{Request{Kind: KindBars}, "conditions"},
+		{Request{Kind: KindCurves, Metric: "test_acc"}, "needs a curve"},
+		{Request{Kind: KindLine, X: "surrogate.shape"}, "non-numeric value"},
+		{Request{Kind: KindLine, X: "surrogate.scal"}, `unknown parameter or metric "surrogate.scal"`},
+		{Request{Kind: KindLine, X: "spikes", Cell: CellBest}, "every grid cell is a point"},
+		{Request{Kind: KindLine, X: "train.lr", Metric: "accuracy"}, `unknown parameter or metric "accuracy"`},
+		{Request{Kind: KindLine, X: "train.lr", Band: "iqr"}, "band"},
+		{Request{Kind: KindLine, X: "train.lr", Where: []string{"seed>9"}}, "no test_acc values"},
+		{Request{Kind: KindBars, Conditions: []string{"surrogate.shape"}, Labels: []string{"x"}}, "want from=to"},
 	} {
 		tt.req.Sweep = "fig3"
-		_, err := MakePlot(context.Background(), SourceQuerier(src), tt.req)
+		_, err := Make(context.Background(), SourceQuerier(src), tt.req)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("MakePlot(%+v) = %v, want an error containing %q", tt.req, err, tt.want)
+			t.Errorf("Make(%+v) = %v, want an error containing %q", tt.req, err, tt.want)
 		}
 	}
-	fig, err := MakePlot(context.Background(), SourceQuerier(src), PlotRequest{Sweep: "fig3", Kind: PlotBars, Conditions: []string{"surrogate.shape"}})
+	fig, err := Make(context.Background(), SourceQuerier(src), Request{Sweep: "fig3", Kind: KindBars, Conditions: []string{"surrogate.shape"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +452,7 @@ func TestPlotBestCellsByHand(t *testing.T) {
 	// both cells.
 	src := plotSweep(t, paperLike)
 	cell := func(lr float64) float64 { return 0.1 + (paperLike(0, 10, lr, 2)-0.1)*(1-math.Exp(-5)) + 0.01 }
-	req := PlotRequest{Sweep: "fig3", Kind: PlotLine, X: "surrogate.scale", Series: []string{"surrogate.shape"}}
+	req := Request{Sweep: "fig3", Kind: KindLine, X: "surrogate.scale", Series: []string{"surrogate.shape"}}
 	for _, tt := range []struct {
 		best     int
 		wantMean float64

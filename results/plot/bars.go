@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"strings"
 
+	"github.com/sgsweep/sgsweep/results"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -20,11 +21,11 @@ var pointColor = color.RGBA{0x22, 0x22, 0x22, 0xFF}
 // barsPlot draws conditions side by side: a bar at the mean, error bars of
 // ± one sd, and the individual values (tasks, or with Best the best cells)
 // as points.
-func barsPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
+func barsPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	if r.Cell == CellBest {
 		return nil, fmt.Errorf("cell: for bars, use --best K (the K best cells per condition)")
 	}
-	f, err := resolveField(r.Metric, r.Epoch, false)
+	f, err := results.LookupField(r.Metric, r.Epoch)
 	if err != nil {
 		return nil, fmt.Errorf("metric: %w", err)
 	}
@@ -47,8 +48,8 @@ func barsPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	for i, c := range r.Conditions {
 		xLabel[i] = Label(c)
 	}
-	p := newPlot(defaultTitle(r, Label(f.name)+" by "+strings.Join(xLabel, " / "), what),
-		orDefault(r.XLabel, strings.Join(xLabel, " / ")), orDefault(r.YLabel, Label(f.name)))
+	p := newPlot(defaultTitle(r, Label(f.Name)+" by "+strings.Join(xLabel, " / "), what),
+		orDefault(r.XLabel, strings.Join(xLabel, " / ")), orDefault(r.YLabel, Label(f.Name)))
 	var ticks []string
 	dotColor := faded(pointColor, 0.75)
 	for i := range pts {
@@ -93,8 +94,8 @@ func barsPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
 	}
 	p.X.Tick.Marker = categoryTicks(ticks)
 	p.X.Min, p.X.Max = -0.6, float64(len(pts))-0.4
-	if boundY(p, f.name) {
-		notes = append(notes, clipNote(f.name))
+	if boundY(p, f.Name) {
+		notes = append(notes, clipNote(f.Name))
 	}
 	fig := newFigure(p)
 	fig.Notes = notes

@@ -1,10 +1,11 @@
-package results
+package store
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 
+	"github.com/sgsweep/sgsweep/results"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -53,7 +54,7 @@ func (s *Store) ToPublish(ctx context.Context, sweep string, from, limit int) ([
 		}
 		order := tx.Bucket(bucketOrders).Bucket([]byte(sweep))
 		if order == nil {
-			return fmt.Errorf("sweep %q: %w", sweep, ErrNotFound)
+			return fmt.Errorf("sweep %q: %w", sweep, results.ErrNotFound)
 		}
 		tasks, queued := tx.Bucket(bucketTasks), tx.Bucket(bucketQueued)
 		c := order.Cursor()
@@ -70,7 +71,7 @@ func (s *Store) ToPublish(ctx context.Context, sweep string, from, limit int) ([
 			if _, err := getJSON(tasks, id, &t); err != nil {
 				return err
 			}
-			if t.State != StatePending {
+			if t.State != results.StatePending {
 				continue
 			}
 			out = append(out, PublishTask{Sweep: sweep, Ordinal: ordinal, ID: string(id),
@@ -96,7 +97,7 @@ func (s *Store) MarkQueued(ctx context.Context, qs []QueuedTask) error {
 			if err != nil {
 				return err
 			}
-			if !found || t.State != StatePending {
+			if !found || t.State != results.StatePending {
 				continue
 			}
 			err = putJSON(queued, []byte(q.TaskID), queuedEntry{Sweep: q.Sweep, Gen: q.Gen, Seq: q.Seq, At: at})

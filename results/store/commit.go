@@ -1,4 +1,4 @@
-package results
+package store
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -117,7 +118,7 @@ func (c *committer) result(in Incoming) error {
 		return err
 	}
 	if !found {
-		t = taskEntry{State: StatePending}
+		t = taskEntry{State: results.StatePending}
 		if len(r.Params) > 0 {
 			if err := putParams(c.tx, id, r.Params); err != nil {
 				return err
@@ -129,16 +130,16 @@ func (c *committer) result(in Incoming) error {
 	failed := r.Status == protocol.StatusFailed
 
 	switch {
-	case t.State == StateDone && failed:
+	case t.State == results.StateDone && failed:
 		c.rep.Ignored++
-	case t.State == StateDone && r.Digest == t.Digest:
+	case t.State == results.StateDone && r.Digest == t.Digest:
 		t.Duplicates++
 		c.counters.Duplicates++
 		c.rep.Duplicates++
 		if err := c.cache.forSweeps(&t, func(e *sweepEntry) { e.Duplicates++ }); err != nil {
 			return err
 		}
-	case t.State == StateDone:
+	case t.State == results.StateDone:
 		if err := c.tx.Bucket(bucketConflicts).Put(conflictKey(r.TaskID, t.Conflicts), in.Raw); err != nil {
 			return err
 		}
@@ -164,16 +165,16 @@ func (c *committer) result(in Incoming) error {
 // the counters of every sweep that plans it.
 func (c *committer) settle(t *taskEntry, id []byte, status, digest, errText string) error {
 	prev := t.State
-	next := StateDone
+	next := results.StateDone
 	if status == protocol.StatusFailed {
-		next = StateFailed
+		next = results.StateFailed
 		t.Error = errText
 	}
 	err := c.cache.forSweeps(t, func(e *sweepEntry) {
-		if prev == StateFailed {
+		if prev == results.StateFailed {
 			e.Failed--
 		}
-		if next == StateFailed {
+		if next == results.StateFailed {
 			e.Failed++
 			return
 		}
@@ -197,7 +198,7 @@ func (c *committer) failure(f Failure) error {
 	if err != nil {
 		return err
 	}
-	if !found || t.State != StatePending {
+	if !found || t.State != results.StatePending {
 		c.rep.Ignored++
 		return nil
 	}

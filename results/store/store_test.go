@@ -1,4 +1,4 @@
-package results
+package store
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
 )
 
@@ -92,10 +93,10 @@ func mustSweep(t *testing.T, s *Store, name string) *SweepInfo {
 	return info
 }
 
-func records(t *testing.T, s *Store, name string) []Record {
+func records(t *testing.T, s *Store, name string) []results.Record {
 	t.Helper()
-	var out []Record
-	err := s.Records(context.Background(), name, func(r *Record) error {
+	var out []results.Record
+	err := s.Records(context.Background(), name, func(r *results.Record) error {
 		out = append(out, *r)
 		return nil
 	})
@@ -117,7 +118,7 @@ func wantCounts(t *testing.T, s *Store, name string, done, failed, pending int, 
 	for _, r := range records(t, s, name) {
 		byState[r.State]++
 	}
-	if byState[StateDone] != info.Done || byState[StateFailed] != info.Failed || byState[StatePending] != info.Pending {
+	if byState[results.StateDone] != info.Done || byState[results.StateFailed] != info.Failed || byState[results.StatePending] != info.Pending {
 		t.Errorf("sweep %s: records by state %v disagree with counters %+v", name, byState, info)
 	}
 	if info.Expected != info.Done+info.Failed+info.Pending {
@@ -206,15 +207,15 @@ func TestPlanRecordsInOrder(t *testing.T) {
 	}
 	recs := records(t, s, "a")
 	for i, want := range []int{5, 3, 9} {
-		if recs[i].Ordinal != i || recs[i].TaskID != testTask(want).ID || recs[i].State != StatePending ||
+		if recs[i].Ordinal != i || recs[i].TaskID != testTask(want).ID || recs[i].State != results.StatePending ||
 			string(recs[i].Params) != string(testTask(want).Params) || recs[i].Result != nil {
 			t.Errorf("record %d = %+v, want task %d pending", i, recs[i], want)
 		}
 	}
-	if _, err := s.Sweep(context.Background(), "zzz"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Sweep(context.Background(), "zzz"); !errors.Is(err, results.ErrNotFound) {
 		t.Errorf("Sweep(unknown) err = %v, want ErrNotFound", err)
 	}
-	if err := s.Records(context.Background(), "zzz", func(*Record) error { return nil }); !errors.Is(err, ErrNotFound) {
+	if err := s.Records(context.Background(), "zzz", func(*results.Record) error { return nil }); !errors.Is(err, results.ErrNotFound) {
 		t.Errorf("Records(unknown) err = %v, want ErrNotFound", err)
 	}
 }
@@ -238,42 +239,42 @@ func TestCommitIdempotent(t *testing.T) {
 		{
 			name:    "once",
 			batches: [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5)}},
-			wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
+			wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: results.StateDone,
 		},
 		{
 			name:     "same result twice in one batch",
 			batches:  [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5), testResult("a", 1, protocol.StatusOK, 0.5)}},
-			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
+			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: results.StateDone,
 		},
 		{
 			name:     "same result in two batches",
 			batches:  [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5)}, {testResult("a", 1, protocol.StatusOK, 0.5)}},
-			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
+			wantDups: 1, wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: results.StateDone,
 		},
 		{
 			name:          "differing result is a conflict, first kept",
 			batches:       [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5)}, {testResult("a", 1, protocol.StatusOK, 0.7)}},
-			wantConflicts: 1, wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
+			wantConflicts: 1, wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: results.StateDone,
 		},
 		{
 			name:    "diverged is an outcome",
 			batches: [][]Incoming{{testResult("a", 1, protocol.StatusDiverged, 0.1)}},
-			wantAcc: 0.1, wantDone: 1, wantDiverged: 1, wantStatus: protocol.StatusDiverged, wantRecState: StateDone,
+			wantAcc: 0.1, wantDone: 1, wantDiverged: 1, wantStatus: protocol.StatusDiverged, wantRecState: results.StateDone,
 		},
 		{
 			name:       "failure settles a pending task",
 			batches:    [][]Incoming{{testResult("a", 1, protocol.StatusFailed, 1)}},
-			wantStatus: protocol.StatusFailed, wantRecState: StateFailed,
+			wantStatus: protocol.StatusFailed, wantRecState: results.StateFailed,
 		},
 		{
 			name:    "result replaces a failure",
 			batches: [][]Incoming{{testResult("a", 1, protocol.StatusFailed, 1)}, {testResult("a", 1, protocol.StatusOK, 0.5)}},
-			wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
+			wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: results.StateDone,
 		},
 		{
 			name:    "failure never replaces a result",
 			batches: [][]Incoming{{testResult("a", 1, protocol.StatusOK, 0.5)}, {testResult("a", 1, protocol.StatusFailed, 1)}},
-			wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: StateDone,
+			wantAcc: 0.5, wantDone: 1, wantStatus: protocol.StatusOK, wantRecState: results.StateDone,
 		},
 	}
 	for _, tt := range tests {
@@ -330,7 +331,7 @@ func TestSweepCompletes(t *testing.T) {
 	}
 	wantCounts(t, s, "a", 1, 2, 0, SweepDone)
 	recs := records(t, s, "a")
-	if recs[2].State != StateFailed || recs[2].Error != "delivery limit" || recs[2].Attempts != 8 || recs[2].Result != nil {
+	if recs[2].State != results.StateFailed || recs[2].Error != "delivery limit" || recs[2].Attempts != 8 || recs[2].Result != nil {
 		t.Errorf("record of the dead task = %+v", recs[2])
 	}
 	if info := mustSweep(t, s, "a"); info.Finished.IsZero() {
@@ -343,7 +344,7 @@ func TestSweepCompletes(t *testing.T) {
 		t.Fatalf("Retry = %d, %v; want 2", n, err)
 	}
 	wantCounts(t, s, "a", 1, 0, 2, SweepRunning)
-	if st, gen, _, _ := s.TaskState(context.Background(), testTask(3).ID); st != StatePending || gen != 1 {
+	if st, gen, _, _ := s.TaskState(context.Background(), testTask(3).ID); st != results.StatePending || gen != 1 {
 		t.Errorf("retried task state %s gen %d, want pending 1", st, gen)
 	}
 	if r := records(t, s, "a")[2]; r.Error != "delivery limit" {
@@ -479,7 +480,7 @@ func TestCancelRetryLeaveAlone(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openTestStore(t)
 			n, err := tc.change(s, ctx, "nope")
-			if !errors.Is(err, ErrNotFound) || n != 0 || !strings.HasPrefix(err.Error(), tc.prefix) {
+			if !errors.Is(err, results.ErrNotFound) || n != 0 || !strings.HasPrefix(err.Error(), tc.prefix) {
 				t.Errorf("%s of an unknown sweep = %d, %v; want 0 and ErrNotFound after %q", tc.name, n, err, tc.prefix)
 			}
 			mustPlan(t, s, testPlan("a", 1))
@@ -517,13 +518,13 @@ func TestRecordsStopsOnError(t *testing.T) {
 	mustPlan(t, s, testPlan("a", 1, 2, 3))
 	stop := errors.New("stop")
 	n := 0
-	err := s.Records(context.Background(), "a", func(*Record) error { n++; return stop })
+	err := s.Records(context.Background(), "a", func(*results.Record) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Errorf("Records = %v after %d calls, want stop after 1", err, n)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Records(ctx, "a", func(*Record) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := s.Records(ctx, "a", func(*results.Record) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("Records(cancelled ctx) = %v", err)
 	}
 }
@@ -541,7 +542,7 @@ func TestPlanInChunks(t *testing.T) {
 	if err := s.stage(context.Background(), testPlan("big", idx[:planChunk+3]...)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Sweep(context.Background(), "big"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Sweep(context.Background(), "big"); !errors.Is(err, results.ErrNotFound) {
 		t.Errorf("a staged plan is visible: %v", err)
 	}
 	rep := mustPlan(t, s, testPlan("big", idx...))

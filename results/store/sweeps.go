@@ -1,10 +1,11 @@
-package results
+package store
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/sgsweep/sgsweep/results"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -78,7 +79,7 @@ func (s *Store) SweepSpec(ctx context.Context, name string) (canonical []byte, s
 	err = s.view(ctx, func(tx *bolt.Tx) error {
 		found, err := getJSON(tx.Bucket(bucketSpecs), []byte(name), &e)
 		if err == nil && !found {
-			err = fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+			err = fmt.Errorf("sweep %q: %w", name, results.ErrNotFound)
 		}
 		return err
 	})
@@ -91,7 +92,7 @@ func getSweep(tx *bolt.Tx, name string, e *sweepEntry) error {
 		return fmt.Errorf("sweep %q: %w", name, err)
 	}
 	if !found {
-		return fmt.Errorf("sweep %q: %w", name, ErrNotFound)
+		return fmt.Errorf("sweep %q: %w", name, results.ErrNotFound)
 	}
 	return nil
 }
@@ -146,14 +147,14 @@ func (s *Store) Retry(ctx context.Context, name string) (int, error) {
 			if _, err := getJSON(tasks, id, &t); err != nil {
 				return err
 			}
-			if t.State != StateFailed {
+			if t.State != results.StateFailed {
 				return nil
 			}
 			err := cache.forSweeps(&t, func(se *sweepEntry) { se.Failed-- })
 			if err != nil {
 				return err
 			}
-			t.State, t.Status, t.Digest = StatePending, "", ""
+			t.State, t.Status, t.Digest = results.StatePending, "", ""
 			t.Gen++
 			t.Updated = at
 			n++
@@ -210,7 +211,7 @@ func (s *Store) changeSweep(ctx context.Context, verb, name string, change func(
 func forOrder(tx *bolt.Tx, sweep string, fn func(ordinal uint64, id []byte) error) error {
 	order := tx.Bucket(bucketOrders).Bucket([]byte(sweep))
 	if order == nil {
-		return fmt.Errorf("sweep %q: %w", sweep, ErrNotFound)
+		return fmt.Errorf("sweep %q: %w", sweep, results.ErrNotFound)
 	}
 	c := order.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {

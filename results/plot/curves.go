@@ -1,4 +1,4 @@
-package results
+package plot
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sgsweep/sgsweep/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -14,11 +15,11 @@ import (
 
 // curvesPlot draws learning curves: the mean of a curve over the tasks of
 // each series at every epoch, with a band.
-func curvesPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error) {
+func curvesPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	if r.Cell == CellBest {
 		return nil, fmt.Errorf("cell: %s is not available for curves; pick the cells with --where", CellBest)
 	}
-	req := QueryRequest{Sweep: r.Sweep, GroupBy: []string{GroupNone}, Metrics: []string{r.Metric + "@*"},
+	req := results.QueryRequest{Sweep: r.Sweep, GroupBy: []string{results.GroupNone}, Metrics: []string{r.Metric + "@*"},
 		Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where}
 	if len(r.Series) > 0 {
 		req.GroupBy = r.Series
@@ -49,8 +50,8 @@ func curvesPlot(ctx context.Context, q Querier, r *PlotRequest) (*Figure, error)
 	p := newPlot(defaultTitle(r, Label(r.Metric)+" during training", bandText(r.Band)+" over tasks"),
 		orDefault(r.XLabel, "epoch"), orDefault(r.YLabel, Label(r.Metric)))
 	var legend []legendItem
-	num := func(v Value) float64 {
-		if v.Kind == KindNumber {
+	num := func(v results.Value) float64 {
+		if v.Kind == results.KindNumber {
 			return v.Num
 		}
 		return math.NaN()

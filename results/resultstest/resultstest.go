@@ -1,0 +1,190 @@
+// Package resultstest builds synthetic sweeps for the tests of package
+// results and its neighbours (results/store, results/plot, the CLI): the
+// records a store would hold for made-up tasks with chosen curves, in
+// memory or written into a real bbolt store.
+package resultstest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
+	"github.com/sgsweep/sgsweep/sim"
+)
+
+// Task describes one task of a synthetic sweep.
+type Task struct {
+	Shape string
+	Scale float64
+	LR    float64 // 0: the default learning rate
+	Seed  uint64
+	// State is done, failed or pending; Status ok or diverged for done.
+	State, Status string
+	// Curve is the validation accuracy after each epoch; test_acc is the
+	// last value plus 0.01, best_val_acc the maximum.
+	Curve []float64
+}
+
+// Config returns the task's resolved configuration.
+func (s Task) Config() sim.Config {
+	c := sim.DefaultConfig()
+	c.Surrogate.Shape = s.Shape
+	c.Surrogate.Scale = s.Scale
+	if s.LR != 0 {
+		c.Train.LR = s.LR
+	}
+	c.Seed = s.Seed
+	c.Train.Epochs = 3
+	return c
+}
+
+// results.Record builds the results.Record the store would hold for the task.
+func (s Task) Record(t testing.TB, sweepName string, ordinal int) results.Record {
+	t.Helper()
+	params, err := json.Marshal(s.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(params)
+	id := hex.EncodeToString(sum[:16])
+	r := results.Record{Sweep: sweepName, Ordinal: ordinal, TaskID: id, State: s.State, Params: params}
+	switch s.State {
+	case results.StateFailed:
+		r.Error = "synthetic failure"
+		r.Attempts = 1
+		r.Result = &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: id,
+			Status: protocol.StatusFailed, Error: r.Error, Params: params,
+			Provenance: protocol.Provenance{Host: "hosta", Worker: "hosta/1", Attempt: 1}}
+	case results.StateDone:
+		r.Attempts = 1
+		r.Result = &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: id,
+			Status: s.Status, Result: s.result(), Params: params, Provenance: s.provenance()}
+	}
+	return r
+}
+
+// result builds the simulator's result from the curve.
+func (s Task) result() *sim.Result {
+	r := &sim.Result{Status: s.Status}
+	for i, v := range s.Curve {
+		r.Epochs = append(r.Epochs, sim.Epoch{Epoch: i + 1, TrainLoss: 2 - v, TrainAcc: v + 0.02, ValAcc: v,
+			Spikes: []float64{1 + v}, Silent: []float64{1 - v}})
+		if v > r.BestValAcc || r.BestEpoch == 0 {
+			r.BestEpoch, r.BestValAcc = i+1, v
+		}
+	}
+	if n := len(s.Curve); n > 0 {
+		r.TestAcc = s.Curve[r.BestEpoch-1] + 0.01
+		r.TestAccLast = s.Curve[n-1] + 0.01
+	}
+	return r
+}
+
+func (s Task) provenance() protocol.Provenance {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return protocol.Provenance{
+		ModelVersion: sim.ModelVersion,
+		Build:        protocol.Build{Module: "github.com/sgsweep/sgsweep", Version: "(devel)", GoVersion: "go1.26", Platform: "linux/amd64"},
+		Host:         "host" + string(rune('a'+s.Seed%2)),
+		Worker:       "hosta/1",
+		Attempt:      1,
+		StartedAt:    start,
+		FinishedAt:   start.Add(time.Duration(len(s.Curve))*time.Second + time.Duration(s.Seed)*time.Second/4),
+		Timing:       sim.Timing{DataSeconds: 0.5, EpochSeconds: make([]float64, len(s.Curve))},
+	}
+}
+
+// Sweep builds a sweep from tasks, in order.
+func Sweep(t testing.TB, sweepName string, tasks []Task) results.RecordSlice {
+	t.Helper()
+	var rs results.RecordSlice
+	for i, s := range tasks {
+		rs = append(rs, s.Record(t, sweepName, i))
+	}
+	return rs
+}
+
+// ShapeScale is a small study named "fig": two shapes × three scales ×
+// three seeds, 3 epochs each, with one failed, one pending and one
+// diverged task. Accuracies follow Curve, so that aggregates can be
+// checked by hand.
+func ShapeScale(t testing.TB) results.RecordSlice {
+	var tasks []Task
+	for _, shape := range []string{"superspike", "sigmoid"} {
+		for _, scale := range []float64{1, 10, 100} {
+			for seed := uint64(1); seed <= 3; seed++ {
+				s := Task{Shape: shape, Scale: scale, Seed: seed, State: results.StateDone, Status: protocol.StatusOK,
+					Curve: Curve(shape, scale, seed)}
+				switch {
+				case shape == "sigmoid" && scale == 100 && seed == 3:
+					s.State, s.Status = results.StateFailed, ""
+				case shape == "sigmoid" && scale == 100 && seed == 2:
+					s.State, s.Status = results.StatePending, ""
+				case shape == "superspike" && scale == 100 && seed == 1:
+					s.Status = protocol.StatusDiverged
+					s.Curve = []float64{0.1}
+				}
+				tasks = append(tasks, s)
+			}
+		}
+	}
+	return Sweep(t, "fig", tasks)
+}
+
+// Curve is val_acc over 3 epochs: it rises to a plateau that depends
+// on shape and scale, shifted by 0.01 per seed.
+func Curve(shape string, scale float64, seed uint64) []float64 {
+	plateau := map[float64]float64{1: 0.8, 10: 0.9, 100: 0.6}[scale]
+	if shape == "sigmoid" {
+		plateau -= 0.05
+	}
+	p := plateau + 0.01*float64(seed)
+	return []float64{p - 0.2, p - 0.1, p}
+}
+
+// WriteStore writes the records of one sweep into a new bbolt store at
+// path through the store's API (plan, then commit the results), as a
+// coordinator would.
+func WriteStore(t testing.TB, path string, recs results.RecordSlice) {
+	t.Helper()
+	st, err := store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	plan := &store.Plan{Name: recs[0].Sweep, Fingerprint: "synthetic"}
+	for _, r := range recs {
+		plan.Tasks = append(plan.Tasks, store.PlanTask{ID: r.TaskID, Params: r.Params})
+	}
+	ctx := context.Background()
+	if _, err := st.PlanSweep(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	var batch []store.Incoming
+	flush := func() {
+		if _, err := st.Commit(ctx, batch, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		batch = batch[:0]
+	}
+	for _, r := range recs {
+		if r.Result == nil {
+			continue
+		}
+		raw, err := json.Marshal(r.Result)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, store.Incoming{Result: r.Result, Raw: raw})
+		if len(batch) == 1000 {
+			flush()
+		}
+	}
+	flush()
+}
