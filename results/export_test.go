@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"path/filepath"
 	"slices"
@@ -28,27 +27,6 @@ func exportString(t *testing.T, src results.RecordSource, opts results.ExportOpt
 	return b.String(), stats
 }
 
-// readCSV parses an export into header and rows keyed by column name.
-func readCSV(t *testing.T, text string) ([]string, []map[string]string) {
-	t.Helper()
-	recs, err := csv.NewReader(strings.NewReader(text)).ReadAll()
-	if err != nil {
-		t.Fatalf("export is not valid CSV: %v", err)
-	}
-	var rows []map[string]string
-	for _, rec := range recs[1:] {
-		if len(rec) != len(recs[0]) {
-			t.Fatalf("row has %d fields, header %d", len(rec), len(recs[0]))
-		}
-		m := map[string]string{}
-		for i, v := range rec {
-			m[recs[0][i]] = v
-		}
-		rows = append(rows, m)
-	}
-	return recs[0], rows
-}
-
 // readJSONL parses a JSON Lines export.
 func readJSONL(t *testing.T, text string) []map[string]any {
 	t.Helper()
@@ -70,7 +48,7 @@ func readJSONL(t *testing.T, text string) []map[string]any {
 func TestExportCSVPerTask(t *testing.T) {
 	src := resultstest.ShapeScale(t)
 	text, stats := exportString(t, src, results.ExportOptions{})
-	header, rows := readCSV(t, text)
+	header, rows := resultstest.ReadCSV(t, text)
 	if stats.Tasks != 18 || stats.Rows != 18 || len(rows) != 18 {
 		t.Fatalf("stats %+v, %d rows; want 18 tasks and rows", stats, len(rows))
 	}
@@ -113,7 +91,7 @@ func TestExportJSONLMatchesCSV(t *testing.T) {
 	for _, curves := range []bool{false, true} {
 		csvText, _ := exportString(t, src, results.ExportOptions{Curves: curves})
 		jsonText, stats := exportString(t, src, results.ExportOptions{Format: results.ExportJSONL, Curves: curves})
-		header, csvRows := readCSV(t, csvText)
+		header, csvRows := resultstest.ReadCSV(t, csvText)
 		jsonRows := readJSONL(t, jsonText)
 		if len(jsonRows) != len(csvRows) || len(jsonRows) != stats.Rows {
 			t.Fatalf("curves=%v: %d JSON rows, %d CSV rows, stats %d", curves, len(jsonRows), len(csvRows), stats.Rows)
@@ -149,7 +127,7 @@ func TestExportJSONLMatchesCSV(t *testing.T) {
 func TestExportCurves(t *testing.T) {
 	src := resultstest.ShapeScale(t)
 	text, stats := exportString(t, src, results.ExportOptions{Curves: true})
-	_, rows := readCSV(t, text)
+	_, rows := resultstest.ReadCSV(t, text)
 	// 15 ok tasks × 3 epochs + the diverged one's single epoch; failed and
 	// pending tasks have no curve.
 	if stats.Rows != 46 || stats.Tasks != 16 || len(rows) != 46 {

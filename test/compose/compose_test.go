@@ -66,7 +66,7 @@ func TestComposeSingleServer(t *testing.T) {
 	if info := final.SweepInfo; info.State != store.SweepDone || info.Done != singleTasks || info.Failed != 0 {
 		t.Fatalf("final status: %+v; want done with %d tasks done", info, singleTasks)
 	}
-	checkExport(t, readCSV(t, d.sgsweep(ctx, "export", singleName)), singleTasks)
+	checkExport(t, csvRows(t, d.sgsweep(ctx, "export", singleName)), singleTasks)
 }
 
 // TestComposeClusterSurvivesKills brings up the cluster deployment, submits a
@@ -124,7 +124,7 @@ func TestComposeClusterSurvivesKills(t *testing.T) {
 	}
 
 	// The results query, answered by the coordinator.
-	agg := readCSV(t, d.sgsweep(ctx, "results", "--format", "csv", "--group-by", "none", "--metric", "test_acc",
+	agg := csvRows(t, d.sgsweep(ctx, "results", "--format", "csv", "--group-by", "none", "--metric", "test_acc",
 		"--agg", "n,expected,done", sweepName))
 	want := strconv.Itoa(sweepTasks)
 	if len(agg) != 1 || agg[0]["test_acc.n"] != want || agg[0]["expected"] != want || agg[0]["done"] != want {
@@ -134,7 +134,7 @@ func TestComposeClusterSurvivesKills(t *testing.T) {
 	// The export while the coordinator runs (from its snapshot of the
 	// store), and from the store itself once it is stopped: the same rows.
 	live := d.sgsweep(ctx, "export", sweepName)
-	checkKilledExport(t, readCSV(t, live))
+	checkKilledExport(t, csvRows(t, live))
 	d.compose(ctx, "stop", "coordinator")
 	if stored := d.compose(ctx, "run", "--rm", "--no-deps", "-T", "coordinator", "export", sweepName); stored != live {
 		t.Errorf("the export of the stopped coordinator's store differs from the one while it ran:\n%s\nwant\n%s", stored, live)

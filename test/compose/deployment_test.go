@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/results/resultstest"
 )
 
 // images are the two images both tests use, built once by
@@ -292,24 +292,6 @@ func (d *deployment) taskStreamLeader(ctx context.Context) string {
 	return ""
 }
 
-// readCSV parses an export into rows keyed by column.
-func readCSV(t *testing.T, text string) []map[string]string {
-	t.Helper()
-	recs, err := csv.NewReader(strings.NewReader(text)).ReadAll()
-	if err != nil || len(recs) == 0 {
-		t.Fatalf("export: %v (%d lines)", err, len(recs))
-	}
-	var rows []map[string]string
-	for _, rec := range recs[1:] {
-		row := map[string]string{}
-		for i, name := range recs[0] {
-			row[name] = rec[i]
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
 // testBudget is the time the test may take, leaving its cleanup time to
 // tear down before go test's deadline.
 func testBudget(t *testing.T) time.Duration {
@@ -336,4 +318,11 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// csvRows parses a CSV table the CLI printed into rows keyed by column.
+func csvRows(t *testing.T, text string) []map[string]string {
+	t.Helper()
+	_, rows := resultstest.ReadCSV(t, text)
+	return rows
 }
