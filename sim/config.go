@@ -119,8 +119,10 @@ type NetworkConfig struct {
 	// Reset is detached (the reset factor is a constant in the backward
 	// pass) or differentiable (the surrogate flows through it).
 	Reset string `json:"reset" yaml:"reset"`
-	// RecurrentGrad is propagate or detached (the V·S path carries no
-	// gradient); used only when Recurrent is set.
+	// RecurrentGrad is propagate or detached: detached cuts the gradient
+	// that would flow through the recurrent input V·S[n] back into the
+	// spikes S[n] (V itself still learns, as V·S.detach() in PyTorch); used
+	// only when Recurrent is set.
 	RecurrentGrad string `json:"recurrent_grad" yaml:"recurrent_grad"`
 	// Readout is max, mean or last.
 	Readout string `json:"readout" yaml:"readout"`
@@ -145,8 +147,10 @@ type NeuronConfig struct {
 type SurrogateConfig struct {
 	// Shape is a key of Surrogates.
 	Shape string `json:"shape" yaml:"shape"`
-	// Scale is β ≥ 0 (1/units of membrane potential); 0 gives a constant
-	// surrogate.
+	// Scale is β ≥ 0 (1/units of membrane potential). At 0 most shapes
+	// are constant (1 for the normalised ones, 1/4 for sigmoid) and the
+	// asymptotic SuperSpike is 0, the true gradient (docs/model.md,
+	// "Surrogate derivatives").
 	Scale float64 `json:"scale" yaml:"scale"`
 }
 
