@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -55,18 +53,17 @@ func runExport(c *cli.Context) error {
 	if _, err := results.ParseFilter(opts.Where, 0); err != nil {
 		return usageError{err}
 	}
-	store, closeStore, err := openExportStore(c)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
+	// Reads the store only, or while a coordinator holds it, its snapshot.
+	src := newReadSource(c, readOptions{snapshot: true})
+	defer src.close()
 	out := c.String("output")
-	if out == "" {
-		_, err := results.Export(c.Context, store, name, c.App.Writer, opts)
-		return err
-	}
-	stats, err := exportToFile(c, store, name, out, opts)
-	if err != nil {
+	stats, err := askOrRead(c.Context, src, nil, func(ctx context.Context, st *store.Store) (*results.ExportStats, error) {
+		if out == "" {
+			return results.Export(ctx, st, name, c.App.Writer, opts)
+		}
+		return exportToFile(c, st, name, out, opts)
+	})
+	if err != nil || out == "" {
 		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "wrote %d rows (%d tasks) to %s\n", stats.Rows, stats.Tasks, out)
@@ -74,45 +71,6 @@ func runExport(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "note: %d tasks have parameter %s, unknown to this sgsweep; not exported\n", n, p)
 	}
 	return nil
-}
-
-// openExportStore opens the store of --data-dir read-only or, while a
-// coordinator holds it, a snapshot the coordinator writes; the function it
-// returns closes the store and removes the snapshot.
-func openExportStore(c *cli.Context) (*store.Store, func(), error) {
-	st, err := openAnalysisStore(c)
-	if err == nil {
-		return st, func() { st.Close() }, nil
-	}
-	if !errors.Is(err, store.ErrLocked) {
-		return nil, nil, err
-	}
-	log, lerr := newLogger(c)
-	if lerr != nil {
-		return nil, nil, usageError{lerr}
-	}
-	client, nc, cerr := dialCoordinator(c, log)
-	if cerr != nil {
-		return nil, nil, fmt.Errorf("%w (and no coordinator answered to write a snapshot: %w)", err, cerr)
-	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
-	defer cancel()
-	snap, cerr := client.Snapshot(ctx)
-	if cerr != nil {
-		return nil, nil, fmt.Errorf("%w (and the coordinator's snapshot failed: %w)", err, cerr)
-	}
-	st, err = store.Open(snap.Path, &store.Options{ReadOnly: true, Timeout: analysisLockTimeout})
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("the coordinator wrote its snapshot to %s on host %s, which this machine cannot see: "+
-			"export there, or stop the coordinator", snap.Path, snap.Host)
-	}
-	if err != nil {
-		os.Remove(snap.Path)
-		return nil, nil, err
-	}
-	log.Debug("exporting from a snapshot of the coordinator's st", "path", snap.Path)
-	return st, func() { st.Close(); os.Remove(snap.Path) }, nil
 }
 
 // exportToFile writes the export to a temporary file beside path and

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -187,35 +186,27 @@ func writePlanText(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64
 // (read-only), what submitting the spec would do. It returns nil when there
 // is no store. source is the spec file's content, as submitted.
 func previewPlan(c *cli.Context, spec *sweep.Spec, source []byte, tasks []sweep.Task) (*coordinator.PlanPreview, error) {
-	log, err := newLogger(c)
-	if err != nil {
-		return nil, usageError{err}
-	}
+	src := newReadSource(c, readOptions{
+		missingStoreOK:    true,
+		lockedAdvice:      "no coordinator answered, so the plan cannot say what is already done",
+		connErrReadsStore: true,
+	})
+	defer src.close()
 	ctx, cancel := context.WithTimeout(c.Context, controlTimeout)
 	defer cancel()
-	client, nc, err := dialCoordinator(c, log)
-	if err == nil {
-		defer nc.Close()
-		pv, err := client.Preview(ctx, coordinator.SubmitRequest{SpecName: spec.File, Spec: source})
-		if !errors.Is(err, coordinator.ErrNoCoordinator) {
-			return pv, err
-		}
-	}
-	st, err := store.Open(dataDirOf(c).statePath(), &store.Options{ReadOnly: true, Timeout: analysisLockTimeout})
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		log.Debug("no results st", "path", dataDirOf(c).statePath())
-		return nil, nil
-	case errors.Is(err, store.ErrLocked):
-		return nil, fmt.Errorf("%w; no coordinator answered, so the plan cannot say what is already done", err)
-	case err != nil:
-		return nil, err
-	}
-	defer st.Close()
-	return coordinator.PreviewSpec(ctx, st, spec, tasks)
+	return askOrRead(ctx, src,
+		func(ctx context.Context, client *coordinator.Client) (*coordinator.PlanPreview, error) {
+			return client.Preview(ctx, coordinator.SubmitRequest{SpecName: spec.File, Spec: source})
+		},
+		func(ctx context.Context, st *store.Store) (*coordinator.PlanPreview, error) {
+			if st == nil {
+				return nil, nil
+			}
+			return coordinator.PreviewSpec(ctx, st, spec, tasks)
+		})
 }
 
-// writePreview prints what the st holds of the sweep.
+// writePreview prints what the store holds of the sweep.
 func writePreview(w io.Writer, pv *coordinator.PlanPreview) {
 	if pv == nil {
 		fmt.Fprintln(w, "store        none yet: every task would run")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -99,12 +100,9 @@ func runPlot(c *cli.Context) error {
 	if err := req.Validate(); err != nil {
 		return usageError{err}
 	}
-	query, closeStore, err := analysisQuerier(c)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	fig, err := plot.Make(c.Context, query, req)
+	fig, err := withQuerier(c, func(ctx context.Context, query plot.Querier) (*plot.Figure, error) {
+		return plot.Make(ctx, query, req)
+	})
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
-	"io/fs"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -16,10 +14,6 @@ import (
 )
 
 func init() { commands = append(commands, resultsCommand) }
-
-// analysisLockTimeout is how long a read-only open of the store waits for a
-// store that a running coordinator holds, before saying so.
-const analysisLockTimeout = 500 * time.Millisecond
 
 // whereFlag is the repeatable --where of the analysis commands.
 func whereFlag(env string) cli.Flag {
@@ -94,12 +88,9 @@ func runResults(c *cli.Context) error {
 	if err := req.Validate(); err != nil {
 		return usageError{err}
 	}
-	query, closeStore, err := analysisQuerier(c)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	tab, err := query(c.Context, req)
+	tab, err := withQuerier(c, func(ctx context.Context, query plot.Querier) (*results.Table, error) {
+		return query(ctx, req)
+	})
 	if err != nil {
 		return err
 	}
@@ -128,44 +119,15 @@ func printNotes(c *cli.Context, notes []string) {
 	}
 }
 
-// openAnalysisStore opens the store of --data-dir read-only, with errors
-// that say what to do.
-func openAnalysisStore(c *cli.Context) (*store.Store, error) {
-	path := dataDirOf(c).statePath()
-	s, err := store.Open(path, &store.Options{ReadOnly: true, Timeout: analysisLockTimeout})
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("no results store at %s: run a sweep first, or point --data-dir (SGSWEEP_DATA_DIR) at its state directory", path)
-	case errors.Is(err, store.ErrLocked):
-		return nil, fmt.Errorf("%w; stop the coordinator to read the store directly", err)
-	case err != nil:
-		return nil, err
-	}
-	return s, nil
-}
-
-// analysisQuerier returns how to run queries: on the running coordinator
-// if one answers (its store is locked to others), else on the store of
-// --data-dir opened read-only; and the function that closes either.
-func analysisQuerier(c *cli.Context) (plot.Querier, func(), error) {
-	log, err := newLogger(c)
-	if err != nil {
-		return nil, nil, usageError{err}
-	}
-	q, closeConn, err := remoteQuerier(c, log)
-	switch {
-	case err == nil:
-		log.Debug("querying the running coordinator")
-		return q, closeConn, nil
-	case !errors.Is(err, coordinator.ErrNoCoordinator):
-		return nil, nil, err
-	}
-	log.Debug("no coordinator; reading the store", "err", err)
-	s, err := openAnalysisStore(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	return plot.SourceQuerier(s), func() { s.Close() }, nil
+// withQuerier runs f with the queries of the running coordinator, if one
+// answers (its store is locked to others), else of the store of --data-dir
+// opened read-only (see askOrRead).
+func withQuerier[T any](c *cli.Context, f func(context.Context, plot.Querier) (T, error)) (T, error) {
+	src := newReadSource(c, readOptions{})
+	defer src.close()
+	return askOrRead(c.Context, src,
+		func(ctx context.Context, client *coordinator.Client) (T, error) { return f(ctx, client.Results) },
+		func(ctx context.Context, st *store.Store) (T, error) { return f(ctx, plot.SourceQuerier(st)) })
 }
 
 // rejoinClauses undoes the comma splitting of slice flags inside braces,

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -47,25 +45,24 @@ func runStatus(c *cli.Context) error {
 	if c.NArg() > 1 {
 		return usageError{fmt.Errorf("status takes at most one sweep name, got %d arguments", c.NArg())}
 	}
-	log, err := newLogger(c)
-	if err != nil {
-		return usageError{err}
-	}
-	src := newStatusSource(c, log)
+	src := newReadSource(c, readOptions{connErrReadsStore: true})
 	defer src.close()
+	if _, err := src.logger(); err != nil {
+		return err
+	}
 	name := c.Args().First()
 	if !c.Bool("watch") {
-		st, err := src.status(c.Context, name)
+		st, err := sweepStatus(c.Context, src, name)
 		if err != nil {
 			return err
 		}
 		return printStatus(c.App.Writer, st, c.Bool("json"), nil)
 	}
-	live := src.watchProgress(name)
+	live := watchProgress(src.conn(), name)
 	tick := time.NewTicker(c.Duration("interval"))
 	defer tick.Stop()
 	for {
-		st, err := src.status(c.Context, name)
+		st, err := sweepStatus(c.Context, src, name)
 		if err != nil && c.Context.Err() == nil {
 			return err
 		}
@@ -85,47 +82,18 @@ func runStatus(c *cli.Context) error {
 	}
 }
 
-// statusSource gets the status from the coordinator, or from the store when
-// no coordinator answers.
-type statusSource struct {
-	c *cli.Context
-	// client and its connection nc are nil when no NATS server answered.
-	client *coordinator.Client
-	nc     *nats.Conn
-}
-
-func newStatusSource(c *cli.Context, log *slog.Logger) *statusSource {
-	s := &statusSource{c: c}
-	client, nc, err := dialCoordinator(c, log)
-	if err == nil {
-		s.client, s.nc = client, nc
-	} else {
-		log.Debug("no coordinator connection; reading the store", "err", err)
-	}
-	return s
-}
-
-func (s *statusSource) close() {
-	if s.nc != nil {
-		s.nc.Close()
-	}
-}
-
-func (s *statusSource) status(ctx context.Context, name string) (*coordinator.Status, error) {
-	if s.client != nil {
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		st, err := s.client.Status(rctx, coordinator.StatusRequest{Sweep: name})
-		cancel()
-		if !errors.Is(err, coordinator.ErrNoCoordinator) {
-			return st, err
-		}
-	}
-	st, err := openAnalysisStore(s.c)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	return coordinator.StoreStatus(ctx, st, name)
+// sweepStatus gets the status of the sweep (all sweeps when name is empty)
+// from the coordinator, or from the store when no coordinator answers.
+func sweepStatus(ctx context.Context, src *readSource, name string) (*coordinator.Status, error) {
+	return askOrRead(ctx, src,
+		func(ctx context.Context, client *coordinator.Client) (*coordinator.Status, error) {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			return client.Status(rctx, coordinator.StatusRequest{Sweep: name})
+		},
+		func(ctx context.Context, st *store.Store) (*coordinator.Status, error) {
+			return coordinator.StoreStatus(ctx, st, name)
+		})
 }
 
 // liveProgress keeps the latest progress message of each running task.
@@ -140,10 +108,10 @@ type progressSeen struct {
 }
 
 // watchProgress subscribes to the progress messages of the sweep (all sweeps
-// when name is empty) on the coordinator connection, if connected.
-func (s *statusSource) watchProgress(name string) *liveProgress {
+// when name is empty) on the NATS connection nc, if connected.
+func watchProgress(nc *nats.Conn, name string) *liveProgress {
 	live := &liveProgress{latest: map[string]progressSeen{}}
-	if s.nc == nil {
+	if nc == nil {
 		return live
 	}
 	subject := protocol.ProgressSubjects
@@ -151,7 +119,7 @@ func (s *statusSource) watchProgress(name string) *liveProgress {
 		subject = protocol.SweepProgressSubjects(name)
 	}
 	// A failed subscription leaves the status without running tasks.
-	s.nc.Subscribe(subject, func(m *nats.Msg) {
+	nc.Subscribe(subject, func(m *nats.Msg) {
 		p, err := protocol.DecodeProgress(m.Data)
 		if err != nil {
 			return
