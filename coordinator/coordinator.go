@@ -139,10 +139,12 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	return err
 }
 
+// streamsBackoff paces ensureStreams: 200 ms doubling up to 5 s.
+var streamsBackoff = retry.Backoff{Base: 200 * time.Millisecond, Max: 5 * time.Second}
+
 // ensureStreams creates the streams, retrying while the server is not
 // answering (starting up, JetStream not yet ready, a cluster electing).
 func (c *Coordinator) ensureStreams(ctx context.Context) (*Streams, error) {
-	wait := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		s, err := EnsureStreams(sctx, c.js, c.cfg)
@@ -155,10 +157,9 @@ func (c *Coordinator) ensureStreams(ctx context.Context) (*Streams, error) {
 			return nil, err
 		}
 		c.log.Warn("setting up streams; retrying", "err", err)
-		if err := retry.Sleep(ctx, wait); err != nil {
+		if err := streamsBackoff.Wait(ctx, attempt); err != nil {
 			return nil, err
 		}
-		wait = min(2*wait, 5*time.Second)
 	}
 }
 

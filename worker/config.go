@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
 	"time"
+
+	"github.com/sgsweep/sgsweep/internal/retry"
 )
 
 // Config holds a worker's sizes and timings. Start from DefaultConfig.
@@ -94,13 +97,11 @@ func (c *Config) Validate() error {
 }
 
 // retryDelay is the redelivery delay after an environmental failure of the
-// given (1-based) delivery: RetryDelay·2^(delivery−1), capped.
+// given (1-based) delivery: RetryDelay·2^(delivery−1), at most
+// MaxRetryDelay.
 func (c *Config) retryDelay(delivery uint64) time.Duration {
-	d := c.RetryDelay
-	for i := uint64(1); i < delivery && d < c.MaxRetryDelay; i++ {
-		d *= 2
-	}
-	return min(d, c.MaxRetryDelay)
+	b := retry.Backoff{Base: c.RetryDelay, Max: c.MaxRetryDelay}
+	return b.Delay(int(min(delivery, math.MaxInt32)))
 }
 
 func (c *Config) logger() *slog.Logger {

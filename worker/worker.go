@@ -141,12 +141,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
+// consumerBackoff paces the look-ups of consumer: 250 ms doubling up to 5 s.
+var consumerBackoff = retry.Backoff{Base: 250 * time.Millisecond, Max: 5 * time.Second}
+
 // consumer looks up the shared worker consumer, waiting for a coordinator to
 // create it.
 func (w *Worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
-	wait := 250 * time.Millisecond
-	logged := false
-	for {
+	for attempt := 1; ; attempt++ {
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		cons, err := w.js.Consumer(lctx, protocol.StreamTasks, protocol.ConsumerWorkers)
 		cancel()
@@ -156,14 +157,12 @@ func (w *Worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if !logged {
+		if attempt == 1 {
 			w.log.Info("waiting for a coordinator to create the task stream", "err", err)
-			logged = true
 		}
-		if err := retry.Sleep(ctx, wait); err != nil {
+		if err := consumerBackoff.Wait(ctx, attempt); err != nil {
 			return nil, err
 		}
-		wait = min(2*wait, 5*time.Second)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/internal/retry"
 	"github.com/sgsweep/sgsweep/results/plot"
 )
 
@@ -97,7 +97,7 @@ func (n *natsSettings) options(name string, log *slog.Logger) ([]nats.Option, er
 		nats.Name(name),
 		nats.Timeout(n.connectTimeout),
 		nats.MaxReconnects(-1),
-		nats.CustomReconnectDelay(func(attempts int) time.Duration { return backoff(attempts, n.reconnectMax) }),
+		nats.CustomReconnectDelay(n.reconnectBackoff().Delay),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("NATS disconnected; reconnecting", "err", err)
@@ -140,15 +140,11 @@ func (n *natsSettings) options(name string, log *slog.Logger) ([]nats.Option, er
 	return opts, nil
 }
 
-// backoff is the delay before reconnection attempt n (1-based): 250 ms
-// doubling up to maxDelay, plus up to 25 % random jitter (so that many
+// reconnectBackoff paces the connection and reconnection attempts: 250 ms
+// doubling up to reconnectMax, plus up to 25 % random jitter (so that many
 // workers do not reconnect in step).
-func backoff(n int, maxDelay time.Duration) time.Duration {
-	d := maxDelay
-	if n < 16 {
-		d = min(250*time.Millisecond<<max(n-1, 0), maxDelay)
-	}
-	return d + rand.N(d/4+1)
+func (n *natsSettings) reconnectBackoff() retry.Backoff {
+	return retry.Backoff{Base: 250 * time.Millisecond, Max: n.reconnectMax, Jitter: 0.25}
 }
 
 // refused reports whether a connection error is final: the server refused
@@ -174,6 +170,7 @@ func connectNATS(ctx context.Context, n natsSettings, name string, wait bool, lo
 	if err != nil {
 		return nil, err
 	}
+	backoff := n.reconnectBackoff()
 	for attempt := 1; ; attempt++ {
 		nc, err := nats.Connect(n.URLs, opts...)
 		if err == nil {
@@ -189,10 +186,8 @@ func connectNATS(ctx context.Context, n natsSettings, name string, wait bool, lo
 		if attempt == 1 {
 			log.Info("waiting for NATS", "url", redact(n.URLs), "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("connect to NATS at %s: %w", redact(n.URLs), ctx.Err())
-		case <-time.After(backoff(attempt, n.reconnectMax)):
+		if err := backoff.Wait(ctx, attempt); err != nil {
+			return nil, fmt.Errorf("connect to NATS at %s: %w", redact(n.URLs), err)
 		}
 	}
 }

@@ -7,10 +7,14 @@ import (
 	"time"
 )
 
-func TestBackoff(t *testing.T) {
+func TestReconnectBackoff(t *testing.T) {
+	n := natsSettings{reconnectMax: 5 * time.Second}
+	least, most := n.reconnectBackoff(), n.reconnectBackoff()
+	least.Rand = func(time.Duration) time.Duration { return 0 }
+	most.Rand = func(d time.Duration) time.Duration { return d - 1 }
 	for _, tt := range []struct {
 		attempt  int
-		min, max time.Duration
+		min, max time.Duration // without and with the most jitter
 	}{
 		{1, 250 * time.Millisecond, 312500 * time.Microsecond},
 		{2, 500 * time.Millisecond, 625 * time.Millisecond},
@@ -19,10 +23,14 @@ func TestBackoff(t *testing.T) {
 		{6, 5 * time.Second, 6250 * time.Millisecond},
 		{1000, 5 * time.Second, 6250 * time.Millisecond},
 	} {
-		for range 20 {
-			if d := backoff(tt.attempt, 5*time.Second); d < tt.min || d > tt.max {
-				t.Errorf("backoff(%d) = %v, want in [%v, %v]", tt.attempt, d, tt.min, tt.max)
-			}
+		if d := least.Delay(tt.attempt); d != tt.min {
+			t.Errorf("Delay(%d) without jitter = %v, want %v", tt.attempt, d, tt.min)
+		}
+		if d := most.Delay(tt.attempt); d != tt.max {
+			t.Errorf("Delay(%d) with the most jitter = %v, want %v", tt.attempt, d, tt.max)
+		}
+		if d := n.reconnectBackoff().Delay(tt.attempt); d < tt.min || d > tt.max {
+			t.Errorf("Delay(%d) = %v, want in [%v, %v]", tt.attempt, d, tt.min, tt.max)
 		}
 	}
 }
