@@ -14,7 +14,6 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/internal/retry"
-	"github.com/sgsweep/sgsweep/results/plot"
 )
 
 // natsFlags are the connection flags of every command that talks to NATS.
@@ -223,25 +222,4 @@ func dialCoordinator(c *cli.Context, log *slog.Logger) (*coordinator.Client, *na
 		return nil, nil, err
 	}
 	return coordinator.NewClient(nc), nc, nil
-}
-
-// remoteQuerier returns a plot.Querier that runs queries on the running
-// coordinator, and a function that closes its connection. Without a
-// coordinator the error wraps coordinator.ErrNoCoordinator: the analysis
-// commands then open the store read-only.
-func remoteQuerier(c *cli.Context, log *slog.Logger) (plot.Querier, func(), error) {
-	client, nc, err := dialCoordinator(c, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Probe once, so that a NATS server without a coordinator (an external
-	// --nats) falls back to the store here instead of failing the first
-	// query. (A stale nats.json already fails at the dial.)
-	ctx, cancel := context.WithTimeout(c.Context, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(ctx); err != nil {
-		nc.Close()
-		return nil, nil, err
-	}
-	return client.Results, nc.Close, nil
 }
