@@ -41,6 +41,7 @@ func TestDuplicateAndConflictingResults(t *testing.T) {
 	e.WaitSweep("dups", store.SweepDone, 20*time.Second)
 	first := e.Records("dups")[0]
 	stored := *first.Result
+	stored.Params = first.Params // a Record holds the params once, not in Result
 
 	// The same result, delivered twice more (new message IDs: the stream
 	// stores both), is stored once.

@@ -48,21 +48,20 @@ func PreviewSpec(ctx context.Context, st *store.Store, spec *sweep.Spec, tasks [
 }
 
 // newPlan is the store's plan of an expanded spec (source is the spec file
-// as written, kept with the sweep).
+// as written, kept with the sweep). The plan holds the expansion itself:
+// the tasks are neither copied nor hashed again.
 func newPlan(spec *sweep.Spec, tasks []sweep.Task, sourceName string, source []byte) (*store.Plan, error) {
-	plan := &store.Plan{
+	for i := range tasks {
+		if tasks[i].Ordinal != i {
+			return nil, fmt.Errorf("task %s has ordinal %d at position %d", tasks[i].ID, tasks[i].Ordinal, i)
+		}
+	}
+	return &store.Plan{
 		Name:        spec.Name,
 		Fingerprint: spec.Fingerprint(),
 		Canonical:   spec.Canonical(),
 		SourceName:  sourceName,
 		Source:      source,
-		Tasks:       make([]store.PlanTask, len(tasks)),
-	}
-	for i, t := range tasks {
-		if t.Ordinal != i {
-			return nil, fmt.Errorf("task %s has ordinal %d at position %d", t.ID, t.Ordinal, i)
-		}
-		plan.Tasks[i] = store.PlanTask{ID: t.ID, Params: t.Params}
-	}
-	return plan, nil
+		Tasks:       tasks,
+	}, nil
 }

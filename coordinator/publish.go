@@ -12,7 +12,6 @@ import (
 
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results/store"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // publishLoop runs a publish pass at start and on every kick (submit, retry,
@@ -166,20 +165,20 @@ func (c *Coordinator) publishNext(ctx context.Context, sweepName string, from in
 // publishWindow publishes tasks asynchronously and waits for every
 // acknowledgement. It returns the tasks now in the stream: acknowledged, or
 // refused because their subject already holds their message.
-func (c *Coordinator) publishWindow(ctx context.Context, tasks []store.PublishTask) ([]store.QueuedTask, error) {
+func (c *Coordinator) publishWindow(ctx context.Context, tasks []*protocol.TaskMsg) ([]store.QueuedTask, error) {
 	futures := make([]jetstream.PubAckFuture, len(tasks))
 	var errs []error
 	now := time.Now().UTC()
 	for i, t := range tasks {
-		msg := protocol.NewTaskMsg(t.Sweep, sweep.Task{Ordinal: t.Ordinal, ID: t.ID, Params: t.Params}, t.Gen, now)
-		data, err := json.Marshal(msg)
+		t.EnqueuedAt = now
+		data, err := json.Marshal(t)
 		if err != nil {
-			return nil, fmt.Errorf("encode task %s: %w", t.ID, err)
+			return nil, fmt.Errorf("encode task %s: %w", t.TaskID, err)
 		}
-		f, err := c.js.PublishMsgAsync(&nats.Msg{Subject: protocol.TaskSubject(t.Sweep, t.ID), Data: data},
-			jetstream.WithMsgID(fmt.Sprintf("t.%s.g%d", t.ID, t.Gen)))
+		f, err := c.js.PublishMsgAsync(&nats.Msg{Subject: protocol.TaskSubject(t.Sweep, t.TaskID), Data: data},
+			jetstream.WithMsgID(fmt.Sprintf("t.%s.g%d", t.TaskID, t.Gen)))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("publish task %s: %w", t.ID, err))
+			errs = append(errs, fmt.Errorf("publish task %s: %w", t.TaskID, err))
 			break
 		}
 		futures[i] = f
@@ -197,13 +196,13 @@ func (c *Coordinator) publishWindow(ctx context.Context, tasks []store.PublishTa
 			} else {
 				c.published.Add(1)
 			}
-			queued = append(queued, store.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen, Seq: ack.Sequence})
+			queued = append(queued, store.QueuedTask{Sweep: t.Sweep, TaskID: t.TaskID, Gen: t.Gen, Seq: ack.Sequence})
 		case err := <-f.Err():
 			if isAlreadyQueued(err) {
 				c.alreadyQueued.Add(1)
-				queued = append(queued, store.QueuedTask{Sweep: t.Sweep, TaskID: t.ID, Gen: t.Gen})
+				queued = append(queued, store.QueuedTask{Sweep: t.Sweep, TaskID: t.TaskID, Gen: t.Gen})
 			} else {
-				errs = append(errs, fmt.Errorf("publish task %s: %w", t.ID, err))
+				errs = append(errs, fmt.Errorf("publish task %s: %w", t.TaskID, err))
 			}
 		case <-ctx.Done():
 			return queued, ctx.Err()

@@ -176,10 +176,7 @@ func TestResumeAfterPartialEnqueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := &store.Plan{Name: spec.Name, Fingerprint: spec.Fingerprint(), Canonical: spec.Canonical()}
-	for _, tk := range tasks {
-		plan.Tasks = append(plan.Tasks, store.PlanTask{ID: tk.ID, Params: tk.Params})
-	}
+	plan := &store.Plan{Name: spec.Name, Fingerprint: spec.Fingerprint(), Canonical: spec.Canonical(), Tasks: tasks}
 	if _, err := e.Store.PlanSweep(context.Background(), plan); err != nil {
 		t.Fatal(err)
 	}

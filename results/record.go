@@ -34,6 +34,7 @@ type Record struct {
 	// Error is the last error of a failed task.
 	Error string `json:"error,omitempty"`
 	// Result is the stored result message; nil while pending, and for a task
-	// that failed without one (delivery limit reached).
+	// that failed without one (delivery limit reached). Its Params is nil:
+	// the task's params are Record.Params, held once.
 	Result *protocol.ResultMsg `json:"result,omitempty"`
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // Task describes one task of a synthetic sweep.
@@ -54,17 +55,19 @@ func (s Task) Record(t testing.TB, sweepName string, ordinal int) results.Record
 	sum := sha256.Sum256(params)
 	id := hex.EncodeToString(sum[:16])
 	r := results.Record{Sweep: sweepName, Ordinal: ordinal, TaskID: id, State: s.State, Params: params}
+	// As in the store's records, the result message does not repeat the
+	// params (Record.Params holds them).
 	switch s.State {
 	case results.StateFailed:
 		r.Error = "synthetic failure"
 		r.Attempts = 1
 		r.Result = &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: id,
-			Status: protocol.StatusFailed, Error: r.Error, Params: params,
+			Status: protocol.StatusFailed, Error: r.Error,
 			Provenance: protocol.Provenance{Host: "hosta", Worker: "hosta/1", Attempt: 1}}
 	case results.StateDone:
 		r.Attempts = 1
 		r.Result = &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: id,
-			Status: s.Status, Result: s.result(), Params: params, Provenance: s.provenance()}
+			Status: s.Status, Result: s.result(), Provenance: s.provenance()}
 	}
 	return r
 }
@@ -150,7 +153,8 @@ func Curve(shape string, scale float64, seed uint64) []float64 {
 
 // WriteStore writes the records of one sweep into a new bbolt store at
 // path through the store's API (plan, then commit the results), as a
-// coordinator would.
+// coordinator would. Result messages carry the params, as workers send
+// them.
 func WriteStore(t testing.TB, path string, recs results.RecordSlice) {
 	t.Helper()
 	st, err := store.Open(path, &store.Options{NoSync: true})
@@ -159,8 +163,8 @@ func WriteStore(t testing.TB, path string, recs results.RecordSlice) {
 	}
 	defer st.Close()
 	plan := &store.Plan{Name: recs[0].Sweep, Fingerprint: "synthetic"}
-	for _, r := range recs {
-		plan.Tasks = append(plan.Tasks, store.PlanTask{ID: r.TaskID, Params: r.Params})
+	for i, r := range recs {
+		plan.Tasks = append(plan.Tasks, sweep.Task{Ordinal: i, ID: r.TaskID, Params: r.Params})
 	}
 	ctx := context.Background()
 	if _, err := st.PlanSweep(ctx, plan); err != nil {
@@ -177,11 +181,13 @@ func WriteStore(t testing.TB, path string, recs results.RecordSlice) {
 		if r.Result == nil {
 			continue
 		}
-		raw, err := json.Marshal(r.Result)
+		msg := *r.Result
+		msg.Params = r.Params
+		raw, err := json.Marshal(&msg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch = append(batch, store.Incoming{Result: r.Result, Raw: raw})
+		batch = append(batch, store.Incoming{Result: &msg, Raw: raw})
 		if len(batch) == 1000 {
 			flush()
 		}

@@ -52,7 +52,9 @@
 //	params/
 //	  <task ID>                 canonical JSON of the task's resolved sim.Config (raw)
 //	results/
-//	  <task ID>                 the result message (protocol.ResultMsg) as received
+//	  <task ID>                 the result message (protocol.ResultMsg) as received;
+//	                            its params echo params/<task ID>, and Records
+//	                            reports only that copy (Record.Params)
 //	conflicts/
 //	  <task ID><u32 BE n>       the n-th result whose digest differs from the stored one
 //	queued/

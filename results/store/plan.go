@@ -11,16 +11,15 @@ import (
 
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/sweep"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// PlanTask is one task of a plan: its content-addressed ID and the canonical
-// JSON of its resolved sim.Config.
-type PlanTask struct {
-	ID     string
-	Params json.RawMessage
-}
+// PlanTask is the task type of a plan.
+//
+// Deprecated: use sweep.Task; PlanSweep reads only its ID and Params.
+type PlanTask = sweep.Task
 
 // Plan is a sweep to record before any of its tasks is published.
 type Plan struct {
@@ -32,8 +31,11 @@ type Plan struct {
 	// SourceName and Source are the spec file as the user wrote it.
 	SourceName string
 	Source     []byte
-	// Tasks holds the expansion in ordinal order.
-	Tasks []PlanTask
+	// Tasks holds the expansion (sweep.Spec.Expand) in ordinal order: a
+	// task's ordinal in the sweep is its index. The store reads each task's
+	// ID and Params (the canonical JSON of its resolved sim.Config) and
+	// trusts the ID to be their hash: it hashes nothing again.
+	Tasks []sweep.Task
 	// Extend accepts a spec that differs from the one the sweep was planned
 	// with: the sweep becomes the new expansion.
 	Extend bool
@@ -320,7 +322,7 @@ func (e *sweepEntry) count(t *taskEntry) {
 }
 
 // planDigest is the hex SHA-256 of the task IDs in order.
-func planDigest(tasks []PlanTask) string {
+func planDigest(tasks []sweep.Task) string {
 	h := sha256.New()
 	for _, t := range tasks {
 		h.Write([]byte(t.ID))
@@ -331,7 +333,7 @@ func planDigest(tasks []PlanTask) string {
 
 // checkUnique refuses a plan that lists one task twice (two grid points that
 // resolve to the same configuration).
-func checkUnique(tasks []PlanTask) error {
+func checkUnique(tasks []sweep.Task) error {
 	at := make(map[string]int, len(tasks))
 	for i, t := range tasks {
 		if t.ID == "" {

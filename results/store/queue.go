@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/sweep"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -15,16 +18,6 @@ import (
 // stream: the coordinator reconciles this record with the stream's subjects
 // when their counts disagree (after a crash between a publication and its
 // record).
-
-// PublishTask is a pending task without a message in the task stream.
-type PublishTask struct {
-	Sweep   string
-	Ordinal int
-	ID      string
-	Params  json.RawMessage
-	// Gen is the task's generation, part of its message ID.
-	Gen int
-}
 
 // QueuedTask says that the task's message is in the task stream under the
 // sweep's subject.
@@ -36,25 +29,27 @@ type QueuedTask struct {
 	Seq uint64
 }
 
-// ToPublish returns up to limit pending, unqueued tasks of the sweep (none
-// unless it is running), in
+// ToPublish returns the task messages (protocol.NewTaskMsg) of up to limit
+// pending, unqueued tasks of the sweep (none unless it is running), in
 // ordinal order starting at ordinal from, and the ordinal to continue from
-// (-1 when the sweep's order is exhausted). It holds a read transaction only
-// for the call, so the caller can publish and record between calls.
-func (s *Store) ToPublish(ctx context.Context, sweep string, from, limit int) ([]PublishTask, int, error) {
-	var out []PublishTask
+// (-1 when the sweep's order is exhausted). The messages carry the stored
+// params and the task's generation (part of the message ID); EnqueuedAt is
+// left zero for the publisher to set. ToPublish holds a read transaction
+// only for the call, so the caller can publish and record between calls.
+func (s *Store) ToPublish(ctx context.Context, sweepName string, from, limit int) ([]*protocol.TaskMsg, int, error) {
+	var out []*protocol.TaskMsg
 	next := -1
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		var e sweepEntry
-		if err := getSweep(tx, sweep, &e); err != nil {
+		if err := getSweep(tx, sweepName, &e); err != nil {
 			return err
 		}
 		if e.State != SweepRunning {
 			return nil
 		}
-		order := tx.Bucket(bucketOrders).Bucket([]byte(sweep))
+		order := tx.Bucket(bucketOrders).Bucket([]byte(sweepName))
 		if order == nil {
-			return fmt.Errorf("sweep %q: %w", sweep, results.ErrNotFound)
+			return fmt.Errorf("sweep %q: %w", sweepName, results.ErrNotFound)
 		}
 		tasks, queued := tx.Bucket(bucketTasks), tx.Bucket(bucketQueued)
 		c := order.Cursor()
@@ -74,8 +69,8 @@ func (s *Store) ToPublish(ctx context.Context, sweep string, from, limit int) ([
 			if t.State != results.StatePending {
 				continue
 			}
-			out = append(out, PublishTask{Sweep: sweep, Ordinal: ordinal, ID: string(id),
-				Params: getParams(tx, id), Gen: t.Gen})
+			task := sweep.Task{Ordinal: ordinal, ID: string(id), Params: getParams(tx, id)}
+			out = append(out, protocol.NewTaskMsg(sweepName, task, t.Gen, time.Time{}))
 		}
 		return nil
 	})

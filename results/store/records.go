@@ -13,7 +13,8 @@ import (
 )
 
 // Records calls fn with every planned task of the sweep, in ordinal order,
-// with its state and stored result. It streams: one read transaction, one
+// with its state and stored result (the task's params are in Record.Params
+// only: Record.Result.Params is nil). It streams: one read transaction, one
 // Record at a time (fn must not keep it). An unknown sweep is an error
 // wrapping ErrNotFound; an error from fn stops the walk and is returned.
 func (s *Store) Records(ctx context.Context, name string, fn func(*results.Record) error) error {
@@ -47,6 +48,12 @@ func (s *Store) Records(ctx context.Context, name string, fn func(*results.Recor
 				if err := json.Unmarshal(raw, r.Result); err != nil {
 					return fmt.Errorf("decode result %s: %w", id, err)
 				}
+				// The stored message echoes the params (the on-disk
+				// format keeps it); a Record has them once, in Params.
+				if r.Params == nil {
+					r.Params = r.Result.Params
+				}
+				r.Result.Params = nil
 			}
 			return fn(r)
 		})

@@ -18,20 +18,23 @@ import (
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // testTask returns a task with a deterministic fake ID and params; the store
 // does not recompute IDs (the coordinator checks them).
-func testTask(i int) PlanTask {
+func testTask(i int) sweep.Task {
 	params := fmt.Sprintf(`{"seed":%d}`, i)
 	h := sha256.Sum256([]byte(params))
-	return PlanTask{ID: hex.EncodeToString(h[:16]), Params: json.RawMessage(params)}
+	return sweep.Task{ID: hex.EncodeToString(h[:16]), Params: json.RawMessage(params)}
 }
 
 func testPlan(name string, idx ...int) *Plan {
 	p := &Plan{Name: name, Fingerprint: "fp-" + name, Canonical: json.RawMessage(`{"name":"` + name + `"}`)}
-	for _, i := range idx {
-		p.Tasks = append(p.Tasks, testTask(i))
+	for ordinal, i := range idx {
+		t := testTask(i)
+		t.Ordinal = ordinal
+		p.Tasks = append(p.Tasks, t)
 	}
 	return p
 }
@@ -429,10 +432,15 @@ func TestQueueAndCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].ID != testTask(1).ID || got[1].ID != testTask(3).ID || next != 3 {
+	if len(got) != 2 || got[0].TaskID != testTask(1).ID || got[1].TaskID != testTask(3).ID || next != 3 {
 		t.Fatalf("ToPublish(0, 2) = %+v next %d; want tasks 1, 3 and next 3", got, next)
 	}
-	if err := s.MarkQueued(ctx, []QueuedTask{{Sweep: "a", TaskID: got[0].ID}, {Sweep: "a", TaskID: got[1].ID},
+	// The store hands out the task messages, params included.
+	want := protocol.NewTaskMsg("a", testTask(1), 0, time.Time{})
+	if g, w := jsonOf(t, got[0]), jsonOf(t, want); g != w {
+		t.Errorf("ToPublish message = %s, want %s", g, w)
+	}
+	if err := s.MarkQueued(ctx, []QueuedTask{{Sweep: "a", TaskID: got[0].TaskID}, {Sweep: "a", TaskID: got[1].TaskID},
 		{Sweep: "a", TaskID: testTask(2).ID}}); err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +450,7 @@ func TestQueueAndCancel(t *testing.T) {
 		t.Errorf("queued = %v, want the 2 pending tasks (done task skipped)", queued)
 	}
 	got, next, _ = s.ToPublish(ctx, "a", 0, 10)
-	if len(got) != 2 || got[0].ID != testTask(4).ID || next != -1 {
+	if len(got) != 2 || got[0].TaskID != testTask(4).ID || next != -1 {
 		t.Errorf("ToPublish after queueing = %+v next %d, want tasks 4, 5", got, next)
 	}
 	// A result unqueues its task.
