@@ -31,7 +31,7 @@ func TestExtendAndChangedSpec(t *testing.T) {
 	// A changed spec under the same name is refused, with a diff.
 	changed := coordtest.Spec(t, e.Dir, "grow", 4, []float64{0.02, 0.05}, "")
 	_, err := e.Submit(changed, false)
-	var sce *coordinator.SpecChangedError
+	var sce *store.SpecChangedError
 	if !errors.As(err, &sce) || !errors.Is(err, coordinator.ErrSpecChanged) || len(sce.Diff) == 0 {
 		t.Fatalf("changed spec: err = %v, want *SpecChangedError with a diff", err)
 	}

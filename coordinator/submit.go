@@ -2,9 +2,7 @@ package coordinator
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -14,35 +12,9 @@ import (
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
-// ErrSpecChanged is wrapped by the error that refuses a changed spec.
-var ErrSpecChanged = errors.New("spec changed")
-
-// SpecChangedError refuses to submit a spec that differs from the one its
-// sweep was planned with; Diff shows how (sweep.Diff).
-type SpecChangedError struct {
-	Sweep string   `json:"sweep"`
-	Diff  []string `json:"diff"`
-	// SameSpec is set when the spec is unchanged but expands to other task
-	// IDs (another simulator model version).
-	SameSpec bool `json:"same_spec"`
-}
-
-func (e *SpecChangedError) Error() string {
-	var b strings.Builder
-	if e.SameSpec {
-		fmt.Fprintf(&b, "sweep %q was planned with other task IDs (another simulator model version)", e.Sweep)
-	} else {
-		fmt.Fprintf(&b, "sweep %q exists with a different spec:", e.Sweep)
-		for _, line := range e.Diff {
-			b.WriteString("\n  " + line)
-		}
-	}
-	b.WriteString("\nsubmit with --extend to plan the new tasks (results of tasks that left the spec stay in the store)," +
-		" or give the sweep another name")
-	return b.String()
-}
-
-func (e *SpecChangedError) Unwrap() error { return ErrSpecChanged }
+// ErrSpecChanged is wrapped by the error that refuses a changed spec, a
+// *store.SpecChangedError (its Diff shows the change).
+var ErrSpecChanged = store.ErrSpecChanged
 
 // SubmitRequest carries a spec file to the coordinator.
 type SubmitRequest struct {
@@ -55,7 +27,7 @@ type SubmitRequest struct {
 
 // Submit parses, expands and plans a spec; its pending tasks are then
 // published. The same name and spec resume the sweep; a changed spec is a
-// *SpecChangedError unless req.Extend.
+// *store.SpecChangedError unless req.Extend.
 func (c *Coordinator) Submit(ctx context.Context, req SubmitRequest) (*store.PlanReport, error) {
 	spec, tasks, err := req.expand()
 	if err != nil {
@@ -87,11 +59,6 @@ func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, tasks []
 	}
 	plan.Extend = extend
 	rep, err := c.store.PlanSweep(ctx, plan)
-	var changed *store.SpecChangedError
-	if errors.As(err, &changed) {
-		return nil, &SpecChangedError{Sweep: changed.Sweep, SameSpec: changed.SameSpec,
-			Diff: sweep.Diff(changed.OldCanonical, changed.NewCanonical)}
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
@@ -67,24 +68,41 @@ type PlanReport struct {
 	State   string `json:"state"`
 }
 
+// ErrSpecChanged is wrapped by every *SpecChangedError.
+var ErrSpecChanged = errors.New("spec changed")
+
 // SpecChangedError refuses a plan whose spec differs from the one the sweep
-// was planned with (unless Plan.Extend).
+// was planned with (unless Plan.Extend). PlanSweep returns it unwrapped:
+// its message names the sweep and shows the diff.
 type SpecChangedError struct {
-	Sweep string
-	// OldCanonical and NewCanonical are the two specs' canonical JSON.
-	OldCanonical, NewCanonical json.RawMessage
+	Sweep string `json:"sweep"`
+	// Diff shows how the spec changed (sweep.Diff of the two canonical
+	// specs); empty when SameSpec.
+	Diff []string `json:"diff"`
 	// SameSpec is set when the spec is unchanged but expands to other task
-	// IDs (the simulator's model version changed).
-	SameSpec bool
+	// IDs (another simulator model version).
+	SameSpec bool `json:"same_spec"`
+	// OldCanonical and NewCanonical are the two specs' canonical JSON.
+	OldCanonical json.RawMessage `json:"-"`
+	NewCanonical json.RawMessage `json:"-"`
 }
 
 func (e *SpecChangedError) Error() string {
+	var b strings.Builder
 	if e.SameSpec {
-		return fmt.Sprintf("sweep %q was planned with other task IDs (a different simulator model version); "+
-			"extend it to plan the new tasks", e.Sweep)
+		fmt.Fprintf(&b, "sweep %q was planned with other task IDs (another simulator model version)", e.Sweep)
+	} else {
+		fmt.Fprintf(&b, "sweep %q exists with a different spec:", e.Sweep)
+		for _, line := range e.Diff {
+			b.WriteString("\n  " + line)
+		}
 	}
-	return fmt.Sprintf("sweep %q exists with a different spec; extend it to plan the new tasks", e.Sweep)
+	b.WriteString("\nsubmit with --extend to plan the new tasks (results of tasks that left the spec stay in the store)," +
+		" or give the sweep another name")
+	return b.String()
 }
+
+func (e *SpecChangedError) Unwrap() error { return ErrSpecChanged }
 
 // planChunk is the number of tasks staged per transaction. bbolt splits
 // nodes only at commit, so inserting many new random keys in one transaction
@@ -94,7 +112,7 @@ const planChunk = 5000
 // PlanSweep records a sweep's tasks before anything is published. A new name
 // creates the sweep; the same name and spec resumes it (a cancelled sweep
 // runs again); a changed spec is refused with a *SpecChangedError unless
-// p.Extend. A task whose ID already has a result in the store counts as done
+// p.Extend (returned as is, not wrapped). A task whose ID already has a result in the store counts as done
 // for this sweep at once.
 //
 // The tasks are staged in chunks (tasks/, params/ and a staging order), then
@@ -117,6 +135,10 @@ func (s *Store) PlanSweep(ctx context.Context, p *Plan) (*PlanReport, error) {
 		if err = s.stage(ctx, p); err == nil {
 			rep, err = s.switchPlan(ctx, p, digest)
 		}
+	}
+	var changed *SpecChangedError
+	if errors.As(err, &changed) {
+		return nil, changed
 	}
 	if err != nil {
 		return nil, fmt.Errorf("plan sweep %q: %w", p.Name, err)
@@ -153,8 +175,12 @@ func (s *Store) resumeOrRefuse(ctx context.Context, p *Plan, digest string) (*Pl
 		if _, err := getJSON(tx.Bucket(bucketSpecs), []byte(p.Name), &spec); err != nil {
 			return err
 		}
-		return &SpecChangedError{Sweep: p.Name, OldCanonical: spec.Canonical, NewCanonical: p.Canonical,
+		sce := &SpecChangedError{Sweep: p.Name, OldCanonical: spec.Canonical, NewCanonical: p.Canonical,
 			SameSpec: old.Fingerprint == p.Fingerprint}
+		if !sce.SameSpec {
+			sce.Diff = sweep.Diff(spec.Canonical, p.Canonical)
+		}
+		return sce
 	})
 	return rep, err
 }

@@ -397,6 +397,10 @@ func TestPlanResumeAndExtend(t *testing.T) {
 	if !errors.As(err, &sce) || sce.SameSpec || string(sce.OldCanonical) != `{"name":"a"}` {
 		t.Fatalf("changed spec: err = %v, want *SpecChangedError with the old canonical spec", err)
 	}
+	// Returned as is (its message names the sweep), wrapping ErrSpecChanged.
+	if err != error(sce) || !errors.Is(err, ErrSpecChanged) || !strings.Contains(err.Error(), "--extend") {
+		t.Errorf("changed spec: err = %#v, want the *SpecChangedError itself, wrapping ErrSpecChanged", err)
+	}
 
 	// Same fingerprint, other task IDs: a new model version.
 	sameSpec := testPlan("a", 1, 2, 6)
