@@ -15,6 +15,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/resultstest"
 	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/worker"
 )
@@ -38,8 +39,8 @@ type Env struct {
 	// Srv is the NATS server (replaced by RestartServer), on Port.
 	Srv  *coordinator.Server
 	Port int
-	// Store is the results store at Dir/state.db; Coord the running
-	// coordinator.
+	// Store is the results store at Dir/state.db, checked at cleanup
+	// (resultstest.OpenStore); Coord the running coordinator.
 	Store *store.Store
 	Coord *coordinator.Coordinator
 	// NC and JS are a connection for the test's own use.
@@ -57,12 +58,9 @@ func NewEnv(t *testing.T, cfg coordinator.Config) *Env {
 	e.startServer(0)
 	t.Cleanup(func() { e.Srv.Stop() }) // first registered: runs last
 	e.Port = e.Srv.Addr().(*net.TCPAddr).Port
-	var err error
-	e.Store, err = store.Open(filepath.Join(e.Dir, "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Store.Close() })
+	// Checked (Store.Check) and closed after the coordinator and workers
+	// stop: their cleanups are registered later, so they run first.
+	e.Store = resultstest.OpenStore(t, filepath.Join(e.Dir, "state.db"), nil)
 	e.NC = Connect(t, e.Srv.URL, "")
 	e.JS, _ = jetstream.New(e.NC)
 	e.StartCoordinator(cfg)

@@ -9,8 +9,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"path/filepath"
 	"testing"
 	"time"
+
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
@@ -151,17 +155,55 @@ func Curve(shape string, scale float64, seed uint64) []float64 {
 	return []float64{p - 0.2, p - 0.1, p}
 }
 
+// OpenStore opens the store at path (see store.Open) for the test and
+// registers its cleanup: the store's invariant check ((*store.Store).Check),
+// an error if it fails, then Close. Every test store is opened this way,
+// so that every test that writes one also checks it; bbolt's own test
+// helpers do the same with tx.Check. A test may close the store earlier
+// with CloseStore.
+func OpenStore(t testing.TB, path string, opts *store.Options) *store.Store {
+	t.Helper()
+	st, err := store.Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { CloseStore(t, st) })
+	return st
+}
+
+// TempStore opens a new store in t.TempDir() (NoSync) with OpenStore.
+func TempStore(t testing.TB) *store.Store {
+	t.Helper()
+	return OpenStore(t, filepath.Join(t.TempDir(), "state.db"), &store.Options{NoSync: true})
+}
+
+// CloseStore runs the store's invariant check, reporting a failure as a
+// test error, and closes it. Closing a closed store does nothing.
+func CloseStore(t testing.TB, st *store.Store) {
+	t.Helper()
+	err := st.Check(context.Background())
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return // closed by the test
+	}
+	if err != nil {
+		t.Errorf("store %s fails its check: %v", st.Path(), err)
+	}
+	if err := st.Close(); err != nil {
+		t.Errorf("close store %s: %v", st.Path(), err)
+	}
+}
+
 // WriteStore writes the records of one sweep into a new bbolt store at
 // path through the store's API (plan, then commit the results), as a
-// coordinator would. Result messages carry the params, as workers send
-// them.
+// coordinator would, and checks the store before closing it. Result
+// messages carry the params, as workers send them.
 func WriteStore(t testing.TB, path string, recs results.RecordSlice) {
 	t.Helper()
 	st, err := store.Open(path, &store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer CloseStore(t, st)
 	plan := &store.Plan{Name: recs[0].Sweep, Fingerprint: "synthetic"}
 	for i, r := range recs {
 		plan.Tasks = append(plan.Tasks, sweep.Task{Ordinal: i, ID: r.TaskID, Params: r.Params})

@@ -21,11 +21,7 @@ func TestQueryAndExportFromBboltStore(t *testing.T) {
 	mem := resultstest.ShapeScale(t)
 	path := filepath.Join(t.TempDir(), "state.db")
 	resultstest.WriteStore(t, path, mem)
-	st, err := store.Open(path, &store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := resultstest.OpenStore(t, path, &store.Options{ReadOnly: true})
 	ctx := context.Background()
 
 	var fromStore results.RecordSlice
@@ -74,7 +70,7 @@ func TestQueryAndExportFromBboltStore(t *testing.T) {
 		}
 	}
 
-	_, err = results.RunQuery(ctx, st, results.QueryRequest{Sweep: "nope"})
+	_, err := results.RunQuery(ctx, st, results.QueryRequest{Sweep: "nope"})
 	if !errors.Is(err, results.ErrNotFound) {
 		t.Errorf("query of an unknown sweep: %v, want results.ErrNotFound", err)
 	}

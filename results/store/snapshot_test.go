@@ -23,11 +23,7 @@ func TestSnapshot(t *testing.T) {
 	}
 	mustCommit(t, s, []Incoming{testResult("snap", 2, "ok", 0.7)}, nil, nil)
 
-	snap, err := Open(path, &Options{ReadOnly: true, Timeout: DefaultTimeout})
-	if err != nil {
-		t.Fatalf("open the snapshot: %v", err)
-	}
-	defer snap.Close()
+	snap := openChecked(t, path, &Options{ReadOnly: true, Timeout: DefaultTimeout})
 	got := records(t, snap, "snap")
 	if !reflect.DeepEqual(jsonOf(t, got), jsonOf(t, want)) {
 		t.Errorf("snapshot records:\n%s\nwant\n%s", jsonOf(t, got), jsonOf(t, want))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
@@ -59,14 +60,40 @@ func testResult(sweepName string, i int, status string, acc float64) Incoming {
 	return Incoming{Result: r, Raw: raw}
 }
 
+// openTestStore opens a new store in t.TempDir() with openChecked.
 func openTestStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "state.db"), &Options{NoSync: true})
+	return openChecked(t, filepath.Join(t.TempDir(), "state.db"), &Options{NoSync: true})
+}
+
+// openChecked opens the store at path and registers closeChecked at
+// cleanup, so that every store a test opens passes the store's invariant
+// check (Store.Check). It is resultstest.OpenStore, which these internal
+// tests cannot import (resultstest imports this package).
+func openChecked(t testing.TB, path string, opts *Options) *Store {
+	t.Helper()
+	s, err := Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() { closeChecked(t, s) })
 	return s
+}
+
+// closeChecked checks the store (a failure is a test error) and closes it;
+// a store the test closed already is left alone.
+func closeChecked(t testing.TB, s *Store) {
+	t.Helper()
+	err := s.Check(context.Background())
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return
+	}
+	if err != nil {
+		t.Errorf("store %s fails its check: %v", s.Path(), err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("close store %s: %v", s.Path(), err)
+	}
 }
 
 func mustPlan(t *testing.T, s *Store, p *Plan) *PlanReport {
@@ -131,11 +158,7 @@ func wantCounts(t *testing.T, s *Store, name string, done, failed, pending int, 
 
 func TestOpenLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	s, err := Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	openChecked(t, path, nil)
 	for _, ro := range []bool{false, true} {
 		start := time.Now()
 		_, err := Open(path, &Options{ReadOnly: ro, Timeout: 200 * time.Millisecond})
@@ -157,11 +180,7 @@ func TestOpenReadOnlyMissing(t *testing.T) {
 
 func TestOpenNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	s, err := Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	closeChecked(t, openChecked(t, path, nil))
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -183,17 +202,10 @@ func TestOpenNewerSchemaRefused(t *testing.T) {
 
 func TestReadOnlyAfterClose(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	s, err := Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openChecked(t, path, nil)
 	mustPlan(t, s, testPlan("a", 1, 2))
-	s.Close()
-	ro, err := Open(path, &Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	closeChecked(t, s)
+	ro := openChecked(t, path, &Options{ReadOnly: true})
 	if got := len(records(t, ro, "a")); got != 2 {
 		t.Errorf("read-only Records = %d, want 2", got)
 	}
