@@ -112,8 +112,8 @@ const planChunk = 5000
 // PlanSweep records a sweep's tasks before anything is published. A new name
 // creates the sweep; the same name and spec resumes it (a cancelled sweep
 // runs again); a changed spec is refused with a *SpecChangedError unless
-// p.Extend (returned as is, not wrapped). A task whose ID already has a result in the store counts as done
-// for this sweep at once.
+// p.Extend (returned as is, not wrapped). A task whose ID already has a
+// result in the store counts as done for this sweep at once.
 //
 // The tasks are staged in chunks (tasks/, params/ and a staging order), then
 // one transaction switches the sweep to the new plan: its order, the
