@@ -59,6 +59,14 @@ func coordinatorFlags() []cli.Flag {
 			Usage: "task publications in flight at once", EnvVars: []string{"SGSWEEP_PUBLISH_WINDOW"}},
 		&cli.IntFlag{Name: "replicas", Value: def.Replicas,
 			Usage: "stream replicas (3 on a NATS cluster)", EnvVars: []string{"SGSWEEP_REPLICAS"}},
+		&cli.DurationFlag{Name: "backup-every", Value: def.BackupEvery,
+			Usage:   "write a checked backup of the store into backups/ of --data-dir this often (0: never)",
+			EnvVars: []string{"SGSWEEP_BACKUP_EVERY"}},
+		&cli.IntFlag{Name: "backup-keep", Value: def.BackupKeep,
+			Usage: "backups kept (the newest); older ones are removed", EnvVars: []string{"SGSWEEP_BACKUP_KEEP"}},
+		&cli.DurationFlag{Name: "results-retention", Value: def.ResultsRetention,
+			Usage: "keep a copy of every result in the results archive stream this long, for `sgsweep store " +
+				"rebuild` (0: no archive)", EnvVars: []string{"SGSWEEP_RESULTS_RETENTION"}},
 		&cli.BoolFlag{Name: "sync-always", Value: true,
 			Usage: "embedded server: fsync each message before acknowledging it (no loss on a machine crash; " +
 				"--sync-always=false is faster and may lose the last two minutes)", EnvVars: []string{"SGSWEEP_SYNC_ALWAYS"}},
@@ -78,6 +86,8 @@ func coordinatorConfigOf(c *cli.Context, log *slog.Logger) (coordinator.Config, 
 	cfg.MaxWaiting = max(cfg.MaxWaiting, cfg.MaxAckPending)
 	cfg.PublishWindow = c.Int("publish-window")
 	cfg.Replicas = c.Int("replicas")
+	cfg.BackupEvery, cfg.BackupKeep = c.Duration("backup-every"), c.Int("backup-keep")
+	cfg.ResultsRetention = c.Duration("results-retention")
 	cfg.Logger = log
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}
