@@ -215,5 +215,10 @@ func printRebuild(w io.Writer, rep *coordinator.RebuildReport) {
 	}
 }
 
-// mib formats a size in bytes as MiB.
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+// mib formats a size in bytes in MiB, or KiB below one MiB.
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
