@@ -10,6 +10,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/resultstest"
 	"github.com/sgsweep/sgsweep/results/store"
@@ -102,13 +103,15 @@ func TestBackupRotation(t *testing.T) {
 	}
 }
 
-// A rebuild from a backup recovers, from the results archive, the results
-// committed after the backup, without consuming anything; planning the
-// later sweep again in the rebuilt store finds them done.
+// A rebuild from a backup recovers the results committed after the
+// backup (from the results archive) and those not committed at all (still
+// in the results stream: the coordinator stopped), without consuming
+// anything; planning the later sweep again in the rebuilt store finds all
+// of them done.
 func TestRebuild(t *testing.T) {
 	e := coordtest.NewEnv(t, coordtest.CoordinatorConfig())
-	fake := &coordtest.Fake{}
-	e.StartWorker("w1", 2, fake)
+	fake := &coordtest.Fake{Sleep: time.Second} // late is still training when the coordinator stops
+	e.StartWorker("w1", 4, fake)
 	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "early", 3, nil, ""), false); err != nil {
 		t.Fatal(err)
 	}
@@ -118,16 +121,22 @@ func TestRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	late := coordtest.Spec(t, e.Dir, "late", 4, []float64{0.07}, "") // other tasks than early's
+	// Two sweeps after the backup: "mid" committed, "late" trained while
+	// the coordinator is down, so its results stay in the results stream.
+	mid := coordtest.Spec(t, e.Dir, "mid", 2, []float64{0.03}, "") // other tasks than early's
+	if _, err := e.Submit(mid, false); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitSweep("mid", store.SweepDone, 30*time.Second)
+	late := coordtest.Spec(t, e.Dir, "late", 4, []float64{0.07}, "")
 	if _, err := e.Submit(late, false); err != nil {
 		t.Fatal(err)
 	}
-	e.WaitSweep("late", store.SweepDone, 30*time.Second)
-	wantLate := e.Records("late")
+	coordtest.WaitFor(t, 10*time.Second, "late's tasks queued", func() bool { return e.StreamMsgs(protocol.StreamTasks) == 4 })
 	e.StopCoordinator()
-	archived := e.StreamMsgs(coordinator.StreamResultsArchive)
-	if archived != 7 {
-		t.Errorf("archive holds %d results, want 7", archived)
+	coordtest.WaitFor(t, 10*time.Second, "late's results published", func() bool { return e.StreamMsgs(protocol.StreamResults) == 4 })
+	if n := e.StreamMsgs(coordinator.StreamResultsArchive); n != 9 {
+		t.Errorf("archive holds %d results, want 9", n)
 	}
 
 	out := filepath.Join(t.TempDir(), "state.db")
@@ -136,12 +145,14 @@ func TestRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("rebuild: %+v", rep)
-	if rep.Archive != 7 || rep.Queue != 0 || rep.Report.Stored != 4 || rep.Report.Duplicates != 3 ||
+	if rep.Archive != 9 || rep.Queue != 4 || rep.Report.Stored != 6 || rep.Report.Duplicates != 7 ||
 		rep.Unusable != 0 || rep.Gap || !rep.Check.Full {
-		t.Errorf("rebuild report %+v, want 7 archived, 4 stored, 3 duplicates, no gap", rep)
+		t.Errorf("rebuild report %+v, want 9 archived, 4 queued, 6 stored, 7 duplicates, no gap", rep)
 	}
-	if n := e.StreamMsgs(coordinator.StreamResultsArchive); n != archived {
-		t.Errorf("the rebuild changed the archive: %d messages, was %d", n, archived)
+	for stream, want := range map[string]uint64{coordinator.StreamResultsArchive: 9, protocol.StreamResults: 4} {
+		if n := e.StreamMsgs(stream); n != want {
+			t.Errorf("after the rebuild %s holds %d messages, want %d: nothing consumed", stream, n, want)
+		}
 	}
 	if _, err := coordinator.Rebuild(ctx, e.JS, backup, out); err == nil {
 		t.Error("a second rebuild overwrote its output")
@@ -157,16 +168,19 @@ func TestRebuild(t *testing.T) {
 	if prep.Done != 4 || prep.Pending != 0 {
 		t.Errorf("late sweep planned in the rebuilt store: %+v, want its 4 tasks done", prep)
 	}
+	if info, err := st.Sweep(ctx, "mid"); err == nil {
+		t.Errorf("sweep mid, planned after the backup, is in the rebuilt store: %+v", info)
+	}
 	var got []results.Record
 	if err := st.Records(ctx, "late", func(r *results.Record) error { got = append(got, *r); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(wantLate) {
-		t.Fatalf("%d records of the late sweep, want %d", len(got), len(wantLate))
+	if len(got) != 4 {
+		t.Fatalf("%d records of the late sweep, want 4", len(got))
 	}
-	for i := range got {
-		if got[i].Result == nil || wantLate[i].Result == nil || got[i].Result.Digest != wantLate[i].Result.Digest {
-			t.Errorf("record %d differs from the original's", i)
+	for i, r := range got {
+		if r.State != "done" || r.Result == nil || r.Result.Sweep != "late" {
+			t.Errorf("record %d: %+v, want late's result", i, r)
 		}
 	}
 }
