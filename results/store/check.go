@@ -98,8 +98,8 @@ func (s *Store) Check(ctx context.Context) error {
 // params/ entries, and a result when it is done.
 //
 // The bounded check reads what does not grow with the number of tasks: the
-// freelist, the pages of the small buckets (meta, sweeps, specs, staging,
-// queued, rejected) and the sweeps' counters. It is what Open runs on files
+// freelist, the pages of the small buckets (meta, sweeps, specs, rejected)
+// and the sweeps' counters. It is what Open runs on files
 // above Options.FullCheckLimit.
 func (s *Store) Verify(ctx context.Context, full bool) (rep *CheckReport, err error) {
 	start := time.Now()
@@ -150,8 +150,9 @@ func (s *Store) Verify(ctx context.Context, full bool) (rep *CheckReport, err er
 }
 
 // smallBuckets are the buckets whose size does not grow with the number of
-// tasks, checked page by page by the bounded check.
-var smallBuckets = [][]byte{bucketMeta, bucketSweeps, bucketSpecs, bucketStaging, bucketQueued, bucketRejected}
+// tasks, checked page by page by the bounded check. (queued/ and staging/
+// can hold an entry per task of a sweep: they are left to the full check.)
+var smallBuckets = [][]byte{bucketMeta, bucketSweeps, bucketSpecs, bucketRejected}
 
 // checkInvariants checks the sweeps' counters and, when full, recounts them
 // from their orders and the tasks' states.

@@ -314,3 +314,35 @@ func TestCheckTime(t *testing.T) {
 	t.Logf("read-write Open with its check: %v", time.Since(start).Round(time.Millisecond))
 	w.Close()
 }
+
+// A truncated file (an interrupted copy) is damaged; a file truncated
+// under an open store makes reads fail with an error, not a fault.
+func TestTruncatedStore(t *testing.T) {
+	path := writeTestStore(t, t.TempDir(), 600, 400)
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := os.Truncate(path, info.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	err = ro.Records(context.Background(), "big", func(*results.Record) error { return nil })
+	if !errors.Is(err, ErrDamaged) {
+		t.Errorf("Records of a store truncated under it: %v, want ErrDamaged", err)
+	}
+	ro.Close()
+	before := fileHash(t, path)
+	for _, opts := range []*Options{nil, {ReadOnly: true}} {
+		if _, err := Open(path, opts); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "truncated") {
+			t.Errorf("Open(%+v) of a truncated store: %v, want ErrDamaged saying truncated", opts, err)
+		}
+	}
+	if fileHash(t, path) != before {
+		t.Error("the truncated store changed")
+	}
+}

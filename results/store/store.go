@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -59,8 +60,10 @@ type Options struct {
 // pages instead of returning an error, and each transaction recovers such a
 // panic into a *DamagedError naming the file. After one, the store refuses
 // every further write (its file may be damaged; bbolt has rolled the
-// transaction back). bbolt runs no goroutine of its own except tx.Check's,
-// which recovers its panics itself.
+// transaction back). A memory fault reading the mapped file (a file
+// truncated under the store, a disk read error) is turned into such a panic
+// too (debug.SetPanicOnFault). bbolt runs no goroutine of its own except
+// tx.Check's, which recovers its panics itself.
 type Store struct {
 	db       *bolt.DB
 	path     string
@@ -163,6 +166,10 @@ func openDB(path string, o Options) (_ *Store, err error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path, readOnly: o.ReadOnly}
+	if err := s.checkSize(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.init(); err != nil {
 		db.Close()
 		if errors.Is(err, ErrDamaged) {
@@ -227,6 +234,24 @@ func checkSchema(tx *bolt.Tx) error {
 	return nil
 }
 
+// checkSize refuses a truncated file: one shorter than the pages its meta
+// page counts (an interrupted copy, a full disk). Reading the missing
+// pages would fault.
+func (s *Store) checkSize() error {
+	info, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	return s.view(context.Background(), func(tx *bolt.Tx) error {
+		if tx.Size() > info.Size() {
+			dmg := &DamagedError{Path: s.path, Unchanged: true}
+			dmg.add("truncated: its pages need %d bytes, the file has %d", tx.Size(), info.Size())
+			return dmg
+		}
+		return nil
+	})
+}
+
 // view runs fn in a read transaction, after checking ctx. A bbolt panic
 // becomes a *DamagedError (see Store).
 func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) (err error) {
@@ -234,6 +259,7 @@ func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) (err error
 		return err
 	}
 	defer s.recover(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	return s.db.View(fn)
 }
 
@@ -250,6 +276,7 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) (err err
 		return fmt.Errorf("no more writes after an earlier failure: %w", dmg)
 	}
 	defer s.recover(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	return s.db.Update(fn)
 }
 
