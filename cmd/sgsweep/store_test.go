@@ -14,7 +14,6 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
-	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/resultstest"
 	"github.com/sgsweep/sgsweep/results/store"
 )
@@ -127,23 +126,6 @@ func TestEmptyStoreCommands(t *testing.T) {
 	}
 }
 
-func readRecords(t *testing.T, path, name string) []results.Record {
-	t.Helper()
-	st, err := store.Open(path, &store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var out []results.Record
-	if err := st.Records(context.Background(), name, func(r *results.Record) error {
-		out = append(out, *r)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // While a coordinator runs and holds the store: store check and store
 // backup go through its snapshot; the backup passes the full check and
 // holds the same records. Then, with everything stopped and the store
@@ -165,7 +147,13 @@ func TestStoreBackupAndRebuild(t *testing.T) {
 	if rep, err := coordinator.VerifyFile(context.Background(), backup, true); err != nil || rep.Sweeps != 1 {
 		t.Fatalf("the backup: %+v, %v", rep, err)
 	}
-	if got, want := readRecords(t, backup, "bk"), e.Records("bk"); !reflect.DeepEqual(got, want) {
+	bst, err := store.Open(backup, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := recordsOf(t, bst, "bk"), e.Records("bk")
+	bst.Close()
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("the backup holds %d records, want the store's %d", len(got), len(want))
 	}
 
