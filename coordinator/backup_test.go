@@ -184,3 +184,32 @@ func TestRebuild(t *testing.T) {
 		}
 	}
 }
+
+// Without retention there is no archive: a rebuild recovers only results
+// not yet committed, and says that the backup's time is not covered.
+func TestRebuildWithoutArchive(t *testing.T) {
+	cfg := coordtest.CoordinatorConfig()
+	cfg.ResultsRetention = 0
+	e := coordtest.NewEnv(t, cfg)
+	e.StartWorker("w1", 2, &coordtest.Fake{})
+	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "plain", 2, nil, ""), false); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitSweep("plain", store.SweepDone, 30*time.Second)
+	ctx := context.Background()
+	backup, err := e.Coord.Backup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.StopCoordinator()
+	if _, err := e.JS.Stream(ctx, coordinator.StreamResultsArchive); err == nil {
+		t.Error("an archive stream exists with retention 0")
+	}
+	rep, err := coordinator.Rebuild(ctx, e.JS, backup, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Archive != 0 || rep.Queue != 0 || rep.Report.Stored != 0 || !rep.Gap {
+		t.Errorf("rebuild without an archive: %+v, want nothing read and the gap reported", rep)
+	}
+}
