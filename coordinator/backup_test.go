@@ -159,9 +159,17 @@ func TestRebuild(t *testing.T) {
 	}
 
 	st := resultstest.OpenStore(t, out, nil)
-	spec, tasks := coordtest.Expand(t, late)
-	plan := &store.Plan{Name: spec.Name, Fingerprint: spec.Fingerprint(), Canonical: spec.Canonical(), Tasks: tasks}
-	prep, err := st.PlanSweep(ctx, plan)
+	// Plan it through a coordinator over the rebuilt store (not run: a
+	// submission plans at once).
+	c, err := coordinator.New(st, e.NC, coordtest.CoordinatorConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep, err := c.Submit(ctx, coordinator.SubmitRequest{SpecName: late, Spec: data})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return app.RunContext(ctx, flagsFirst(app, args))
 }
 
-// flagsFirst moves a subcommand's flags ahead of its arguments, so that
+// flagsFirst moves a (sub)command's flags ahead of its arguments, so that
 // `sgsweep run spec.yaml --workers 2` works like `sgsweep run --workers 2
 // spec.yaml` (urfave/cli stops reading flags at the first argument).
 // Everything after "--" stays as it is.
@@ -77,6 +77,9 @@ func flagsFirst(app *cli.App, args []string) []string {
 	cmd := app.Command(args[i])
 	if cmd == nil {
 		return args
+	}
+	for i+1 < len(args) && cmd.Command(args[i+1]) != nil { // `data get`
+		i, cmd = i+1, cmd.Command(args[i+1])
 	}
 	out := slices.Clone(args[:i+1])
 	var positional []string

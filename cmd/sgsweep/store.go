@@ -17,15 +17,11 @@ import (
 
 func init() { commands = append(commands, storeCommand) }
 
-// storeCommand is `sgsweep store check|backup|rebuild`. Its flags belong to
-// the parent command, which its subcommands read: flagsFirst moves flags
-// ahead of every argument, the subcommand's name included.
+// storeCommand is `sgsweep store check|backup|rebuild`.
 func storeCommand() *cli.Command {
-	flags := append([]cli.Flag{
-		dataDirFlag(),
-		&cli.StringFlag{Name: "from", Usage: "rebuild: the backup `FILE` to start from"},
-		&cli.StringFlag{Name: "out", Usage: "rebuild: the new store `FILE` (default: state.db of --data-dir, which must not exist)"},
-	}, natsFlags()...)
+	withNATS := func(flags ...cli.Flag) []cli.Flag {
+		return append(append([]cli.Flag{dataDirFlag()}, flags...), natsFlags()...)
+	}
 	return &cli.Command{
 		Name:  "store",
 		Usage: "check, back up and rebuild the results store",
@@ -43,11 +39,15 @@ func storeCommand() *cli.Command {
 			"  sgsweep store backup /backups/state-$(date +%F).db\n" +
 			"  mv sgsweep-data/state.db sgsweep-data/state.db.damaged\n" +
 			"  sgsweep store rebuild --from sgsweep-data/backups/state-20260101T120000.000Z.db",
-		Flags: flags,
 		Subcommands: []*cli.Command{
-			{Name: "check", Usage: "check the store completely", Action: runStoreCheck},
-			{Name: "backup", Usage: "write a checked, consistent copy of the store", ArgsUsage: "FILE", Action: runStoreBackup},
-			{Name: "rebuild", Usage: "make a new store from a backup and the retained results", Action: runStoreRebuild},
+			{Name: "check", Usage: "check the store completely", Flags: withNATS(), Action: runStoreCheck},
+			{Name: "backup", Usage: "write a checked, consistent copy of the store", ArgsUsage: "FILE",
+				Flags: withNATS(), Action: runStoreBackup},
+			{Name: "rebuild", Usage: "make a new store from a backup and the retained results",
+				Flags: withNATS(
+					&cli.StringFlag{Name: "from", Usage: "the backup `FILE` to start from"},
+					&cli.StringFlag{Name: "out", Usage: "the new store `FILE` (default: state.db of --data-dir, which must not exist)"},
+				), Action: runStoreRebuild},
 		},
 	}
 }
