@@ -106,6 +106,10 @@ func DataSourceOf(dataset string) (DataSource, bool) {
 	return DataSource{}, false
 }
 
+// DataDir returns the absolute data directory that dataDir names for
+// LoadDataset: dataDir, else $SGSWEEP_DATA, else ./data.
+func DataDir(dataDir string) (string, error) { return resolveDataDir(dataDir) }
+
 // loaderFiles are the base names (without .gz) the loader of each dataset
 // looks for in its dataset directory, and their format.
 var loaderFiles = map[string]struct {

@@ -25,7 +25,10 @@ func runCommand() *cli.Command {
 		&cli.BoolFlag{Name: "extend", Usage: "accept a spec that changed since the sweep was planned: plan the new " +
 			"tasks (results of tasks that left the spec stay in the store)", EnvVars: []string{"SGSWEEP_EXTEND"}},
 		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress display: bar (a live line), log (a line " +
-			"every 10 s), none, or auto (bar on a terminal, else log)", EnvVars: []string{"SGSWEEP_PROGRESS"}},
+			"every 10 s), none, or auto (bar on a terminal, else log); with the bar, logs go to sgsweep.log in " +
+			"the data dir and only warnings and errors to the terminal", EnvVars: []string{"SGSWEEP_PROGRESS"}},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the summary (logs go to sgsweep.log in the data dir)",
+			EnvVars: []string{"SGSWEEP_QUIET"}},
 	}
 	flags = append(flags, natsFlags()...)
 	flags = append(flags, coordinatorFlags()...)
@@ -59,10 +62,12 @@ func runRun(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError{fmt.Errorf("run takes one spec file, got %d arguments", c.NArg())}
 	}
-	log, err := newLogger(c)
+	out, err := newRunOutput(c)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
+	defer out.close()
+	log, display := out.log, out.display
 	path := c.Args().First()
 	source, spec, err := readSpec(path)
 	if err != nil {
@@ -84,10 +89,6 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	display, err := newProgress(c.String("progress"), c.App.ErrWriter, log)
-	if err != nil {
-		return usageError{err}
-	}
 
 	ctx := c.Context
 	start := time.Now()
@@ -104,7 +105,14 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	printPlanReport(c.App.ErrWriter, rep)
+	printPlanReport(out.info, rep)
+	if slots > 0 && rep.Pending > 0 {
+		// Fail now, not task by task, when the local workers lack data.
+		if err := checkDatasets(tasks, wcfg.DataDir); err != nil {
+			return fmt.Errorf("sweep %s: %w", spec.Name, err)
+		}
+	}
+	out.showRunning(b.nc, spec.Name)
 
 	coordCtx, stopCoord := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCoord()
@@ -223,5 +231,9 @@ func printSummary(c *cli.Context, store *results.Store, info *results.SweepInfo,
 		return fmt.Errorf("summary: %w", err)
 	}
 	fmt.Fprintln(w)
-	return table.WriteText(w)
+	if err := table.WriteText(w); err != nil {
+		return err
+	}
+	printNextSteps(c, w, info.Name)
+	return nil
 }
