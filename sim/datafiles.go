@@ -47,9 +47,10 @@ type DataFile struct {
 //     are served by the Google-hosted copy TFDS and Keras use, as the
 //     original host no longer serves them reliably.
 //   - Fashion-MNIST: TensorFlow Datasets' url_checksums/fashion_mnist.txt
-//     for the URLs of the Zalando Research README. (One third-party script
-//     lists other sums for a re-hosted copy; the official files are the
-//     ones TFDS downloads and checks.)
+//     for the URLs of the Zalando Research README (plain HTTP: that host
+//     serves no HTTPS; the pinned sums make up for it). One third-party
+//     script lists other sums for a re-hosted copy; the official files are
+//     the ones TFDS downloads and checks.
 //   - SHD: no SHA-256 is published (zenkelab.org publishes an md5sums.txt
 //     beside the files, and third-party loaders quote different MD5 values
 //     for what may be different uploads), so the files are unpinned; a
@@ -59,41 +60,44 @@ var DataSources = []DataSource{
 		Dataset: DatasetMNIST,
 		BaseURL: "https://storage.googleapis.com/cvdf-datasets/mnist",
 		Files: []DataFile{
-			{Name: "train-images-idx3-ubyte.gz", Path: "train-images-idx3-ubyte.gz", Size: 9912422,
-				SHA256: "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"},
-			{Name: "train-labels-idx1-ubyte.gz", Path: "train-labels-idx1-ubyte.gz", Size: 28881,
-				SHA256: "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"},
-			{Name: "t10k-images-idx3-ubyte.gz", Path: "t10k-images-idx3-ubyte.gz", Size: 1648877,
-				SHA256: "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"},
-			{Name: "t10k-labels-idx1-ubyte.gz", Path: "t10k-labels-idx1-ubyte.gz", Size: 4542,
-				SHA256: "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
+			pinned("train-images-idx3-ubyte.gz", 9912422, "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+			pinned("train-labels-idx1-ubyte.gz", 28881, "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+			pinned("t10k-images-idx3-ubyte.gz", 1648877, "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+			pinned("t10k-labels-idx1-ubyte.gz", 4542, "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
 		},
 	},
 	{
 		Dataset: DatasetFashionMNIST,
 		BaseURL: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com",
 		Files: []DataFile{
-			{Name: "train-images-idx3-ubyte.gz", Path: "train-images-idx3-ubyte.gz", Size: 26421880,
-				SHA256: "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"},
-			{Name: "train-labels-idx1-ubyte.gz", Path: "train-labels-idx1-ubyte.gz", Size: 29515,
-				SHA256: "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"},
-			{Name: "t10k-images-idx3-ubyte.gz", Path: "t10k-images-idx3-ubyte.gz", Size: 4422102,
-				SHA256: "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"},
-			{Name: "t10k-labels-idx1-ubyte.gz", Path: "t10k-labels-idx1-ubyte.gz", Size: 5148,
-				SHA256: "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
+			pinned("train-images-idx3-ubyte.gz", 26421880, "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
+			pinned("train-labels-idx1-ubyte.gz", 29515, "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
+			pinned("t10k-images-idx3-ubyte.gz", 4422102, "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
+			pinned("t10k-labels-idx1-ubyte.gz", 5148, "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
 		},
 	},
 	{
 		Dataset: DatasetSHD,
 		BaseURL: "https://zenkelab.org/datasets",
 		Files: []DataFile{
-			{Name: "shd_train.h5.gz", Path: "shd_train.h5.gz", Unpinned: shdUnpinned},
-			{Name: "shd_test.h5.gz", Path: "shd_test.h5.gz", Unpinned: shdUnpinned},
+			unpinned("shd_train.h5.gz", shdUnpinned),
+			unpinned("shd_test.h5.gz", shdUnpinned),
 		},
 	},
 }
 
 const shdUnpinned = "no SHA-256 of the SHD files is published; checked by gunzipping (CRC-32)"
+
+// pinned is a file served under its name, with its size and hex SHA-256.
+func pinned(name string, size int64, sha256 string) DataFile {
+	return DataFile{Name: name, Path: name, Size: size, SHA256: sha256}
+}
+
+// unpinned is a file served under its name, whose SHA-256 is not known
+// (for reason).
+func unpinned(name, reason string) DataFile {
+	return DataFile{Name: name, Path: name, Unpinned: reason}
+}
 
 // DataSourceOf returns the source of the named dataset; false for a dataset
 // that is not read from files (randman) or unknown.

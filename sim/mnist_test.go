@@ -296,10 +296,14 @@ var firstLabels = map[string][]byte{
 	"t10k-labels-idx1-ubyte.gz":  {7, 2, 1, 0, 4, 1, 4, 9, 5, 9},
 }
 
-// checkMNISTFiles checks the label and image files of the MNIST files in
-// dir: train and test images, the first labels, 28×28 pixels.
-func checkMNISTFiles(t *testing.T, dir string, train, test int) {
+// checkMNIST checks the MNIST files of dataDir/mnist, which hold train
+// training and test test images: the first labels, 28×28 pixels, the
+// splits of LoadDataset with val_fraction 0.1, about 150 spikes per image,
+// and digits that a nearest-class-mean classifier tells apart on the
+// first (up to) 2000 test images.
+func checkMNIST(t *testing.T, dataDir string, train, test int) {
 	t.Helper()
+	dir := filepath.Join(dataDir, DatasetMNIST)
 	for file, count := range map[string]int{"train-labels-idx1-ubyte.gz": train, "t10k-labels-idx1-ubyte.gz": test} {
 		labels, err := readIDX(filepath.Join(dir, file), 1)
 		if err != nil {
@@ -316,14 +320,16 @@ func checkMNISTFiles(t *testing.T, dir string, train, test int) {
 	if !slices.Equal(images.Dims, []int{test, 28, 28}) {
 		t.Errorf("t10k images: dims %v, want %d×28×28", images.Dims, test)
 	}
-}
 
-// checkLatencyMNIST checks latency-coded MNIST: about 150 spikes per image,
-// and digits that a nearest-class-mean classifier tells apart on the first
-// (up to) 2000 test images.
-func checkLatencyMNIST(t *testing.T, ds *Dataset) {
-	t.Helper()
+	ds, err := LoadDataset(latencyConfig(DatasetMNIST, 0.1, 1), dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mustValidate(t, ds)
+	if val := train / 10; ds.Inputs != 784 || ds.Train.Len() != train-val || ds.Val.Len() != val || ds.Test.Len() != test {
+		t.Errorf("mnist: %d inputs, splits %d/%d/%d; want 784 inputs, %d/%d/%d", ds.Inputs,
+			ds.Train.Len(), ds.Val.Len(), ds.Test.Len(), train-val, val, test)
+	}
 	// About a fifth of MNIST's pixels are above θ = 0.2: ~150 spikes per image.
 	if perImage := float64(len(ds.Test.Times)) / float64(ds.Test.Len()); perImage < 100 || perImage > 200 {
 		t.Errorf("mnist test images have %.1f spikes each, want 100–200", perImage)
@@ -365,30 +371,12 @@ func TestMNISTSubset(t *testing.T) {
 	if sums != 4 {
 		t.Errorf("SHA256SUMS lists %d files, want the 4 MNIST files", sums)
 	}
-	checkMNISTFiles(t, dir, subsetTrain, subsetTest)
-
-	ds, err := LoadDataset(latencyConfig(DatasetMNIST, 0.1, 1), testDataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ds.Inputs != 784 || ds.Train.Len() != 900 || ds.Val.Len() != 100 || ds.Test.Len() != 200 {
-		t.Errorf("mnist subset: %d inputs, splits %d/%d/%d; want 784 inputs, 900/100/200", ds.Inputs, ds.Train.Len(), ds.Val.Len(), ds.Test.Len())
-	}
-	checkLatencyMNIST(t, ds)
+	checkMNIST(t, testDataDir, subsetTrain, subsetTest)
 }
 
 // TestFullMNIST reads the full MNIST files of $SGSWEEP_DATA/mnist.
 func TestFullMNIST(t *testing.T) {
-	dataDir := fullDataDir(t)
-	checkMNISTFiles(t, filepath.Join(dataDir, DatasetMNIST), 60000, 10000)
-	ds, err := LoadDataset(latencyConfig(DatasetMNIST, 0.1, 1), dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ds.Inputs != 784 || ds.Train.Len() != 54000 || ds.Val.Len() != 6000 || ds.Test.Len() != 10000 {
-		t.Errorf("mnist: %d inputs, splits %d/%d/%d; want 784 inputs, 54000/6000/10000", ds.Inputs, ds.Train.Len(), ds.Val.Len(), ds.Test.Len())
-	}
-	checkLatencyMNIST(t, ds)
+	checkMNIST(t, fullDataDir(t), 60000, 10000)
 }
 
 // TestMNISTSubsetIsPrefix: the subset in testdata is the first images and

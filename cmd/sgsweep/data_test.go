@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/internal/datafetch"
 	"github.com/sgsweep/sgsweep/sim"
 )
 
@@ -228,4 +233,53 @@ func squeeze(s string) string {
 		s = strings.ReplaceAll(s, "  ", " ")
 	}
 	return s
+}
+
+// TestDataGetOnTerminal: on a terminal, each download shows a live bar,
+// which its final line replaces.
+func TestDataGetOnTerminal(t *testing.T) {
+	served := t.TempDir()
+	fixtureSources(t, served)
+	m := newMirror(t, served)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 120})
+	read := make(chan []byte)
+	go func() {
+		out, _ := io.ReadAll(ptmx) // until the terminal closes
+		read <- out
+	}()
+	var stdout bytes.Buffer
+	err = run(context.Background(), []string{"sgsweep", "data", "get", "pinned", "--dataset-dir", t.TempDir(), "--mirror", m.URL}, &stdout, tty)
+	tty.Close()
+	out := <-read
+	if err != nil {
+		t.Fatalf("data get: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("pinned/a.bin [")) || !bytes.Contains(out, []byte(" / 150.0 kB · ")) {
+		t.Errorf("no live bar on the terminal:\n%q", out)
+	}
+	lines := screen(t, string(out))
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "pinned/a.bin: 150.0 kB in ") || !strings.HasPrefix(lines[1], "pinned/b.bin: 10 B in ") || lines[2] != "" {
+		t.Errorf("the terminal shows\n%s\nwant a line per file and no bar left", strings.Join(lines, "\n"))
+	}
+}
+
+func TestFetchLine(t *testing.T) {
+	for _, tt := range []struct {
+		p        datafetch.Progress
+		received int64
+		want     string
+	}{
+		{datafetch.Progress{Done: 5e6, Total: 10e6}, 5e6, "f [##########----------] 5.0 MB / 10.0 MB · 2.5 MB/s · ETA 2s"},
+		{datafetch.Progress{Done: 6e6, Total: 10e6}, 1e6, "f [############--------] 6.0 MB / 10.0 MB · 500.0 kB/s · ETA 8s"},
+		{datafetch.Progress{Done: 999}, 999, "f  999 B · 499 B/s"},
+	} {
+		if got := fetchLine("f", tt.p, tt.received, 2*time.Second); got != tt.want {
+			t.Errorf("fetchLine(%+v, %d received in 2s) = %q, want %q", tt.p, tt.received, got, tt.want)
+		}
+	}
 }
