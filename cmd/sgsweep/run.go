@@ -24,7 +24,7 @@ func runCommand() *cli.Command {
 			Usage: "local worker slots (0: coordinator only, for workers elsewhere)", EnvVars: []string{"SGSWEEP_WORKERS"}},
 		&cli.BoolFlag{Name: "extend", Usage: "accept a spec that changed since the sweep was planned: plan the new " +
 			"tasks (results of tasks that left the spec stay in the store)", EnvVars: []string{"SGSWEEP_EXTEND"}},
-		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress display: bar (a live line), log (a line " +
+		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress display: bar (a live status), log (a line " +
 			"every 10 s), none, or auto (bar on a terminal, else log); with the bar, logs go to sgsweep.log in " +
 			"the data dir and only warnings and errors to the terminal", EnvVars: []string{"SGSWEEP_PROGRESS"}},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the summary (logs go to sgsweep.log in the data dir)",

@@ -91,6 +91,10 @@ func TestStatusArea(t *testing.T) {
 	a.Set("bar 2/3", "  task b")
 	a.Write([]byte("record\n"))
 	a.Set("bar 3/3")
+	n := buf.Len()
+	if a.Set("bar 3/3"); buf.Len() != n {
+		t.Errorf("setting the same lines again wrote %q", buf.String()[n:])
+	}
 	a.Close()
 	a.Set("after close")
 	a.Write([]byte("late line\n"))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -48,12 +49,13 @@ func newStatusArea(w io.Writer) *statusArea {
 func (a *statusArea) Set(lines ...string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.closed {
-		return
+	cut := a.cut(lines)
+	if a.closed || slices.Equal(cut, a.lines) {
+		return // nothing to redraw: no flicker
 	}
 	var buf bytes.Buffer
 	a.clear(&buf)
-	a.lines = a.cut(lines)
+	a.lines = cut
 	a.draw(&buf)
 	a.w.Write(buf.Bytes())
 }
