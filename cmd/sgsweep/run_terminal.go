@@ -85,7 +85,7 @@ func (o *runOutput) showRunning(nc *nats.Conn, sweepName string) {
 	if o.area == nil {
 		return
 	}
-	live := (&statusSource{nc: nc}).watchProgress(sweepName)
+	live := watchProgress(nc, sweepName)
 	o.display.running = func() []string {
 		var lines []string
 		for _, p := range live.recent(time.Minute) {
