@@ -52,7 +52,9 @@ func TestValidateSimulatorLimits(t *testing.T) {
 		{"dataset.classes", func(c *Config) { c.Dataset.Classes = 300 }},
 		{"dataset.classes", func(c *Config) { c.Dataset.Classes = 2e9 }},
 		{"dataset.samples_per_class", func(c *Config) { c.Dataset.Classes, c.Dataset.SamplesPerClass, c.Dataset.Units = 200, 200_000, 100 }},
-		{"dataset.samples_per_class", func(c *Config) { c.Dataset.SamplesPerClass, c.Dataset.ValFraction, c.Dataset.TestFraction = 2, 0.3, 0.3 }},
+		{"dataset.samples_per_class", func(c *Config) {
+			c.Dataset.SamplesPerClass, c.Dataset.ValFraction, c.Dataset.TestFraction = 2, 0.3, 0.3
+		}},
 		{"dataset.cutoff", func(c *Config) { c.Dataset.Cutoff = 1 << 20 }},
 		{"network.hidden[1]", func(c *Config) { c.Network.Hidden = []int{10, 100_000_000} }},
 		{"train.epochs", func(c *Config) { c.Train.Epochs = 1 << 40 }},
