@@ -21,7 +21,8 @@ import (
 )
 
 // childEnv makes the test binary act as a task process (worker.ServeTask)
-// whose runner is childRun: tests start it through a ProcessRunner.
+// whose runner is childRun (1), sim.Train (sim) or noopRun (noop): tests
+// start it through a ProcessRunner.
 const childEnv = "SGSWEEP_WORKER_TEST_CHILD"
 
 // Seeds that make the test child die in different ways.
@@ -32,8 +33,15 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
-		if err := worker.ServeTask(context.Background(), os.Stdin, os.Stdout, os.Stderr, childRun); err != nil {
+	if mode := os.Getenv(childEnv); mode != "" {
+		run := childRun
+		switch mode {
+		case "sim":
+			run = sim.Train
+		case "noop":
+			run = noopRun
+		}
+		if err := worker.ServeTask(context.Background(), os.Stdin, os.Stdout, os.Stderr, run); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -59,6 +67,11 @@ func childRun(ctx context.Context, cfg sim.Config, opts sim.Options) (*sim.Resul
 	}
 	fake := &coordtest.Fake{Sleep: 20 * time.Millisecond, Block: []uint64{99}}
 	return fake.Train(ctx, cfg, opts)
+}
+
+// noopRun returns a one-epoch result at once: the child's fixed cost.
+func noopRun(context.Context, sim.Config, sim.Options) (*sim.Result, *sim.Timing, error) {
+	return &sim.Result{Status: sim.StatusOK, Epochs: []sim.Epoch{{Epoch: 1}}, BestEpoch: 1}, &sim.Timing{}, nil
 }
 
 // childRunner returns a ProcessRunner that starts the test binary as a task

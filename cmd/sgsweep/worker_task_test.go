@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/sgsweep/sgsweep/sim"
+)
+
+// `sgsweep worker-task` trains the task it reads on stdin with the real
+// simulator and writes one JSON line per epoch, then the result; stdin
+// closing (the worker gone) cancels the run.
+func TestWorkerTaskChild(t *testing.T) {
+	cfg := sim.DefaultConfig()
+	cfg.Dataset.SamplesPerClass, cfg.Dataset.Steps, cfg.Dataset.Cutoff = 20, 20, 50
+	cfg.Network.Hidden = []int{10}
+	cfg.Train.Epochs, cfg.Train.Batch = 2, 32
+	req, err := json.Marshal(map[string]any{"config": cfg, "threads": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := workerTask(t, req, false)
+	var lines []map[string]json.RawMessage
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var l map[string]json.RawMessage
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) != 3 || lines[0]["epoch"] == nil || lines[1]["epoch"] == nil || lines[2]["result"] == nil {
+		t.Fatalf("worker-task output, want 2 epochs and a result:\n%s", out)
+	}
+	var res sim.Result
+	if err := json.Unmarshal(lines[2]["result"], &res); err != nil || len(res.Epochs) != 2 || res.Status != sim.StatusOK {
+		t.Errorf("result %s: %v", lines[2]["result"], err)
+	}
+
+	out = workerTask(t, req, true)
+	if !bytes.Contains(out, []byte(`"canceled":true`)) {
+		t.Errorf("worker-task with stdin closed after the task wrote:\n%s", out)
+	}
+}
+
+// workerTask runs `sgsweep worker-task` with req on stdin, which it closes
+// at once if closeStdin, else when the process has exited, and returns its
+// stdout.
+func workerTask(t *testing.T, req []byte, closeStdin bool) []byte {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "worker-task")
+	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stdin.Write(append(req, '\n')); err != nil {
+		t.Fatal(err)
+	}
+	if closeStdin {
+		stdin.Close()
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("worker-task: %v\n%s", err, stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "4GiB": 4 << 30, "512MB": 512e6, "1.5 KiB": 1536, "100": 100, "2 GB": 2e9} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1GB", "lots", "1e30TB", "4 GiBs"} {
+		if got, err := parseBytes(in); err == nil {
+			t.Errorf("parseBytes(%q) = %d, want an error", in, got)
+		}
+	}
+}
