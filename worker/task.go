@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -54,7 +55,11 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		}
 		return
 	}
-	if est := cfg.MemoryEstimate(w.cfg.Threads); w.cfg.MaxTaskMemory > 0 && est > w.cfg.MaxTaskMemory {
+	threads := w.cfg.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU() // sim.Options.Threads 0: GOMAXPROCS, of the child too
+	}
+	if est := cfg.MemoryEstimate(threads); w.cfg.MaxTaskMemory > 0 && est > w.cfg.MaxTaskMemory {
 		now := time.Now()
 		err := &MemoryLimitError{Estimate: est, Limit: w.cfg.MaxTaskMemory}
 		log.Warn("refusing task", "err", err)

@@ -42,6 +42,10 @@ func workerCommand() *cli.Command {
 			"acknowledges the task. On SIGINT/SIGTERM it stops taking tasks, lets running ones finish within\n" +
 			"--drain-timeout, hands the rest back for immediate redelivery and exits 0; a second signal exits\n" +
 			"at once (those tasks come back after the ack wait).\n\n" +
+			"Each task trains in a child process (--isolation process): a crash or an out-of-memory kill fails\n" +
+			"only that task (retried, then recorded failed). A task whose memory estimate exceeds\n" +
+			"--max-task-memory fails at once. A task the coordinator says already has a result is acknowledged\n" +
+			"without training.\n\n" +
 			"Slots × --threads should not exceed the cores: many single-threaded runs (the default) give the\n" +
 			"most runs per hour; more threads per run finish each run sooner, for sweeps with fewer tasks\n" +
 			"than cores. Without --nats the worker joins the embedded server of --data-dir (nats.json).",
