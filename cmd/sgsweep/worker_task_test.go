@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/sim"
 )
 
@@ -85,5 +89,43 @@ func TestParseBytes(t *testing.T) {
 		if got, err := parseBytes(in); err == nil {
 			t.Errorf("parseBytes(%q) = %d, want an error", in, got)
 		}
+	}
+}
+
+// `sgsweep run` trains real tasks in child processes (the default) to the
+// same results, bit for bit, as in its own process, and refuses a task above
+// --max-task-memory naming the estimate.
+func TestRunIsolatedTasks(t *testing.T) {
+	spec := writeFile(t, "iso.yaml", `name: iso
+base:
+  dataset: {samples_per_class: 20, steps: 20, cutoff: 50}
+  train: {epochs: 2, batch: 16}
+replicates: {seed: 2}
+grid:
+  network.hidden: [[8], [1000000]]
+`)
+	digests := map[string]map[string]string{} // isolation → task → digest
+	for _, isolation := range []string{"process", "none"} {
+		dir := t.TempDir()
+		p := startSgsweep(t, nil, append([]string{"run", "--data-dir", dir, "--workers", "2", "--progress", "none",
+			"--isolation", isolation, "--max-task-memory", "1GiB"}, append(fastFlags, spec)...)...)
+		if code := p.wait(60 * time.Second); code != 0 {
+			t.Fatalf("--isolation %s: exit %d\n%s", isolation, code, p.stderrText())
+		}
+		digests[isolation] = map[string]string{}
+		for _, r := range recordsOf(t, openRO(t, dir), "iso") {
+			big := strings.Contains(string(r.Params), `"hidden":[1000000]`)
+			switch {
+			case big && (r.State != results.StateFailed || !strings.Contains(r.Error, "estimated")):
+				t.Errorf("--isolation %s: hidden 10^6: state %s, error %q; want refused by the estimate", isolation, r.State, r.Error)
+			case !big && r.State != results.StateDone:
+				t.Errorf("--isolation %s: %s: state %s, error %q", isolation, r.Params, r.State, r.Error)
+			case !big:
+				digests[isolation][r.TaskID] = r.Result.Digest
+			}
+		}
+	}
+	if len(digests["process"]) != 2 || fmt.Sprint(digests["process"]) != fmt.Sprint(digests["none"]) {
+		t.Errorf("results differ between isolations: %v vs %v", digests["process"], digests["none"])
 	}
 }
