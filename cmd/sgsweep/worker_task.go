@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,7 +24,11 @@ func workerTaskCommand() *cli.Command {
 		Usage:  "train one task for a worker (internal: the worker's child process)",
 		Hidden: true,
 		Action: func(c *cli.Context) error {
-			return worker.ServeTask(c.Context, os.Stdin, os.Stdout, os.Stderr, inProcessRunner())
+			// A terminal's Ctrl-C reaches the whole process group: the
+			// worker decides (drain, then kill); stdin's EOF or a kill
+			// stops the child.
+			signal.Ignore(os.Interrupt, syscall.SIGTERM)
+			return worker.ServeTask(context.Background(), os.Stdin, os.Stdout, os.Stderr, inProcessRunner())
 		},
 	}
 }

@@ -129,3 +129,46 @@ grid:
 		t.Errorf("results differ between isolations: %v vs %v", digests["process"], digests["none"])
 	}
 }
+
+// SIGINT (a terminal's Ctrl-C reaches the whole process group) does not stop
+// a task process: the worker decides when to cancel it.
+func TestWorkerTaskIgnoresInterrupt(t *testing.T) {
+	cfg := sim.DefaultConfig()
+	cfg.Dataset.SamplesPerClass, cfg.Dataset.Steps, cfg.Dataset.Cutoff = 20, 20, 50
+	cfg.Network.Hidden = []int{10}
+	cfg.Train.Epochs, cfg.Train.Batch = 20, 32
+	req, err := json.Marshal(map[string]any{"config": cfg, "threads": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "worker-task")
+	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	stdin.Write(append(req, '\n'))
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	if !sc.Scan() {
+		t.Fatal("no first epoch")
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	for sc.Scan() {
+		last = sc.Text()
+	}
+	if err := cmd.Wait(); err != nil || !strings.Contains(last, `"result"`) {
+		t.Errorf("after SIGINT: exit %v, last line %.200s; want the result", err, last)
+	}
+}
