@@ -70,6 +70,9 @@ func (p *ProcessRunner) Run(ctx context.Context, cfg sim.Config, opts sim.Option
 	go stdin.Write(append(req, '\n'))
 
 	last, readErr := readChild(stdout, opts.OnEpoch)
+	if readErr != nil {
+		cmd.Process.Kill() // it may be blocked writing what we no longer read
+	}
 	waitErr := cmd.Wait()
 	stdin.Close()
 	if ctx.Err() != nil {
@@ -81,6 +84,8 @@ func (p *ProcessRunner) Run(ctx context.Context, cfg sim.Config, opts sim.Option
 	crash := &CrashError{ExitCode: -1, Stderr: tail.lines()}
 	var ee *exec.ExitError
 	switch {
+	case readErr != nil:
+		crash.Err = fmt.Errorf("read its output: %w", readErr)
 	case errors.As(waitErr, &ee):
 		crash.ExitCode = ee.ExitCode()
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
@@ -88,8 +93,6 @@ func (p *ProcessRunner) Run(ctx context.Context, cfg sim.Config, opts sim.Option
 		}
 	case waitErr != nil:
 		crash.Err = waitErr
-	case readErr != nil:
-		crash.Err = fmt.Errorf("read its output: %w", readErr)
 	default:
 		crash.ExitCode = 0
 	}

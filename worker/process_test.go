@@ -21,8 +21,9 @@ import (
 )
 
 // childEnv makes the test binary act as a task process (worker.ServeTask)
-// whose runner is childRun (1), sim.Train (sim) or noopRun (noop): tests
-// start it through a ProcessRunner.
+// whose runner is childRun (1), sim.Train (sim) or noopRun (noop), or
+// that writes garbage and hangs (garbage): tests start it through a
+// ProcessRunner.
 const childEnv = "SGSWEEP_WORKER_TEST_CHILD"
 
 // Seeds that make the test child die in different ways.
@@ -40,6 +41,9 @@ func TestMain(m *testing.M) {
 			run = sim.Train
 		case "noop":
 			run = noopRun
+		case "garbage":
+			os.Stdout.WriteString("not json\n")
+			time.Sleep(time.Minute)
 		}
 		if err := worker.ServeTask(context.Background(), os.Stdin, os.Stdout, os.Stderr, run); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -265,4 +269,19 @@ func startWorker(t *testing.T, e *coordtest.Env, cfg worker.Config, run worker.R
 		}
 	})
 	return &coordtest.RunningWorker{W: w}
+}
+
+// A child whose output is not the protocol is killed and reported as a
+// crash, not waited for.
+func TestProcessRunnerGarbage(t *testing.T) {
+	r := &worker.ProcessRunner{Path: os.Args[0], Env: append(os.Environ(), childEnv+"=garbage")}
+	start := time.Now()
+	_, _, err := r.Run(context.Background(), sim.DefaultConfig(), sim.Options{})
+	var ce *worker.CrashError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "not json") {
+		t.Errorf("Run = %v, want a CrashError quoting the line", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Run took %v", d)
+	}
 }
