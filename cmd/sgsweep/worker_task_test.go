@@ -19,14 +19,7 @@ import (
 // simulator and writes one JSON line per epoch, then the result; stdin
 // closing (the worker gone) cancels the run.
 func TestWorkerTaskChild(t *testing.T) {
-	cfg := sim.DefaultConfig()
-	cfg.Dataset.SamplesPerClass, cfg.Dataset.Steps, cfg.Dataset.Cutoff = 20, 20, 50
-	cfg.Network.Hidden = []int{10}
-	cfg.Train.Epochs, cfg.Train.Batch = 2, 32
-	req, err := json.Marshal(map[string]any{"config": cfg, "threads": 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := tinyTask(t, 2)
 	out := workerTask(t, req, false)
 	var lines []map[string]json.RawMessage
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -49,6 +42,21 @@ func TestWorkerTaskChild(t *testing.T) {
 	if !bytes.Contains(out, []byte(`"canceled":true`)) {
 		t.Errorf("worker-task with stdin closed after the task wrote:\n%s", out)
 	}
+}
+
+// tinyTask is a worker-task request (the wire form of worker's
+// childRequest) for a tiny randman training of the given epochs.
+func tinyTask(t *testing.T, epochs int) []byte {
+	t.Helper()
+	cfg := sim.DefaultConfig()
+	cfg.Dataset.SamplesPerClass, cfg.Dataset.Steps, cfg.Dataset.Cutoff = 20, 20, 50
+	cfg.Network.Hidden = []int{10}
+	cfg.Train.Epochs, cfg.Train.Batch = epochs, 32
+	req, err := json.Marshal(map[string]any{"config": cfg, "threads": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }
 
 // workerTask runs `sgsweep worker-task` with req on stdin, which it closes
@@ -133,14 +141,7 @@ grid:
 // SIGINT (a terminal's Ctrl-C reaches the whole process group) does not stop
 // a task process: the worker decides when to cancel it.
 func TestWorkerTaskIgnoresInterrupt(t *testing.T) {
-	cfg := sim.DefaultConfig()
-	cfg.Dataset.SamplesPerClass, cfg.Dataset.Steps, cfg.Dataset.Cutoff = 20, 20, 50
-	cfg.Network.Hidden = []int{10}
-	cfg.Train.Epochs, cfg.Train.Batch = 20, 32
-	req, err := json.Marshal(map[string]any{"config": cfg, "threads": 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := tinyTask(t, 20)
 	cmd := exec.Command(os.Args[0], "worker-task")
 	cmd.Env = append(os.Environ(), asMainEnv+"=1")
 	stdin, err := cmd.StdinPipe()
