@@ -134,7 +134,11 @@ func runRun(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		w, err := worker.New(nc, trainer, wcfg)
+		run, err := taskRunner(c)
+		if err != nil {
+			return err
+		}
+		w, err := worker.New(nc, run, wcfg)
 		if err != nil {
 			return err
 		}
