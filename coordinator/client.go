@@ -126,6 +126,12 @@ func (c *Client) Snapshot(ctx context.Context) (*SnapshotReply, error) {
 	return call[SnapshotReply](ctx, c, EndpointSnapshot, SnapshotRequest{})
 }
 
+// HasResult asks whether a task already has a stored result (see
+// Coordinator.HasResult).
+func (c *Client) HasResult(ctx context.Context, taskID string) (*protocol.HasResultReply, error) {
+	return call[protocol.HasResultReply](ctx, c, protocol.EndpointHasResult, protocol.HasResultRequest{TaskID: taskID})
+}
+
 func call[Resp any](ctx context.Context, c *Client, endpoint string, req any) (*Resp, error) {
 	var resp Resp
 	if err := c.Call(ctx, endpoint, req, &resp); err != nil {

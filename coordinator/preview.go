@@ -48,8 +48,8 @@ func PreviewSpec(ctx context.Context, st *store.Store, spec *sweep.Spec, tasks [
 }
 
 // newPlan is the store's plan of an expanded spec (source is the spec file
-// as written, kept with the sweep). The plan holds the expansion itself:
-// the tasks are neither copied nor hashed again.
+// as written, kept with the sweep). The plan keeps each task's ID and
+// params only (store.PlanTasks), neither hashed nor copied again.
 func newPlan(spec *sweep.Spec, tasks []sweep.Task, sourceName string, source []byte) (*store.Plan, error) {
 	for i := range tasks {
 		if tasks[i].Ordinal != i {
@@ -62,6 +62,6 @@ func newPlan(spec *sweep.Spec, tasks []sweep.Task, sourceName string, source []b
 		Canonical:   spec.Canonical(),
 		SourceName:  sourceName,
 		Source:      source,
-		Tasks:       tasks,
+		Tasks:       store.PlanTasks(tasks),
 	}, nil
 }

@@ -150,17 +150,26 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 // newLogger returns the logger the global flags ask for, writing to the
 // app's error writer.
 func newLogger(c *cli.Context) (*slog.Logger, error) {
+	h, err := newLogHandler(c, c.App.ErrWriter)
+	if err != nil {
+		return nil, err
+	}
+	return slog.New(h), nil
+}
+
+// newLogHandler returns a handler of the format and level the global flags
+// ask for, writing to w.
+func newLogHandler(c *cli.Context, w io.Writer) (slog.Handler, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	w := c.App.ErrWriter
 	switch c.String("log-format") {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.NewTextHandler(w, opts), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.NewJSONHandler(w, opts), nil
 	default:
 		return nil, fmt.Errorf("--log-format: %q is not one of text, json", c.String("log-format"))
 	}

@@ -17,10 +17,26 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// PlanTask is the task type of a plan.
-//
-// Deprecated: use sweep.Task; PlanSweep reads only its ID and Params.
-type PlanTask = sweep.Task
+// PlanTask is what the store keeps of a planned task (sweep.Task): its ID
+// and the canonical JSON of its resolved sim.Config. A plan holds these
+// rather than the expansion itself, whose tasks each carry a resolved
+// Config and grid point (about 500 bytes more a task), so that the caller
+// can drop the expansion while the plan is written.
+type PlanTask struct {
+	ID     string
+	Params json.RawMessage
+}
+
+// PlanTasks returns the plan's tasks of an expansion, in its order. It
+// copies the ID and Params references (nothing is hashed or copied
+// again): the store trusts the ID to be the hash of Params.
+func PlanTasks(tasks []sweep.Task) []PlanTask {
+	out := make([]PlanTask, len(tasks))
+	for i := range tasks {
+		out[i] = PlanTask{ID: tasks[i].ID, Params: tasks[i].Params}
+	}
+	return out
+}
 
 // Plan is a sweep to record before any of its tasks is published.
 type Plan struct {
@@ -32,11 +48,9 @@ type Plan struct {
 	// SourceName and Source are the spec file as the user wrote it.
 	SourceName string
 	Source     []byte
-	// Tasks holds the expansion (sweep.Spec.Expand) in ordinal order: a
-	// task's ordinal in the sweep is its index. The store reads each task's
-	// ID and Params (the canonical JSON of its resolved sim.Config) and
-	// trusts the ID to be their hash: it hashes nothing again.
-	Tasks []sweep.Task
+	// Tasks holds the expansion (PlanTasks of sweep.Spec.Expand) in
+	// ordinal order: a task's ordinal in the sweep is its index.
+	Tasks []PlanTask
 	// Extend accepts a spec that differs from the one the sweep was planned
 	// with: the sweep becomes the new expansion.
 	Extend bool
@@ -348,7 +362,7 @@ func (e *sweepEntry) count(t *taskEntry) {
 }
 
 // planDigest is the hex SHA-256 of the task IDs in order.
-func planDigest(tasks []sweep.Task) string {
+func planDigest(tasks []PlanTask) string {
 	h := sha256.New()
 	for _, t := range tasks {
 		h.Write([]byte(t.ID))
@@ -359,7 +373,7 @@ func planDigest(tasks []sweep.Task) string {
 
 // checkUnique refuses a plan that lists one task twice (two grid points that
 // resolve to the same configuration).
-func checkUnique(tasks []sweep.Task) error {
+func checkUnique(tasks []PlanTask) error {
 	at := make(map[string]int, len(tasks))
 	for i, t := range tasks {
 		if t.ID == "" {
