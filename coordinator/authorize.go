@@ -44,19 +44,24 @@ func (u *unauthorized) Is(target error) bool { return target == errUnauthorized 
 //     orphan (a result published before its sweep is submitted can never
 //     satisfy that sweep);
 //   - its attempt is a delivery count the worker consumer can have made
-//     (1 … MaxDeliver);
-//   - for a pending task, its task message was handed out: while the
-//     message is in the task stream, the worker consumer must have
-//     delivered it (a result racing ahead of every delivery is an orphan).
-//     A message no longer in the stream was acked by the worker that
-//     delivered its result, or withdrawn by cancel.
+//     (1 … MaxDeliver).
 //
 // Results of tasks that are done already go on to the store, which counts
 // an identical one as a duplicate and keeps a differing one aside as a
 // conflict: the first accepted result is never replaced.
 //
-// The error is an *unauthorized (errors.Is errUnauthorized); its text is the reason stored with the
-// message. A NATS or store failure is returned as it is, and the caller
+// What authorize cannot tell is whether the worker that sent a result for a
+// planned task was the one the task was delivered to: every worker holds
+// the same worker credential, and the worker consumer's delivery state is
+// not durable enough to judge by (a server killed within 100 ms of a
+// delivery forgets it, and refusing the result then would strand the
+// task, whose recomputed result the stream deduplicates). A holder of the
+// worker credential can therefore still race real workers with plausible
+// results for planned tasks; closing that needs a per-delivery ticket the
+// worker echoes, or verification by recomputation.
+//
+// The error is an *unauthorized (errors.Is errUnauthorized); its text is
+// the reason stored with the message. A NATS or store failure is returned as it is, and the caller
 // hands the batch back.
 func (c *Coordinator) authorize(ctx context.Context, r *protocol.ResultMsg) error {
 	if err := protocol.CheckPlausible(r); err != nil {
@@ -70,7 +75,7 @@ func (c *Coordinator) authorize(ctx context.Context, r *protocol.ResultMsg) erro
 	} else if err != nil {
 		return err
 	}
-	state, _, found, err := c.store.TaskState(ctx, r.TaskID)
+	_, _, found, err := c.store.TaskState(ctx, r.TaskID)
 	if err != nil {
 		return err
 	}
@@ -79,27 +84,6 @@ func (c *Coordinator) authorize(ctx context.Context, r *protocol.ResultMsg) erro
 	}
 	if a := r.Provenance.Attempt; a < 1 || c.cfg.MaxDeliver > 0 && a > c.cfg.MaxDeliver {
 		return orphan("attempt %d of task %s: tasks are delivered 1 to %d times", a, r.TaskID, c.cfg.MaxDeliver)
-	}
-	if state != results.StatePending {
-		return nil
-	}
-	s, err := c.current()
-	if err != nil {
-		return err
-	}
-	msg, err := s.Tasks.GetLastMsgForSubject(ctx, protocol.TaskSubject(r.Sweep, r.TaskID))
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("look up the task message of %s: %w", r.TaskID, err)
-	}
-	info, err := s.Workers.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("worker consumer: %w", err)
-	}
-	if msg.Sequence > info.Delivered.Stream {
-		return orphan("task %s was not handed out yet (its message %d is waiting in the queue)", r.TaskID, msg.Sequence)
 	}
 	return nil
 }

@@ -2,15 +2,8 @@ package coordinator_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -264,9 +257,8 @@ func forge(t *testing.T, sweepName string, task sweep.Task, testAcc float64) []b
 }
 
 // A client holding the worker credentials forges results: for a sweep not
-// submitted yet, for queued tasks no worker has taken yet, and with an
-// impossible accuracy. None of them reaches the tables; the real workers'
-// results do.
+// submitted yet, for tasks no sweep plans, and with an impossible
+// accuracy. None of them reaches the tables; the real workers' results do.
 func TestForgedResults(t *testing.T) {
 	e := newSecureEnv(t)
 	client := coordinator.NewClient(e.connect(coordinator.RoleClient))
@@ -297,17 +289,13 @@ func TestForgedResults(t *testing.T) {
 		t.Fatalf("submit after forged results: %+v, %v", rep, err)
 	}
 
-	// Queued, not handed out to any worker yet.
+	// Tasks no sweep plans, published under an existing sweep's name.
 	queued := coordtest.Spec(t, e.dir, "queued", 3, []float64{0.3}, "")
 	if _, err := e.submit(client, queued); err != nil {
 		t.Fatal(err)
 	}
-	coordtest.WaitFor(t, 10*time.Second, "7 tasks queued", func() bool {
-		st, err := e.coord.Status(bg, coordinator.StatusRequest{})
-		return err == nil && st.Queue != nil && st.Queue.Waiting == 7
-	})
 	queuedTasks := expandSpec(t, queued)
-	for _, task := range queuedTasks {
+	for _, task := range expandSpec(t, coordtest.Spec(t, e.dir, "never", 3, []float64{0.4}, "")) {
 		publish("queued", task, 0.999)
 	}
 	orphans(7)
@@ -380,7 +368,7 @@ func TestServerTLS(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	cert, key := selfSigned(t, dir)
+	cert, key := coordtest.SelfSignedCert(t, dir)
 	if _, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: t.TempDir(), TLSCert: cert}); err == nil {
 		t.Error("a certificate without its key was accepted")
 	}
@@ -429,43 +417,6 @@ func TestServerTLS(t *testing.T) {
 	if strings.Contains(string(buf[:n]), "PONG") {
 		t.Errorf("plain-text client got %q", buf[:n])
 	}
-}
-
-// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
-// into dir.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sgsweep test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }
 
 // Credentials are made once, 0600 in a 0700 directory, reused, and

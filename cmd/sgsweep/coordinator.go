@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +26,10 @@ func coordinatorCommand() *cli.Command {
 	flags := []cli.Flag{
 		dataDirFlag(),
 		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "embedded NATS server's client address `HOST:PORT` " +
-			"(port 0: random); use 0.0.0.0:4222 for workers on other machines", EnvVars: []string{"SGSWEEP_LISTEN"}},
+			"(port 0: random); use 0.0.0.0:4222 for workers on other machines (needs --tls-cert and --tls-key, "+
+			"or --insecure)", EnvVars: []string{"SGSWEEP_LISTEN"}},
+		&cli.BoolFlag{Name: "insecure", Usage: "let the embedded server listen beyond loopback without TLS (credentials " +
+			"and results cross the network in clear)", EnvVars: []string{"SGSWEEP_INSECURE"}},
 	}
 	flags = append(flags, natsFlags()...)
 	flags = append(flags, coordinatorFlags()...)
@@ -34,9 +39,11 @@ func coordinatorCommand() *cli.Command {
 		Description: "Opens the results store of --data-dir (only one coordinator per store: a second one fails within\n" +
 			"a second), starts an embedded NATS server with JetStream (or connects to --nats), resumes every\n" +
 			"running sweep and serves submit, status, results, cancel and retry until SIGINT/SIGTERM.\n" +
-			"With the embedded server, nats.json in the data dir says how to reach it (URL and token): `sgsweep\n" +
-			"worker`, `submit` and `status` with the same --data-dir find it; workers elsewhere need --nats and\n" +
-			"--nats-token.",
+			"With the embedded server, nats.json in the data dir says how to reach it and credentials/ holds one\n" +
+			"nkey per role (coordinator, worker, client, reader; made at the first start, kept across restarts,\n" +
+			"replaced by `sgsweep credentials rotate`): `sgsweep worker`, `submit` and `status` with the same\n" +
+			"--data-dir find both; workers elsewhere need --nats and --nats-nkey with a copy of worker.nk.\n" +
+			"Listening beyond loopback requires TLS (--tls-cert, --tls-key) unless --insecure.",
 		Flags:  flags,
 		Action: runCoordinator,
 	}
@@ -127,6 +134,9 @@ func runCoordinator(c *cli.Context) error {
 		return err
 	}
 	defer b.close()
+	if b.srv != nil {
+		printHandOff(c.App.ErrWriter, b)
+	}
 	coord, err := coordinator.New(b.store, b.nc, cfg)
 	if err != nil {
 		return err
@@ -193,18 +203,53 @@ func (b *backend) startServer(c *cli.Context, listen string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--listen %q: port: %w", listen, err)}
 	}
-	if b.nats.Token == "" {
-		if b.nats.Token, err = randomToken(); err != nil {
-			return err
-		}
+	if b.nats.hasAuth() {
+		return usageError{fmt.Errorf("--nats-token, --nats-user, --nats-password, --nats-creds and --nats-nkey are for "+
+			"an external server (--nats); the embedded server admits only the per-role nkeys of %s "+
+			"(see `sgsweep credentials`)", b.dir.credentialsDir())}
 	}
-	b.srv, err = coordinator.StartServer(coordinator.ServerOptions{StoreDir: b.dir.natsDir(), Host: host, Port: port,
-		Token: b.nats.Token, SyncAlways: c.Bool("sync-always"), Logger: b.log})
+	creds, err := coordinator.LoadCredentials(b.dir.credentialsDir())
 	if err != nil {
 		return err
 	}
+	tlsCert, tlsKey := b.nats.TLSCert, b.nats.TLSKey
+	b.nats.TLSCert, b.nats.TLSKey = "", "" // the server's, not a client certificate
+	b.srv, err = coordinator.StartServer(coordinator.ServerOptions{StoreDir: b.dir.natsDir(), Host: host, Port: port,
+		Credentials: creds, TLSCert: tlsCert, TLSKey: tlsKey, Insecure: c.Bool("insecure"),
+		SyncAlways: c.Bool("sync-always"), Logger: b.log})
+	if err != nil {
+		return usageError{err}
+	}
 	b.nats.URLs = b.srv.URL
-	return b.dir.writeConn(connInfo{URL: b.srv.URL, Token: b.nats.Token, PID: os.Getpid(), Started: time.Now().UTC()})
+	b.nats.NKey = creds.CredentialFile(coordinator.RoleCoordinator)
+	return b.dir.writeConn(connInfo{URL: b.srv.URL, CA: absPath(tlsCert), PID: os.Getpid(), Started: time.Now().UTC()})
+}
+
+// absPath is path made absolute ("" stays "").
+func absPath(path string) string {
+	if path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// printHandOff says how workers and clients on other machines join the
+// embedded server: which credential file to copy, and the flags.
+func printHandOff(w io.Writer, b *backend) {
+	url := b.srv.URL
+	worker := b.dir.credentialFile(coordinator.RoleWorker)
+	tlsCA := ""
+	if info, err := b.dir.readConn(); err == nil && info.CA != "" {
+		tlsCA = " --tls-ca " + filepath.Base(info.CA)
+	}
+	fmt.Fprintf(w, "NATS: %s, per-role credentials in %s (mode 0600; `sgsweep credentials` lists them).\n"+
+		"Workers on other machines: copy %s there (keep it mode 0600; it lets its holder take tasks and publish "+
+		"results) and run\n  sgsweep worker --nats %s --nats-nkey worker.nk%s\n"+
+		"Clients: client.nk (control), reader.nk (status and results only), the same way.\n",
+		url, b.dir.credentialsDir(), worker, url, tlsCA)
 }
 
 // connect opens another connection to the backend's server: in-process for
