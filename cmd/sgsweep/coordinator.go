@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
@@ -26,7 +27,7 @@ func coordinatorCommand() *cli.Command {
 	flags := []cli.Flag{
 		dataDirFlag(),
 		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "embedded NATS server's client address `HOST:PORT` " +
-			"(port 0: random); use 0.0.0.0:4222 for workers on other machines (needs --tls-cert and --tls-key, "+
+			"(port 0: random); use 0.0.0.0:4222 for workers on other machines (needs --tls-cert and --tls-key, " +
 			"or --insecure)", EnvVars: []string{"SGSWEEP_LISTEN"}},
 		&cli.BoolFlag{Name: "insecure", Usage: "let the embedded server listen beyond loopback without TLS (credentials " +
 			"and results cross the network in clear)", EnvVars: []string{"SGSWEEP_INSECURE"}},
@@ -66,6 +67,9 @@ func coordinatorFlags() []cli.Flag {
 			Usage: "task publications in flight at once", EnvVars: []string{"SGSWEEP_PUBLISH_WINDOW"}},
 		&cli.IntFlag{Name: "replicas", Value: def.Replicas,
 			Usage: "stream replicas (3 on a NATS cluster)", EnvVars: []string{"SGSWEEP_REPLICAS"}},
+		&cli.DurationFlag{Name: "lease-ttl", Value: coordinator.DefaultLeaseTTL,
+			Usage: "the coordinator lease's lifetime, renewed every third of it: one coordinator per NATS " +
+				"deployment; a crashed coordinator elsewhere blocks a successor this long", EnvVars: []string{"SGSWEEP_LEASE_TTL"}},
 		&cli.BoolFlag{Name: "sync-always", Value: true,
 			Usage: "embedded server: fsync each message before acknowledging it (no loss on a machine crash; " +
 				"--sync-always=false is faster and may lose the last two minutes)", EnvVars: []string{"SGSWEEP_SYNC_ALWAYS"}},
@@ -161,6 +165,10 @@ type backend struct {
 	nc    *nats.Conn
 	conns []*nats.Conn
 	log   *slog.Logger
+	// lease is the deployment's coordinator lease; stopLease stops its
+	// renewal.
+	lease     *coordinator.Lease
+	stopLease context.CancelFunc
 }
 
 // startBackend opens the store first (its lock makes a second coordinator on
@@ -190,7 +198,39 @@ func startBackend(c *cli.Context, log *slog.Logger, listen string) (*backend, er
 		b.close()
 		return nil, err
 	}
+	if err := b.takeLease(c); err != nil {
+		b.close()
+		return nil, err
+	}
 	return b, nil
+}
+
+// takeLease takes the deployment's coordinator lease before anything
+// touches the streams, and keeps renewing it. A coordinator that loses its
+// lease (it could not renew it in time and another took it) exits at once:
+// two coordinators would split the results between their stores.
+func (b *backend) takeLease(c *cli.Context) error {
+	js, err := jetstream.New(b.nc)
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	holder := coordinator.LeaseHolder{Host: host, DataDir: absPath(string(b.dir)), PID: os.Getpid(), Since: time.Now()}
+	ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
+	defer cancel()
+	b.lease, err = coordinator.AcquireLease(ctx, js, holder, c.Duration("lease-ttl"), c.Int("replicas"))
+	if err != nil {
+		return err
+	}
+	keepCtx, stop := context.WithCancel(context.Background())
+	b.stopLease = stop
+	go func() {
+		if err := b.lease.Keep(keepCtx, b.log); err != nil {
+			b.log.Error("stopping at once", "err", err)
+			os.Exit(1)
+		}
+	}()
+	return nil
 }
 
 // startServer starts the embedded server and writes nats.json.
@@ -274,8 +314,17 @@ func (b *backend) connect(ctx context.Context, name string) (*nats.Conn, error) 
 	return nc, nil
 }
 
-// close drains the connections, stops the server and closes the store.
+// close releases the lease, drains the connections, stops the server and
+// closes the store.
 func (b *backend) close() {
+	if b.lease != nil {
+		b.stopLease()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := b.lease.Release(ctx); err != nil {
+			b.log.Warn("releasing the coordinator lease", "err", err)
+		}
+		cancel()
+	}
 	for i := len(b.conns) - 1; i >= 0; i-- {
 		drain(b.conns[i])
 	}

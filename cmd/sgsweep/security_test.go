@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -164,4 +165,44 @@ func TestCoordinatorTLS(t *testing.T) {
 	if err == nil {
 		t.Error("status with a wrong CA file succeeded")
 	}
+}
+
+// One coordinator per NATS deployment: a second one, with another data
+// dir, is refused and names the first; the first, killed with SIGKILL and
+// started again, takes its lease over at once and the sweep completes.
+func TestOneCoordinatorPerDeployment(t *testing.T) {
+	srv := coordtest.StartServer(t, "", 0, "")
+	dirA, dirB := t.TempDir(), t.TempDir()
+	args := append([]string{"coordinator", "--nats", srv.URL, "--data-dir", dirA, "--lease-ttl", "3s"}, fastFlags...)
+	ready := func(p *proc) {
+		p.waitLine(20*time.Second, "coordinator ready", func(l string) bool { return strings.Contains(l, "coordinator ready") })
+	}
+	a := startSgsweep(t, nil, args...)
+	ready(a)
+
+	_, _, err := runCLI(t, "coordinator", "--nats", srv.URL, "--data-dir", dirB)
+	if !errors.Is(err, coordinator.ErrLeaseHeld) || !strings.Contains(err.Error(), "data dir "+dirA) ||
+		!strings.Contains(err.Error(), "since ") {
+		t.Fatalf("second coordinator: %v", err)
+	}
+
+	spec := coordtest.Spec(t, dirA, "lease", 10, nil, "")
+	if out, _, err := runCLI(t, "submit", "--nats", srv.URL, spec); err != nil {
+		t.Fatalf("submit: %v\n%s", err, out)
+	}
+	startSgsweep(t, &coordtest.Fake{Sleep: 200 * time.Millisecond}, "worker", "--nats", srv.URL, "--concurrency", "2")
+	status := func(cond func(s *coordinator.SweepStatus) bool) {
+		t.Helper()
+		coordtest.WaitFor(t, 60*time.Second, "sweep status", func() bool {
+			out, _, err := runCLI(t, "status", "--nats", srv.URL, "--json", "lease")
+			var st coordinator.Status
+			return err == nil && json.Unmarshal([]byte(out), &st) == nil && len(st.Sweeps) == 1 && cond(&st.Sweeps[0])
+		})
+	}
+	status(func(s *coordinator.SweepStatus) bool { return s.Done >= 2 })
+	a.cmd.Process.Kill()
+	a.wait(10 * time.Second)
+	a = startSgsweep(t, nil, args...)
+	ready(a)
+	status(func(s *coordinator.SweepStatus) bool { return s.State == store.SweepDone && s.Done == 10 })
 }
