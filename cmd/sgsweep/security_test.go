@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results/store"
 )
 
@@ -205,4 +207,75 @@ func TestOneCoordinatorPerDeployment(t *testing.T) {
 	a = startSgsweep(t, nil, args...)
 	ready(a)
 	status(func(s *coordinator.SweepStatus) bool { return s.State == store.SweepDone && s.Done == 10 })
+}
+
+// The external deployment's configuration documented in docs/scale-out.md
+// (Security) works as documented: a coordinator, a client, a reader and a
+// worker with their users do a sweep, and the worker user cannot cancel it.
+func TestDocumentedExternalRoles(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "scale-out.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	start := strings.Index(text, "\n    accounts {\n")
+	end := strings.Index(text, "\n    tls { cert_file")
+	if start < 0 || end < start {
+		t.Fatal("no accounts block followed by a tls line in docs/scale-out.md")
+	}
+	var conf strings.Builder
+	for _, line := range strings.Split(text[start+1:end], "\n") {
+		conf.WriteString(strings.TrimPrefix(line, "    ") + "\n")
+	}
+	path := filepath.Join(t.TempDir(), "nats.conf")
+	if err := os.WriteFile(path, []byte(conf.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range coordinator.Roles {
+		t.Setenv(strings.ToUpper(string(role))+"_PASSWORD", "pw-"+string(role))
+	}
+	opts, err := server.ProcessConfigFile(path)
+	if err != nil {
+		t.Fatalf("the documented configuration: %v", err)
+	}
+	opts.Host, opts.Port, opts.NoSigs, opts.NoLog = "127.0.0.1", -1, true, true
+	opts.JetStream, opts.StoreDir = true, t.TempDir()
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	t.Cleanup(srv.Shutdown)
+	url := srv.ClientURL()
+	as := func(role coordinator.Role) []string {
+		return []string{"--nats", url, "--nats-user", string(role), "--nats-password", "pw-" + string(role)}
+	}
+	dir := t.TempDir()
+	coord := startSgsweep(t, nil, append(append([]string{"coordinator", "--data-dir", dir}, as(coordinator.RoleCoordinator)...),
+		fastFlags...)...)
+	coord.waitLine(20*time.Second, "coordinator ready", func(l string) bool { return strings.Contains(l, "coordinator ready") })
+	spec := coordtest.Spec(t, dir, "external", 4, nil, "")
+	if out, _, err := runCLI(t, append(append([]string{"submit"}, as(coordinator.RoleClient)...), spec)...); err != nil {
+		t.Fatalf("submit as client: %v\n%s", err, out)
+	}
+	// The worker user's requests to the control API go nowhere.
+	wnc, err := nats.Connect(url, nats.UserInfo("worker", "pw-worker"), nats.CustomInboxPrefix("_INBOX.worker"),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wnc.Close()
+	if _, err := wnc.Request(protocol.ControlSubject("cancel"), []byte(`{"sweep":"external"}`), time.Second); err == nil {
+		t.Error("the worker user cancelled the sweep")
+	}
+	startSgsweep(t, &coordtest.Fake{}, append([]string{"worker", "--concurrency", "2"}, as(coordinator.RoleWorker)...)...)
+	coordtest.WaitFor(t, 30*time.Second, "the sweep done, read by the reader", func() bool {
+		out, _, err := runCLI(t, append(append([]string{"status", "--json"}, as(coordinator.RoleReader)...), "external")...)
+		var st coordinator.Status
+		return err == nil && json.Unmarshal([]byte(out), &st) == nil && len(st.Sweeps) == 1 &&
+			st.Sweeps[0].State == store.SweepDone && st.Sweeps[0].Done == 4
+	})
 }
