@@ -306,6 +306,14 @@ func (b *backend) connect(ctx context.Context, name string) (*nats.Conn, error) 
 		nc, err = nats.Connect("", append(opts, nats.InProcessServer(b.srv.Server))...)
 	} else {
 		nc, err = connectNATS(ctx, n, name, true, b.log)
+		if err == nil {
+			// Refused on reconnection (rotated credentials): nothing
+			// this process does can work any more.
+			n.exitOnRefusal(nc, func(err error) {
+				b.log.Error("stopping at once", "err", err)
+				os.Exit(1)
+			})
+		}
 	}
 	if err != nil {
 		return nil, err
