@@ -19,8 +19,9 @@ import (
 //
 //	coordinator  everything (it owns the streams, consumers and control service)
 //	worker       pull tasks from the "workers" consumer and ack them, publish
-//	             results and progress; nothing else (no control API, no
-//	             $JS.API beyond its consumer)
+//	             results and progress, read JetStream and stream info (for
+//	             health checks); nothing else (no control API, no other
+//	             $JS.API)
 //	client       the whole control API, read-only JetStream info, progress
 //	reader       the read-only control endpoints (status, results, preview),
 //	             read-only JetStream info, progress
@@ -72,6 +73,8 @@ func RolePermissions(role Role, pub string) (*server.Permissions, error) {
 				"$JS.ACK." + consumer + ".>",
 				protocol.ResultSubjects,
 				protocol.ProgressSubjects,
+				// sgsweep health: JetStream and stream info, read only.
+				"$JS.API.INFO", "$JS.API.STREAM.INFO.*",
 			}},
 			Subscribe: &server.SubjectPermission{Allow: []string{inbox}},
 		}, nil

@@ -15,7 +15,7 @@ func init() { commands = append(commands, credentialsCommand) }
 // coordinator.RolePermissions).
 var roleDescriptions = map[coordinator.Role]string{
 	coordinator.RoleCoordinator: "everything: streams, consumers, control service (the coordinator only)",
-	coordinator.RoleWorker:      "take tasks, publish results and progress; no control API, no other JetStream API",
+	coordinator.RoleWorker:      "take tasks, publish results and progress, read stream info; no control API, no other JetStream API",
 	coordinator.RoleClient:      "the control API: submit, status, results, cancel, retry, preview, snapshot",
 	coordinator.RoleReader:      "read only: status, results and preview; progress",
 }

@@ -209,30 +209,17 @@ func TestOneCoordinatorPerDeployment(t *testing.T) {
 	status(func(s *coordinator.SweepStatus) bool { return s.State == store.SweepDone && s.Done == 10 })
 }
 
-// The external deployment's configuration documented in docs/scale-out.md
-// (Security) works as documented: a coordinator, a client, a reader and a
-// worker with their users do a sweep, and the worker user cannot cancel it.
+// The external deployment's configuration of docker/nats/accounts.conf (the
+// compose deployments', documented in docs/scale-out.md, Security) works: a
+// coordinator, a client, a reader and a worker with their users do a sweep,
+// a worker user's health check passes, and it cannot cancel the sweep.
 func TestDocumentedExternalRoles(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "scale-out.md"))
+	path, err := filepath.Abs(filepath.Join("..", "..", "docker", "nats", "accounts.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := string(doc)
-	start := strings.Index(text, "\n    accounts {\n")
-	end := strings.Index(text, "\n    tls { cert_file")
-	if start < 0 || end < start {
-		t.Fatal("no accounts block followed by a tls line in docs/scale-out.md")
-	}
-	var conf strings.Builder
-	for _, line := range strings.Split(text[start+1:end], "\n") {
-		conf.WriteString(strings.TrimPrefix(line, "    ") + "\n")
-	}
-	path := filepath.Join(t.TempDir(), "nats.conf")
-	if err := os.WriteFile(path, []byte(conf.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	for _, role := range coordinator.Roles {
-		t.Setenv(strings.ToUpper(string(role))+"_PASSWORD", "pw-"+string(role))
+		t.Setenv("NATS_"+strings.ToUpper(string(role))+"_PASSWORD", "pw-"+string(role))
 	}
 	opts, err := server.ProcessConfigFile(path)
 	if err != nil {
@@ -270,6 +257,9 @@ func TestDocumentedExternalRoles(t *testing.T) {
 	defer wnc.Close()
 	if _, err := wnc.Request(protocol.ControlSubject("cancel"), []byte(`{"sweep":"external"}`), time.Second); err == nil {
 		t.Error("the worker user cancelled the sweep")
+	}
+	if out, _, err := runCLI(t, append([]string{"health"}, as(coordinator.RoleWorker)...)...); err != nil {
+		t.Errorf("health as the worker user: %v\n%s", err, out)
 	}
 	startSgsweep(t, &coordtest.Fake{}, append([]string{"worker", "--concurrency", "2"}, as(coordinator.RoleWorker)...)...)
 	coordtest.WaitFor(t, 30*time.Second, "the sweep done, read by the reader", func() bool {
