@@ -164,7 +164,7 @@ func rebuildConn(c *cli.Context, dir dataDir) (*nats.Conn, func(), error) {
 	}
 	n := natsSettingsOf(c)
 	explicit := n.URLs != ""
-	if err := n.resolve(dir); err == nil {
+	if err := n.resolve(dir, coordinator.RoleCoordinator); err == nil {
 		nc, err := connectNATS(c.Context, n, "sgsweep-rebuild", false, log)
 		if err == nil {
 			return nc, nc.Close, nil
@@ -179,15 +179,21 @@ func rebuildConn(c *cli.Context, dir dataDir) (*nats.Conn, func(), error) {
 		return nil, nil, fmt.Errorf("store rebuild: no NATS server answers and %s holds no embedded server's store: %w "+
 			"(pass --nats URL)", dir, err)
 	}
-	token, err := randomToken()
+	creds, err := coordinator.LoadCredentials(dir.credentialsDir())
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: dir.natsDir(), Token: token, Logger: log})
+	srv, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: dir.natsDir(), Credentials: creds, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
-	nc, err := nats.Connect("", nats.InProcessServer(srv.Server), nats.Token(token), nats.Name("sgsweep-rebuild"))
+	n.URLs, n.NKey = srv.URL, creds.CredentialFile(coordinator.RoleCoordinator)
+	opts, err := n.options("sgsweep-rebuild", log)
+	if err != nil {
+		srv.Stop()
+		return nil, nil, err
+	}
+	nc, err := nats.Connect("", append(opts, nats.InProcessServer(srv.Server))...)
 	if err != nil {
 		srv.Stop()
 		return nil, nil, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
@@ -115,7 +116,7 @@ func runWorker(c *cli.Context) error {
 		return err
 	}
 	n := natsSettingsOf(c)
-	if err := n.resolve(dataDirOf(c)); err != nil {
+	if err := n.resolve(dataDirOf(c), coordinator.RoleWorker); err != nil {
 		return err
 	}
 	nc, err := connectNATS(c.Context, n, "sgsweep-worker/"+cfg.ID, true, log)
@@ -126,6 +127,11 @@ func runWorker(c *cli.Context) error {
 		return err
 	}
 	defer drain(nc)
+	// A refused reconnection (rotated credentials) stops the worker with
+	// an error; any other disconnection is retried forever.
+	ctx, stop := context.WithCancelCause(c.Context)
+	defer stop(nil)
+	n.exitOnRefusal(nc, stop)
 	run, err := taskRunner(c)
 	if err != nil {
 		return err
@@ -134,8 +140,12 @@ func runWorker(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	go exitOnSecondSignal(c.Context, log)
-	return w.Run(c.Context)
+	go exitOnSecondSignal(ctx, log)
+	err = w.Run(ctx)
+	if cause := context.Cause(ctx); c.Context.Err() == nil && cause != nil {
+		return cause
+	}
+	return err
 }
 
 // exitOnSecondSignal exits the process at once on a signal received after
