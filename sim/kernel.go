@@ -119,13 +119,50 @@ func backwardInnerGo(gu, gi, h, gs []float64, lm, lsyn float64) {
 // addRow adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
 func addRow(dst, row []float64, s float64) {
 	row = row[:len(dst)]
-	if useAVX2 && len(dst) >= 32 { // shorter rows (the readout's) are faster without the call
+	if useAVX512 && len(dst) >= 32 { // shorter rows (the readout's) are faster without the call
+		axpyAVX512(dst, row, s)
+		return
+	}
+	if useAVX2 && len(dst) >= 32 {
 		m := len(dst) &^ 3
 		axpyAVX2(dst[:m], row[:m], s)
 		dst, row = dst[m:], row[m:]
 	}
 	for i := range dst {
 		dst[i] += s * row[i]
+	}
+}
+
+// addRows adds the rows idx[k] of m, whose rows are stride long, scaled by
+// val[k], to dst, one row after the other:
+//
+//	for k, j := range idx {
+//		for i := range dst {
+//			dst[i] += val[k] * m[int(j)*stride+i]
+//		}
+//	}
+//
+// which is addRow for each k in turn, bit for bit. The AVX-512 kernel keeps
+// a block of dst in registers over all the rows, so that dst is read and
+// written once per call instead of once per row: the synaptic input of a
+// busy step, several spikes into the same currents, costs about a third.
+// len(val) ≥ len(idx); every row must lie within m.
+func addRows(dst, m []float64, stride int, idx []int32, val []float64) {
+	if len(idx) == 0 {
+		return
+	}
+	val = val[:len(idx)]
+	if useAVX512 && len(dst) > 0 {
+		last := 0
+		for _, j := range idx {
+			last = max(last, int(uint32(j))) // a negative index fails the check below
+		}
+		_ = m[last*stride+len(dst)-1]
+		addRowsAVX512(dst, m, stride, idx, val)
+		return
+	}
+	for k, j := range idx {
+		addRow(dst, m[int(j)*stride:], val[k])
 	}
 }
 

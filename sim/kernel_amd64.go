@@ -61,3 +61,9 @@ func gemvT4AVX512(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, 
 
 //go:noescape
 func axpyAVX2(dst, row []float64, s float64)
+
+//go:noescape
+func addRowsAVX512(dst, m []float64, stride int, idx []int32, val []float64)
+
+//go:noescape
+func axpyAVX512(dst, row []float64, s float64)

@@ -256,7 +256,9 @@ gvdone:
 	RET
 
 // func gemvT4AVX512(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, from, to int)
-// gemvT4AVX2 with AVX-512, eight columns at a time:
+// gemvT4AVX2 with AVX-512, sixteen columns at a time (each row of mt then
+// read once for twice as many columns as registers per load of x), then
+// eight.
 TEXT ·gemvT4AVX512(SB), NOSPLIT, $0-72
 	MOVQ dst+0(FP), DI
 	MOVQ mt_base+8(FP), SI
@@ -270,6 +272,71 @@ TEXT ·gemvT4AVX512(SB), NOSPLIT, $0-72
 	MOVQ 24(DX), R9
 	MOVQ 48(DX), R10
 	MOVQ 72(DX), R11
+
+zvchunk16:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $16
+	JLT  zvchunk
+	MOVQ 0(DI), DX
+	VMOVUPD (DX)(AX*8), Z0
+	VMOVUPD 64(DX)(AX*8), Z16
+	MOVQ 24(DI), DX
+	VMOVUPD (DX)(AX*8), Z1
+	VMOVUPD 64(DX)(AX*8), Z17
+	MOVQ 48(DI), DX
+	VMOVUPD (DX)(AX*8), Z2
+	VMOVUPD 64(DX)(AX*8), Z18
+	MOVQ 72(DI), DX
+	VMOVUPD (DX)(AX*8), Z3
+	VMOVUPD 64(DX)(AX*8), Z19
+	LEAQ (SI)(AX*8), R12
+	XORQ DX, DX
+
+zvrow16:
+	CMPQ DX, BX
+	JGE  zvstore16
+	VMOVUPD (R12), Z4
+	VMOVUPD 64(R12), Z9
+	VBROADCASTSD (R8)(DX*8), Z5
+	VMULPD Z4, Z5, Z20
+	VADDPD Z20, Z0, Z0
+	VMULPD Z9, Z5, Z24
+	VADDPD Z24, Z16, Z16
+	VBROADCASTSD (R9)(DX*8), Z6
+	VMULPD Z4, Z6, Z21
+	VADDPD Z21, Z1, Z1
+	VMULPD Z9, Z6, Z25
+	VADDPD Z25, Z17, Z17
+	VBROADCASTSD (R10)(DX*8), Z7
+	VMULPD Z4, Z7, Z22
+	VADDPD Z22, Z2, Z2
+	VMULPD Z9, Z7, Z26
+	VADDPD Z26, Z18, Z18
+	VBROADCASTSD (R11)(DX*8), Z8
+	VMULPD Z4, Z8, Z23
+	VADDPD Z23, Z3, Z3
+	VMULPD Z9, Z8, Z27
+	VADDPD Z27, Z19, Z19
+	ADDQ R13, R12
+	INCQ DX
+	JMP  zvrow16
+
+zvstore16:
+	MOVQ 0(DI), DX
+	VMOVUPD Z0, (DX)(AX*8)
+	VMOVUPD Z16, 64(DX)(AX*8)
+	MOVQ 24(DI), DX
+	VMOVUPD Z1, (DX)(AX*8)
+	VMOVUPD Z17, 64(DX)(AX*8)
+	MOVQ 48(DI), DX
+	VMOVUPD Z2, (DX)(AX*8)
+	VMOVUPD Z18, 64(DX)(AX*8)
+	MOVQ 72(DI), DX
+	VMOVUPD Z3, (DX)(AX*8)
+	VMOVUPD Z19, 64(DX)(AX*8)
+	ADDQ $16, AX
+	JMP  zvchunk16
 
 zvchunk:
 	CMPQ AX, CX
@@ -340,5 +407,131 @@ axpyloop:
 	JMP     axpyloop
 
 axpydone:
+	VZEROUPPER
+	RET
+
+// func addRowsAVX512(dst, m []float64, stride int, idx []int32, val []float64)
+// dst[i] += val[k]·m[idx[k]·stride+i] for k = 0, 1, …, len(idx)−1, in
+// order, for any len(dst). dst is held in registers 32 columns (then 8,
+// then the last 1 to 7 under a mask) at a time while the rows stream past.
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ m_base+24(FP), SI
+	MOVQ stride+48(FP), R13
+	SHLQ $3, R13 // row stride of m, in bytes
+	MOVQ idx_base+56(FP), R8
+	MOVQ idx_len+64(FP), BX
+	MOVQ val_base+80(FP), R9
+	XORQ AX, AX // column
+
+arblock32:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $32
+	JLT  arblock8
+	VMOVUPD (DI)(AX*8), Z0
+	VMOVUPD 64(DI)(AX*8), Z1
+	VMOVUPD 128(DI)(AX*8), Z2
+	VMOVUPD 192(DI)(AX*8), Z3
+	LEAQ (SI)(AX*8), R10
+	XORQ DX, DX
+
+arrow32:
+	CMPQ DX, BX
+	JGE  arstore32
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSD (R9)(DX*8), Z4
+	VMULPD (R11), Z4, Z5
+	VADDPD Z0, Z5, Z0
+	VMULPD 64(R11), Z4, Z6
+	VADDPD Z1, Z6, Z1
+	VMULPD 128(R11), Z4, Z7
+	VADDPD Z2, Z7, Z2
+	VMULPD 192(R11), Z4, Z8
+	VADDPD Z3, Z8, Z3
+	INCQ DX
+	JMP  arrow32
+
+arstore32:
+	VMOVUPD Z0, (DI)(AX*8)
+	VMOVUPD Z1, 64(DI)(AX*8)
+	VMOVUPD Z2, 128(DI)(AX*8)
+	VMOVUPD Z3, 192(DI)(AX*8)
+	ADDQ $32, AX
+	JMP  arblock32
+
+arblock8:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  ardone
+	MOVQ $0xff, R12 // mask of the columns AX … AX+7 that exist
+	CMPQ DX, $8
+	JGE  armask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+armask:
+	KMOVW R12, K1
+	VMOVUPD.Z (DI)(AX*8), K1, Z0
+	LEAQ (SI)(AX*8), R10
+	XORQ DX, DX
+
+arrow8:
+	CMPQ DX, BX
+	JGE  arstore8
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	VBROADCASTSD (R9)(DX*8), Z4
+	VMULPD.Z (R10)(R11*1), Z4, K1, Z5
+	VADDPD Z0, Z5, Z0
+	INCQ DX
+	JMP  arrow8
+
+arstore8:
+	VMOVUPD Z0, K1, (DI)(AX*8)
+	ADDQ $8, AX
+	JMP  arblock8
+
+ardone:
+	VZEROUPPER
+	RET
+
+// func axpyAVX512(dst, row []float64, s float64)
+// dst[i] += s·row[i] for any len(dst), eight at a time, the last 1 to 7
+// under a mask.
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ row_base+24(FP), SI
+	VBROADCASTSD s+48(FP), Z10
+	XORQ AX, AX
+
+zaxpyloop:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $8
+	JLT  zaxpytail
+	VMULPD  (SI)(AX*8), Z10, Z0
+	VADDPD  (DI)(AX*8), Z0, Z0
+	VMOVUPD Z0, (DI)(AX*8)
+	ADDQ    $8, AX
+	JMP     zaxpyloop
+
+zaxpytail:
+	TESTQ DX, DX
+	JZ    zaxpydone
+	MOVQ  $1, R12
+	SHLXQ DX, R12, R12
+	DECQ  R12
+	KMOVW R12, K1
+	VMULPD.Z  (SI)(AX*8), Z10, K1, Z0
+	VADDPD.Z  (DI)(AX*8), Z0, K1, Z0
+	VMOVUPD   Z0, K1, (DI)(AX*8)
+
+zaxpydone:
 	VZEROUPPER
 	RET

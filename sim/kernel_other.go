@@ -30,3 +30,9 @@ func gemvT4AVX512(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, 
 }
 
 func axpyAVX2(dst, row []float64, s float64) { panic("sim: no AVX2 kernels in this build") }
+
+func addRowsAVX512(dst, m []float64, stride int, idx []int32, val []float64) {
+	panic("sim: no AVX-512 kernels in this build")
+}
+
+func axpyAVX512(dst, row []float64, s float64) { panic("sim: no AVX-512 kernels in this build") }

@@ -68,6 +68,30 @@ func TestKernels(t *testing.T) {
 		if !same(dst, dst2) {
 			t.Errorf("addRow, n=%d differs from Go", n)
 		}
+		// addRows, rows repeated and out of order, a stride longer than
+		// n, with AVX-512 (where available) and without
+		stride := n + 3
+		m := vec(7 * stride)
+		rows := []int32{3, 0, 6, 3, 1, 5}
+		val := []float64{1, -0.37, 2.5, math.Copysign(0, -1), 1e-3, 7}
+		want := vec(n)
+		start := slices.Clone(want)
+		for k, j := range rows {
+			for i := range want {
+				want[i] += val[k] * m[int(j)*stride+i]
+			}
+		}
+		saved := useAVX512
+		for _, avx512 := range []bool{useAVX512, false} {
+			useAVX512 = avx512
+			got := slices.Clone(start)
+			addRows(got, m, stride, rows, val)
+			if !same(got, want) {
+				t.Errorf("addRows (AVX-512 %v), n=%d:\n%v\n%v", avx512, n, got, want)
+			}
+		}
+		useAVX512 = saved
+
 		// gemvT, for full and partial groups and a row count unlike n
 		for _, k := range []int{groupMax, 2} {
 			rows := n/2 + 3
