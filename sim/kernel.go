@@ -3,13 +3,15 @@ package sim
 import "math"
 
 // The per-layer, per-step loops of the forward and backward passes. Each
-// has a portable Go version (the reference, named …Go; gemvT's is its own
-// tail loop) and, on amd64 with AVX2, an assembly version (kernel_amd64.s)
-// that does the same IEEE operations in the same order on several neurons
-// at a time (four; two for the surrogate, eight in gemvT's AVX-512
-// variant): results are identical bit for bit (TestKernels), so the
-// choice never changes a number. useAVX2 (and, for gemvT, useAVX512)
-// selects.
+// has a portable Go version (the reference, named …Go or written out in
+// its doc comment; gemvT's is its own tail loop) and, on amd64, assembly
+// versions (kernel_amd64.s) that do the same IEEE operations in the same
+// order on several neurons at a time: four with AVX2 (two for the
+// surrogate), eight with AVX-512 (gemvT, addRows, addRow's axpy, the
+// surrogates). Results are identical bit for bit (TestKernels,
+// TestSurrogateKernels, TestExpRow), so the choice never changes a number.
+// useAVX2 and useAVX512 select; the exponential surrogates also need
+// mathExpFMA, since they repeat math.Exp's own operations lane by lane.
 
 // lifStep advances one hidden layer by one step, given U[n] in u and I[n]
 // in cur (I already holding the decay only after the call):
@@ -50,6 +52,10 @@ func lifStepGo(u, cur []float64, lm, lsyn, theta float64, idx []int32, offset in
 // surrogate for num = 1, the asymptotic one for num = β.
 func superspikeRow(dst, u []float64, theta, beta, num float64) {
 	u = u[:len(dst)]
+	if useAVX512 {
+		superspikeAVX512(dst, u, theta, beta, num)
+		return
+	}
 	if useAVX2 && len(dst) >= 2 {
 		m := len(dst) &^ 1
 		superspikeAVX2(dst[:m], u[:m], theta, beta, num)
@@ -131,6 +137,47 @@ func addRow(dst, row []float64, s float64) {
 	for i := range dst {
 		dst[i] += s * row[i]
 	}
+}
+
+// expRow writes dst[i] = math.Exp(x[i]), bit for bit: with AVX2, four at
+// a time by expAVX2, which repeats math.Exp's own operations on each lane
+// where math.Exp runs its FMA variant (mathExpFMA); otherwise by
+// math.Exp. dst and x may be the same slice; len(x) ≥ len(dst).
+func expRow(dst, x []float64) {
+	x = x[:len(dst)]
+	if useAVX2 && mathExpFMA && len(dst) >= 4 {
+		m := len(dst) &^ 3
+		expAVX2(dst[:m], x[:m])
+		dst, x = dst[m:], x[m:]
+	}
+	for i := range dst {
+		dst[i] = math.Exp(x[i])
+	}
+}
+
+// probeExp returns arguments on which an exp differing from math.Exp in
+// any of its cases would show: the special values and the edges of the
+// range cases (overflow, subnormal results, underflow to 0), signed zeros,
+// subnormal arguments, and a sweep across the whole finite range at
+// irregular points, where an exp without math.Exp's order of operations
+// (or without its fused multiply-adds) differs in the last bit.
+func probeExp() []float64 {
+	x := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(),
+		math.Float64frombits(0x7ff0000000000001), // a signalling NaN
+		math.Float64frombits(0xfff8000000000123), // a negative NaN with payload
+		5e-324, -5e-324, 2.2250738585072014e-308, -2.2250738585072014e-308,
+		1e-300, -1e-300, 1e-17, -1e-17, 0.5, -0.5, 1, -1, math.Ln2, -math.Ln2,
+		7.09782712893384e+02, math.Nextafter(7.09782712893384e+02, 800),
+		math.Nextafter(7.09782712893384e+02, 0), 709.78271289338397,
+		-708.39641853226408, -708.4, -709.08956571282405, -709.1,
+		-744.44007192138122, -744.5, -745.13321910194110, -745.2, -746,
+		-1075 * math.Ln2, -1022 * math.Ln2, -1e10, -3e9, -1.5e9, 1e10,
+		math.MaxFloat64, -math.MaxFloat64, math.SmallestNonzeroFloat64}
+	for i := range 4000 {
+		// a sweep over [−750, 750], with steps that are not round numbers
+		x = append(x, -750+float64(i)*0.37512345678901)
+	}
+	return x
 }
 
 // addRows adds the rows idx[k] of m, whose rows are stride long, scaled by

@@ -535,3 +535,443 @@ zaxpytail:
 zaxpydone:
 	VZEROUPPER
 	RET
+
+// The constants of math.Exp's amd64 assembly (exp_amd64.s in the Go
+// distribution, after Shibata's SLEEF), four copies each, then the int32
+// constants of its exponent arithmetic, four copies each.
+DATA expvec<>+0(SB)/8, $1.4426950408889634073599246810018920
+DATA expvec<>+8(SB)/8, $1.4426950408889634073599246810018920
+DATA expvec<>+16(SB)/8, $1.4426950408889634073599246810018920
+DATA expvec<>+24(SB)/8, $1.4426950408889634073599246810018920
+DATA expvec<>+32(SB)/8, $0.69314718055966295651160180568695068359375
+DATA expvec<>+40(SB)/8, $0.69314718055966295651160180568695068359375
+DATA expvec<>+48(SB)/8, $0.69314718055966295651160180568695068359375
+DATA expvec<>+56(SB)/8, $0.69314718055966295651160180568695068359375
+DATA expvec<>+64(SB)/8, $0.28235290563031577122588448175013436025525412068e-12
+DATA expvec<>+72(SB)/8, $0.28235290563031577122588448175013436025525412068e-12
+DATA expvec<>+80(SB)/8, $0.28235290563031577122588448175013436025525412068e-12
+DATA expvec<>+88(SB)/8, $0.28235290563031577122588448175013436025525412068e-12
+DATA expvec<>+96(SB)/8, $0.0625
+DATA expvec<>+104(SB)/8, $0.0625
+DATA expvec<>+112(SB)/8, $0.0625
+DATA expvec<>+120(SB)/8, $0.0625
+DATA expvec<>+128(SB)/8, $2.4801587301587301587e-5
+DATA expvec<>+136(SB)/8, $2.4801587301587301587e-5
+DATA expvec<>+144(SB)/8, $2.4801587301587301587e-5
+DATA expvec<>+152(SB)/8, $2.4801587301587301587e-5
+DATA expvec<>+160(SB)/8, $1.9841269841269841270e-4
+DATA expvec<>+168(SB)/8, $1.9841269841269841270e-4
+DATA expvec<>+176(SB)/8, $1.9841269841269841270e-4
+DATA expvec<>+184(SB)/8, $1.9841269841269841270e-4
+DATA expvec<>+192(SB)/8, $1.3888888888888888889e-3
+DATA expvec<>+200(SB)/8, $1.3888888888888888889e-3
+DATA expvec<>+208(SB)/8, $1.3888888888888888889e-3
+DATA expvec<>+216(SB)/8, $1.3888888888888888889e-3
+DATA expvec<>+224(SB)/8, $8.3333333333333333333e-3
+DATA expvec<>+232(SB)/8, $8.3333333333333333333e-3
+DATA expvec<>+240(SB)/8, $8.3333333333333333333e-3
+DATA expvec<>+248(SB)/8, $8.3333333333333333333e-3
+DATA expvec<>+256(SB)/8, $4.1666666666666666667e-2
+DATA expvec<>+264(SB)/8, $4.1666666666666666667e-2
+DATA expvec<>+272(SB)/8, $4.1666666666666666667e-2
+DATA expvec<>+280(SB)/8, $4.1666666666666666667e-2
+DATA expvec<>+288(SB)/8, $1.6666666666666666667e-1
+DATA expvec<>+296(SB)/8, $1.6666666666666666667e-1
+DATA expvec<>+304(SB)/8, $1.6666666666666666667e-1
+DATA expvec<>+312(SB)/8, $1.6666666666666666667e-1
+DATA expvec<>+320(SB)/8, $0.5
+DATA expvec<>+328(SB)/8, $0.5
+DATA expvec<>+336(SB)/8, $0.5
+DATA expvec<>+344(SB)/8, $0.5
+DATA expvec<>+352(SB)/8, $1.0
+DATA expvec<>+360(SB)/8, $1.0
+DATA expvec<>+368(SB)/8, $1.0
+DATA expvec<>+376(SB)/8, $1.0
+DATA expvec<>+384(SB)/8, $2.0
+DATA expvec<>+392(SB)/8, $2.0
+DATA expvec<>+400(SB)/8, $2.0
+DATA expvec<>+408(SB)/8, $2.0
+DATA expvec<>+416(SB)/8, $7.09782712893384e+02
+DATA expvec<>+424(SB)/8, $7.09782712893384e+02
+DATA expvec<>+432(SB)/8, $7.09782712893384e+02
+DATA expvec<>+440(SB)/8, $7.09782712893384e+02
+DATA expvec<>+448(SB)/8, $0x7FF0000000000000
+DATA expvec<>+456(SB)/8, $0x7FF0000000000000
+DATA expvec<>+464(SB)/8, $0x7FF0000000000000
+DATA expvec<>+472(SB)/8, $0x7FF0000000000000
+DATA expvec<>+480(SB)/8, $0x0010000000000000
+DATA expvec<>+488(SB)/8, $0x0010000000000000
+DATA expvec<>+496(SB)/8, $0x0010000000000000
+DATA expvec<>+504(SB)/8, $0x0010000000000000
+DATA expvec<>+512(SB)/4, $1023
+DATA expvec<>+516(SB)/4, $1023
+DATA expvec<>+520(SB)/4, $1023
+DATA expvec<>+524(SB)/4, $1023
+DATA expvec<>+528(SB)/4, $1022
+DATA expvec<>+532(SB)/4, $1022
+DATA expvec<>+536(SB)/4, $1022
+DATA expvec<>+540(SB)/4, $1022
+DATA expvec<>+544(SB)/4, $1
+DATA expvec<>+548(SB)/4, $1
+DATA expvec<>+552(SB)/4, $1
+DATA expvec<>+556(SB)/4, $1
+DATA expvec<>+560(SB)/4, $-52
+DATA expvec<>+564(SB)/4, $-52
+DATA expvec<>+568(SB)/4, $-52
+DATA expvec<>+572(SB)/4, $-52
+DATA expvec<>+576(SB)/4, $2046
+DATA expvec<>+580(SB)/4, $2046
+DATA expvec<>+584(SB)/4, $2046
+DATA expvec<>+588(SB)/4, $2046
+GLOBL expvec<>(SB), RODATA|NOPTR, $592
+
+// func expAVX2(dst, x []float64)
+// dst[i] = math.Exp(x[i]), bit for bit, four at a time (len(dst) is a
+// multiple of 4): the operations of math.Exp's FMA variant (archExp with
+// useFMA; see mathExpFMA) in the same order on each lane, its branches
+// turned into blends. dst and x may be the same slice.
+TEXT ·expAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ x_base+24(FP), SI
+	XORQ AX, AX
+
+exploop:
+	CMPQ AX, CX
+	JGE  expdone
+	VMOVUPD (SI)(AX*8), Y13 // x
+	// k = round(x·log2(e)) (int32), r = (x − k·ln2)/16, two-part ln2
+	VMULPD     expvec<>+0(SB), Y13, Y1
+	VCVTPD2DQY Y1, X2
+	VCVTDQ2PD  X2, Y3
+	VMOVAPD    Y13, Y0
+	VFNMADD231PD expvec<>+32(SB), Y3, Y0
+	VFNMADD231PD expvec<>+64(SB), Y3, Y0
+	VMULPD     expvec<>+96(SB), Y0, Y0
+	// Taylor series: p = r·(1 + r·(1/2 + r·(1/6 + …)))
+	VMOVUPD    expvec<>+128(SB), Y1
+	VFMADD213PD expvec<>+160(SB), Y0, Y1
+	VFMADD213PD expvec<>+192(SB), Y0, Y1
+	VFMADD213PD expvec<>+224(SB), Y0, Y1
+	VFMADD213PD expvec<>+256(SB), Y0, Y1
+	VFMADD213PD expvec<>+288(SB), Y0, Y1
+	VFMADD213PD expvec<>+320(SB), Y0, Y1
+	VFMADD213PD expvec<>+352(SB), Y0, Y1
+	VMULPD     Y1, Y0, Y0
+	// square four times: p ← p·(p + 2), the last + 1 fused
+	VADDPD     expvec<>+384(SB), Y0, Y1
+	VMULPD     Y1, Y0, Y0
+	VADDPD     expvec<>+384(SB), Y0, Y1
+	VMULPD     Y1, Y0, Y0
+	VADDPD     expvec<>+384(SB), Y0, Y1
+	VMULPD     Y1, Y0, Y0
+	VADDPD     expvec<>+384(SB), Y0, Y1
+	VFMADD213PD expvec<>+352(SB), Y1, Y0
+	// × 2^k: b = k + 1023; for b ≤ 0 (subnormal results) in two steps,
+	// 2^(b+1022−1023) then 2^−1022, as math.Exp does. Where b < −52 the
+	// result is 0: those lanes are scaled by 1 instead of garbage (which
+	// could be subnormal, and slow) and cleared.
+	VPADDD     expvec<>+512(SB), X2, X4
+	VMOVDQU    expvec<>+560(SB), X9
+	VPCMPGTD   X4, X9, X9 // b < −52
+	VPBLENDVB  X9, expvec<>+512(SB), X4, X14
+	VPADDD     expvec<>+528(SB), X14, X5
+	VMOVDQU    expvec<>+544(SB), X6
+	VPCMPGTD   X14, X6, X6 // b < 1
+	VPBLENDVB  X6, X5, X14, X7
+	VPMOVSXDQ  X7, Y7
+	VPSLLQ     $52, Y7, Y7
+	VPMOVSXDQ  X6, Y6
+	VMOVUPD    expvec<>+352(SB), Y8
+	VBLENDVPD  Y6, expvec<>+480(SB), Y8, Y8
+	VMULPD     Y7, Y0, Y0
+	VMULPD     Y8, Y0, Y0
+	VPMOVSXDQ  X9, Y9
+	VANDNPD    Y0, Y9, Y0
+	// b > 2046 or x > Overflow (also +Inf): +Inf
+	VPCMPGTD   expvec<>+576(SB), X4, X10
+	VPMOVSXDQ  X10, Y10
+	VCMPPD     $0x1e, expvec<>+416(SB), Y13, Y11 // GT_OQ
+	VORPD      Y11, Y10, Y10
+	VBLENDVPD  Y10, expvec<>+448(SB), Y0, Y0
+	// NaN: x itself
+	VCMPPD     $3, Y13, Y13, Y12 // UNORD_Q
+	VBLENDVPD  Y12, Y13, Y0, Y0
+	VMOVUPD    Y0, (DI)(AX*8)
+	ADDQ       $4, AX
+	JMP        exploop
+
+expdone:
+	VZEROUPPER
+	RET
+
+// func superspikeAVX512(dst, u []float64, theta, beta, num float64)
+// superspikeAVX2 eight at a time, the last 1 to 7 under a mask.
+TEXT ·superspikeAVX512(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ u_base+24(FP), SI
+	VBROADCASTSD theta+48(FP), Z10
+	VBROADCASTSD beta+56(FP), Z11
+	VBROADCASTSD num+64(FP), Z12
+	VPTERNLOGQ $0xff, Z13, Z13, Z13
+	VPSRLQ     $1, Z13, Z13 // sign-bit clear mask
+	MOVQ     $0x3FF0000000000000, AX
+	MOVQ     AX, X14
+	VBROADCASTSD X14, Z14 // 1.0
+	XORQ AX, AX
+
+zssloop:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  zssdone
+	MOVQ $0xff, R12
+	CMPQ DX, $8
+	JGE  zssmask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zssmask:
+	KMOVW R12, K1
+	VMOVUPD.Z (SI)(AX*8), K1, Z0
+	VSUBPD  Z10, Z0, Z0
+	VANDPD  Z13, Z0, Z0
+	VMULPD  Z11, Z0, Z0
+	VADDPD  Z14, Z0, Z0
+	VMULPD  Z0, Z0, Z0
+	VDIVPD  Z0, Z12, Z0
+	VMOVUPD Z0, K1, (DI)(AX*8)
+	ADDQ    $8, AX
+	JMP     zssloop
+
+zssdone:
+	VZEROUPPER
+	RET
+
+// The int64 constants of expShapeAVX512's exponent arithmetic and its
+// sign masks, eight copies each.
+DATA zexp<>+0(SB)/8, $0x1
+DATA zexp<>+8(SB)/8, $0x1
+DATA zexp<>+16(SB)/8, $0x1
+DATA zexp<>+24(SB)/8, $0x1
+DATA zexp<>+32(SB)/8, $0x1
+DATA zexp<>+40(SB)/8, $0x1
+DATA zexp<>+48(SB)/8, $0x1
+DATA zexp<>+56(SB)/8, $0x1
+DATA zexp<>+64(SB)/8, $0x3ff
+DATA zexp<>+72(SB)/8, $0x3ff
+DATA zexp<>+80(SB)/8, $0x3ff
+DATA zexp<>+88(SB)/8, $0x3ff
+DATA zexp<>+96(SB)/8, $0x3ff
+DATA zexp<>+104(SB)/8, $0x3ff
+DATA zexp<>+112(SB)/8, $0x3ff
+DATA zexp<>+120(SB)/8, $0x3ff
+DATA zexp<>+128(SB)/8, $0x3fe
+DATA zexp<>+136(SB)/8, $0x3fe
+DATA zexp<>+144(SB)/8, $0x3fe
+DATA zexp<>+152(SB)/8, $0x3fe
+DATA zexp<>+160(SB)/8, $0x3fe
+DATA zexp<>+168(SB)/8, $0x3fe
+DATA zexp<>+176(SB)/8, $0x3fe
+DATA zexp<>+184(SB)/8, $0x3fe
+DATA zexp<>+192(SB)/8, $-52
+DATA zexp<>+200(SB)/8, $-52
+DATA zexp<>+208(SB)/8, $-52
+DATA zexp<>+216(SB)/8, $-52
+DATA zexp<>+224(SB)/8, $-52
+DATA zexp<>+232(SB)/8, $-52
+DATA zexp<>+240(SB)/8, $-52
+DATA zexp<>+248(SB)/8, $-52
+DATA zexp<>+256(SB)/8, $0x7fe
+DATA zexp<>+264(SB)/8, $0x7fe
+DATA zexp<>+272(SB)/8, $0x7fe
+DATA zexp<>+280(SB)/8, $0x7fe
+DATA zexp<>+288(SB)/8, $0x7fe
+DATA zexp<>+296(SB)/8, $0x7fe
+DATA zexp<>+304(SB)/8, $0x7fe
+DATA zexp<>+312(SB)/8, $0x7fe
+DATA zexp<>+320(SB)/8, $0x8000000000000000
+DATA zexp<>+328(SB)/8, $0x8000000000000000
+DATA zexp<>+336(SB)/8, $0x8000000000000000
+DATA zexp<>+344(SB)/8, $0x8000000000000000
+DATA zexp<>+352(SB)/8, $0x8000000000000000
+DATA zexp<>+360(SB)/8, $0x8000000000000000
+DATA zexp<>+368(SB)/8, $0x8000000000000000
+DATA zexp<>+376(SB)/8, $0x8000000000000000
+DATA zexp<>+384(SB)/8, $0x7fffffffffffffff
+DATA zexp<>+392(SB)/8, $0x7fffffffffffffff
+DATA zexp<>+400(SB)/8, $0x7fffffffffffffff
+DATA zexp<>+408(SB)/8, $0x7fffffffffffffff
+DATA zexp<>+416(SB)/8, $0x7fffffffffffffff
+DATA zexp<>+424(SB)/8, $0x7fffffffffffffff
+DATA zexp<>+432(SB)/8, $0x7fffffffffffffff
+DATA zexp<>+440(SB)/8, $0x7fffffffffffffff
+GLOBL zexp<>(SB), RODATA|NOPTR, $448
+
+// func expShapeAVX512(dst, u []float64, theta, beta float64, shape int)
+// The exponential surrogate shapes (see surrogateKernels), eight neurons at
+// a time, the last 1 to 7 under a mask, with x = u − ϑ:
+//
+//	shape 0 (exponential): dst = exp(−β·|x|)
+//	shape 1 (sigmoid):     e = exp(−β·|x|), dst = e/((1 + e)·(1 + e))
+//	shape 2 (gaussian):    b = β·x, dst = exp(−b·b/2)
+//
+// The arithmetic around exp is that of the Go loops, operand for operand
+// (which matters only for which NaN comes out); exp is expAVX2's mirror of
+// math.Exp, its blends done with mask registers.
+TEXT ·expShapeAVX512(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ u_base+24(FP), SI
+	VBROADCASTSD theta+48(FP), Z9
+	VBROADCASTSD beta+56(FP), Z10
+	MOVQ shape+64(FP), R9
+	CMPQ R9, $2
+	JEQ  zxconst
+	VPXORQ zexp<>+320(SB), Z10, Z10 // −β
+zxconst:
+	VBROADCASTSD expvec<>+0(SB), Z16   // log2(e)
+	VBROADCASTSD expvec<>+32(SB), Z17  // ln2, upper part
+	VBROADCASTSD expvec<>+64(SB), Z18  // ln2, lower part
+	VBROADCASTSD expvec<>+96(SB), Z19  // 1/16
+	VBROADCASTSD expvec<>+128(SB), Z20 // series coefficients
+	VBROADCASTSD expvec<>+160(SB), Z21
+	VBROADCASTSD expvec<>+192(SB), Z22
+	VBROADCASTSD expvec<>+224(SB), Z23
+	VBROADCASTSD expvec<>+256(SB), Z24
+	VBROADCASTSD expvec<>+288(SB), Z25
+	VBROADCASTSD expvec<>+320(SB), Z26 // 0.5
+	VBROADCASTSD expvec<>+352(SB), Z27 // 1
+	VBROADCASTSD expvec<>+384(SB), Z28 // 2
+	VBROADCASTSD expvec<>+416(SB), Z29 // Overflow
+	VBROADCASTSD expvec<>+448(SB), Z30 // +Inf
+	VBROADCASTSD expvec<>+480(SB), Z31 // 2^−1022
+	XORQ AX, AX
+
+zxloop:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  zxdone
+	MOVQ $0xff, R12
+	CMPQ DX, $8
+	JGE  zxmask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zxmask:
+	KMOVW R12, K1
+	VMOVUPD.Z (SI)(AX*8), K1, Z12
+	VSUBPD    Z9, Z12, Z12 // x = u − ϑ
+	CMPQ R9, $2
+	JEQ  zxgauss
+	VPANDQ zexp<>+384(SB), Z12, Z12
+	VMULPD Z10, Z12, Z13 // −β·|x|
+	JMP    zxexp
+
+zxgauss:
+	VMULPD Z10, Z12, Z12 // b = x·β
+	VPXORQ zexp<>+320(SB), Z12, Z14
+	VMULPD Z12, Z14, Z13 // (−b)·b
+	VMULPD Z26, Z13, Z13 // /2
+
+zxexp:
+	// math.Exp of Z13 into Z0: see expAVX2
+	VMULPD     Z16, Z13, Z1
+	VCVTPD2DQ  Z1, Y2
+	VCVTDQ2PD  Y2, Z3
+	VPMOVSXDQ  Y2, Z4
+	VMOVAPD    Z13, Z0
+	VFNMADD231PD Z17, Z3, Z0
+	VFNMADD231PD Z18, Z3, Z0
+	VMULPD     Z19, Z0, Z0
+	VMOVAPD    Z20, Z1
+	VFMADD213PD Z21, Z0, Z1
+	VFMADD213PD Z22, Z0, Z1
+	VFMADD213PD Z23, Z0, Z1
+	VFMADD213PD Z24, Z0, Z1
+	VFMADD213PD Z25, Z0, Z1
+	VFMADD213PD Z26, Z0, Z1
+	VFMADD213PD Z27, Z0, Z1
+	VMULPD     Z1, Z0, Z0
+	VADDPD     Z28, Z0, Z1
+	VMULPD     Z1, Z0, Z0
+	VADDPD     Z28, Z0, Z1
+	VMULPD     Z1, Z0, Z0
+	VADDPD     Z28, Z0, Z1
+	VMULPD     Z1, Z0, Z0
+	VADDPD     Z28, Z0, Z1
+	VFMADD213PD Z27, Z1, Z0
+	VPADDQ     zexp<>+64(SB), Z4, Z4 // b = k + 1023
+	VPCMPQ     $1, zexp<>+192(SB), Z4, K3 // b < −52: 0
+	VPBLENDMQ  zexp<>+64(SB), Z4, K3, Z5
+	VPCMPQ     $1, zexp<>+0(SB), Z5, K2 // b < 1: subnormal
+	VPADDQ     zexp<>+128(SB), Z5, Z6
+	VPBLENDMQ  Z6, Z5, K2, Z7
+	VPSLLQ     $52, Z7, Z7
+	VBLENDMPD  Z31, Z27, K2, Z8
+	VMULPD     Z7, Z0, Z0
+	VMULPD     Z8, Z0, Z0
+	VPXORQ     Z0, Z0, K3, Z0
+	VPCMPQ     $6, zexp<>+256(SB), Z4, K4 // b > 2046: +Inf
+	VCMPPD     $0x1e, Z29, Z13, K5 // argument > Overflow: +Inf
+	KORW       K4, K5, K4
+	VMOVAPD    Z30, K4, Z0
+	VCMPPD     $3, Z13, Z13, K6 // NaN: itself
+	VMOVAPD    Z13, K6, Z0
+	CMPQ R9, $1
+	JNE  zxstore
+	VADDPD Z0, Z27, Z12 // 1 + e
+	VMULPD Z12, Z12, Z12
+	VDIVPD Z12, Z0, Z0
+
+zxstore:
+	VMOVUPD Z0, K1, (DI)(AX*8)
+	ADDQ    $8, AX
+	JMP     zxloop
+
+zxdone:
+	VZEROUPPER
+	RET
+
+// func atanAVX512(dst, u []float64, theta, pb float64)
+// The atan surrogate, eight at a time, the last 1 to 7 under a mask:
+// a = (u − ϑ)·pb/2 with pb = π·β, dst = 1/(1 + a·a), as the Go loop in surrogateKernels.
+TEXT ·atanAVX512(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ u_base+24(FP), SI
+	VBROADCASTSD theta+48(FP), Z10
+	VBROADCASTSD pb+56(FP), Z11
+	VBROADCASTSD expvec<>+320(SB), Z12 // 0.5
+	VBROADCASTSD expvec<>+352(SB), Z14 // 1
+	XORQ AX, AX
+
+zatloop:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  zatdone
+	MOVQ $0xff, R12
+	CMPQ DX, $8
+	JGE  zatmask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zatmask:
+	KMOVW R12, K1
+	VMOVUPD.Z (SI)(AX*8), K1, Z0
+	VSUBPD  Z10, Z0, Z0
+	VMULPD  Z11, Z0, Z0
+	VMULPD  Z12, Z0, Z0
+	VMULPD  Z0, Z0, Z0
+	VADDPD  Z14, Z0, Z0
+	VDIVPD  Z0, Z14, Z0
+	VMOVUPD Z0, K1, (DI)(AX*8)
+	ADDQ    $8, AX
+	JMP     zatloop
+
+zatdone:
+	VZEROUPPER
+	RET

@@ -3,7 +3,7 @@
 package sim
 
 // Without assembly kernels only the Go versions in kernel.go run.
-var useAVX2, useAVX512 = false, false
+var useAVX2, useAVX512, mathExpFMA = false, false, false
 
 func lifStepAVX2(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) int {
 	panic("sim: no AVX2 kernels in this build")
@@ -36,3 +36,15 @@ func addRowsAVX512(dst, m []float64, stride int, idx []int32, val []float64) {
 }
 
 func axpyAVX512(dst, row []float64, s float64) { panic("sim: no AVX-512 kernels in this build") }
+
+func expAVX2(dst, x []float64) { panic("sim: no AVX2 kernels in this build") }
+
+func superspikeAVX512(dst, u []float64, theta, beta, num float64) {
+	panic("sim: no AVX-512 kernels in this build")
+}
+
+func expShapeAVX512(dst, u []float64, theta, beta float64, shape int) {
+	panic("sim: no AVX-512 kernels in this build")
+}
+
+func atanAVX512(dst, u []float64, theta, pb float64) { panic("sim: no AVX-512 kernels in this build") }
