@@ -120,13 +120,21 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 // to cur, in order: the synaptic input of one step's input events.
 func (ws *workspace) addEvents(cur, w []float64, units []uint16) {
 	for len(units) > 0 {
-		idx := ws.evIdx[:min(len(units), len(ws.evIdx))]
-		for k, u := range units[:len(idx)] {
-			idx[k] = int32(u)
-		}
+		var idx []int32
+		idx, units = ws.eventChunk(units)
 		addRows(cur, w, len(cur), idx, ones[:len(idx)])
-		units = units[len(idx):]
 	}
+}
+
+// eventChunk returns the first evChunk (or fewer) of units as indices for
+// addRows and addOuter (in ws.evIdx, valid until the next call), and the
+// rest.
+func (ws *workspace) eventChunk(units []uint16) (idx []int32, rest []uint16) {
+	idx = ws.evIdx[:min(len(units), len(ws.evIdx))]
+	for k, u := range units[:len(idx)] {
+		idx[k] = int32(u)
+	}
+	return idx, units[len(idx):]
 }
 
 // ones holds the spike value of input events, 1, for addEvents.

@@ -213,6 +213,38 @@ func addRows(dst, m []float64, stride int, idx []int32, val []float64) {
 	}
 }
 
+// addOuter adds the outer product of val and x to the rows idx[k] of m,
+// whose rows are stride long, one row after the other:
+//
+//	for k, j := range idx {
+//		for i := range x {
+//			m[int(j)*stride+i] += val[k] * x[i]
+//		}
+//	}
+//
+// which is addRow(m[j·stride:…], x, val[k]) for each k in turn, bit for
+// bit: the weight gradients of a step's spikes, gW[j,·] += S[j]·gI. The
+// AVX-512 kernel keeps a block of x in registers over all the rows and
+// saves a call per row. len(val) ≥ len(idx); every row must lie within m.
+func addOuter(m []float64, stride int, idx []int32, val, x []float64) {
+	if len(idx) == 0 {
+		return
+	}
+	val = val[:len(idx)]
+	if useAVX512 && len(x) > 0 {
+		last := 0
+		for _, j := range idx {
+			last = max(last, int(uint32(j))) // a negative index fails the check below
+		}
+		_ = m[last*stride+len(x)-1]
+		addOuterAVX512(m, stride, idx, val, x)
+		return
+	}
+	for k, j := range idx {
+		addRow(m[int(j)*stride:int(j)*stride+len(x)], x, val[k])
+	}
+}
+
 // groupMax is the largest group of samples backpropagated in lockstep
 // (see backward): the width of gemvT.
 const groupMax = 4
@@ -223,14 +255,27 @@ const groupMax = 4
 func gemvT(dst *[groupMax][]float64, mt []float64, x *[groupMax][]float64, n int) {
 	J := len(dst[0])
 	m := 0
-	if n == groupMax {
+	if n > 0 && useAVX2 {
+		// The kernels work on four samples. A partial group (the end of
+		// a shard) fills the empty slots with its first sample, which is
+		// then computed several times over, each time from the same
+		// values to the same bits (the kernels load a block of columns
+		// of every slot before they store any).
+		d, xs := dst, x
+		if n < groupMax {
+			d, xs = new([groupMax][]float64), new([groupMax][]float64)
+			*d, *xs = *dst, *x
+			for s := n; s < groupMax; s++ {
+				d[s], xs[s] = d[0], xs[0]
+			}
+		}
 		if useAVX512 && J >= 8 {
 			m = J &^ 7
-			gemvT4AVX512(dst, mt, x, len(x[0]), J, 0, m)
+			gemvT4AVX512(d, mt, xs, len(x[0]), J, 0, m)
 		}
-		if useAVX2 && J-m >= 4 {
+		if J-m >= 4 {
 			end := J &^ 3 // all the columns AVX-512 left but fewer than 4
-			gemvT4AVX2(dst, mt, x, len(x[0]), J, m, end)
+			gemvT4AVX2(d, mt, xs, len(x[0]), J, m, end)
 			m = end
 		}
 	}

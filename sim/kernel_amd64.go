@@ -108,3 +108,6 @@ func expShapeAVX512(dst, u []float64, theta, beta float64, shape int)
 
 //go:noescape
 func atanAVX512(dst, u []float64, theta, pb float64)
+
+//go:noescape
+func addOuterAVX512(m []float64, stride int, idx []int32, val []float64, x []float64)

@@ -975,3 +975,94 @@ zatmask:
 zatdone:
 	VZEROUPPER
 	RET
+
+// func addOuterAVX512(m []float64, stride int, idx []int32, val []float64, x []float64)
+// m[idx[k]·stride+i] += val[k]·x[i] for k = 0, 1, …, len(idx)−1 and every
+// i < len(x): x is held in registers 32 columns (then 8, then the last 1
+// to 7 under a mask) at a time while the rows of m stream past.
+TEXT ·addOuterAVX512(SB), NOSPLIT, $0-104
+	MOVQ m_base+0(FP), SI
+	MOVQ stride+24(FP), R13
+	SHLQ $3, R13 // row stride of m, in bytes
+	MOVQ idx_base+32(FP), R8
+	MOVQ idx_len+40(FP), BX
+	MOVQ val_base+56(FP), R9
+	MOVQ x_base+80(FP), DI
+	MOVQ x_len+88(FP), CX
+	XORQ AX, AX // column
+
+aoblock32:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $32
+	JLT  aoblock8
+	VMOVUPD (DI)(AX*8), Z0
+	VMOVUPD 64(DI)(AX*8), Z1
+	VMOVUPD 128(DI)(AX*8), Z2
+	VMOVUPD 192(DI)(AX*8), Z3
+	LEAQ (SI)(AX*8), R10
+	XORQ DX, DX
+
+aorow32:
+	CMPQ DX, BX
+	JGE  aonext32
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSD (R9)(DX*8), Z4
+	VMULPD  Z0, Z4, Z5
+	VADDPD  (R11), Z5, Z5
+	VMOVUPD Z5, (R11)
+	VMULPD  Z1, Z4, Z6
+	VADDPD  64(R11), Z6, Z6
+	VMOVUPD Z6, 64(R11)
+	VMULPD  Z2, Z4, Z7
+	VADDPD  128(R11), Z7, Z7
+	VMOVUPD Z7, 128(R11)
+	VMULPD  Z3, Z4, Z8
+	VADDPD  192(R11), Z8, Z8
+	VMOVUPD Z8, 192(R11)
+	INCQ DX
+	JMP  aorow32
+
+aonext32:
+	ADDQ $32, AX
+	JMP  aoblock32
+
+aoblock8:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  aodone
+	MOVQ $0xff, R12 // mask of the columns AX … AX+7 that exist
+	CMPQ DX, $8
+	JGE  aomask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+aomask:
+	KMOVW R12, K1
+	VMOVUPD.Z (DI)(AX*8), K1, Z0
+	LEAQ (SI)(AX*8), R10
+	XORQ DX, DX
+
+aorow8:
+	CMPQ DX, BX
+	JGE  aonext8
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSD (R9)(DX*8), Z4
+	VMULPD    Z0, Z4, Z5
+	VADDPD.Z  (R11), Z5, K1, Z5
+	VMOVUPD   Z5, K1, (R11)
+	INCQ DX
+	JMP  aorow8
+
+aonext8:
+	ADDQ $8, AX
+	JMP  aoblock8
+
+aodone:
+	VZEROUPPER
+	RET

@@ -48,3 +48,7 @@ func expShapeAVX512(dst, u []float64, theta, beta float64, shape int) {
 }
 
 func atanAVX512(dst, u []float64, theta, pb float64) { panic("sim: no AVX-512 kernels in this build") }
+
+func addOuterAVX512(m []float64, stride int, idx []int32, val []float64, x []float64) {
+	panic("sim: no AVX-512 kernels in this build")
+}

@@ -97,6 +97,23 @@ func TestKernels(t *testing.T) {
 		}
 		useAVX512 = saved
 
+		// addOuter, the same rows
+		wantM := slices.Clone(m)
+		for k, j := range rows {
+			for i, xi := range start {
+				wantM[int(j)*stride+i] += val[k] * xi
+			}
+		}
+		for _, avx512 := range []bool{useAVX512, false} {
+			useAVX512 = avx512
+			got := slices.Clone(m)
+			addOuter(got, stride, rows, val, start)
+			if !same(got, wantM) {
+				t.Errorf("addOuter (AVX-512 %v), n=%d:\n%v\n%v", avx512, n, got, wantM)
+			}
+		}
+		useAVX512 = saved
+
 		// gemvT, for full and partial groups and a row count unlike n
 		for _, k := range []int{groupMax, 2} {
 			rows := n/2 + 3
