@@ -202,6 +202,9 @@ func (ws *workspace) layerGradients(grad []float64, l, n int) {
 		addOuter(net.v(grad, l), H, idx, val, gi)
 	}
 	net.kernel(ls.h[:H], ws.uRow(l, n), net.threshold, net.beta)
+	if n > 0 && n <= ws.silentFrom {
+		prefetch(ls.uTape[(n-1)*H : n*H]) // the next step's U
+	}
 }
 
 // dense reports whether gS of layer l needs more than the regularizer and

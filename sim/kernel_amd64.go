@@ -111,3 +111,6 @@ func atanAVX512(dst, u []float64, theta, pb float64)
 
 //go:noescape
 func addOuterAVX512(m []float64, stride int, idx []int32, val []float64, x []float64)
+
+//go:noescape
+func prefetch(p []float64)

@@ -440,6 +440,18 @@ arblock32:
 arrow32:
 	CMPQ DX, BX
 	JGE  arstore32
+	LEAQ 4(DX), R12 // prefetch the block of the row four ahead
+	CMPQ R12, BX
+	JGE  arpf
+	MOVLQSX (R8)(R12*4), R12
+	IMULQ R13, R12
+	ADDQ R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 128(R12)
+	PREFETCHT0 192(R12)
+
+arpf:
 	MOVLQSX (R8)(DX*4), R11
 	IMULQ R13, R11
 	ADDQ R10, R11
@@ -1006,6 +1018,18 @@ aoblock32:
 aorow32:
 	CMPQ DX, BX
 	JGE  aonext32
+	LEAQ 4(DX), R12 // prefetch the block of the row four ahead
+	CMPQ R12, BX
+	JGE  aopf
+	MOVLQSX (R8)(R12*4), R12
+	IMULQ R13, R12
+	ADDQ R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 128(R12)
+	PREFETCHT0 192(R12)
+
+aopf:
 	MOVLQSX (R8)(DX*4), R11
 	IMULQ R13, R11
 	ADDQ R10, R11
@@ -1065,4 +1089,21 @@ aonext8:
 
 aodone:
 	VZEROUPPER
+	RET
+
+// func prefetch(p []float64)
+// Asks for every cache line of p (PREFETCHT0); a hint only.
+TEXT ·prefetch(SB), NOSPLIT, $0-24
+	MOVQ p_base+0(FP), SI
+	MOVQ p_len+8(FP), CX
+	LEAQ (SI)(CX*8), CX
+
+pfloop:
+	CMPQ SI, CX
+	JGE  pfdone
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	JMP  pfloop
+
+pfdone:
 	RET

@@ -52,3 +52,5 @@ func atanAVX512(dst, u []float64, theta, pb float64) { panic("sim: no AVX-512 ke
 func addOuterAVX512(m []float64, stride int, idx []int32, val []float64, x []float64) {
 	panic("sim: no AVX-512 kernels in this build")
 }
+
+func prefetch(p []float64) {}
