@@ -21,6 +21,10 @@ import "math"
 // It writes the indices of the neurons that spiked to idx, in increasing
 // order, and returns how many; idx must have room for len(u).
 func lifStep(u, cur []float64, lm, lsyn, theta float64, idx []int32) int {
+	if useAVX512 {
+		cur = cur[:len(u)]
+		return lifStepAVX512(u, cur, lm, 1-lm, lsyn, theta, idx[:len(u)])
+	}
 	n := 0
 	if useAVX2 && len(u) >= 4 {
 		m := len(u) &^ 3

@@ -114,3 +114,6 @@ func addOuterAVX512(m []float64, stride int, idx []int32, val []float64, x []flo
 
 //go:noescape
 func prefetch(p []float64)
+
+//go:noescape
+func lifStepAVX512(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) int

@@ -1107,3 +1107,75 @@ pfloop:
 
 pfdone:
 	RET
+
+DATA lifidx<>+0(SB)/4, $0
+DATA lifidx<>+4(SB)/4, $1
+DATA lifidx<>+8(SB)/4, $2
+DATA lifidx<>+12(SB)/4, $3
+DATA lifidx<>+16(SB)/4, $4
+DATA lifidx<>+20(SB)/4, $5
+DATA lifidx<>+24(SB)/4, $6
+DATA lifidx<>+28(SB)/4, $7
+GLOBL lifidx<>(SB), RODATA|NOPTR, $32
+
+// func lifStepAVX512(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) int
+// lifStepAVX2 eight neurons at a time, the last 1 to 7 under a mask, and
+// without branches on the spikes: the indices of a chunk's spiking
+// neurons are compressed (VPCOMPRESSD) and stored under a mask of their
+// count, so that a random spike pattern costs no mispredicted branches.
+TEXT ·lifStepAVX512(SB), NOSPLIT, $0-112
+	MOVQ u_base+0(FP), SI
+	MOVQ u_len+8(FP), CX
+	MOVQ cur_base+24(FP), DI
+	MOVQ idx_base+80(FP), R8
+	VBROADCASTSD lm+48(FP), Z10
+	VBROADCASTSD cm+56(FP), Z11
+	VBROADCASTSD lsyn+64(FP), Z12
+	VBROADCASTSD theta+72(FP), Z13
+	VMOVDQU lifidx<>(SB), Y4 // neuron indices of the chunk
+	MOVL $8, AX
+	VMOVD AX, X6
+	VPBROADCASTD X6, Y6
+	XORQ AX, AX
+	XORQ DX, DX
+
+zlifloop:
+	MOVQ CX, BX
+	SUBQ AX, BX
+	JLE  zlifdone
+	MOVQ $0xff, R12
+	CMPQ BX, $8
+	JGE  zlifmask
+	MOVQ $1, R12
+	SHLXQ BX, R12, R12
+	DECQ R12
+
+zlifmask:
+	KMOVW R12, K2
+	VMOVUPD.Z (SI)(AX*8), K2, Z0
+	VMOVUPD.Z (DI)(AX*8), K2, Z1
+	VMULPD  Z10, Z0, Z2
+	VMULPD  Z11, Z1, Z3
+	VADDPD  Z3, Z2, Z2
+	VCMPPD  $0x1e, Z13, Z0, K2, K1 // u > theta (GT_OQ: false for NaN), in range
+	VPXORQ  Z2, Z2, K1, Z2         // 0 where spiking
+	VMOVUPD Z2, K2, (SI)(AX*8)
+	VMULPD  Z12, Z1, Z1
+	VMOVUPD Z1, K2, (DI)(AX*8)
+	VPCOMPRESSD Z4, K1, Z5
+	KMOVW   K1, BX
+	POPCNTL BX, BX
+	MOVL    $1, R12
+	SHLXL   BX, R12, R12
+	DECL    R12
+	KMOVW   R12, K3
+	VMOVDQU32 Z5, K3, (R8)(DX*4)
+	ADDQ    BX, DX
+	VPADDD  Y6, Y4, Y4
+	ADDQ    $8, AX
+	JMP     zlifloop
+
+zlifdone:
+	MOVQ DX, ret+104(FP)
+	VZEROUPPER
+	RET

@@ -54,3 +54,7 @@ func addOuterAVX512(m []float64, stride int, idx []int32, val []float64, x []flo
 }
 
 func prefetch(p []float64) {}
+
+func lifStepAVX512(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) int {
+	panic("sim: no AVX-512 kernels in this build")
+}

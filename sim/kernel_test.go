@@ -32,18 +32,24 @@ func TestKernels(t *testing.T) {
 	}
 	const lm, lsyn, lo, theta = 0.9048374180359595, 0.8187307530779818, 0.951229424500714, 1
 	for _, n := range []int{0, 1, 3, 4, 5, 8, 13, 16, 17, 33, 100, 256} {
-		// lifStep
+		// lifStep, with AVX-512 (where available) and without
 		u, cur := vec(n), vec(n)
-		u2, cur2 := slices.Clone(u), slices.Clone(cur)
-		idx, idx2 := make([]int32, n), make([]int32, n)
-		k := lifStep(u, cur, lm, lsyn, theta, idx)
-		k2 := lifStepGo(u2, cur2, lm, lsyn, theta, idx2, 0)
-		if k != k2 || !slices.Equal(idx[:k], idx2[:k2]) || !same(u, u2) || !same(cur, cur2) {
-			t.Errorf("lifStep, n=%d: spikes %v, Go %v; or U, I differ", n, idx[:k], idx2[:k2])
+		saved := useAVX512
+		for _, avx512 := range []bool{useAVX512, false} {
+			useAVX512 = avx512
+			u1, cur1 := slices.Clone(u), slices.Clone(cur)
+			u2, cur2 := slices.Clone(u), slices.Clone(cur)
+			idx, idx2 := make([]int32, n), make([]int32, n)
+			k := lifStep(u1, cur1, lm, lsyn, theta, idx)
+			k2 := lifStepGo(u2, cur2, lm, lsyn, theta, idx2, 0)
+			if k != k2 || !slices.Equal(idx[:k], idx2[:k2]) || !same(u1, u2) || !same(cur1, cur2) {
+				t.Errorf("lifStep (AVX-512 %v), n=%d: spikes %v, Go %v; or U, I differ", avx512, n, idx[:k], idx2[:k2])
+			}
 		}
+		useAVX512 = saved
+		lifStepGo(u, cur, lm, lsyn, theta, make([]int32, n), 0) // as the tests below had it
 		// superspikeRow, both numerators, with AVX-512 (where available)
 		// and without
-		saved := useAVX512
 		for _, avx512 := range []bool{useAVX512, false} {
 			useAVX512 = avx512
 			for _, num := range []float64{1, 7} {
