@@ -117,3 +117,6 @@ func prefetch(p []float64)
 
 //go:noescape
 func lifStepAVX512(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) int
+
+//go:noescape
+func esserAVX512(dst, u []float64, theta, beta float64)

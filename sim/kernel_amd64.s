@@ -2,9 +2,12 @@
 
 #include "textflag.h"
 
-// AVX2 versions of the kernels in kernel.go. Each processes len/4 groups
-// of four float64 (the caller passes a multiple of 4) and does exactly the
-// IEEE operations of its Go version, in the same order, without FMA.
+// Assembly versions of the kernels in kernel.go. The AVX2 ones process
+// len/4 groups of four float64 (the caller passes a multiple of 4), the
+// AVX-512 ones eight at a time, most of them with the last 1 to 7 under
+// a mask (any length). Each does exactly the IEEE operations of its Go
+// version, in the same order, without FMA, except the exp kernels, which
+// use the fused multiply-adds of math.Exp's own FMA variant, in its order.
 
 // func lifStepAVX2(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) int
 TEXT ·lifStepAVX2(SB), NOSPLIT, $0-112
@@ -256,9 +259,8 @@ gvdone:
 	RET
 
 // func gemvT4AVX512(dst *[4][]float64, mt []float64, x *[4][]float64, rows, cols, from, to int)
-// gemvT4AVX2 with AVX-512, sixteen columns at a time (each row of mt then
-// read once for twice as many columns as registers per load of x), then
-// eight.
+// gemvT4AVX2 with AVX-512: sixteen columns at a time (eight accumulators,
+// so that each broadcast of x[s][i] serves two), then eight.
 TEXT ·gemvT4AVX512(SB), NOSPLIT, $0-72
 	MOVQ dst+0(FP), DI
 	MOVQ mt_base+8(FP), SI
@@ -1177,5 +1179,52 @@ zlifmask:
 
 zlifdone:
 	MOVQ DX, ret+104(FP)
+	VZEROUPPER
+	RET
+
+DATA esserNaN<>+0(SB)/8, $0x7FF8000000000001 // math.NaN()
+GLOBL esserNaN<>(SB), RODATA|NOPTR, $8
+
+// func esserAVX512(dst, u []float64, theta, beta float64)
+// The esser surrogate, eight at a time, the last 1 to 7 under a mask:
+// dst = math.Max(0, 1 − β·|u − ϑ|). VMAXPD(y, 0) is math.Max(0, y) but
+// for NaN, where it gives 0 and math.Max its NaN(): blended in.
+TEXT ·esserAVX512(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ u_base+24(FP), SI
+	VBROADCASTSD theta+48(FP), Z10
+	VBROADCASTSD beta+56(FP), Z11
+	VBROADCASTSD expvec<>+352(SB), Z14 // 1
+	VBROADCASTSD esserNaN<>(SB), Z15
+	VPXORQ Z12, Z12, Z12 // 0
+	XORQ AX, AX
+
+zesloop:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  zesdone
+	MOVQ $0xff, R12
+	CMPQ DX, $8
+	JGE  zesmask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zesmask:
+	KMOVW R12, K1
+	VMOVUPD.Z (SI)(AX*8), K1, Z0
+	VSUBPD  Z10, Z0, Z0
+	VPANDQ  zexp<>+384(SB), Z0, Z0 // |x|
+	VMULPD  Z11, Z0, Z0
+	VSUBPD  Z0, Z14, Z0 // y = 1 − β·|x|
+	VCMPPD  $3, Z0, Z0, K2 // NaN
+	VMAXPD  Z12, Z0, Z0 // y > 0 ? y : 0
+	VMOVAPD Z15, K2, Z0
+	VMOVUPD Z0, K1, (DI)(AX*8)
+	ADDQ    $8, AX
+	JMP     zesloop
+
+zesdone:
 	VZEROUPPER
 	RET

@@ -21,6 +21,10 @@ var surrogateKernels = map[string]surrogateKernel{
 	},
 	"esser": func(dst, u []float64, theta, beta float64) {
 		u = u[:len(dst)]
+		if useAVX512 {
+			esserAVX512(dst, u, theta, beta)
+			return
+		}
 		for j := range dst {
 			// math.Max(0, y), without the call for the ordered cases
 			switch y := 1 - beta*math.Abs(u[j]-theta); {
