@@ -19,7 +19,8 @@ import "math"
 //	S = Θ(U − ϑ);  U ← (λ_mem·U + (1 − λ_mem)·I)·(1 − S);  I ← λ_syn·I
 //
 // It writes the indices of the neurons that spiked to idx, in increasing
-// order, and returns how many; idx must have room for len(u).
+// order, and returns how many; idx must have room for len(u), and its
+// entries past the count (up to len(u)) may be overwritten.
 func lifStep(u, cur []float64, lm, lsyn, theta float64, idx []int32) int {
 	if useAVX512 {
 		cur = cur[:len(u)]

@@ -1121,10 +1121,14 @@ DATA lifidx<>+28(SB)/4, $7
 GLOBL lifidx<>(SB), RODATA|NOPTR, $32
 
 // func lifStepAVX512(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) int
-// lifStepAVX2 eight neurons at a time, the last 1 to 7 under a mask, and
-// without branches on the spikes: the indices of a chunk's spiking
-// neurons are compressed (VPCOMPRESSD) and stored under a mask of their
-// count, so that a random spike pattern costs no mispredicted branches.
+// lifStepAVX2 eight neurons at a time, and without branches on the
+// spikes: the indices of a chunk's spiking neurons are compressed
+// (VPCOMPRESSD) and all eight lanes stored, of which the next chunk
+// overwrites those past the spikes (there is room: a chunk's stores end
+// at most at its own last neuron). The last 1 to 7 neurons run under a
+// mask, and store their indices under a mask of their count. Masked
+// stores are left out of the loop: on Zen 5 a masked store that writes
+// nothing (a chunk without spikes) can cost hundreds of cycles.
 TEXT ·lifStepAVX512(SB), NOSPLIT, $0-112
 	MOVQ u_base+0(FP), SI
 	MOVQ u_len+8(FP), CX
@@ -1144,38 +1148,55 @@ TEXT ·lifStepAVX512(SB), NOSPLIT, $0-112
 zlifloop:
 	MOVQ CX, BX
 	SUBQ AX, BX
-	JLE  zlifdone
-	MOVQ $0xff, R12
 	CMPQ BX, $8
-	JGE  zlifmask
-	MOVQ $1, R12
-	SHLXQ BX, R12, R12
-	DECQ R12
+	JLT  zliftail
+	VMOVUPD (SI)(AX*8), Z0
+	VMOVUPD (DI)(AX*8), Z1
+	VMULPD  Z10, Z0, Z2
+	VMULPD  Z11, Z1, Z3
+	VADDPD  Z3, Z2, Z2
+	VCMPPD  $0x1e, Z13, Z0, K1 // u > theta (GT_OQ: false for NaN)
+	VPXORQ  Z2, Z2, K1, Z2     // 0 where spiking
+	VMOVUPD Z2, (SI)(AX*8)
+	VMULPD  Z12, Z1, Z1
+	VMOVUPD Z1, (DI)(AX*8)
+	VPCOMPRESSD Z4, K1, Z5
+	VMOVDQU Y5, (R8)(DX*4)
+	KMOVW   K1, BX
+	POPCNTL BX, BX
+	ADDQ    BX, DX
+	VPADDD  Y6, Y4, Y4
+	ADDQ    $8, AX
+	JMP     zlifloop
 
-zlifmask:
+zliftail:
+	TESTQ BX, BX
+	JLE   zlifdone
+	MOVQ  $1, R12
+	SHLXQ BX, R12, R12
+	DECQ  R12
 	KMOVW R12, K2
 	VMOVUPD.Z (SI)(AX*8), K2, Z0
 	VMOVUPD.Z (DI)(AX*8), K2, Z1
 	VMULPD  Z10, Z0, Z2
 	VMULPD  Z11, Z1, Z3
 	VADDPD  Z3, Z2, Z2
-	VCMPPD  $0x1e, Z13, Z0, K2, K1 // u > theta (GT_OQ: false for NaN), in range
-	VPXORQ  Z2, Z2, K1, Z2         // 0 where spiking
+	VCMPPD  $0x1e, Z13, Z0, K2, K1
+	VPXORQ  Z2, Z2, K1, Z2
 	VMOVUPD Z2, K2, (SI)(AX*8)
 	VMULPD  Z12, Z1, Z1
 	VMOVUPD Z1, K2, (DI)(AX*8)
 	VPCOMPRESSD Z4, K1, Z5
 	KMOVW   K1, BX
 	POPCNTL BX, BX
+	TESTQ   BX, BX
+	JZ      zlifdone
 	MOVL    $1, R12
 	SHLXL   BX, R12, R12
 	DECL    R12
 	KMOVW   R12, K3
 	VMOVDQU32 Z5, K3, (R8)(DX*4)
 	ADDQ    BX, DX
-	VPADDD  Y6, Y4, Y4
-	ADDQ    $8, AX
-	JMP     zlifloop
 
 zlifdone:
 	MOVQ DX, ret+104(FP)

@@ -59,4 +59,6 @@ func lifStepAVX512(u, cur []float64, lm, cm, lsyn, theta float64, idx []int32) i
 	panic("sim: no AVX-512 kernels in this build")
 }
 
-func esserAVX512(dst, u []float64, theta, beta float64) { panic("sim: no AVX-512 kernels in this build") }
+func esserAVX512(dst, u []float64, theta, beta float64) {
+	panic("sim: no AVX-512 kernels in this build")
+}
