@@ -1,0 +1,143 @@
+package dashboard
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/plot"
+)
+
+// tableForm is the sweep page's results-table options: the flags of
+// `sgsweep results`, under the same names.
+type tableForm struct {
+	GroupBy, Metric, Agg, Where, Sort, Top, Epoch, Compare string
+}
+
+// figureForm is the sweep page's figure options: the flags of `sgsweep
+// plot`, under the same names prefixed with "fig-" on the page.
+type figureForm struct {
+	Kind, Metric, X, Y, Series, Conditions, Where, Epoch, Band, Cell, Best, LogX, Label, Title string
+	ErrorBars                                                                                  bool
+}
+
+func tableFormOf(v url.Values) tableForm {
+	return tableForm{GroupBy: v.Get("group-by"), Metric: v.Get("metric"), Agg: v.Get("agg"),
+		Where: strings.Join(v["where"], "\n"), Sort: v.Get("sort"), Top: v.Get("top"), Epoch: v.Get("epoch"),
+		Compare: v.Get("compare")}
+}
+
+// request is the results query the form asks for.
+func (f tableForm) request(sweep string) results.QueryRequest {
+	return results.QueryRequest{Sweep: sweep, GroupBy: list(f.GroupBy), Metrics: list(f.Metric), Aggs: list(f.Agg),
+		Where: lines(f.Where), Sort: strings.TrimSpace(f.Sort), Top: atoi(f.Top), Epoch: atoi(f.Epoch),
+		Compare: strings.TrimSpace(f.Compare)}
+}
+
+// values are the form's non-empty fields, for links.
+func (f tableForm) values() url.Values {
+	v := url.Values{}
+	set(v, "group-by", f.GroupBy)
+	set(v, "metric", f.Metric)
+	set(v, "agg", f.Agg)
+	set(v, "where", f.Where)
+	set(v, "sort", f.Sort)
+	set(v, "top", f.Top)
+	set(v, "epoch", f.Epoch)
+	set(v, "compare", f.Compare)
+	return v
+}
+
+// figureFormOf reads the figure options under prefix ("fig-" on the sweep
+// page, none on figure.svg).
+func figureFormOf(v url.Values, prefix string) figureForm {
+	g := func(name string) string { return strings.Join(v[prefix+name], "\n") }
+	return figureForm{Kind: g("kind"), Metric: g("metric"), X: g("x"), Y: g("y"), Series: g("series"),
+		Conditions: g("conditions"), Where: g("where"), Epoch: g("epoch"), Band: g("band"), Cell: g("cell"),
+		Best: g("best"), LogX: g("log-x"), Label: g("label"), Title: g("title"), ErrorBars: g("error-bars") != ""}
+}
+
+// request is the figure the form asks for.
+func (f figureForm) request(sweep string) plot.Request {
+	return plot.Request{Sweep: sweep, Kind: strings.TrimSpace(f.Kind), Metric: strings.TrimSpace(f.Metric),
+		X: strings.TrimSpace(f.X), Y: strings.TrimSpace(f.Y), Series: list(f.Series), Conditions: list(f.Conditions),
+		Where: lines(f.Where), Epoch: atoi(f.Epoch), Band: strings.TrimSpace(f.Band), Cell: strings.TrimSpace(f.Cell),
+		Best: atoi(f.Best), ErrorBars: f.ErrorBars, Labels: lines(f.Label), LogX: strings.TrimSpace(f.LogX),
+		Title: strings.TrimSpace(f.Title)}
+}
+
+// values are the form's fields without prefix: figure.svg's query.
+func (f figureForm) values() url.Values {
+	v := url.Values{}
+	set(v, "kind", f.Kind)
+	set(v, "metric", f.Metric)
+	set(v, "x", f.X)
+	set(v, "y", f.Y)
+	set(v, "series", f.Series)
+	set(v, "conditions", f.Conditions)
+	set(v, "where", f.Where)
+	set(v, "epoch", f.Epoch)
+	set(v, "band", f.Band)
+	set(v, "cell", f.Cell)
+	set(v, "best", f.Best)
+	set(v, "log-x", f.LogX)
+	set(v, "label", f.Label)
+	set(v, "title", f.Title)
+	if f.ErrorBars {
+		v.Set("error-bars", "1")
+	}
+	return v
+}
+
+// withDefaults fills an empty figure form from the table: a line plot of
+// the first metric over the first grouping key, one series per value of
+// the second.
+func (f figureForm) withDefaults(tab *results.Table) figureForm {
+	if f.Kind != "" || tab == nil {
+		return f
+	}
+	keys := tab.KeyColumns()
+	if len(keys) == 0 {
+		return f
+	}
+	f.Kind = plot.KindLine
+	f.X = tab.Columns[keys[0]].Key
+	if len(keys) > 1 {
+		f.Series = tab.Columns[keys[1]].Key
+	}
+	return f
+}
+
+func set(v url.Values, name, value string) {
+	for _, line := range lines(value) {
+		v.Add(name, line)
+	}
+}
+
+// list splits a comma-separated field.
+func list(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// lines splits a field with one clause per line.
+func lines(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, "\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(s))
+	return n
+}
