@@ -59,8 +59,8 @@ type client struct {
 	wake  chan struct{}
 }
 
-func newHub(m *metrics) *hub {
-	return &hub{metrics: m, running: map[string]*RunningTask{}, workers: map[string]time.Time{},
+func newHub() *hub {
+	return &hub{running: map[string]*RunningTask{}, workers: map[string]time.Time{},
 		clients: map[*client]struct{}{}}
 }
 

@@ -18,13 +18,13 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	committed, stored, duplicates, conflicts, rejected, redelivered prometheus.Counter
-	failures                                                         *prometheus.CounterVec
-	epochs, resyncs                                                  prometheus.Counter
-	commitSeconds                                                    prometheus.Histogram
-	taskSeconds                                                      *prometheus.HistogramVec
+	failures                                                        *prometheus.CounterVec
+	epochs, resyncs                                                 prometheus.Counter
+	commitSeconds                                                   prometheus.Histogram
+	taskSeconds                                                     *prometheus.HistogramVec
 }
 
-func newMetrics(src Source, h func() *hub) *metrics {
+func newMetrics(src Source, h *hub) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	counter := func(name, help string) prometheus.Counter {
 		c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "sgsweep", Name: name, Help: help})
@@ -98,7 +98,7 @@ func (m *metrics) observe(ev coordinator.Event) {
 // the workers seen recently.
 type statusCollector struct {
 	src Source
-	hub func() *hub
+	hub *hub
 }
 
 var (
@@ -114,7 +114,12 @@ var (
 	descUp      = prometheus.NewDesc("sgsweep_status_up", "1 if the status could be read at this scrape.", nil, nil)
 )
 
-func (c statusCollector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+func (c statusCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descTasks, descSweepDuplicates, descSweepConflicts, descSweepRunning,
+		descRate, descQueue, descWorkers, descUp} {
+		ch <- d
+	}
+}
 
 func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
@@ -143,7 +148,7 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if st.Source == coordinator.SourceCoordinator {
 		gauge(descRate, st.Rate)
-		gauge(descWorkers, float64(c.hub().workersSeen()))
+		gauge(descWorkers, float64(c.hub.workersSeen()))
 	}
 	if q := st.Queue; q != nil {
 		gauge(descQueue, float64(q.Waiting), "waiting")

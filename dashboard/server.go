@@ -43,8 +43,9 @@ func New(src Source, live Live, opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.metrics = newMetrics(src, func() *hub { return s.hub })
-	s.hub = newHub(s.metrics)
+	s.hub = newHub()
+	s.metrics = newMetrics(src, s.hub)
+	s.hub.metrics = s.metrics
 	s.handler = g.wrap(s.routes())
 	return s, nil
 }
