@@ -195,4 +195,3 @@ func metric(t *testing.T, base, name string) float64 {
 	}
 	return -1
 }
-

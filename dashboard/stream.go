@@ -65,7 +65,7 @@ func (s *Server) state(ctx context.Context, sweep string) (*liveState, error) {
 	}
 	if sweep != "" {
 		run := s.hub.Running(sweep)
-		out.Running = run[:min(len(run), maxRunning)]
+		out.Running = append(out.Running, run[:min(len(run), maxRunning)]...)
 	}
 	return out, nil
 }

@@ -11,6 +11,18 @@
     });
   });
 
+  const figure = document.getElementById("figure");
+  if (figure) {
+    figure.addEventListener("error", function () {
+      fetch(figure.src).then(function (r) { return r.text(); }).then(function (text) {
+        const pre = document.createElement("pre");
+        pre.className = "error";
+        pre.textContent = "figure: " + text;
+        figure.replaceWith(pre);
+      });
+    });
+  }
+
   if (!body.dataset.live || !window.EventSource) return;
   const progress = document.getElementById("progress");
   const sweep = progress ? progress.dataset.sweep : "";
@@ -45,7 +57,9 @@
   }
 
   function fmt(x) {
-    return Number.isFinite(x) ? x.toPrecision(4).replace(/\.?0+$/, "") : "-";
+    if (!Number.isFinite(x)) return "-";
+    const s = x.toPrecision(4);
+    return s.includes(".") && !s.includes("e") ? s.replace(/\.?0+$/, "") : s;
   }
 
   function spark(curve) {
@@ -69,6 +83,7 @@
   }
 
   function showRunning(list) {
+    list = list || [];
     const table = document.getElementById("running");
     if (!table) return;
     const tbody = table.tBodies[0];
