@@ -30,6 +30,9 @@ var pages = func() map[string]*template.Template {
 	return out
 }()
 
+// fragment is the results table alone (table.html).
+var fragment = template.Must(template.New("table.html").Funcs(funcs).ParseFS(templateFS, "templates/table.html"))
+
 // funcs format numbers for people in the templates.
 var funcs = template.FuncMap{
 	"pct": func(part, whole int) string {

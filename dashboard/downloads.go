@@ -21,7 +21,11 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case "table":
-		s.table(w, r, format)
+		if format == "html" {
+			s.tableHTML(w, r)
+		} else {
+			s.table(w, r, format)
+		}
 		return
 	case "export":
 		s.export(w, r, format)
@@ -33,10 +37,23 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 // figure draws the figure the query asks for (the options of `sgsweep
 // plot`) as SVG, with plot.Make on the source's queries.
 func (s *Server) figure(w http.ResponseWriter, r *http.Request) {
-	req := figureFormOf(r.URL.Query(), "").request(r.PathValue("sweep"))
-	if err := req.Validate(); err != nil {
+	preq := figureFormOf(r.URL.Query(), "").request(r.PathValue("sweep"))
+	if err := preq.ValidateDefault(); err != nil {
 		s.fail(w, err, http.StatusBadRequest)
 		return
+	}
+	req := plot.Request(preq)
+	if req.Kind == "" {
+		tab, err := results.RunQuery(r.Context(), s.src, results.QueryRequest{Sweep: req.Sweep, Where: req.Where,
+			Aggs: []string{"n"}})
+		if err != nil {
+			s.fail(w, err, http.StatusBadRequest)
+			return
+		}
+		if !defaultFigure(&req, tab) {
+			http.Error(w, "no parameter varies in this sweep: choose a figure", http.StatusBadRequest)
+			return
+		}
 	}
 	fig, err := plot.Make(r.Context(), plot.SourceQuerier(s.src), req)
 	if err != nil {
@@ -78,6 +95,30 @@ func (s *Server) table(w http.ResponseWriter, r *http.Request, format string) {
 	}
 	contentType := map[string]string{results.FormatCSV: "text/csv; charset=utf-8", results.FormatJSON: "application/json"}[format]
 	download(w, contentType, name+"-results."+format)
+	w.Write(buf.Bytes())
+}
+
+// tableHTML renders the results table of the query as an HTML fragment:
+// the sweep page's script inserts it, and without script it is a page of
+// its own. A bad query is the fragment's error message.
+func (s *Server) tableHTML(w http.ResponseWriter, r *http.Request) {
+	req := tableFormOf(r.URL.Query()).request(r.PathValue("sweep"))
+	status, data := http.StatusOK, map[string]any{}
+	if err := req.Validate(); err != nil {
+		status, data["Err"] = http.StatusBadRequest, err.Error()
+	} else if tab, err := results.RunQuery(r.Context(), s.src, req); err != nil {
+		status, data["Err"] = http.StatusBadRequest, err.Error()
+	} else {
+		data["Table"] = tab
+	}
+	var buf bytes.Buffer
+	if err := fragment.Execute(&buf, data); err != nil {
+		s.fail(w, err, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
 

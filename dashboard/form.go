@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,9 +59,9 @@ func figureFormOf(v url.Values, prefix string) figureForm {
 		Best: g("best"), LogX: g("log-x"), Label: g("label"), Title: g("title"), ErrorBars: g("error-bars") != ""}
 }
 
-// request is the figure the form asks for.
-func (f figureForm) request(sweep string) plot.Request {
-	return plot.Request{Sweep: sweep, Kind: strings.TrimSpace(f.Kind), Metric: strings.TrimSpace(f.Metric),
+// request is the figure the form asks for (no kind: the default figure).
+func (f figureForm) request(sweep string) plotRequest {
+	return plotRequest{Sweep: sweep, Kind: strings.TrimSpace(f.Kind), Metric: strings.TrimSpace(f.Metric),
 		X: strings.TrimSpace(f.X), Y: strings.TrimSpace(f.Y), Series: list(f.Series), Conditions: list(f.Conditions),
 		Where: lines(f.Where), Epoch: atoi(f.Epoch), Band: strings.TrimSpace(f.Band), Cell: strings.TrimSpace(f.Cell),
 		Best: atoi(f.Best), ErrorBars: f.ErrorBars, Labels: lines(f.Label), LogX: strings.TrimSpace(f.LogX),
@@ -90,24 +91,44 @@ func (f figureForm) values() url.Values {
 	return v
 }
 
-// withDefaults fills an empty figure form from the table: a line plot of
-// the first metric over the first grouping key, one series per value of
-// the second.
-func (f figureForm) withDefaults(tab *results.Table) figureForm {
-	if f.Kind != "" || tab == nil {
-		return f
-	}
+// defaultFigure fills a request without a kind from the table of the
+// sweep's default query: a line plot over the first numeric varying
+// parameter, one series per value of another one; bars of the first
+// varying parameter when none is numeric. It reports false when nothing
+// varies.
+func defaultFigure(req *plot.Request, tab *results.Table) bool {
 	keys := tab.KeyColumns()
-	if len(keys) == 0 {
-		return f
+	if len(keys) == 0 || len(tab.Rows) == 0 {
+		return false
 	}
-	f.Kind = plot.KindLine
-	f.X = tab.Columns[keys[0]].Key
-	if len(keys) > 1 {
-		f.Series = tab.Columns[keys[1]].Key
+	x := slices.IndexFunc(keys, func(k int) bool { return tab.Rows[0][k].Kind == results.KindNumber })
+	if x < 0 {
+		req.Kind, req.Conditions = plot.KindBars, []string{tab.Columns[keys[0]].Key}
+		return true
 	}
-	return f
+	req.Kind, req.X = plot.KindLine, tab.Columns[keys[x]].Key
+	for i, k := range keys {
+		if i != x {
+			req.Series = []string{tab.Columns[k].Key}
+			break
+		}
+	}
+	return true
 }
+
+// ValidateDefault validates the request, or only its filter when it asks
+// for the default figure (no kind).
+func (r plotRequest) ValidateDefault() error {
+	if r.Kind == "" {
+		_, err := results.ParseFilter(r.Where, r.Epoch)
+		return err
+	}
+	req := plot.Request(r)
+	return req.Validate()
+}
+
+// plotRequest is a plot.Request that may ask for the default figure.
+type plotRequest plot.Request
 
 func set(v url.Values, name, value string) {
 	for _, line := range lines(value) {

@@ -42,15 +42,14 @@ type sweepView struct {
 	Running  []RunningTask
 	Form     tableForm
 	Fig      figureForm
-	Table    *results.Table
 	QueryErr string
 	FigErr   string
 	// Links: the figure, the table's downloads, the exports.
-	FigureURL, TableCSV, TableJSON, ExportCSV, ExportJSONL, CurvesCSV string
+	FigureURL, TableHTML, TableCSV, TableJSON, ExportCSV, ExportJSONL, CurvesCSV string
 }
 
 // sweepPage shows one sweep: progress, running tasks, failures, the
-// results table of the form's query, a figure and the downloads.
+// query and figure forms, and links to the table, figure and downloads.
 func (s *Server) sweepPage(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("sweep")
 	st, err := s.src.Status(r.Context(), name)
@@ -63,19 +62,18 @@ func (s *Server) sweepPage(w http.ResponseWriter, r *http.Request) {
 	req := v.Form.request(name)
 	if err := req.Validate(); err != nil {
 		v.QueryErr = err.Error()
-	} else if v.Table, err = results.RunQuery(r.Context(), s.src, req); err != nil {
-		v.QueryErr = err.Error()
 	}
+	// The table and the figure are separate requests (the page's script
+	// fetches the table; the figure is an image), so that the page itself
+	// answers at once whatever the size of the sweep.
 	v.Fig = figureFormOf(q, "fig-")
-	if fig := v.Fig.withDefaults(v.Table); fig.Kind != "" {
-		freq := fig.request(name)
-		if err := freq.Validate(); err != nil {
-			v.FigErr = err.Error()
-		} else {
-			v.FigureURL = s.sweepURL(name, "figure.svg", fig.values())
-		}
+	if err := v.Fig.request(name).ValidateDefault(); err != nil {
+		v.FigErr = err.Error()
+	} else {
+		v.FigureURL = s.sweepURL(name, "figure.svg", v.Fig.values())
 	}
 	tv := v.Form.values()
+	v.TableHTML = s.sweepURL(name, "table.html", tv)
 	v.TableCSV, v.TableJSON = s.sweepURL(name, "table.csv", tv), s.sweepURL(name, "table.json", tv)
 	ev := url.Values{"where": req.Where}
 	v.ExportCSV, v.ExportJSONL = s.sweepURL(name, "export.csv", ev), s.sweepURL(name, "export.jsonl", ev)

@@ -52,7 +52,10 @@ func TestResultsTableIsRunQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 		page := mustGet(t, ts, "/sweeps/fig?"+tc.form.Encode())
-		cols, rows := htmlTable(t, page)
+		if !strings.Contains(page, `data-src="/sweeps/fig/table.html`) {
+			t.Errorf("%v: the sweep page does not load its table", tc.form)
+		}
+		cols, rows := htmlTable(t, mustGet(t, ts, "/sweeps/fig/table.html?"+tc.form.Encode()))
 		if len(cols) != len(want.Columns) || len(rows) != len(want.Rows) {
 			t.Fatalf("%v: page table %d×%d, RunQuery %d×%d", tc.form, len(rows), len(cols), len(want.Rows), len(want.Columns))
 		}
@@ -83,6 +86,9 @@ func TestResultsTableIsRunQuery(t *testing.T) {
 	if !strings.Contains(page, `class="error"`) || !strings.Contains(page, "nope") {
 		t.Error("an unknown metric is not reported on the page")
 	}
+	if code, frag := get(t, ts, "/sweeps/fig/table.html?sort=nope"); code != 400 || !strings.Contains(frag, `class="error"`) {
+		t.Errorf("table.html of a bad sort: %d %s", code, frag)
+	}
 }
 
 // TestFigures: each kind is a well-formed SVG document, and the sweep page
@@ -90,9 +96,16 @@ func TestResultsTableIsRunQuery(t *testing.T) {
 func TestFigures(t *testing.T) {
 	ts, _ := storeServer(t, "")
 	page := mustGet(t, ts, "/sweeps/fig")
-	if !strings.Contains(page, `src="/sweeps/fig/figure.svg?kind=line&amp;series=surrogate.scale&amp;x=surrogate.shape"`) {
+	if !strings.Contains(page, `src="/sweeps/fig/figure.svg"`) {
 		t.Errorf("the sweep page does not link the default figure")
 	}
+	// The default figure: a line over the first numeric varying
+	// parameter, a series per value of another.
+	want := mustGet(t, ts, "/sweeps/fig/figure.svg?kind=line&x=surrogate.scale&series=surrogate.shape")
+	if got := mustGet(t, ts, "/sweeps/fig/figure.svg"); got != want {
+		t.Error("the default figure is not the line over the varying parameters")
+	}
+	wantSVG(t, "default", want)
 	for _, q := range []string{
 		"kind=line&x=surrogate.scale&series=surrogate.shape",
 		"kind=heatmap&x=surrogate.scale&y=surrogate.shape",

@@ -200,7 +200,7 @@ func takeScreenshot(t *testing.T, ctx context.Context, url, path string) {
 	tab, cancel := chromedp.NewContext(ctx)
 	defer cancel()
 	must(t, "screenshot tab", chromedp.Do(tab, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(`#progress`))))
-	_, err := chromedp.Run(tab, chromedp.Poll[bool](`document.getElementById('figure').complete && `+
+	_, err := chromedp.Run(tab, chromedp.Poll[bool](`document.getElementById('figure').complete && document.getElementById('results') && `+
 		`document.querySelectorAll('#running tbody tr').length > 0`, chromedp.WithPollingTimeout(5*time.Second)))
 	if err != nil {
 		t.Logf("screenshot without a running task: %v", err)

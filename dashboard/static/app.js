@@ -11,6 +11,17 @@
     });
   });
 
+  // The results table is a fragment of its own (table.html): fetched here,
+  // so that the page answers at once whatever the size of the sweep.
+  const table = document.getElementById("table");
+  if (table && table.dataset.src) {
+    fetch(table.dataset.src, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+      table.innerHTML = html; // server-rendered and escaped by html/template
+    }, function (err) {
+      table.textContent = "table: " + err;
+    });
+  }
+
   const figure = document.getElementById("figure");
   if (figure) {
     figure.addEventListener("error", function () {
