@@ -130,3 +130,19 @@ func BenchmarkTaskPage(b *testing.B) {
 	st.Records(b.Context(), "big", func(r *results.Record) error { last = r.TaskID; return nil })
 	benchGet(b, fmt.Sprintf("/sweeps/big/tasks/%s", last))
 }
+
+// BenchmarkBaselineRunQuery is results.RunQuery of BenchmarkResultsTable's
+// query on the store directly: the floor under the table's time.
+func BenchmarkBaselineRunQuery(b *testing.B) {
+	benchServer(b)
+	st := resultstest.OpenStore(b, bench.path, &store.Options{ReadOnly: true})
+	req := results.QueryRequest{Sweep: "big", GroupBy: []string{"surrogate.shape", "train.lr"},
+		Aggs: []string{"n", "mean", "sd", "ci95", "median"}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := results.RunQuery(b.Context(), st, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
