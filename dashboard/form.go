@@ -38,16 +38,8 @@ func (f tableForm) request(sweep string) results.QueryRequest {
 
 // values are the form's non-empty fields, for links.
 func (f tableForm) values() url.Values {
-	v := url.Values{}
-	set(v, "group-by", f.GroupBy)
-	set(v, "metric", f.Metric)
-	set(v, "agg", f.Agg)
-	set(v, "where", f.Where)
-	set(v, "sort", f.Sort)
-	set(v, "top", f.Top)
-	set(v, "epoch", f.Epoch)
-	set(v, "compare", f.Compare)
-	return v
+	return encode("group-by", f.GroupBy, "metric", f.Metric, "agg", f.Agg, "where", f.Where, "sort", f.Sort,
+		"top", f.Top, "epoch", f.Epoch, "compare", f.Compare)
 }
 
 // figureFormOf reads the figure options under prefix ("fig-" on the sweep
@@ -70,21 +62,9 @@ func (f figureForm) request(sweep string) plotRequest {
 
 // values are the form's fields without prefix: figure.svg's query.
 func (f figureForm) values() url.Values {
-	v := url.Values{}
-	set(v, "kind", f.Kind)
-	set(v, "metric", f.Metric)
-	set(v, "x", f.X)
-	set(v, "y", f.Y)
-	set(v, "series", f.Series)
-	set(v, "conditions", f.Conditions)
-	set(v, "where", f.Where)
-	set(v, "epoch", f.Epoch)
-	set(v, "band", f.Band)
-	set(v, "cell", f.Cell)
-	set(v, "best", f.Best)
-	set(v, "log-x", f.LogX)
-	set(v, "label", f.Label)
-	set(v, "title", f.Title)
+	v := encode("kind", f.Kind, "metric", f.Metric, "x", f.X, "y", f.Y, "series", f.Series,
+		"conditions", f.Conditions, "where", f.Where, "epoch", f.Epoch, "band", f.Band, "cell", f.Cell,
+		"best", f.Best, "log-x", f.LogX, "label", f.Label, "title", f.Title)
 	if f.ErrorBars {
 		v.Set("error-bars", "1")
 	}
@@ -130,10 +110,16 @@ func (r plotRequest) ValidateDefault() error {
 // plotRequest is a plot.Request that may ask for the default figure.
 type plotRequest plot.Request
 
-func set(v url.Values, name, value string) {
-	for _, line := range lines(value) {
-		v.Add(name, line)
+// encode makes a query of name, value pairs: a value's lines are
+// repeated parameters, empty values are left out.
+func encode(pairs ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		for _, line := range lines(pairs[i+1]) {
+			v.Add(pairs[i], line)
+		}
 	}
+	return v
 }
 
 // list splits a comma-separated field.

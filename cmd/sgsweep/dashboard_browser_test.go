@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -190,7 +188,11 @@ func TestDashboardInBrowser(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" {
 		t.Fatalf("figure: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	wantWellFormedSVG(t, string(body))
+	// Well-formedness is dashboard's TestFigures; here: an SVG document
+	// that the browser rendered above.
+	if !strings.Contains(string(body), "<svg") || !strings.HasSuffix(strings.TrimSpace(string(body)), "</svg>") {
+		t.Errorf("figure is not an SVG document: %.120q", body)
+	}
 }
 
 // takeScreenshot opens url in a second tab, waits for its figure and for a
@@ -217,27 +219,5 @@ func must(t *testing.T, what string, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
-	}
-}
-
-// wantWellFormedSVG checks that text is well-formed XML whose root is svg.
-func wantWellFormedSVG(t *testing.T, text string) {
-	t.Helper()
-	dec := xml.NewDecoder(strings.NewReader(text))
-	root := ""
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("figure is not well-formed XML: %v", err)
-		}
-		if se, ok := tok.(xml.StartElement); ok && root == "" {
-			root = se.Name.Local
-		}
-	}
-	if root != "svg" {
-		t.Errorf("figure's root element is %q, want svg", root)
 	}
 }
