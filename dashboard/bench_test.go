@@ -6,8 +6,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sgsweep/sgsweep/dashboard"
 	"github.com/sgsweep/sgsweep/protocol"
@@ -80,10 +83,43 @@ func benchServer(b *testing.B) http.Handler {
 	return srv.Handler()
 }
 
-// benchGet serves path b.N times and reports the response size.
+// benchGet serves path b.N times and reports the response size and the
+// peak heap above the heap before (sampled every 5 ms): streaming keeps it
+// far below the store's size.
 func benchGet(b *testing.B, path string) {
 	h := benchServer(b)
 	b.ReportAllocs()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				if ms.HeapAlloc > peak.Load() {
+					peak.Store(ms.HeapAlloc)
+				}
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-sampled
+		if p := peak.Load(); p > base {
+			b.ReportMetric(float64(p-base)/(1<<20), "peak-heap-MB")
+		}
+	}()
 	b.ResetTimer()
 	size := 0
 	for range b.N {
