@@ -35,20 +35,10 @@ var fragment = template.Must(template.New("table.html").Funcs(funcs).ParseFS(tem
 
 // funcs format numbers for people in the templates.
 var funcs = template.FuncMap{
-	"pct": func(part, whole int) string {
-		if whole == 0 {
-			return "0"
-		}
-		return strconv.FormatFloat(100*float64(part)/float64(whole), 'f', 1, 64)
-	},
+	"pct":  percent,
 	"stat": results.FormatStat,
 	"cell": cellText,
-	"eta": func(s float64) string {
-		if s <= 0 || math.IsInf(s, 0) || math.IsNaN(s) {
-			return "-"
-		}
-		return time.Duration(s * float64(time.Second)).Round(time.Second).String()
-	},
+	"eta":  etaText,
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -58,6 +48,22 @@ var funcs = template.FuncMap{
 	"rate":  func(r float64) string { return strconv.FormatFloat(r, 'f', 2, 64) },
 	"add":   func(a, b int) int { return a + b },
 	"list4": func() []string { return []string{plot.KindLine, plot.KindHeatmap, plot.KindCurves, plot.KindBars} },
+}
+
+// percent is part of whole in percent, one decimal.
+func percent(part, whole int) string {
+	if whole == 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(100*float64(part)/float64(whole), 'f', 1, 64)
+}
+
+// etaText renders an ETA in seconds, "-" when unknown.
+func etaText(s float64) string {
+	if s <= 0 || math.IsInf(s, 0) || math.IsNaN(s) {
+		return "-"
+	}
+	return time.Duration(s * float64(time.Second)).Round(time.Second).String()
 }
 
 // cellText renders a table cell for people, as `sgsweep results` does in

@@ -57,11 +57,10 @@ func (s *Server) state(ctx context.Context, sweep string) (*liveState, error) {
 		return nil, err
 	}
 	out := &liveState{At: st.At, Source: st.Source, Rate: st.Rate, Queue: st.Queue, Sweeps: []liveSweep{}, Running: []RunningTask{}}
-	pct, eta := funcs["pct"].(func(int, int) string), funcs["eta"].(func(float64) string)
 	for _, w := range st.Sweeps {
 		out.Sweeps = append(out.Sweeps, liveSweep{Name: w.Name, State: w.State, Expected: w.Expected, Done: w.Done,
 			Failed: w.Failed, Pending: w.Pending, Diverged: w.Diverged, Duplicates: w.Duplicates, Conflicts: w.Conflicts,
-			Settled: w.Done + w.Failed, Percent: pct(w.Done+w.Failed, w.Expected), ETA: eta(w.ETASeconds), ETASeconds: w.ETASeconds})
+			Settled: w.Done + w.Failed, Percent: percent(w.Done+w.Failed, w.Expected), ETA: etaText(w.ETASeconds), ETASeconds: w.ETASeconds})
 	}
 	if sweep != "" {
 		run := s.hub.Running(sweep)
