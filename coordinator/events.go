@@ -53,6 +53,20 @@ type eventHub struct {
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
 	n    atomic.Int32
+	// wanted is closed at the first subscription (made by whichever of
+	// Subscribe and wantedCh comes first).
+	wanted chan struct{}
+	asked  bool
+}
+
+// wantedCh returns the channel closed at the first subscription.
+func (h *eventHub) wantedCh() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.wanted == nil {
+		h.wanted = make(chan struct{})
+	}
+	return h.wanted
 }
 
 type subscriber struct {
@@ -73,6 +87,13 @@ func (c *Coordinator) Subscribe(buffer int) (<-chan Event, func()) {
 	}
 	h.subs[s] = struct{}{}
 	h.n.Add(1)
+	if h.wanted == nil {
+		h.wanted = make(chan struct{})
+	}
+	if !h.asked {
+		h.asked = true
+		close(h.wanted)
+	}
 	h.mu.Unlock()
 	var once sync.Once
 	return s.ch, func() {
@@ -127,9 +148,15 @@ func (c *Coordinator) emitCommit(in []store.Incoming, failures []store.Failure, 
 }
 
 // progressLoop relays the workers' progress messages (plain NATS,
-// advisory) to the subscribers until ctx is done. Nothing is decoded while
-// nobody listens.
+// advisory) to the subscribers until ctx is done. It subscribes at the
+// first subscription only, so that a coordinator nobody watches receives
+// no progress traffic, and decodes nothing while nobody listens.
 func (c *Coordinator) progressLoop(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-c.events.wantedCh():
+	}
 	sub, err := c.nc.Subscribe(protocol.ProgressSubjects, func(m *nats.Msg) {
 		if !c.events.active() {
 			return
