@@ -33,6 +33,11 @@ var pages = func() map[string]*template.Template {
 // fragment is the results table alone (table.html).
 var fragment = template.Must(template.New("table.html").Funcs(funcs).ParseFS(templateFS, "templates/table.html"))
 
+// reportPage is the self-contained report (WriteReport): the dashboard's
+// parts and table, no layout, no script.
+var reportPage = template.Must(template.New("report.html").Funcs(funcs).
+	ParseFS(templateFS, "templates/report.html", "templates/parts.html", "templates/table.html"))
+
 // funcs format numbers for people in the templates.
 var funcs = template.FuncMap{
 	"pct":  percent,

@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"mime"
 	"net/http"
 	"strings"
@@ -42,20 +44,7 @@ func (s *Server) figure(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err, http.StatusBadRequest)
 		return
 	}
-	req := plot.Request(preq)
-	if req.Kind == "" {
-		tab, err := results.RunQuery(r.Context(), s.src, results.QueryRequest{Sweep: req.Sweep, Where: req.Where,
-			Aggs: []string{"n"}})
-		if err != nil {
-			s.fail(w, err, http.StatusBadRequest)
-			return
-		}
-		if !defaultFigure(&req, tab) {
-			http.Error(w, "no parameter varies in this sweep: choose a figure", http.StatusBadRequest)
-			return
-		}
-	}
-	fig, err := plot.Make(r.Context(), plot.SourceQuerier(s.src), req)
+	fig, err := makeFigure(r.Context(), s.src, preq)
 	if err != nil {
 		s.fail(w, err, http.StatusBadRequest)
 		return
@@ -68,6 +57,24 @@ func (s *Server) figure(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.Write(buf.Bytes())
+}
+
+// makeFigure draws the figure a request asks for; without a kind, the
+// default one (see defaultFigure).
+func makeFigure(ctx context.Context, src Source, preq plotRequest) (*plot.Figure, error) {
+	req := plot.Request(preq)
+	if req.Kind == "" {
+		tab, err := results.RunQuery(ctx, src, results.QueryRequest{Sweep: req.Sweep, Where: req.Where, Aggs: []string{"n"}})
+		if err != nil {
+			return nil, err
+		}
+		if !defaultFigure(&req, tab) {
+			return nil, errors.New("no parameter varies in this sweep: choose a figure")
+		}
+	} else if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	return plot.Make(ctx, plot.SourceQuerier(src), req)
 }
 
 // table writes the results table of the query (the flags of `sgsweep
