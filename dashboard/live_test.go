@@ -129,6 +129,16 @@ func TestLive(t *testing.T) {
 		t.Errorf("sgsweep_epochs_total = %v, want ≥ %d", got, n)
 	}
 
+	// A report of a submitted sweep shows its spec file.
+	var report strings.Builder
+	if err := dashboard.WriteReport(context.Background(), dashboard.CoordinatorSource(e.Store, e.Coord), "live",
+		dashboard.ReportOptions{Figures: []string{"kind=bars&conditions=train.lr"}}, &report); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(report.String(), `<pre id="spec">name: live`) {
+		t.Errorf("the report lacks the spec:\n%.3000s", report.String())
+	}
+
 	// Actions: POST with the page's CSRF token; without it, or from
 	// another site, refused.
 	page := fetch(t, base+"/sweeps/live")

@@ -35,6 +35,15 @@ type reportView struct {
 	Figures    []reportFigure
 	Provenance provenance
 	CSS        template.CSS
+	// SpecName and Spec are the spec file as submitted, if the source
+	// keeps it.
+	SpecName, Spec string
+}
+
+// specSource is a Source that keeps the sweeps' spec files (the store
+// does).
+type specSource interface {
+	SweepSpec(ctx context.Context, name string) (canonical []byte, sourceName string, source []byte, err error)
 }
 
 type reportFigure struct {
@@ -51,7 +60,7 @@ type provenance struct {
 }
 
 // WriteReport writes a self-contained HTML report of one sweep to w: its
-// counts, the results table of opts.Query, the figures of opts.Figures as
+// counts, spec, the results table of opts.Query, the figures of opts.Figures as
 // inline SVG and the provenance summary, with the dashboard's templates and
 // style inlined (no external asset, no script).
 func WriteReport(ctx context.Context, src Source, sweep string, opts ReportOptions, w io.Writer) error {
@@ -79,6 +88,11 @@ func WriteReport(ctx context.Context, src Source, sweep string, opts ReportOptio
 			return fmt.Errorf("figure %q: %w", q, err)
 		}
 		v.Figures = append(v.Figures, *f)
+	}
+	if ss, ok := src.(specSource); ok {
+		if _, name, text, err := ss.SweepSpec(ctx, sweep); err == nil {
+			v.SpecName, v.Spec = name, string(text)
+		}
 	}
 	if v.Provenance, err = provenanceOf(ctx, src, sweep); err != nil {
 		return err

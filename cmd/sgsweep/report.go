@@ -39,6 +39,8 @@ func reportCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "agg", Aliases: []string{"a"}, Usage: "the table's aggregates, as for results",
 				EnvVars: []string{"SGSWEEP_REPORT_AGG"}},
 			whereFlag("SGSWEEP_REPORT_WHERE"),
+			&cli.StringFlag{Name: "compare", Usage: "paired comparisons in the table, as for results (best, or the reference's keys)",
+				EnvVars: []string{"SGSWEEP_REPORT_COMPARE"}},
 			&cli.StringSliceFlag{Name: "figure", Usage: "a figure: `QUERY` like kind=heatmap&x=surrogate.scale&y=train.lr; repeatable",
 				EnvVars: []string{"SGSWEEP_REPORT_FIGURE"}},
 		}, natsFlags()...),
@@ -53,7 +55,7 @@ func runReport(c *cli.Context) error {
 	}
 	opts := dashboard.ReportOptions{Figures: c.StringSlice("figure"), Query: results.QueryRequest{Sweep: name,
 		GroupBy: c.StringSlice("group-by"), Metrics: c.StringSlice("metric"), Aggs: c.StringSlice("agg"),
-		Where: rejoinClauses(c.StringSlice("where"))}}
+		Where: rejoinClauses(c.StringSlice("where")), Compare: c.String("compare")}}
 	if err := opts.Query.Validate(); err != nil {
 		return usageError{err}
 	}

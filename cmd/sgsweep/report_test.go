@@ -17,7 +17,7 @@ import (
 func TestReportInBrowser(t *testing.T) {
 	dir := analysisStore(t)
 	out := filepath.Join(t.TempDir(), "report.html")
-	_, errOut, err := runCLI(t, "report", "--data-dir", dir, "-o", out, "--group-by", "surrogate.shape",
+	_, errOut, err := runCLI(t, "report", "--data-dir", dir, "-o", out, "--group-by", "surrogate.shape", "--compare", "best",
 		"--figure", "kind=line&x=surrogate.scale&series=surrogate.shape", "--figure", "kind=bars&conditions=surrogate.shape", "fig")
 	if err != nil || !strings.Contains(errOut, "wrote "+out) {
 		t.Fatalf("report: %v\n%s", err, errOut)
@@ -53,5 +53,10 @@ func TestReportInBrowser(t *testing.T) {
 	must(t, "table", err)
 	if rows != 2 {
 		t.Errorf("report table has %d rows, want 2 (one per shape)", rows)
+	}
+	cols, err := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('#results th')).map(th => th.textContent).join(' ')`))
+	must(t, "columns", err)
+	if !strings.Contains(cols, "test_acc.p") {
+		t.Errorf("report table lacks the paired comparison: %s", cols)
 	}
 }
