@@ -123,7 +123,9 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 		}
 		in = append(in, store.Incoming{Result: r, Raw: m.Data()})
 	}
+	start := time.Now()
 	rep, err := c.store.Commit(context.WithoutCancel(ctx), in, nil, rejected)
+	c.emitCommit(in, nil, rep, time.Since(start)) // events.go; no-op on error
 	if err != nil {
 		c.handBack(ctx, batch, "committing results", err)
 		return

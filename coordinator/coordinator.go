@@ -43,6 +43,8 @@ type Coordinator struct {
 	publishMu sync.Mutex
 
 	published, alreadyQueued, committed atomic.Int64
+
+	events eventHub // watchers' subscriptions (events.go)
 }
 
 // Stats counts the coordinator's work since New.
@@ -124,6 +126,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	g.Go(func() error { return c.deadLetterLoop(gctx) })
 	g.Go(func() error { return c.publishLoop(gctx) })
 	g.Go(func() error { return c.backupLoop(gctx) })
+	g.Go(func() error { return c.progressLoop(gctx) }) // events.go
 	err = g.Wait()
 	// Stop unsubscribes the control endpoints; the flush makes sure the
 	// server has the unsubscriptions (and the last acks) before Run returns,

@@ -94,7 +94,9 @@ func (c *Coordinator) deadLetter(ctx context.Context, s *Streams, m jetstream.Ms
 	default:
 		return m.Ack()
 	}
+	start := time.Now()
 	rep, err := c.store.Commit(context.WithoutCancel(ctx), nil, failures, rejected)
+	c.emitCommit(nil, failures, rep, time.Since(start)) // events.go; no-op on error
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/dashboard"
 	"github.com/sgsweep/sgsweep/results/store"
 )
 
@@ -34,6 +35,7 @@ func coordinatorCommand() *cli.Command {
 	}
 	flags = append(flags, natsFlags()...)
 	flags = append(flags, coordinatorFlags()...)
+	flags = append(flags, httpFlags("")...)
 	return &cli.Command{
 		Name:  "coordinator",
 		Usage: "run the coordinator as a service: plans submitted sweeps, queues tasks, stores results",
@@ -155,6 +157,10 @@ func runCoordinator(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	stopDashboard, err := startDashboard(c, log, dashboard.CoordinatorSource(b.store, coord), coord)
+	if err != nil {
+		return err
+	}
 	go func() {
 		select {
 		case <-coord.Ready():
@@ -162,7 +168,11 @@ func runCoordinator(c *cli.Context) error {
 		case <-c.Context.Done():
 		}
 	}()
-	return coord.Run(c.Context)
+	err = coord.Run(c.Context)
+	if derr := stopDashboard(); derr != nil && err == nil {
+		err = fmt.Errorf("dashboard: %w", derr)
+	}
+	return err
 }
 
 // backend is what a coordinator process holds: the store (locked), the

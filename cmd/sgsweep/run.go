@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/dashboard"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/worker"
@@ -34,6 +35,7 @@ func runCommand() *cli.Command {
 	flags = append(flags, natsFlags()...)
 	flags = append(flags, coordinatorFlags()...)
 	flags = append(flags, workerFlags()...)
+	flags = append(flags, httpFlags("")...)
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "run a sweep on this machine: embedded NATS, coordinator and workers; rerun to resume",
@@ -114,6 +116,11 @@ func runRun(c *cli.Context) error {
 		}
 	}
 	out.showRunning(b.nc, spec.Name)
+	stopDashboard, err := startDashboard(c, out.log, dashboard.CoordinatorSource(b.store, coord), coord)
+	if err != nil {
+		return err
+	}
+	defer stopDashboard() // before the store closes
 
 	coordCtx, stopCoord := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCoord()
