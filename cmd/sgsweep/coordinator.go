@@ -186,9 +186,9 @@ type backend struct {
 	conns []*nats.Conn
 	log   *slog.Logger
 	// lease is the deployment's coordinator lease; stopLease stops its
-	// renewal.
+	// renewal and returns once the renewal has ended.
 	lease     *coordinator.Lease
-	stopLease context.CancelFunc
+	stopLease func()
 }
 
 // startBackend opens the store first (its lock makes a second coordinator on
@@ -244,8 +244,10 @@ func (b *backend) takeLease(c *cli.Context) error {
 		return err
 	}
 	keepCtx, stop := context.WithCancel(context.Background())
-	b.stopLease = stop
+	kept := make(chan struct{})
+	b.stopLease = func() { stop(); <-kept } // Keep owns the lease until it returns
 	go func() {
+		defer close(kept)
 		if err := b.lease.Keep(keepCtx, b.log); err != nil {
 			b.log.Error("stopping at once", "err", err)
 			os.Exit(1)
