@@ -25,38 +25,32 @@ type SubmitRequest struct {
 	Extend bool `json:"extend,omitempty"`
 }
 
-// Submit parses, expands and plans a spec; its pending tasks are then
-// published. The same name and spec resume the sweep; a changed spec is a
+// Submit parses and plans a spec; its pending tasks are then published. The
+// same name and spec resume the sweep; a changed spec is a
 // *store.SpecChangedError unless req.Extend.
 func (c *Coordinator) Submit(ctx context.Context, req SubmitRequest) (*store.PlanReport, error) {
-	spec, tasks, err := req.expand()
+	spec, err := req.parse()
 	if err != nil {
 		return nil, err
 	}
-	return c.SubmitSpec(ctx, spec, tasks, req.SpecName, req.Spec, req.Extend)
+	return c.SubmitSpec(ctx, spec, req.SpecName, req.Spec, req.Extend)
 }
 
-// expand parses and expands the request's spec; errors are bad requests.
-func (req *SubmitRequest) expand() (*sweep.Spec, []sweep.Task, error) {
+// parse parses the request's spec; errors are bad requests.
+func (req *SubmitRequest) parse() (*sweep.Spec, error) {
 	spec, err := sweep.Parse(req.SpecName, req.Spec)
 	if err != nil {
-		return nil, nil, badRequest(err)
+		return nil, badRequest(err)
 	}
-	tasks, err := spec.Expand()
-	if err != nil {
-		return nil, nil, badRequest(err)
-	}
-	return spec, tasks, nil
+	return spec, nil
 }
 
-// SubmitSpec plans an already parsed and expanded spec (source is the file
-// as written, kept with the sweep).
-func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, tasks []sweep.Task, sourceName string,
-	source []byte, extend bool) (*store.PlanReport, error) {
-	plan, err := newPlan(spec, tasks, sourceName, source)
-	if err != nil {
-		return nil, err
-	}
+// SubmitSpec plans a parsed spec (source is the file as written, kept with
+// the sweep). The expansion is streamed into the store (spec.Tasks), so
+// that memory does not grow with the number of tasks.
+func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, sourceName string, source []byte,
+	extend bool) (*store.PlanReport, error) {
+	plan := newPlan(spec, sourceName, source)
 	plan.Extend = extend
 	rep, err := c.store.PlanSweep(ctx, plan)
 	if err != nil {

@@ -69,10 +69,6 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	tasks, err := spec.Expand()
-	if err != nil {
-		return usageError{err}
-	}
 	ccfg, err := coordinatorConfigOf(c, log)
 	if err != nil {
 		return err
@@ -101,7 +97,7 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := coord.SubmitSpec(ctx, spec, tasks, path, source, c.Bool("extend"))
+	rep, err := coord.SubmitSpec(ctx, spec, path, source, c.Bool("extend"))
 	if err != nil {
 		return err
 	}
