@@ -54,6 +54,11 @@ type Config struct {
 	MaxTaskBytes   int64
 	MaxResultBytes int64
 
+	// ReconcileEvery is the period of the reconciliation that republishes
+	// pending tasks found in neither stream and records dead task messages
+	// whose advisory was lost (see reconcile.go); 0 means the default.
+	ReconcileEvery time.Duration
+
 	// RateWindow is the period over which status measures throughput.
 	RateWindow time.Duration
 
@@ -82,6 +87,7 @@ func DefaultConfig() Config {
 		MaxTaskBytes:     1 << 30,
 		MaxResultBytes:   4 << 30,
 		RateWindow:       5 * time.Minute,
+		ReconcileEvery:   time.Minute,
 	}
 }
 
