@@ -20,7 +20,7 @@ type PlanPreview struct {
 // Preview is a dry-run Submit: it parses the spec and reports what
 // planning it would do, writing nothing.
 func (c *Coordinator) Preview(ctx context.Context, req SubmitRequest) (*PlanPreview, error) {
-	spec, err := req.parse()
+	spec, err := c.parse(ctx, &req)
 	if err != nil {
 		return nil, err
 	}
