@@ -144,19 +144,7 @@ func BenchmarkPlanAndPublish100k(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		dir := b.TempDir()
-		url := externalServer(b, filepath.Join(dir, "nats"))
-		nc, err := nats.Connect(url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		st, err := store.Open(filepath.Join(dir, "state.db"), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := coordinator.New(st, nc, coordinator.DefaultConfig())
-		if err != nil {
-			b.Fatal(err)
-		}
+		c, nc, st := benchCoordinator(b, dir, externalServer(b, filepath.Join(dir, "nats")))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()

@@ -18,6 +18,22 @@ import (
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
+// bigSpec is a sweep of 1000 tasks per seed (max_tasks and the seed count
+// are its parameters), on tiny configurations: the spec itself holds a
+// thousand axis values, the plan up to a million tasks.
+const bigSpec = `name: big
+max_tasks: %d
+base:
+  dataset: {samples_per_class: 4, steps: 10}
+  network: {hidden: [4]}
+  train: {epochs: 2, batch: 8}
+grid:
+  surrogate.shape: [superspike, sigmoid, esser, atan]
+  surrogate.scale: {logspace: [-1, 3, 25]}
+  train.lr: {logspace: [-3, -1, 10]}
+replicates: {seed: %d}
+`
+
 // BenchmarkPlan measures planning alone, as `sgsweep run` and `submit` do
 // it: parse the spec file and stream its expansion into a new bbolt store
 // (nothing is published: the coordinator does not run). It reports the
@@ -33,19 +49,11 @@ func BenchmarkPlan(b *testing.B) {
 				b.StopTimer()
 				dir := b.TempDir()
 				srv := coordtest.StartServer(b, filepath.Join(dir, "nats"), 0, "")
-				nc, err := nats.Connect("", nats.InProcessServer(srv.Server))
-				if err != nil {
+				c, nc, st := benchCoordinator(b, dir, srv.URL)
+				path := filepath.Join(dir, "big.yaml")
+				if err := os.WriteFile(path, fmt.Appendf(nil, bigSpec, n, n/1000), 0o644); err != nil {
 					b.Fatal(err)
 				}
-				st, err := store.Open(filepath.Join(dir, "state.db"), nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				c, err := coordinator.New(st, nc, coordinator.DefaultConfig())
-				if err != nil {
-					b.Fatal(err)
-				}
-				path := coordtest.Spec(b, dir, "big", n, nil, fmt.Sprintf("max_tasks: %d\n", n))
 				runtime.GC()
 				var peakHeap atomic.Uint64
 				stopSampling := sampleHeap(&peakHeap)
@@ -78,4 +86,23 @@ func BenchmarkPlan(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchCoordinator opens a store in dir and a coordinator on the NATS
+// server at url (not running yet), with the production settings.
+func benchCoordinator(b *testing.B, dir, url string) (*coordinator.Coordinator, *nats.Conn, *store.Store) {
+	b.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "state.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := coordinator.New(st, nc, coordinator.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, nc, st
 }

@@ -32,6 +32,17 @@ func purge(t *testing.T, e *coordtest.Env, name string) {
 	}
 }
 
+// queuedWithoutCoordinator submits a sweep of n tasks, waits until they are
+// queued and stops the coordinator.
+func queuedWithoutCoordinator(t *testing.T, e *coordtest.Env, name string, n int) {
+	t.Helper()
+	if _, err := e.Submit(coordtest.Spec(t, e.Dir, name, n, nil, ""), false); err != nil {
+		t.Fatal(err)
+	}
+	coordtest.WaitFor(t, 10*time.Second, "tasks queued", func() bool { return e.StreamMsgs(protocol.StreamTasks) == uint64(n) })
+	e.StopCoordinator()
+}
+
 // wantOneResultEach checks that the sweep is done with one stored ok result
 // per task and that no second result of any task reached the store.
 func wantOneResultEach(t *testing.T, e *coordtest.Env, name string, n int) {
@@ -50,11 +61,7 @@ func wantOneResultEach(t *testing.T, e *coordtest.Env, name string, n int) {
 func TestRepairPurgedTaskStream(t *testing.T) {
 	const n = 4
 	e := coordtest.NewEnv(t, repairConfig())
-	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "tasks", n, nil, ""), false); err != nil {
-		t.Fatal(err)
-	}
-	coordtest.WaitFor(t, 10*time.Second, "tasks queued", func() bool { return e.StreamMsgs(protocol.StreamTasks) == n })
-	e.StopCoordinator()
+	queuedWithoutCoordinator(t, e, "tasks", n)
 	purge(t, e, protocol.StreamTasks)
 	e.StartCoordinator(repairConfig())
 	coordtest.WaitFor(t, 10*time.Second, "tasks queued again", func() bool { return e.StreamMsgs(protocol.StreamTasks) == n })
@@ -83,11 +90,7 @@ func TestRepairPurgedTaskStream(t *testing.T) {
 func TestRepairPurgedResultStream(t *testing.T) {
 	const n = 4
 	e := coordtest.NewEnv(t, repairConfig())
-	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "results", n, nil, ""), false); err != nil {
-		t.Fatal(err)
-	}
-	coordtest.WaitFor(t, 10*time.Second, "tasks queued", func() bool { return e.StreamMsgs(protocol.StreamTasks) == n })
-	e.StopCoordinator()
+	queuedWithoutCoordinator(t, e, "results", n)
 	fake := &coordtest.Fake{}
 	w := e.StartWorker("w1", 2, fake)
 	coordtest.WaitFor(t, 20*time.Second, "results waiting", func() bool {
@@ -114,11 +117,7 @@ func TestRepairPurgedDeadLetters(t *testing.T) {
 	const n = 4
 	cfg := repairConfig()
 	e := coordtest.NewEnv(t, cfg)
-	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "dlq", n, nil, ""), false); err != nil {
-		t.Fatal(err)
-	}
-	coordtest.WaitFor(t, 10*time.Second, "tasks queued", func() bool { return e.StreamMsgs(protocol.StreamTasks) == n })
-	e.StopCoordinator()
+	queuedWithoutCoordinator(t, e, "dlq", n)
 	// A worker that hands every task back until none is delivered any more.
 	ctx := context.Background()
 	cons, err := e.JS.Consumer(ctx, protocol.StreamTasks, protocol.ConsumerWorkers)
