@@ -36,10 +36,9 @@
 //     stream's dedupe window never drops a republication; the stream's
 //     one-message-per-subject limit alone keeps a task queued at most once.
 //   - A pending task of a running sweep is in the task stream, or its
-//     result is in the result
-//     stream, or reconciliation (every Config.ReconcileEvery) publishes it
-//     again: a purged stream or a lost advisory delays a sweep, never
-//     stalls it. A task message that used up its deliveries is recorded
+//     result is in the result stream, or reconciliation (every
+//     Config.ReconcileEvery) publishes it again: a purged stream or a lost
+//     advisory delays a sweep, never stalls it. A task message that used up its deliveries is recorded
 //     failed by its advisory or, if that is lost, by reconciliation.
 //   - Planning holds a bounded number of tasks (store.PlanSweep reads
 //     sweep.Spec.Tasks in chunks), whatever the size of the sweep.
