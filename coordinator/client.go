@@ -147,7 +147,14 @@ func sendSpec[Resp any](ctx context.Context, c *Client, endpoint string, req Sub
 	if int64(len(data)) <= limit || req.SpecObject != "" {
 		return call[Resp](ctx, c, endpoint, req)
 	}
-	name, remove, err := c.uploadSpec(ctx, req.Spec)
+	uctx, cancel := context.WithTimeout(ctx, uploadTimeout)
+	name, remove, err := c.uploadSpec(uctx, req.Spec)
+	cancel()
+	if last := c.nc.LastError(); err != nil && errors.Is(last, nats.ErrPermissionViolation) {
+		// A denied publication is reported asynchronously; the request
+		// itself only times out.
+		err = fmt.Errorf("%w (this NATS user may not write to the object store: %w)", err, last)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("spec %s is %d bytes (%d encoded), over the NATS server's max_payload of %d bytes, "+
 			"and uploading it to the JetStream object store %s failed: %w; raise max_payload in the server's "+
@@ -158,6 +165,10 @@ func sendSpec[Resp any](ctx context.Context, c *Client, endpoint string, req Sub
 	req.Spec, req.SpecObject = nil, name
 	return call[Resp](ctx, c, endpoint, req)
 }
+
+// uploadTimeout bounds the upload of a large spec: a user without the
+// permission to write to the object store gets no reply, only a timeout.
+const uploadTimeout = 10 * time.Second
 
 // uploadSpec puts a spec into SpecBucket under a new random name; remove
 // deletes it.
@@ -187,10 +198,16 @@ func (c *Client) uploadSpec(ctx context.Context, spec []byte) (name string, remo
 		return "", nil, err
 	}
 	return name, func() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		dctx, cancel := context.WithTimeout(context.Background(), uploadTimeout)
 		defer cancel()
 		obs.Delete(dctx, name) // else it expires with the bucket's TTL
 	}, nil
+}
+
+// HasResult asks whether a task already has a stored result (see
+// Coordinator.HasResult).
+func (c *Client) HasResult(ctx context.Context, taskID string) (*protocol.HasResultReply, error) {
+	return call[protocol.HasResultReply](ctx, c, protocol.EndpointHasResult, protocol.HasResultRequest{TaskID: taskID})
 }
 
 func call[Resp any](ctx context.Context, c *Client, endpoint string, req any) (*Resp, error) {

@@ -109,6 +109,12 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 	reasons := make([]string, len(batch))
 	for i, m := range batch {
 		r, err := decodeResult(m)
+		if err == nil { // authorize.go: orphans and implausible results are set aside
+			if err = c.authorize(ctx, r); err != nil && !errors.Is(err, errUnauthorized) {
+				c.handBack(ctx, batch, "authorizing results", err)
+				return
+			}
+		}
 		if err != nil {
 			reasons[i] = err.Error()
 			rejected = append(rejected, store.Rejection{Stream: protocol.StreamResults, Subject: m.Subject(),
@@ -119,11 +125,7 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 	}
 	rep, err := c.store.Commit(context.WithoutCancel(ctx), in, nil, rejected)
 	if err != nil {
-		c.log.Error("committing results; handing them back", "results", len(batch), "err", err)
-		for _, m := range batch {
-			m.NakWithDelay(time.Second)
-		}
-		retry.Sleep(ctx, time.Second)
+		c.handBack(ctx, batch, "committing results", err)
 		return
 	}
 	for i, m := range batch {

@@ -54,6 +54,21 @@ type Config struct {
 	MaxTaskBytes   int64
 	MaxResultBytes int64
 
+	// ResultsRetention is how long the results archive
+	// (StreamResultsArchive) keeps a copy of every result, committed or
+	// not; 0 keeps none. The results stream itself is a work queue: a
+	// result leaves it when committed. `sgsweep store rebuild` recovers
+	// the results of this window over a backup.
+	ResultsRetention time.Duration
+
+	// BackupEvery is the period of the coordinator's store backups
+	// (Coordinator.Backup); 0 takes none. BackupKeep is how many it keeps,
+	// the newest; BackupDir is where, "" meaning backups/ beside the
+	// store.
+	BackupEvery time.Duration
+	BackupKeep  int
+	BackupDir   string
+
 	// ReconcileEvery is the period of the reconciliation that republishes
 	// pending tasks found in neither stream and records dead task messages
 	// whose advisory was lost (see reconcile.go); 0 means the default.
@@ -87,6 +102,9 @@ func DefaultConfig() Config {
 		MaxTaskBytes:     1 << 30,
 		MaxResultBytes:   4 << 30,
 		RateWindow:       5 * time.Minute,
+		ResultsRetention: 7 * 24 * time.Hour,
+		BackupEvery:      time.Hour,
+		BackupKeep:       3,
 		ReconcileEvery:   time.Minute,
 	}
 }
@@ -126,6 +144,12 @@ func (c *Config) Validate() error {
 	}
 	if c.TaskDuplicates < 100*time.Millisecond || c.ResultDuplicates < 100*time.Millisecond {
 		bad("duplicate windows must be ≥ 100ms")
+	}
+	if c.ResultsRetention < 0 {
+		bad("results retention must be ≥ 0, got %v", c.ResultsRetention)
+	}
+	if c.BackupEvery < 0 || c.BackupEvery > 0 && c.BackupKeep < 1 {
+		bad("backups: every must be ≥ 0 and keep ≥ 1, got every %v, keep %d", c.BackupEvery, c.BackupKeep)
 	}
 	if c.MaxTaskBytes <= 0 || c.MaxResultBytes <= 0 {
 		bad("stream size limits must be positive")

@@ -55,6 +55,7 @@ func (c *Coordinator) serve(ctx context.Context) (micro.Service, error) {
 		{EndpointResults, handle(ctx, c.Results)},
 		{EndpointPreview, handle(ctx, c.Preview)},
 		{EndpointSnapshot, handle(ctx, c.Snapshot)},
+		{protocol.EndpointHasResult, handle(ctx, c.HasResult)},
 	}
 	for _, ep := range endpoints {
 		if err := g.AddEndpoint(ep.name, ep.handler); err != nil {

@@ -123,6 +123,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	g.Go(func() error { return c.resultLoop(gctx) })
 	g.Go(func() error { return c.deadLetterLoop(gctx) })
 	g.Go(func() error { return c.publishLoop(gctx) })
+	g.Go(func() error { return c.backupLoop(gctx) })
 	g.Go(func() error { return c.reconcileLoop(gctx) })
 	err = g.Wait()
 	// Stop unsubscribes the control endpoints; the flush makes sure the

@@ -71,7 +71,17 @@
 // coordinator answers it returns ErrNoCoordinator, and the CLI reads the
 // store directly (StoreStatus).
 //
-// One coordinator owns a store; two coordinators on one external NATS
-// server would share the result stream and split results between their
-// stores — run one per NATS deployment.
+// One coordinator owns a store, and one coordinator runs per NATS
+// deployment: two would share the result stream and split results between
+// their stores, so a coordinator takes a lease (AcquireLease) before it
+// touches the streams.
+//
+// # Trust
+//
+// The embedded server admits one nkey identity per Role with
+// least-privilege permissions (Credentials, RolePermissions); only workers
+// and the coordinator may publish results. A result is committed only if
+// it is plausible and its task is planned (see authorize); other results
+// are set aside as orphans. StartServer refuses to listen beyond loopback
+// without TLS unless told the network is trusted.
 package coordinator

@@ -176,7 +176,8 @@ func TestResumeAfterPartialEnqueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := &store.Plan{Name: spec.Name, Fingerprint: spec.Fingerprint(), Canonical: spec.Canonical(), Tasks: tasks}
+	plan := &store.Plan{Name: spec.Name, Fingerprint: spec.Fingerprint(), Canonical: spec.Canonical(),
+		Tasks: store.PlanTasks(tasks)}
 	if _, err := e.Store.PlanSweep(context.Background(), plan); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -20,8 +21,19 @@ type ServerOptions struct {
 	// Port 0 a random free port.
 	Host string
 	Port int
-	// Token, if set, is required from clients.
+	// Token, if set, is required from clients. It cannot be combined with
+	// Credentials.
 	Token string
+	// Credentials, if set, are the only identities the server admits: one
+	// nkey user per role with its permissions (see Role).
+	Credentials *Credentials
+	// TLSCert and TLSKey are the server's certificate and key files (PEM);
+	// with them every client connection must use TLS.
+	TLSCert, TLSKey string
+	// Insecure allows a listener beyond loopback without TLS. Without it,
+	// StartServer refuses a non-loopback Host unless TLSCert is set: the
+	// credentials would cross the network in clear.
+	Insecure bool
 	// SyncAlways fsyncs every stored message before acknowledging it, so a
 	// machine crash loses no acknowledged task or result; without it,
 	// acknowledged data of the last two minutes can be lost (process
@@ -50,6 +62,17 @@ func StartServer(o ServerOptions) (*Server, error) {
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return nil, errors.New("embedded NATS server: the TLS certificate and key go together")
+	}
+	if o.TLSCert == "" && !o.Insecure && !IsLoopback(o.Host) {
+		return nil, fmt.Errorf("embedded NATS server: refusing to listen on %s without TLS: credentials and results "+
+			"would cross the network in clear; give a certificate and key (--tls-cert, --tls-key), or pass "+
+			"--insecure on a network you trust", o.Host)
+	}
+	if o.Token != "" && o.Credentials != nil {
+		return nil, errors.New("embedded NATS server: a token and per-role credentials exclude each other")
+	}
 	port := o.Port
 	if port == 0 {
 		port = server.RANDOM_PORT
@@ -70,6 +93,21 @@ func StartServer(o ServerOptions) (*Server, error) {
 		// Clients hold no state on the server: a quick restart is fine.
 		LameDuckDuration: 0,
 	}
+	if o.Credentials != nil {
+		users, err := o.Credentials.Users()
+		if err != nil {
+			return nil, fmt.Errorf("embedded NATS server: %w", err)
+		}
+		opts.Nkeys = users
+	}
+	if o.TLSCert != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: o.TLSCert, KeyFile: o.TLSKey})
+		if err != nil {
+			return nil, fmt.Errorf("embedded NATS server: TLS: %w", err)
+		}
+		opts.TLSConfig, opts.TLS = tc, true
+		opts.TLSTimeout = 5
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS server: %w", err)
@@ -83,6 +121,16 @@ func StartServer(o ServerOptions) (*Server, error) {
 		return nil, errors.New("embedded NATS server: not ready after 15s (is the port in use?)")
 	}
 	return &Server{Server: s, URL: s.ClientURL()}, nil
+}
+
+// IsLoopback reports whether host (a name or an address) only reaches this
+// machine: localhost or a loopback address. "" and 0.0.0.0 are not.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Stop shuts the server down and waits for it.

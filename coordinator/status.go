@@ -28,6 +28,11 @@ type Status struct {
 	Totals store.Totals  `json:"totals"`
 	// Rejected lists the last messages set aside as unusable.
 	Rejected []store.Rejection `json:"rejected,omitempty"`
+	// Orphans counts the results set aside because their task was not
+	// handed out (among the last rejected messages, see Orphans);
+	// OrphanList holds the last few.
+	Orphans    int      `json:"orphans,omitempty"`
+	OrphanList []Orphan `json:"orphan_list,omitempty"`
 	// Rate is the tasks settled per second over the coordinator's rate
 	// window, over all sweeps.
 	Rate  float64      `json:"rate"`
@@ -127,6 +132,9 @@ func StoreStatus(ctx context.Context, db *store.Store, sweepName string) (*Statu
 		}
 		for i := range st.Rejected {
 			st.Rejected[i].Data = nil // status shows reasons, not bodies
+		}
+		if st.Orphans, st.OrphanList, err = Orphans(ctx, db, 5); err != nil {
+			return nil, err
 		}
 	}
 	return st, nil

@@ -11,9 +11,19 @@ import (
 	"github.com/sgsweep/sgsweep/protocol"
 )
 
+// StreamResultsArchive keeps a copy of every result message stored in the
+// results stream for Config.ResultsRetention, acked or not, on subjects
+// ResultsArchivePrefix + the original subject. It is what `sgsweep store
+// rebuild` replays over a backup.
+const (
+	StreamResultsArchive = "SGSWEEP_RESULTS_ARCHIVE"
+	ResultsArchivePrefix = "sgsweep.archive."
+)
+
 // Streams are the JetStream streams and the coordinator's consumers.
 type Streams struct {
-	Tasks, Results, DeadLetters jetstream.Stream
+	// Archive is nil when Config.ResultsRetention is 0.
+	Tasks, Results, DeadLetters, Archive jetstream.Stream
 	// Workers is the shared worker consumer; ResultConsumer and
 	// DeadLetterConsumer are the coordinator's.
 	Workers, ResultConsumer, DeadLetterConsumer jetstream.Consumer
@@ -48,6 +58,33 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", protocol.StreamTasks, err)
 	}
+	// Results: a work queue, so that a result is kept until the coordinator
+	// has committed it, however long that takes, and removed when acked.
+	// A copy of each goes to the archive, a limits stream that keeps it for
+	// the retention window, acked or not: the safety net of `store
+	// rebuild`. The server republishes each stored message (RePublish);
+	// the archive is created first so that it misses none. The copy is a
+	// server-side core publish: if the archive cannot store it, the result
+	// itself is unaffected.
+	var republish *jetstream.RePublish
+	if cfg.ResultsRetention > 0 {
+		s.Archive, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        StreamResultsArchive,
+			Description: "copies of sgsweep results, kept for the retention window for `sgsweep store rebuild`",
+			Subjects:    []string{ResultsArchivePrefix + protocol.ResultSubjects},
+			Retention:   jetstream.LimitsPolicy,
+			Storage:     jetstream.FileStorage,
+			Replicas:    cfg.Replicas,
+			MaxAge:      cfg.ResultsRetention,
+			Discard:     jetstream.DiscardOld,
+			MaxMsgSize:  1 << 20,
+			MaxBytes:    cfg.MaxResultBytes,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("stream %s: %w", StreamResultsArchive, err)
+		}
+		republish = &jetstream.RePublish{Source: protocol.ResultSubjects, Destination: ResultsArchivePrefix + protocol.ResultSubjects}
+	}
 	s.Results, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        protocol.StreamResults,
 		Description: "sgsweep results: removed when the coordinator has committed them",
@@ -59,6 +96,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg Config) (*St
 		Duplicates:  cfg.ResultDuplicates,
 		MaxMsgSize:  1 << 20,
 		MaxBytes:    cfg.MaxResultBytes,
+		RePublish:   republish,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", protocol.StreamResults, err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -55,4 +56,21 @@ func TestSubmitLargeSpec(t *testing.T) {
 	if !errors.As(err, &re) || re.Code != "400" || !strings.Contains(re.Message, "spec-missing") {
 		t.Errorf("submit of a missing object: %v", err)
 	}
+}
+
+// Under the per-role credentials the client role may not write to the
+// object store: a spec over the limit is then refused (after the upload's
+// 10 s at most, the test's 5 s here), with an error that names the limit,
+// the denied permission and the ways around it.
+func TestSubmitLargeSpecClientRole(t *testing.T) {
+	e := newSecureEnv(t)
+	path := coordtest.Spec(t, e.dir, "large", 3, nil, "description: "+strings.Repeat("long text ", 150_000)+"\n")
+	client := coordinator.NewClient(e.connect(coordinator.RoleClient))
+	start := time.Now()
+	_, err := e.submit(client, path)
+	if err == nil || !strings.Contains(err.Error(), "max_payload") || !strings.Contains(err.Error(), "sgsweep run") ||
+		!strings.Contains(err.Error(), "may not write to the object store") {
+		t.Errorf("large submit as the client role: %v", err)
+	}
+	t.Logf("refused after %v: %v", time.Since(start), err)
 }

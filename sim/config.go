@@ -347,6 +347,21 @@ func (c *Config) Validate() error {
 		if d.ValFraction+d.TestFraction >= 1 {
 			bad("dataset.test_fraction", "val_fraction + test_fraction must be < 1, got %v", d.ValFraction+d.TestFraction)
 		}
+		// Labels are bytes; events are counted in int32 offsets; the
+		// manifolds' Fourier terms are held in memory (see randman.go).
+		if d.Classes > math.MaxUint8+1 {
+			bad("dataset.classes", "must be ≤ %d (labels are bytes), got %d", math.MaxUint8+1, d.Classes)
+		}
+		if n := d.SamplesPerClass; n >= 2 && n-share(d.ValFraction, n)-share(d.TestFraction, n) < 1 {
+			bad("dataset.samples_per_class", "%d samples per class leave none for training after %d validation and %d test samples",
+				n, share(d.ValFraction, n), share(d.TestFraction, n))
+		}
+		if events := product(d.Classes, d.SamplesPerClass, d.Units); events > math.MaxInt32 {
+			bad("dataset.samples_per_class", "classes × samples_per_class × units = %.0f events, more than %d", events, math.MaxInt32)
+		}
+		if terms := product(d.Classes, d.Units, d.Dim, d.Cutoff); terms > maxRandmanTerms {
+			bad("dataset.cutoff", "classes × units × dim × cutoff = %.0f Fourier terms, more than %d", terms, maxRandmanTerms)
+		}
 	case DatasetMNIST, DatasetFashionMNIST:
 		if !(d.Threshold >= 0 && d.Threshold < 1) {
 			bad("dataset.threshold", "must be in [0, 1), got %v", d.Threshold)
@@ -361,7 +376,12 @@ func (c *Config) Validate() error {
 		bad("network.hidden", "needs at least one hidden layer")
 	}
 	for i, w := range n.Hidden {
-		atLeast(fmt.Sprintf("network.hidden[%d]", i), w, 1)
+		field := fmt.Sprintf("network.hidden[%d]", i)
+		atLeast(field, w, 1)
+		// A layer's spike tape is indexed by int32 offsets (workspace.go).
+		if steps := product(d.Steps, w); w >= 1 && steps > math.MaxInt32 {
+			bad(field, "dataset.steps × width = %.0f tape entries, more than %d", steps, math.MaxInt32)
+		}
 	}
 	oneOf("network.reset", n.Reset, ResetDetached, ResetDifferentiable)
 	oneOf("network.recurrent_grad", n.RecurrentGrad, RecurrentPropagate, RecurrentDetached)
@@ -401,5 +421,24 @@ func (c *Config) Validate() error {
 	fraction("train.beta2", t.Beta2)
 	positive("train.eps", t.Eps)
 
+	if len(errs) == 0 {
+		// Only now are the split sizes meaningful.
+		if train, _, _ := c.SplitSizes(); train < 1 && d.Name != DatasetRandman {
+			bad("dataset.val_fraction", "leaves no training samples")
+		}
+		if w := c.sampleStepsFloat(); w > MaxSampleSteps {
+			bad("train.epochs", "the run would simulate %.3g sample-steps, more than %.3g", w, float64(MaxSampleSteps))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// product returns the product of ns as a float64, which cannot overflow
+// where the ints could (exact up to 2^53).
+func product(ns ...int) float64 {
+	p := 1.0
+	for _, n := range ns {
+		p *= float64(n)
+	}
+	return p
 }

@@ -42,15 +42,18 @@ func LoadDataset(cfg Config, dataDir string) (*Dataset, error) {
 }
 
 // loadDatasetUncached builds the dataset without the cache; dataDir is
-// already resolved.
+// already resolved. A missing file's error names the command that
+// downloads the dataset.
 func loadDatasetUncached(cfg Config, dataDir string) (*Dataset, error) {
 	switch cfg.Dataset.Name {
 	case DatasetRandman:
 		return GenerateRandman(cfg.Dataset, cfg.DataSeed)
 	case DatasetMNIST, DatasetFashionMNIST:
-		return loadIDXDataset(cfg, dataDir)
+		ds, err := loadIDXDataset(cfg, dataDir)
+		return ds, withGetHint(err, cfg.Dataset.Name, dataDir)
 	case DatasetSHD:
-		return loadSHD(cfg, dataDir)
+		ds, err := loadSHD(cfg, dataDir)
+		return ds, withGetHint(err, cfg.Dataset.Name, dataDir)
 	}
 	return nil, &FieldError{Field: "dataset.name", Msg: fmt.Sprintf("no loader for %q", cfg.Dataset.Name)}
 }

@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -10,9 +13,27 @@ import (
 	"testing"
 )
 
-// sharedDataDir is the project's shared data (the real MNIST files), next
-// to the repository's checkout: ../shared from the repository root.
-const sharedDataDir = "../../shared/data"
+// testDataDir is a data directory in the repository: mnist/ holds the first
+// 1 000 training and 200 test images of MNIST with their labels (gzip IDX,
+// cut from the official files by testdata/mnist/cut.go; SHA-256 sums in
+// testdata/mnist/SHA256SUMS), shd/ the SHD fixtures of testdata/shd/gen.py.
+const testDataDir = "testdata"
+
+// Sizes of the MNIST subset in testDataDir.
+const subsetTrain, subsetTest = 1000, 200
+
+// fullDataDir returns $SGSWEEP_DATA, the data directory whose mnist/ holds
+// the full official MNIST files, for the tests that need them; it skips tb
+// when the variable is unset.
+func fullDataDir(tb testing.TB) string {
+	tb.Helper()
+	dir := os.Getenv(DataDirEnv)
+	if dir == "" {
+		tb.Skipf("needs the full MNIST files: set %s to a directory holding mnist/ "+
+			"(`sgsweep data get mnist --dataset-dir DIR` downloads them there)", DataDirEnv)
+	}
+	return dir
+}
 
 // fakeIDX describes a small MNIST-like dataset written by writeFakeIDX.
 type fakeIDX struct {
@@ -269,57 +290,118 @@ func TestLoadIDXDatasetErrors(t *testing.T) {
 	}
 }
 
-// TestRealMNIST reads the real MNIST files of the shared data directory.
-func TestRealMNIST(t *testing.T) {
-	dir := filepath.Join(sharedDataDir, "mnist")
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("the shared MNIST files must be at %s (../shared/data/mnist next to the repository): %v", dir, err)
-	}
-	for _, tt := range []struct {
-		file       string
-		count      int
-		wantLabels []byte // the first labels, well known
-	}{
-		{"train-labels-idx1-ubyte.gz", 60000, []byte{5, 0, 4, 1, 9, 2, 1, 3, 1, 4}},
-		{"t10k-labels-idx1-ubyte.gz", 10000, []byte{7, 2, 1, 0, 4, 1, 4, 9, 5, 9}},
-	} {
-		labels, err := readIDX(filepath.Join(dir, tt.file), 1)
+// firstLabels are the first ten labels of MNIST's training and test files.
+var firstLabels = map[string][]byte{
+	"train-labels-idx1-ubyte.gz": {5, 0, 4, 1, 9, 2, 1, 3, 1, 4},
+	"t10k-labels-idx1-ubyte.gz":  {7, 2, 1, 0, 4, 1, 4, 9, 5, 9},
+}
+
+// checkMNIST checks the MNIST files of dataDir/mnist, which hold train
+// training and test test images: the first labels, 28×28 pixels, the
+// splits of LoadDataset with val_fraction 0.1, about 150 spikes per image,
+// and digits that a nearest-class-mean classifier tells apart on the
+// first (up to) 2000 test images.
+func checkMNIST(t *testing.T, dataDir string, train, test int) {
+	t.Helper()
+	dir := filepath.Join(dataDir, DatasetMNIST)
+	for file, count := range map[string]int{"train-labels-idx1-ubyte.gz": train, "t10k-labels-idx1-ubyte.gz": test} {
+		labels, err := readIDX(filepath.Join(dir, file), 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if labels.Dims[0] != tt.count || !slices.Equal(labels.Data[:10], tt.wantLabels) {
-			t.Errorf("%s: %d labels starting %v, want %d starting %v", tt.file, labels.Dims[0], labels.Data[:10], tt.count, tt.wantLabels)
+		if labels.Dims[0] != count || !slices.Equal(labels.Data[:10], firstLabels[file]) {
+			t.Errorf("%s: %d labels starting %v, want %d starting %v", file, labels.Dims[0], labels.Data[:10], count, firstLabels[file])
 		}
 	}
-
 	images, err := readIDX(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(images.Dims, []int{10000, 28, 28}) {
-		t.Errorf("t10k images: dims %v, want 10000×28×28", images.Dims)
+	if !slices.Equal(images.Dims, []int{test, 28, 28}) {
+		t.Errorf("t10k images: dims %v, want %d×28×28", images.Dims, test)
 	}
 
-	ds, err := LoadDataset(latencyConfig(DatasetMNIST, 0.1, 1), sharedDataDir)
+	ds, err := LoadDataset(latencyConfig(DatasetMNIST, 0.1, 1), dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustValidate(t, ds)
-	if ds.Inputs != 784 || ds.Train.Len() != 54000 || ds.Val.Len() != 6000 || ds.Test.Len() != 10000 {
-		t.Errorf("mnist: %d inputs, splits %d/%d/%d; want 784 inputs, 54000/6000/10000", ds.Inputs, ds.Train.Len(), ds.Val.Len(), ds.Test.Len())
+	if val := train / 10; ds.Inputs != 784 || ds.Train.Len() != train-val || ds.Val.Len() != val || ds.Test.Len() != test {
+		t.Errorf("mnist: %d inputs, splits %d/%d/%d; want 784 inputs, %d/%d/%d", ds.Inputs,
+			ds.Train.Len(), ds.Val.Len(), ds.Test.Len(), train-val, val, test)
 	}
 	// About a fifth of MNIST's pixels are above θ = 0.2: ~150 spikes per image.
 	if perImage := float64(len(ds.Test.Times)) / float64(ds.Test.Len()); perImage < 100 || perImage > 200 {
 		t.Errorf("mnist test images have %.1f spikes each, want 100–200", perImage)
 	}
 	// The code keeps the digits apart: nearest class mean on the spike
-	// times, far above chance (0.1), on the first 2000 test images.
-	// (ds is the cache's: change a copy.)
+	// times, far above chance (0.1). (ds is the cache's: change a copy.)
+	n := min(2000, ds.Test.Len())
 	sub := *ds
-	end := ds.Test.Offsets[2000]
-	sub.Test = Split{Offsets: ds.Test.Offsets[:2001], Times: ds.Test.Times[:end], Units: ds.Test.Units[:end], Labels: ds.Test.Labels[:2000]}
+	end := ds.Test.Offsets[n]
+	sub.Test = Split{Offsets: ds.Test.Offsets[:n+1], Times: ds.Test.Times[:end], Units: ds.Test.Units[:end], Labels: ds.Test.Labels[:n]}
 	if acc := nearestClassMeanAccuracy(&sub); acc < 0.6 {
 		t.Errorf("nearest-class-mean test accuracy on latency-coded mnist = %.3f, want ≥ 0.6", acc)
+	}
+}
+
+// TestMNISTSubset reads the MNIST subset carried in testdata: its files
+// are the ones SHA256SUMS records, and they hold real digits.
+func TestMNISTSubset(t *testing.T) {
+	dir := filepath.Join(testDataDir, DatasetMNIST)
+	f, err := os.Open(filepath.Join(dir, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sums := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); sums++ {
+		want, name, ok := strings.Cut(sc.Text(), "  ")
+		if !ok {
+			t.Fatalf("SHA256SUMS: line %q is not \"SUM  NAME\"", sc.Text())
+		}
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sha256.Sum256(data); hex.EncodeToString(got[:]) != want {
+			t.Errorf("%s: SHA-256 %x, SHA256SUMS says %s", name, got, want)
+		}
+	}
+	if sums != 4 {
+		t.Errorf("SHA256SUMS lists %d files, want the 4 MNIST files", sums)
+	}
+	checkMNIST(t, testDataDir, subsetTrain, subsetTest)
+}
+
+// TestFullMNIST reads the full MNIST files of $SGSWEEP_DATA/mnist.
+func TestFullMNIST(t *testing.T) {
+	checkMNIST(t, fullDataDir(t), 60000, 10000)
+}
+
+// TestMNISTSubsetIsPrefix: the subset in testdata is the first images and
+// labels of the full files of $SGSWEEP_DATA/mnist, byte for byte (what
+// testdata/mnist/cut.go writes).
+func TestMNISTSubsetIsPrefix(t *testing.T) {
+	full := filepath.Join(fullDataDir(t), DatasetMNIST)
+	for _, tt := range []struct {
+		file string
+		dims int
+	}{
+		{"train-images-idx3-ubyte.gz", 3}, {"train-labels-idx1-ubyte.gz", 1},
+		{"t10k-images-idx3-ubyte.gz", 3}, {"t10k-labels-idx1-ubyte.gz", 1},
+	} {
+		sub, err := readIDX(filepath.Join(testDataDir, DatasetMNIST, tt.file), tt.dims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := readIDX(filepath.Join(full, tt.file), tt.dims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(sub.Dims[1:], all.Dims[1:]) || !slices.Equal(sub.Data, all.Data[:len(sub.Data)]) {
+			t.Errorf("%s: the subset (dims %v) is not the first %d items of the full file (dims %v)", tt.file, sub.Dims, sub.Dims[0], all.Dims)
+		}
 	}
 }
 
@@ -351,10 +433,10 @@ func nearestClassMeanAccuracy(d *Dataset) float64 {
 }
 
 // BenchmarkLoadMNIST reads, decompresses and latency-codes the whole of
-// MNIST (60 000 + 10 000 images) from the shared data, bypassing the cache.
-// cpu-s/op is the CPU time used, robust to other loads.
+// MNIST (60 000 + 10 000 images) from $SGSWEEP_DATA/mnist, bypassing the
+// cache. cpu-s/op is the CPU time used, robust to other loads.
 func BenchmarkLoadMNIST(b *testing.B) {
-	dir, err := resolveDataDir(sharedDataDir)
+	dir, err := resolveDataDir(fullDataDir(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -78,11 +78,11 @@ type randman struct {
 
 func newRandman(d DatasetConfig) (*randman, error) {
 	d.Name = DatasetRandman
+	// Config.Validate checks every limit of the generator: classes fit
+	// the byte labels, events the int32 offsets, terms maxRandmanTerms,
+	// and each class keeps a training sample.
 	if err := validateDataset(d); err != nil {
 		return nil, err
-	}
-	if d.Classes > math.MaxUint8+1 {
-		return nil, &FieldError{Field: "dataset.classes", Msg: fmt.Sprintf("must be ≤ %d (labels are bytes), got %d", math.MaxUint8+1, d.Classes)}
 	}
 	g := &randman{
 		classes: d.Classes, units: d.Units, dim: d.Dim, cutoff: d.Cutoff,
@@ -92,16 +92,7 @@ func newRandman(d DatasetConfig) (*randman, error) {
 		nVal:   share(d.ValFraction, d.SamplesPerClass),
 		nTest:  share(d.TestFraction, d.SamplesPerClass),
 	}
-	if g.samples-g.nVal-g.nTest < 1 {
-		return nil, &FieldError{Field: "dataset.samples_per_class", Msg: fmt.Sprintf("%d samples per class leave none for training after %d validation and %d test samples", g.samples, g.nVal, g.nTest)}
-	}
-	if events := g.classes * g.samples * g.units; events > math.MaxInt32 {
-		return nil, &FieldError{Field: "dataset.samples_per_class", Msg: fmt.Sprintf("classes × samples_per_class × units = %d events, more than %d", events, math.MaxInt32)}
-	}
 	terms := g.classes * g.units * g.dim * g.cutoff
-	if terms > maxRandmanTerms {
-		return nil, &FieldError{Field: "dataset.cutoff", Msg: fmt.Sprintf("classes × units × dim × cutoff = %d Fourier terms, more than %d", terms, maxRandmanTerms)}
-	}
 	g.freq = make([]float64, terms)
 	g.phase = make([]float64, terms)
 	g.amp = make([]float64, terms)

@@ -28,12 +28,13 @@ func ExampleGenerateRandman() {
 }
 
 // Load latency-coded MNIST from a data directory holding mnist/ (here the
-// project's shared test data); a tenth of the training images become the
-// validation split.
+// first 1 000 training and 200 test images that the repository carries for
+// its tests; `sgsweep data get mnist` downloads the full files); a tenth of
+// the training images become the validation split.
 func ExampleLoadDataset() {
 	cfg := sim.DefaultConfig()
 	cfg.Dataset.Name = sim.DatasetMNIST // θ 0.2, τ_eff 20 steps, T 100, val_fraction 0.1
-	ds, err := sim.LoadDataset(cfg, "../../shared/data")
+	ds, err := sim.LoadDataset(cfg, "testdata")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -41,5 +42,5 @@ func ExampleLoadDataset() {
 	fmt.Printf("train %d, val %d, test %d samples\n", ds.Train.Len(), ds.Val.Len(), ds.Test.Len())
 	// Output:
 	// 784 inputs × 100 steps, 10 classes
-	// train 54000, val 6000, test 10000 samples
+	// train 900, val 100, test 200 samples
 }

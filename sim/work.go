@@ -49,10 +49,43 @@ func (c *Config) SplitSizes() (train, val, test int) {
 // at the end the test set is evaluated twice (best and last weights). The
 // cost of one sample-step grows with the network's size; this counts runs
 // of one architecture fairly, not runs of different widths.
+//
+// Validate bounds it by MaxSampleSteps, so it is exact for a valid config;
+// for an invalid one it saturates at math.MaxInt64 instead of overflowing.
 func (c *Config) SampleSteps() int64 {
+	if w := c.sampleStepsFloat(); !(w < math.MaxInt64) {
+		return math.MaxInt64
+	}
 	train, val, test := c.SplitSizes()
 	steps := int64(c.Dataset.Steps)
 	return int64(c.Train.Epochs)*int64(train+val)*steps + 2*int64(test)*steps
+}
+
+// MaxSampleSteps bounds the work of one run (see SampleSteps): 2^53
+// sample-steps, years of computing, and the largest count a float64 holds
+// exactly. Config.Validate refuses a run above it.
+const MaxSampleSteps = 1 << 53
+
+// sampleStepsFloat is SampleSteps' formula in float64, which cannot
+// overflow.
+func (c *Config) sampleStepsFloat() float64 {
+	train, val, test := c.splitSizesFloat()
+	steps := float64(c.Dataset.Steps)
+	return float64(c.Train.Epochs)*(train+val)*steps + 2*test*steps
+}
+
+// splitSizesFloat is SplitSizes in float64: for randman the class count
+// times the per-class sizes, which cannot overflow.
+func (c *Config) splitSizesFloat() (train, val, test float64) {
+	d := &c.Dataset
+	if d.Name != DatasetRandman {
+		tr, va, te := c.SplitSizes()
+		return float64(tr), float64(va), float64(te)
+	}
+	n := d.SamplesPerClass
+	v, t := share(d.ValFraction, n), share(d.TestFraction, n)
+	k := float64(d.Classes)
+	return k * float64(n-v-t), k * float64(v), k * float64(t)
 }
 
 // share is the number of samples a fraction of n takes, round(fraction·n):

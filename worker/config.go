@@ -40,6 +40,15 @@ type Config struct {
 	// acknowledging its task.
 	PublishTimeout time.Duration
 
+	// MaxTaskMemory refuses, as a deterministic failure, tasks whose
+	// memory estimate (sim.Config.MemoryEstimate at Threads) exceeds it, in
+	// bytes; 0 means no limit.
+	MaxTaskMemory int64
+	// LookupTimeout bounds the question to the coordinator, before each
+	// task, whether the task already has a result (then it is acked without
+	// training); 0 skips the question.
+	LookupTimeout time.Duration
+
 	// Host and ID identify the worker in provenance; ID is unique per
 	// process.
 	Host string
@@ -50,7 +59,9 @@ type Config struct {
 }
 
 // DefaultConfig returns one single-threaded slot per core, heartbeats at a
-// third of the ack wait, a 10 s drain and retry delays from 30 s to 5 min.
+// third of the ack wait, a 10 s drain, retry delays from 30 s to 5 min, a
+// task memory limit of half the machine (DefaultMaxTaskMemory) and a 1 s
+// result lookup.
 func DefaultConfig() Config {
 	host, err := os.Hostname()
 	if err != nil {
@@ -63,6 +74,8 @@ func DefaultConfig() Config {
 		RetryDelay:     30 * time.Second,
 		MaxRetryDelay:  5 * time.Minute,
 		PublishTimeout: 30 * time.Second,
+		MaxTaskMemory:  DefaultMaxTaskMemory(),
+		LookupTimeout:  time.Second,
 		Host:           host,
 		ID:             host + "/" + strconv.Itoa(os.Getpid()),
 	}
@@ -89,6 +102,12 @@ func (c *Config) Validate() error {
 	}
 	if c.PublishTimeout <= 0 {
 		bad("publish timeout must be positive, got %v", c.PublishTimeout)
+	}
+	if c.MaxTaskMemory < 0 {
+		bad("max task memory must be ≥ 0, got %d", c.MaxTaskMemory)
+	}
+	if c.LookupTimeout < 0 {
+		bad("lookup timeout must be ≥ 0, got %v", c.LookupTimeout)
 	}
 	if c.ID == "" {
 		bad("worker ID must not be empty")

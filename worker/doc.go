@@ -10,6 +10,17 @@
 // network loss) has its task redelivered, and publishes each finished epoch
 // on the plain subject sgsweep.progress.<sweep>.<task>.
 //
+// Before training, the worker asks the coordinator whether the task already
+// has a stored result (protocol.EndpointHasResult, at most LookupTimeout)
+// and acks it without training if so; no answer means train. A task whose
+// memory estimate (sim.Config.MemoryEstimate) exceeds MaxTaskMemory fails
+// at once, naming the estimate.
+//
+// The Runner trains in the worker's process (sim.Train) or, with
+// ProcessRunner, in a child process per task (the same binary, re-executed;
+// ServeTask is the child's side), so that a crash, an out-of-memory kill or
+// a runaway task ends only that child.
+//
 // What happens to a task:
 //   - a result (ok, or diverged: a NaN loss is an outcome): published, then
 //     the task is acked;
@@ -17,7 +28,7 @@
 //     panic of the simulator; a task planned for another model version): a
 //     failed result at once;
 //   - any other error may be environmental (a data file missing on this
-//     host): the task is handed back with a growing delay, and on its last
+//     host, a task process that crashed or was killed): the task is handed back with a growing delay, and on its last
 //     allowed delivery a failed result carrying the error is published;
 //   - an unusable message (not JSON, unknown schema, ID that does not match
 //     the parameters): terminated with the reason, which reaches the

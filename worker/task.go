@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
+	"runtime"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -45,6 +45,27 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		return
 	}
 	log = log.With("sweep", task.Sweep, "task", task.TaskID)
+	if w.hasResult(runCtx, task.TaskID) {
+		// Redelivered after its result was committed (a crash between the
+		// commit and the ack): nothing to compute.
+		log.Info("task already has a result; acknowledging it without training")
+		w.stats.skipped.Add(1)
+		if err := m.DoubleAck(runCtx); err != nil {
+			log.Warn("ack of a task already done", "err", err)
+		}
+		return
+	}
+	threads := w.cfg.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU() // sim.Options.Threads 0: GOMAXPROCS, of the child too
+	}
+	if est := cfg.MemoryEstimate(threads); w.cfg.MaxTaskMemory > 0 && est > w.cfg.MaxTaskMemory {
+		now := time.Now()
+		err := &MemoryLimitError{Estimate: est, Limit: w.cfg.MaxTaskMemory}
+		log.Warn("refusing task", "err", err)
+		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{err: err, started: now, finished: now}, log)
+		return
+	}
 
 	started := time.Now()
 	res, timing, err := w.train(runCtx, m, task, cfg, attempt, l.heartbeat)
@@ -122,12 +143,7 @@ func (w *Worker) train(ctx context.Context, m jetstream.Msg, task *protocol.Task
 			}
 		},
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			res, timing, err = nil, nil, &PanicError{Value: fmt.Sprint(p), Stack: string(debug.Stack())}
-		}
-	}()
-	res, timing, err = w.run(ctx, cfg, opts)
+	res, timing, err = runRecovering(ctx, w.run, cfg, opts, nil)
 	if err == nil && res == nil {
 		err = errors.New("runner returned neither a result nor an error")
 	}
@@ -161,11 +177,14 @@ type PanicError struct {
 func (e *PanicError) Error() string { return "simulator panic: " + e.Value }
 
 // deterministic reports whether err would recur on any worker: an invalid
-// configuration or a panic of the simulator.
+// configuration, a panic of the simulator, a task above the memory limit,
+// or such an error reported by a task process.
 func deterministic(err error) bool {
 	var fe *sim.FieldError
 	var pe *PanicError
-	return errors.As(err, &fe) || errors.As(err, &pe)
+	var me *MemoryLimitError
+	var ce *ChildError
+	return errors.As(err, &fe) || errors.As(err, &pe) || errors.As(err, &me) || errors.As(err, &ce) && ce.Final
 }
 
 // outcome is a finished run: a result, or the error it failed with.

@@ -47,10 +47,13 @@ type Stats struct {
 	// may be environmental; Requeued tasks handed back at shutdown;
 	// Terminated corrupt or unsupported task messages.
 	Retried, Requeued, Terminated int64
+	// Skipped counts tasks acked without training because the coordinator
+	// said they already had a result.
+	Skipped int64
 }
 
 type stats struct {
-	completed, failed, duplicates, retried, requeued, terminated atomic.Int64
+	completed, failed, duplicates, retried, requeued, terminated, skipped atomic.Int64
 }
 
 // New returns a worker that talks over nc and trains with run.
@@ -78,6 +81,7 @@ func (w *Worker) Stats() Stats {
 		Retried:    w.stats.retried.Load(),
 		Requeued:   w.stats.requeued.Load(),
 		Terminated: w.stats.terminated.Load(),
+		Skipped:    w.stats.skipped.Load(),
 	}
 }
 

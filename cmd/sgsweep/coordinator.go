@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
@@ -24,7 +27,10 @@ func coordinatorCommand() *cli.Command {
 	flags := []cli.Flag{
 		dataDirFlag(),
 		&cli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "embedded NATS server's client address `HOST:PORT` " +
-			"(port 0: random); use 0.0.0.0:4222 for workers on other machines", EnvVars: []string{"SGSWEEP_LISTEN"}},
+			"(port 0: random); use 0.0.0.0:4222 for workers on other machines (needs --tls-cert and --tls-key, " +
+			"or --insecure)", EnvVars: []string{"SGSWEEP_LISTEN"}},
+		&cli.BoolFlag{Name: "insecure", Usage: "let the embedded server listen beyond loopback without TLS (credentials " +
+			"and results cross the network in clear)", EnvVars: []string{"SGSWEEP_INSECURE"}},
 	}
 	flags = append(flags, natsFlags()...)
 	flags = append(flags, coordinatorFlags()...)
@@ -34,9 +40,11 @@ func coordinatorCommand() *cli.Command {
 		Description: "Opens the results store of --data-dir (only one coordinator per store: a second one fails within\n" +
 			"a second), starts an embedded NATS server with JetStream (or connects to --nats), resumes every\n" +
 			"running sweep and serves submit, status, results, cancel and retry until SIGINT/SIGTERM.\n" +
-			"With the embedded server, nats.json in the data dir says how to reach it (URL and token): `sgsweep\n" +
-			"worker`, `submit` and `status` with the same --data-dir find it; workers elsewhere need --nats and\n" +
-			"--nats-token.",
+			"With the embedded server, nats.json in the data dir says how to reach it and credentials/ holds one\n" +
+			"nkey per role (coordinator, worker, client, reader; made at the first start, kept across restarts,\n" +
+			"replaced by `sgsweep credentials rotate`): `sgsweep worker`, `submit` and `status` with the same\n" +
+			"--data-dir find both; workers elsewhere need --nats and --nats-nkey with a copy of worker.nk.\n" +
+			"Listening beyond loopback requires TLS (--tls-cert, --tls-key) unless --insecure.",
 		Flags:  flags,
 		Action: runCoordinator,
 	}
@@ -59,6 +67,17 @@ func coordinatorFlags() []cli.Flag {
 			Usage: "task publications in flight at once", EnvVars: []string{"SGSWEEP_PUBLISH_WINDOW"}},
 		&cli.IntFlag{Name: "replicas", Value: def.Replicas,
 			Usage: "stream replicas (3 on a NATS cluster)", EnvVars: []string{"SGSWEEP_REPLICAS"}},
+		&cli.DurationFlag{Name: "backup-every", Value: def.BackupEvery,
+			Usage:   "write a checked backup of the store into backups/ of --data-dir this often (0: never)",
+			EnvVars: []string{"SGSWEEP_BACKUP_EVERY"}},
+		&cli.IntFlag{Name: "backup-keep", Value: def.BackupKeep,
+			Usage: "backups kept (the newest); older ones are removed", EnvVars: []string{"SGSWEEP_BACKUP_KEEP"}},
+		&cli.DurationFlag{Name: "results-retention", Value: def.ResultsRetention,
+			Usage: "keep a copy of every result in the results archive stream this long, for `sgsweep store " +
+				"rebuild` (0: no archive)", EnvVars: []string{"SGSWEEP_RESULTS_RETENTION"}},
+		&cli.DurationFlag{Name: "lease-ttl", Value: coordinator.DefaultLeaseTTL,
+			Usage: "the coordinator lease's lifetime, renewed every third of it: one coordinator per NATS " +
+				"deployment; a crashed coordinator elsewhere blocks a successor this long", EnvVars: []string{"SGSWEEP_LEASE_TTL"}},
 		&cli.BoolFlag{Name: "sync-always", Value: true,
 			Usage: "embedded server: fsync each message before acknowledging it (no loss on a machine crash; " +
 				"--sync-always=false is faster and may lose the last two minutes)", EnvVars: []string{"SGSWEEP_SYNC_ALWAYS"}},
@@ -78,6 +97,8 @@ func coordinatorConfigOf(c *cli.Context, log *slog.Logger) (coordinator.Config, 
 	cfg.MaxWaiting = max(cfg.MaxWaiting, cfg.MaxAckPending)
 	cfg.PublishWindow = c.Int("publish-window")
 	cfg.Replicas = c.Int("replicas")
+	cfg.BackupEvery, cfg.BackupKeep = c.Duration("backup-every"), c.Int("backup-keep")
+	cfg.ResultsRetention = c.Duration("results-retention")
 	cfg.Logger = log
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}
@@ -127,6 +148,9 @@ func runCoordinator(c *cli.Context) error {
 		return err
 	}
 	defer b.close()
+	if b.srv != nil {
+		printHandOff(c.App.ErrWriter, b)
+	}
 	coord, err := coordinator.New(b.store, b.nc, cfg)
 	if err != nil {
 		return err
@@ -151,6 +175,10 @@ type backend struct {
 	nc    *nats.Conn
 	conns []*nats.Conn
 	log   *slog.Logger
+	// lease is the deployment's coordinator lease; stopLease stops its
+	// renewal.
+	lease     *coordinator.Lease
+	stopLease context.CancelFunc
 }
 
 // startBackend opens the store first (its lock makes a second coordinator on
@@ -180,7 +208,39 @@ func startBackend(c *cli.Context, log *slog.Logger, listen string) (*backend, er
 		b.close()
 		return nil, err
 	}
+	if err := b.takeLease(c); err != nil {
+		b.close()
+		return nil, err
+	}
 	return b, nil
+}
+
+// takeLease takes the deployment's coordinator lease before anything
+// touches the streams, and keeps renewing it. A coordinator that loses its
+// lease (it could not renew it in time and another took it) exits at once:
+// two coordinators would split the results between their stores.
+func (b *backend) takeLease(c *cli.Context) error {
+	js, err := jetstream.New(b.nc)
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	holder := coordinator.LeaseHolder{Host: host, DataDir: absPath(string(b.dir)), PID: os.Getpid(), Since: time.Now()}
+	ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
+	defer cancel()
+	b.lease, err = coordinator.AcquireLease(ctx, js, holder, c.Duration("lease-ttl"), c.Int("replicas"))
+	if err != nil {
+		return err
+	}
+	keepCtx, stop := context.WithCancel(context.Background())
+	b.stopLease = stop
+	go func() {
+		if err := b.lease.Keep(keepCtx, b.log); err != nil {
+			b.log.Error("stopping at once", "err", err)
+			os.Exit(1)
+		}
+	}()
+	return nil
 }
 
 // startServer starts the embedded server and writes nats.json.
@@ -193,18 +253,53 @@ func (b *backend) startServer(c *cli.Context, listen string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--listen %q: port: %w", listen, err)}
 	}
-	if b.nats.Token == "" {
-		if b.nats.Token, err = randomToken(); err != nil {
-			return err
-		}
+	if b.nats.hasAuth() {
+		return usageError{fmt.Errorf("--nats-token, --nats-user, --nats-password, --nats-creds and --nats-nkey are for "+
+			"an external server (--nats); the embedded server admits only the per-role nkeys of %s "+
+			"(see `sgsweep credentials`)", b.dir.credentialsDir())}
 	}
-	b.srv, err = coordinator.StartServer(coordinator.ServerOptions{StoreDir: b.dir.natsDir(), Host: host, Port: port,
-		Token: b.nats.Token, SyncAlways: c.Bool("sync-always"), Logger: b.log})
+	creds, err := coordinator.LoadCredentials(b.dir.credentialsDir())
 	if err != nil {
 		return err
 	}
+	tlsCert, tlsKey := b.nats.TLSCert, b.nats.TLSKey
+	b.nats.TLSCert, b.nats.TLSKey = "", "" // the server's, not a client certificate
+	b.srv, err = coordinator.StartServer(coordinator.ServerOptions{StoreDir: b.dir.natsDir(), Host: host, Port: port,
+		Credentials: creds, TLSCert: tlsCert, TLSKey: tlsKey, Insecure: c.Bool("insecure"),
+		SyncAlways: c.Bool("sync-always"), Logger: b.log})
+	if err != nil {
+		return usageError{err}
+	}
 	b.nats.URLs = b.srv.URL
-	return b.dir.writeConn(connInfo{URL: b.srv.URL, Token: b.nats.Token, PID: os.Getpid(), Started: time.Now().UTC()})
+	b.nats.NKey = creds.CredentialFile(coordinator.RoleCoordinator)
+	return b.dir.writeConn(connInfo{URL: b.srv.URL, CA: absPath(tlsCert), PID: os.Getpid(), Started: time.Now().UTC()})
+}
+
+// absPath is path made absolute ("" stays "").
+func absPath(path string) string {
+	if path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// printHandOff says how workers and clients on other machines join the
+// embedded server: which credential file to copy, and the flags.
+func printHandOff(w io.Writer, b *backend) {
+	url := b.srv.URL
+	worker := b.dir.credentialFile(coordinator.RoleWorker)
+	tlsCA := ""
+	if info, err := b.dir.readConn(); err == nil && info.CA != "" {
+		tlsCA = " --tls-ca " + filepath.Base(info.CA)
+	}
+	fmt.Fprintf(w, "NATS: %s, per-role credentials in %s (mode 0600; `sgsweep credentials` lists them).\n"+
+		"Workers on other machines: copy %s there (keep it mode 0600; it lets its holder take tasks and publish "+
+		"results) and run\n  sgsweep worker --nats %s --nats-nkey worker.nk%s\n"+
+		"Clients: client.nk (control), reader.nk (status and results only), the same way.\n",
+		url, b.dir.credentialsDir(), worker, url, tlsCA)
 }
 
 // connect opens another connection to the backend's server: in-process for
@@ -221,6 +316,14 @@ func (b *backend) connect(ctx context.Context, name string) (*nats.Conn, error) 
 		nc, err = nats.Connect("", append(opts, nats.InProcessServer(b.srv.Server))...)
 	} else {
 		nc, err = connectNATS(ctx, n, name, true, b.log)
+		if err == nil {
+			// Refused on reconnection (rotated credentials): nothing
+			// this process does can work any more.
+			n.exitOnRefusal(nc, func(err error) {
+				b.log.Error("stopping at once", "err", err)
+				os.Exit(1)
+			})
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -229,8 +332,17 @@ func (b *backend) connect(ctx context.Context, name string) (*nats.Conn, error) 
 	return nc, nil
 }
 
-// close drains the connections, stops the server and closes the store.
+// close releases the lease, drains the connections, stops the server and
+// closes the store.
 func (b *backend) close() {
+	if b.lease != nil {
+		b.stopLease()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := b.lease.Release(ctx); err != nil {
+			b.log.Warn("releasing the coordinator lease", "err", err)
+		}
+		cancel()
+	}
 	for i := len(b.conns) - 1; i >= 0; i-- {
 		drain(b.conns[i])
 	}

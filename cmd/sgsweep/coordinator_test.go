@@ -139,8 +139,14 @@ func TestCoordinatorCommands(t *testing.T) {
 // waitStatus polls `sgsweep status --json` until cond holds for the sweep.
 func waitStatus(t *testing.T, dir, name string, cond func(*coordinator.SweepStatus) bool) {
 	t.Helper()
+	waitStatusWithin(t, 30*time.Second, dir, name, cond)
+}
+
+// waitStatusWithin is waitStatus with another timeout.
+func waitStatusWithin(t *testing.T, timeout time.Duration, dir, name string, cond func(*coordinator.SweepStatus) bool) {
+	t.Helper()
 	var last string
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		out, _, err := runCLI(t, "status", "--data-dir", dir, "--json", name)
 		last = out

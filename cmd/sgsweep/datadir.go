@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/sim"
 )
 
@@ -48,11 +47,24 @@ func (d dataDir) natsDir() string { return filepath.Join(string(d), "nats") }
 // connPath is nats.json: how to reach the embedded server of this data dir.
 func (d dataDir) connPath() string { return filepath.Join(string(d), "nats.json") }
 
-// connInfo is the content of nats.json, written (0600: it holds the token)
-// by the process that runs the embedded server and removed when it stops.
+// credentialsDir holds the embedded server's per-role nkey seeds
+// (coordinator.Credentials): created at its first start, reused at every
+// other, replaced only by `sgsweep credentials rotate`.
+func (d dataDir) credentialsDir() string { return filepath.Join(string(d), "credentials") }
+
+// credentialFile is the nkey seed file of a role.
+func (d dataDir) credentialFile(role coordinator.Role) string {
+	return filepath.Join(d.credentialsDir(), string(role)+".nk")
+}
+
+// connInfo is the content of nats.json, written (0600) by the process that
+// runs the embedded server and removed when it stops. It holds no secret:
+// processes on this machine authenticate with the data dir's credentials.
 type connInfo struct {
-	URL   string `json:"url"`
-	Token string `json:"token"`
+	URL string `json:"url"`
+	// CA is the server's TLS certificate file, when it has one: processes
+	// on this machine verify the server with it unless given --tls-ca.
+	CA string `json:"ca,omitempty"`
 	// PID is the process running the server.
 	PID     int       `json:"pid"`
 	Started time.Time `json:"started"`
@@ -105,13 +117,4 @@ func (d dataDir) removeConn() {
 	if info, err := d.readConn(); err == nil && info.PID == os.Getpid() {
 		os.Remove(d.connPath())
 	}
-}
-
-// randomToken returns a token for the embedded server: 128 random bits.
-func randomToken() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b[:]), nil
 }

@@ -139,7 +139,7 @@ func checkMonitor(ctx context.Context, base string, rep *healthReport) {
 // coordinator. It stops at the first check the others depend on.
 func checkNATS(ctx context.Context, c *cli.Context, log *slog.Logger, rep *healthReport) {
 	n := natsSettingsOf(c)
-	if err := n.resolve(dataDirOf(c)); err != nil {
+	if err := n.resolve(dataDirOf(c), coordinator.RoleClient); err != nil {
 		rep.fail("nats", err)
 		return
 	}

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return app.RunContext(ctx, flagsFirst(app, args))
 }
 
-// flagsFirst moves a subcommand's flags ahead of its arguments, so that
+// flagsFirst moves a (sub)command's flags ahead of its arguments, so that
 // `sgsweep run spec.yaml --workers 2` works like `sgsweep run --workers 2
 // spec.yaml` (urfave/cli stops reading flags at the first argument).
 // Everything after "--" stays as it is.
@@ -77,6 +77,9 @@ func flagsFirst(app *cli.App, args []string) []string {
 	cmd := app.Command(args[i])
 	if cmd == nil {
 		return args
+	}
+	for i+1 < len(args) && cmd.Command(args[i+1]) != nil { // `data get`
+		i, cmd = i+1, cmd.Command(args[i+1])
 	}
 	out := slices.Clone(args[:i+1])
 	var positional []string
@@ -147,17 +150,26 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 // newLogger returns the logger the global flags ask for, writing to the
 // app's error writer.
 func newLogger(c *cli.Context) (*slog.Logger, error) {
+	h, err := newLogHandler(c, c.App.ErrWriter)
+	if err != nil {
+		return nil, err
+	}
+	return slog.New(h), nil
+}
+
+// newLogHandler returns a handler of the format and level the global flags
+// ask for, writing to w.
+func newLogHandler(c *cli.Context, w io.Writer) (slog.Handler, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	w := c.App.ErrWriter
 	switch c.String("log-format") {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.NewTextHandler(w, opts), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.NewJSONHandler(w, opts), nil
 	default:
 		return nil, fmt.Errorf("--log-format: %q is not one of text, json", c.String("log-format"))
 	}

@@ -25,14 +25,16 @@ func natsFlags() []cli.Flag {
 			"--data-dir (its address is in nats.json)", EnvVars: []string{"SGSWEEP_NATS", "NATS_URL"}},
 		&cli.StringFlag{Name: "nats-creds", Usage: "NATS credentials `FILE` (user JWT and nkey seed)",
 			EnvVars: []string{"SGSWEEP_NATS_CREDS", "NATS_CREDS"}},
-		&cli.StringFlag{Name: "nats-nkey", Usage: "NATS nkey seed `FILE`", EnvVars: []string{"SGSWEEP_NATS_NKEY", "NATS_NKEY"}},
+		&cli.StringFlag{Name: "nats-nkey", Usage: "NATS nkey seed `FILE`, mode 0600 (the embedded server's, per role: " +
+			"DATA_DIR/credentials/ROLE.nk, used by default with --data-dir)", EnvVars: []string{"SGSWEEP_NATS_NKEY", "NATS_NKEY"}},
 		&cli.StringFlag{Name: "nats-user", Usage: "NATS user name", EnvVars: []string{"SGSWEEP_NATS_USER", "NATS_USER"}},
 		&cli.StringFlag{Name: "nats-password", Usage: "NATS password", EnvVars: []string{"SGSWEEP_NATS_PASSWORD", "NATS_PASSWORD"}},
-		&cli.StringFlag{Name: "nats-token", Usage: "NATS token (the embedded server's is read from nats.json)",
+		&cli.StringFlag{Name: "nats-token", Usage: "NATS token of an external server (the embedded one admits per-role nkeys only)",
 			EnvVars: []string{"SGSWEEP_NATS_TOKEN", "NATS_TOKEN"}},
 		&cli.StringFlag{Name: "tls-ca", Usage: "CA certificate `FILE` to verify the NATS server",
 			EnvVars: []string{"SGSWEEP_TLS_CA", "NATS_CA"}},
-		&cli.StringFlag{Name: "tls-cert", Usage: "client certificate `FILE` (with --tls-key)",
+		&cli.StringFlag{Name: "tls-cert", Usage: "client certificate `FILE` (with --tls-key); coordinator with the embedded " +
+			"server: the server's certificate",
 			EnvVars: []string{"SGSWEEP_TLS_CERT", "NATS_CERT"}},
 		&cli.StringFlag{Name: "tls-key", Usage: "client key `FILE` (with --tls-cert)", EnvVars: []string{"SGSWEEP_TLS_KEY", "NATS_KEY"}},
 	}
@@ -69,8 +71,42 @@ func natsSettingsOf(c *cli.Context) natsSettings {
 // dir.
 var errNoServer = errors.New("no NATS server")
 
-// resolve fills in the embedded server of the data dir when no URL is given.
-func (n *natsSettings) resolve(dir dataDir) error {
+// hasAuth reports whether any credential flag is set.
+func (n *natsSettings) hasAuth() bool {
+	return n.Creds != "" || n.NKey != "" || n.User != "" || n.Password != "" || n.Token != ""
+}
+
+// credential names the credential the settings authenticate with, for
+// error messages: never a secret, only where it comes from.
+func (n *natsSettings) credential() string {
+	var parts []string
+	if n.NKey != "" {
+		desc := "nkey seed file " + n.NKey
+		if kp, err := coordinator.ReadSeedFile(n.NKey); err == nil {
+			if pub, err := kp.PublicKey(); err == nil {
+				desc += " (public key " + pub + ")"
+			}
+		}
+		parts = append(parts, desc)
+	}
+	if n.Creds != "" {
+		parts = append(parts, "credentials file "+n.Creds)
+	}
+	if n.User != "" || n.Password != "" {
+		parts = append(parts, fmt.Sprintf("user %q with a password", n.User))
+	}
+	if n.Token != "" {
+		parts = append(parts, "a token")
+	}
+	if len(parts) == 0 {
+		return "no credentials"
+	}
+	return strings.Join(parts, " and ")
+}
+
+// resolve fills in the embedded server of the data dir when no URL is given,
+// with the credential of role from the data dir unless one is given.
+func (n *natsSettings) resolve(dir dataDir, role coordinator.Role) error {
 	if n.URLs != "" {
 		return nil
 	}
@@ -83,8 +119,16 @@ func (n *natsSettings) resolve(dir dataDir) error {
 		return err
 	}
 	n.URLs = info.URL
-	if n.Token == "" {
-		n.Token = info.Token
+	if n.hasAuth() {
+		return nil
+	}
+	seed := dir.credentialFile(role)
+	if _, err := os.Stat(seed); err != nil {
+		return fmt.Errorf("the %s credential of the embedded server of %s: %w", role, dir, err)
+	}
+	n.NKey = seed
+	if n.TLSCA == "" && info.CA != "" {
+		n.TLSCA = info.CA
 	}
 	return nil
 }
@@ -115,14 +159,21 @@ func (n *natsSettings) options(name string, log *slog.Logger) ([]nats.Option, er
 		opts = append(opts, nats.UserCredentials(n.Creds))
 	}
 	if n.NKey != "" {
-		opt, err := nats.NkeyOptionFromSeed(n.NKey)
+		kp, err := coordinator.ReadSeedFile(n.NKey)
 		if err != nil {
 			return nil, fmt.Errorf("--nats-nkey: %w", err)
 		}
-		opts = append(opts, opt)
+		pub, err := kp.PublicKey()
+		if err != nil {
+			return nil, fmt.Errorf("--nats-nkey: %w", err)
+		}
+		opts = append(opts, nats.Nkey(pub, kp.Sign), nats.CustomInboxPrefix(coordinator.InboxPrefix(pub)))
 	}
 	if n.User != "" || n.Password != "" {
 		opts = append(opts, nats.UserInfo(n.User, n.Password))
+		if n.NKey == "" && validToken(n.User) {
+			opts = append(opts, nats.CustomInboxPrefix(coordinator.InboxPrefix(n.User)))
+		}
 	}
 	if n.Token != "" {
 		opts = append(opts, nats.Token(n.Token))
@@ -160,6 +211,30 @@ func refused(err error) bool {
 		strings.Contains(strings.ToLower(msg), "authorization")
 }
 
+// refusal is the error of a server that refused the settings' credential
+// (or TLS): it names the credential.
+func (n *natsSettings) refusal(err error) error {
+	return fmt.Errorf("NATS at %s refused the connection with %s: %w (check --nats-nkey, --nats-creds, "+
+		"--nats-user/--nats-password, --nats-token and the --tls-* files; `sgsweep credentials` lists the embedded "+
+		"server's)", redact(n.URLs), n.credential(), err)
+}
+
+// exitOnRefusal makes a long-running process stop when the server closes
+// its connection for good, which nats.go does only when a reconnection's
+// credentials are refused (twice in a row): stop is called with the
+// refusal naming the credential. Any other loss of the connection is
+// retried forever (MaxReconnects -1). A Close or Drain of our own replaces
+// this handler first (see drain).
+func (n *natsSettings) exitOnRefusal(nc *nats.Conn, stop context.CancelCauseFunc) {
+	nc.SetClosedHandler(func(nc *nats.Conn) {
+		err := nc.LastError()
+		if err == nil {
+			err = errors.New("connection closed by the server")
+		}
+		stop(n.refusal(err))
+	})
+}
+
 // connectNATS connects with the settings. A refused authorization is an
 // error at once. If wait is set, an unreachable server is retried with
 // back-off until ctx is done (workers may start before the server);
@@ -176,8 +251,7 @@ func connectNATS(ctx context.Context, n natsSettings, name string, wait bool, lo
 			return nc, nil
 		}
 		if refused(err) {
-			return nil, fmt.Errorf("NATS at %s refused the connection: %w (check --nats-token, --nats-user/--nats-password, "+
-				"--nats-creds, --nats-nkey and the --tls-* files)", redact(n.URLs), err)
+			return nil, n.refusal(err)
 		}
 		if !wait {
 			return nil, fmt.Errorf("%w reachable at %s: %w", errNoServer, redact(n.URLs), err)
@@ -189,6 +263,12 @@ func connectNATS(ctx context.Context, n natsSettings, name string, wait bool, lo
 			return nil, fmt.Errorf("connect to NATS at %s: %w", redact(n.URLs), err)
 		}
 	}
+}
+
+// validToken reports whether s can be one subject token: an inbox prefix
+// _INBOX.<s> for the user s.
+func validToken(s string) bool {
+	return s != "" && !strings.ContainsAny(s, ".*> \t\r\n")
 }
 
 // redact hides passwords in URLs (nats://user:pass@host).
@@ -211,7 +291,7 @@ func redact(urls string) string {
 // the store instead.
 func dialCoordinator(c *cli.Context, log *slog.Logger) (*coordinator.Client, *nats.Conn, error) {
 	n := natsSettingsOf(c)
-	if err := n.resolve(dataDirOf(c)); err != nil {
+	if err := n.resolve(dataDirOf(c), coordinator.RoleClient); err != nil {
 		return nil, nil, fmt.Errorf("%w (%w)", coordinator.ErrNoCoordinator, err)
 	}
 	nc, err := connectNATS(c.Context, n, "sgsweep-cli", false, log)

@@ -25,8 +25,11 @@ func runCommand() *cli.Command {
 			Usage: "local worker slots (0: coordinator only, for workers elsewhere)", EnvVars: []string{"SGSWEEP_WORKERS"}},
 		&cli.BoolFlag{Name: "extend", Usage: "accept a spec that changed since the sweep was planned: plan the new " +
 			"tasks (results of tasks that left the spec stay in the store)", EnvVars: []string{"SGSWEEP_EXTEND"}},
-		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress display: bar (a live line), log (a line " +
-			"every 10 s), none, or auto (bar on a terminal, else log)", EnvVars: []string{"SGSWEEP_PROGRESS"}},
+		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "progress display: bar (a live status), log (a line " +
+			"every 10 s), none, or auto (bar on a terminal, else log); with the bar, logs go to sgsweep.log in " +
+			"the data dir and only warnings and errors to the terminal", EnvVars: []string{"SGSWEEP_PROGRESS"}},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the summary (logs go to sgsweep.log in the data dir)",
+			EnvVars: []string{"SGSWEEP_QUIET"}},
 	}
 	flags = append(flags, natsFlags()...)
 	flags = append(flags, coordinatorFlags()...)
@@ -60,10 +63,12 @@ func runRun(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError{fmt.Errorf("run takes one spec file, got %d arguments", c.NArg())}
 	}
-	log, err := newLogger(c)
+	out, err := newRunOutput(c)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
+	defer out.close()
+	log, display := out.log, out.display
 	path := c.Args().First()
 	source, spec, err := readSpec(path)
 	if err != nil {
@@ -81,10 +86,6 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	display, err := newProgress(c.String("progress"), c.App.ErrWriter, log)
-	if err != nil {
-		return usageError{err}
-	}
 
 	ctx := c.Context
 	start := time.Now()
@@ -101,7 +102,14 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	printPlanReport(c.App.ErrWriter, rep)
+	printPlanReport(out.info, rep)
+	if slots > 0 && rep.Pending > 0 {
+		// Fail now, not task by task, when the local workers lack data.
+		if err := checkDatasets(spec.Tasks(), wcfg.DataDir); err != nil {
+			return fmt.Errorf("sweep %s: %w", spec.Name, err)
+		}
+	}
+	out.showRunning(b.nc, spec.Name)
 
 	coordCtx, stopCoord := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCoord()
@@ -122,7 +130,11 @@ func runRun(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		w, err := worker.New(nc, trainer, wcfg)
+		run, err := taskRunner(c)
+		if err != nil {
+			return err
+		}
+		w, err := worker.New(nc, run, wcfg)
 		if err != nil {
 			return err
 		}
@@ -220,5 +232,9 @@ func printSummary(c *cli.Context, st *store.Store, info *store.SweepInfo, took t
 		return fmt.Errorf("summary: %w", err)
 	}
 	fmt.Fprintln(w)
-	return table.WriteText(w)
+	if err := table.WriteText(w); err != nil {
+		return err
+	}
+	printNextSteps(c, w, info.Name)
+	return nil
 }

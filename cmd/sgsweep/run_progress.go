@@ -4,49 +4,46 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/sgsweep/sgsweep/coordinator"
 )
 
-// progress shows a running sweep: a live line on a terminal, a log line
-// every logEvery otherwise.
+// progress shows a running sweep: live lines on a terminal (a status
+// area: the bar, then the running tasks), a log line every logEvery
+// otherwise.
 type progress struct {
 	mode    string // bar, log or none
-	w       io.Writer
+	area    *statusArea
 	log     *slog.Logger
 	last    time.Time
-	drawn   bool
 	settled int
+	// running, if set, returns lines on the running tasks for the bar.
+	running func() []string
 }
 
 // logEvery is the interval of progress log lines.
 const logEvery = 10 * time.Second
 
-func newProgress(mode string, w io.Writer, log *slog.Logger) (*progress, error) {
+// progressMode resolves --progress: auto is bar on a terminal w, else log.
+func progressMode(mode string, w io.Writer) (string, error) {
 	switch mode {
 	case "auto":
-		mode = "log"
 		if isTerminal(w) {
-			mode = "bar"
+			return "bar", nil
 		}
+		return "log", nil
 	case "bar", "log", "none":
-	default:
-		return nil, fmt.Errorf("--progress: %q is not one of auto, bar, log, none", mode)
+		return mode, nil
 	}
-	return &progress{mode: mode, w: w, log: log, settled: -1}, nil
+	return "", fmt.Errorf("--progress: %q is not one of auto, bar, log, none", mode)
 }
 
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+// newProgress returns a display of mode (resolved): bar draws in area,
+// log writes to log.
+func newProgress(mode string, area *statusArea, log *slog.Logger) *progress {
+	return &progress{mode: mode, area: area, log: log, settled: -1}
 }
 
 // update shows the sweep's state; rate is in tasks per second.
@@ -58,8 +55,11 @@ func (p *progress) update(s *coordinator.SweepStatus, rate float64) {
 		if now.Sub(p.last) < 200*time.Millisecond && settled != s.Expected {
 			return
 		}
-		fmt.Fprint(p.w, "\r\033[K"+progressLine(s, rate))
-		p.drawn = true
+		lines := []string{progressLine(s, rate)}
+		if p.running != nil {
+			lines = append(lines, p.running()...)
+		}
+		p.area.Set(lines...)
 	case "log":
 		if now.Sub(p.last) < logEvery && settled != s.Expected || settled == p.settled {
 			return
@@ -73,10 +73,10 @@ func (p *progress) update(s *coordinator.SweepStatus, rate float64) {
 	p.last = now
 }
 
-// finish ends the live line.
+// finish leaves the last bar on the screen.
 func (p *progress) finish() {
-	if p.drawn {
-		fmt.Fprintln(p.w)
+	if p.area != nil {
+		p.area.Close()
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/store"
@@ -452,7 +453,7 @@ func dataDirJetStream(t *testing.T, dir string) jetstream.JetStream {
 		info, err = dataDir(dir).readConn()
 		return err == nil
 	})
-	js, err := jetstream.New(coordtest.Connect(t, info.URL, info.Token))
+	js, err := jetstream.New(connectRole(t, dir, info.URL, coordinator.RoleCoordinator))
 	if err != nil {
 		t.Fatal(err)
 	}

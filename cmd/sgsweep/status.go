@@ -179,6 +179,12 @@ func printStatus(w io.Writer, st *coordinator.Status, asJSON bool, running []*pr
 			fmt.Fprintf(w, "  %s: %s\n", r.Subject, r.Reason)
 		}
 	}
+	if st.Orphans > 0 {
+		fmt.Fprintf(w, "\n%d orphan results (for tasks that were not handed out; never used), the last:\n", st.Orphans)
+		for _, o := range st.OrphanList {
+			fmt.Fprintf(w, "  %s from %q on %q: %s\n", o.Subject, o.Worker, o.Host, o.Reason)
+		}
+	}
 	if len(running) > 0 {
 		fmt.Fprintln(w, "\nrunning tasks (latest epoch):")
 		for i, p := range running {

@@ -4,23 +4,28 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/sgsweep/sgsweep/sim"
+	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
 func init() { commands = append(commands, workerCommand) }
 
-// trainer is what workers train with. Tests of the commands replace it (in
-// their own process only) with a scripted stand-in.
-var trainer worker.Runner = sim.Train
+// trainer, if set, is what workers train with, in their own process: tests
+// of the commands set it (in their own process only) to a scripted
+// stand-in. Unset, workers train with the simulator, by default in a child
+// process per task (see taskRunner).
+var trainer worker.Runner
 
 func workerCommand() *cli.Command {
 	flags := []cli.Flag{
@@ -38,6 +43,10 @@ func workerCommand() *cli.Command {
 			"acknowledges the task. On SIGINT/SIGTERM it stops taking tasks, lets running ones finish within\n" +
 			"--drain-timeout, hands the rest back for immediate redelivery and exits 0; a second signal exits\n" +
 			"at once (those tasks come back after the ack wait).\n\n" +
+			"Each task trains in a child process (--isolation process): a crash or an out-of-memory kill fails\n" +
+			"only that task (retried, then recorded failed). A task whose memory estimate exceeds\n" +
+			"--max-task-memory fails at once. A task the coordinator says already has a result is acknowledged\n" +
+			"without training.\n\n" +
 			"Slots × --threads should not exceed the cores: many single-threaded runs (the default) give the\n" +
 			"most runs per hour; more threads per run finish each run sooner, for sweeps with fewer tasks\n" +
 			"than cores. Without --nats the worker joins the embedded server of --data-dir (nats.json).",
@@ -60,6 +69,12 @@ func workerFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "retry-delay", Value: def.RetryDelay,
 			Usage:   "redelivery delay after a failure that may be environmental (doubles per delivery, at most 5m)",
 			EnvVars: []string{"SGSWEEP_RETRY_DELAY"}},
+		&cli.StringFlag{Name: "isolation", Value: "process",
+			Usage: "where tasks train: process (a child process per task: a crash or OOM kill fails only that task) " +
+				"or none (in the worker's process)", EnvVars: []string{"SGSWEEP_ISOLATION"}},
+		&cli.StringFlag{Name: "max-task-memory", Value: "auto",
+			Usage: "refuse tasks whose memory estimate exceeds this, e.g. 4GiB, 512MB (auto: half the machine's " +
+				"memory or cgroup limit; 0: no limit)", EnvVars: []string{"SGSWEEP_MAX_TASK_MEMORY"}},
 		datasetDirFlag(),
 	}
 }
@@ -74,6 +89,13 @@ func workerConfigOf(c *cli.Context, slots int, log *slog.Logger) (worker.Config,
 	cfg.RetryDelay = c.Duration("retry-delay")
 	cfg.MaxRetryDelay = max(cfg.MaxRetryDelay, cfg.RetryDelay)
 	cfg.DataDir = c.String("dataset-dir")
+	if s := c.String("max-task-memory"); s != "auto" {
+		n, err := parseBytes(s)
+		if err != nil {
+			return cfg, usageError{fmt.Errorf("--max-task-memory: %w", err)}
+		}
+		cfg.MaxTaskMemory = n
+	}
 	cfg.Logger = log
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}
@@ -94,7 +116,7 @@ func runWorker(c *cli.Context) error {
 		return err
 	}
 	n := natsSettingsOf(c)
-	if err := n.resolve(dataDirOf(c)); err != nil {
+	if err := n.resolve(dataDirOf(c), coordinator.RoleWorker); err != nil {
 		return err
 	}
 	nc, err := connectNATS(c.Context, n, "sgsweep-worker/"+cfg.ID, true, log)
@@ -105,12 +127,25 @@ func runWorker(c *cli.Context) error {
 		return err
 	}
 	defer drain(nc)
-	w, err := worker.New(nc, trainer, cfg)
+	// A refused reconnection (rotated credentials) stops the worker with
+	// an error; any other disconnection is retried forever.
+	ctx, stop := context.WithCancelCause(c.Context)
+	defer stop(nil)
+	n.exitOnRefusal(nc, stop)
+	run, err := taskRunner(c)
 	if err != nil {
 		return err
 	}
-	go exitOnSecondSignal(c.Context, log)
-	return w.Run(c.Context)
+	w, err := worker.New(nc, run, cfg)
+	if err != nil {
+		return err
+	}
+	go exitOnSecondSignal(ctx, log)
+	err = w.Run(ctx)
+	if cause := context.Cause(ctx); c.Context.Err() == nil && cause != nil {
+		return cause
+	}
+	return err
 }
 
 // exitOnSecondSignal exits the process at once on a signal received after
@@ -123,4 +158,26 @@ func exitOnSecondSignal(ctx context.Context, log *slog.Logger) {
 	log.Warn("second signal: exiting without draining", "signal", s.String())
 	time.Sleep(10 * time.Millisecond) // let the log line out
 	os.Exit(130)
+}
+
+// parseBytes reads a size in bytes: an integer with an optional unit, B,
+// kB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024).
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1}}
+	num, mult := strings.TrimSpace(s), 1.0
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || !(v >= 0) || v*mult >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is not a size like 4GiB, 512MB or 0", s)
+	}
+	return int64(v * mult), nil
 }

@@ -138,7 +138,8 @@ func (f *Fake) Train(ctx context.Context, cfg sim.Config, opts sim.Options) (*si
 	}
 	res.BestEpoch = epochs
 	res.BestValAcc = 0.5
-	res.TestAcc = float64(seed%100)/100 + cfg.Train.LR
+	// An accuracy is in [0, 1], with room for Nondeterministic.
+	res.TestAcc = min(float64(seed%100)/100+cfg.Train.LR, 0.99)
 	res.TestAccLast = res.TestAcc
 	if f.Nondeterministic {
 		res.TestAcc += float64(n) * 1e-6

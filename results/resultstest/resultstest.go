@@ -20,7 +20,6 @@ import (
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sim"
-	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // Task describes one task of a synthetic sweep.
@@ -205,8 +204,8 @@ func WriteStore(t testing.TB, path string, recs results.RecordSlice) {
 	}
 	defer CloseStore(t, st)
 	plan := &store.Plan{Name: recs[0].Sweep, Fingerprint: "synthetic"}
-	for i, r := range recs {
-		plan.Tasks = append(plan.Tasks, sweep.Task{Ordinal: i, ID: r.TaskID, Params: r.Params})
+	for _, r := range recs {
+		plan.Tasks = append(plan.Tasks, store.PlanTask{ID: r.TaskID, Params: r.Params})
 	}
 	ctx := context.Background()
 	if _, err := st.PlanSweep(ctx, plan); err != nil {

@@ -20,10 +20,26 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// PlanTask is the task type of a plan.
-//
-// Deprecated: use sweep.Task; PlanSweep reads only its ID and Params.
-type PlanTask = sweep.Task
+// PlanTask is what the store keeps of a planned task (sweep.Task): its ID
+// and the canonical JSON of its resolved sim.Config. A plan holds these
+// rather than the expansion itself, whose tasks each carry a resolved
+// Config and grid point (about 500 bytes more a task), so that the caller
+// can drop the expansion while the plan is written.
+type PlanTask struct {
+	ID     string
+	Params json.RawMessage
+}
+
+// PlanTasks returns the plan's tasks of an expansion, in its order. It
+// copies the ID and Params references (nothing is hashed or copied
+// again): the store trusts the ID to be the hash of Params.
+func PlanTasks(tasks []sweep.Task) []PlanTask {
+	out := make([]PlanTask, len(tasks))
+	for i := range tasks {
+		out[i] = PlanTask{ID: tasks[i].ID, Params: tasks[i].Params}
+	}
+	return out
+}
 
 // Plan is a sweep to record before any of its tasks is published.
 type Plan struct {
@@ -43,9 +59,9 @@ type Plan struct {
 	// ID to be their hash: it hashes nothing again. PlanSweep holds at most
 	// planChunk tasks at a time, whatever the length of the sequence.
 	Stream iter.Seq2[sweep.Task, error]
-	// Tasks is the expansion in memory, for small plans; it is read when
-	// Stream is nil.
-	Tasks []sweep.Task
+	// Tasks is the expansion in memory (PlanTasks of sweep.Spec.Expand),
+	// for small plans; it is read when Stream is nil.
+	Tasks []PlanTask
 	// Extend accepts a spec that differs from the one the sweep was planned
 	// with: the sweep becomes the new expansion.
 	Extend bool
@@ -124,13 +140,18 @@ func (e *SpecChangedError) Unwrap() error { return ErrSpecChanged }
 const planChunk = 1000
 
 // tasks is the plan's sequence of tasks: Stream, else Tasks.
-func (p *Plan) tasks() iter.Seq2[sweep.Task, error] {
-	if p.Stream != nil {
-		return p.Stream
-	}
-	return func(yield func(sweep.Task, error) bool) {
-		for _, t := range p.Tasks {
-			if !yield(t, nil) {
+func (p *Plan) tasks() iter.Seq2[PlanTask, error] {
+	return func(yield func(PlanTask, error) bool) {
+		if p.Stream == nil {
+			for _, t := range p.Tasks {
+				if !yield(t, nil) {
+					return
+				}
+			}
+			return
+		}
+		for t, err := range p.Stream {
+			if !yield(PlanTask{ID: t.ID, Params: t.Params}, err) {
 				return
 			}
 		}
@@ -278,7 +299,7 @@ func stagedIDsKey(name string) []byte { return []byte(name + "\x00ids") }
 func (s *Store) stage(ctx context.Context, p *Plan) (*staged, error) {
 	st := &staged{}
 	digest := newPlanDigest()
-	chunk := make([]sweep.Task, 0, planChunk)
+	chunk := make([]PlanTask, 0, planChunk)
 	flush := func() error {
 		err := s.update(ctx, func(tx *bolt.Tx) error {
 			return stageChunk(tx, p.Name, st.tasks, chunk, &st.added)
@@ -295,7 +316,7 @@ func (s *Store) stage(ctx context.Context, p *Plan) (*staged, error) {
 			return nil, fmt.Errorf("task at ordinal %d has no ID", st.tasks+len(chunk))
 		}
 		digest.add(t.ID)
-		chunk = append(chunk, sweep.Task{ID: t.ID, Params: t.Params})
+		chunk = append(chunk, t)
 		if len(chunk) == planChunk {
 			if err := flush(); err != nil {
 				return nil, err
@@ -311,7 +332,7 @@ func (s *Store) stage(ctx context.Context, p *Plan) (*staged, error) {
 
 // stageChunk stages tasks from ordinal from in one transaction; added
 // counts the tasks that get the sweep's reference.
-func stageChunk(tx *bolt.Tx, name string, from int, chunk []sweep.Task, added *int) error {
+func stageChunk(tx *bolt.Tx, name string, from int, chunk []PlanTask, added *int) error {
 	staging := tx.Bucket(bucketStaging)
 	order, err := staging.CreateBucketIfNotExists([]byte(name))
 	if err != nil {

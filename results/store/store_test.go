@@ -24,18 +24,16 @@ import (
 
 // testTask returns a task with a deterministic fake ID and params; the store
 // does not recompute IDs (the coordinator checks them).
-func testTask(i int) sweep.Task {
+func testTask(i int) PlanTask {
 	params := fmt.Sprintf(`{"seed":%d}`, i)
 	h := sha256.Sum256([]byte(params))
-	return sweep.Task{ID: hex.EncodeToString(h[:16]), Params: json.RawMessage(params)}
+	return PlanTask{ID: hex.EncodeToString(h[:16]), Params: json.RawMessage(params)}
 }
 
 func testPlan(name string, idx ...int) *Plan {
 	p := &Plan{Name: name, Fingerprint: "fp-" + name, Canonical: json.RawMessage(`{"name":"` + name + `"}`)}
-	for ordinal, i := range idx {
-		t := testTask(i)
-		t.Ordinal = ordinal
-		p.Tasks = append(p.Tasks, t)
+	for _, i := range idx {
+		p.Tasks = append(p.Tasks, testTask(i))
 	}
 	return p
 }
@@ -452,7 +450,7 @@ func TestQueueAndCancel(t *testing.T) {
 		t.Fatalf("ToPublish(0, 2) = %+v next %d; want tasks 1, 3 and next 3", got, next)
 	}
 	// The store hands out the task messages, params included.
-	want := protocol.NewTaskMsg("a", testTask(1), 0, time.Time{})
+	want := protocol.NewTaskMsg("a", sweep.Task{Ordinal: 1, ID: testTask(1).ID, Params: testTask(1).Params}, 0, time.Time{})
 	if g, w := jsonOf(t, got[0]), jsonOf(t, want); g != w {
 		t.Errorf("ToPublish message = %s, want %s", g, w)
 	}
@@ -606,8 +604,7 @@ func TestPlanStream(t *testing.T) {
 		p.Stream = func(yield func(sweep.Task, error) bool) {
 			for ordinal, i := range idx {
 				tk := testTask(i)
-				tk.Ordinal = ordinal
-				if !yield(tk, nil) {
+				if !yield(sweep.Task{Ordinal: ordinal, ID: tk.ID, Params: tk.Params}, nil) {
 					return
 				}
 			}

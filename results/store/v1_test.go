@@ -74,7 +74,7 @@ func TestV1StoreOpensAndResumes(t *testing.T) {
 	// Read-write, as a coordinator opens it: the same spec resumes.
 	rw := resultstest.OpenStore(t, path, nil)
 	plan := &store.Plan{Name: spec.Name, Fingerprint: spec.Fingerprint(), Canonical: spec.Canonical(),
-		SourceName: "v1.yaml", Source: source, Tasks: tasks}
+		SourceName: "v1.yaml", Source: source, Tasks: store.PlanTasks(tasks)}
 	pv, err := rw.PreviewPlan(ctx, plan)
 	if err != nil {
 		t.Fatal(err)

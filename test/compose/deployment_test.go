@@ -93,20 +93,23 @@ func newDeployment(ctx context.Context, t *testing.T, name string, files ...stri
 	if images.err != nil {
 		t.Fatal(images.err)
 	}
-	token := make([]byte, 16)
-	if _, err := rand.Read(token); err != nil {
-		t.Fatal(err)
-	}
 	d.env = append(os.Environ(),
 		"SGSWEEP_IMAGE="+images.sgsweep,
 		"NATS_IMAGE="+images.nats,
-		"NATS_TOKEN="+hex.EncodeToString(token),
 		// Random host ports: runs do not collide.
 		"NATS_PUBLISH=127.0.0.1:", "NATS2_PUBLISH=127.0.0.1:", "NATS3_PUBLISH=127.0.0.1:",
 		"SGSWEEP_SPECS="+filepath.Join(root, "test", "compose", "testdata"),
 		"SGSWEEP_BACKOFF="+ackWait,
 		"SGSWEEP_LOG_LEVEL=info",
 	)
+	// A random password per NATS role (docker/nats/accounts.conf).
+	for _, role := range []string{"COORDINATOR", "WORKER", "CLIENT", "READER"} {
+		password := make([]byte, 16)
+		if _, err := rand.Read(password); err != nil {
+			t.Fatal(err)
+		}
+		d.env = append(d.env, "NATS_"+role+"_PASSWORD="+hex.EncodeToString(password))
+	}
 	t.Logf("compose project %s", d.project)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -136,7 +139,8 @@ func (d *deployment) startExternalWorker(ctx context.Context) {
 	name := d.project + "-external-worker"
 	d.docker(ctx, "run", "-d", "--name", name, "--network", "host", "--tmpfs", "/data",
 		"--label", "com.docker.compose.project="+d.project,
-		"-e", "NATS_URL="+strings.Join(urls, ","), "-e", "NATS_TOKEN", "-e", "SGSWEEP_LOG_LEVEL",
+		"-e", "NATS_URL="+strings.Join(urls, ","), "-e", "NATS_USER=worker",
+		"-e", "NATS_PASSWORD="+d.getenv("NATS_WORKER_PASSWORD"), "-e", "SGSWEEP_LOG_LEVEL",
 		images.sgsweep, "worker", "--concurrency", "1")
 	d.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -148,6 +152,16 @@ func (d *deployment) startExternalWorker(ctx context.Context) {
 		d.run(ctx, []string{"docker", "rm", "-f", "-v", name})
 	})
 	d.t.Logf("external worker on the host network, NATS at %s", strings.Join(urls, ","))
+}
+
+// getenv is a variable of the deployment's environment.
+func (d *deployment) getenv(name string) string {
+	for i := len(d.env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(d.env[i], name+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // composeArgs is the command line of docker-compose on the deployment's files.

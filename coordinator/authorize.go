@@ -1,0 +1,141 @@
+package coordinator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sgsweep/sgsweep/internal/retry"
+	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
+	"github.com/sgsweep/sgsweep/results/store"
+)
+
+// OrphanReason starts the reason of a result set aside as an orphan: a
+// result of a task this coordinator did not hand out. Orphans are kept in
+// the store's rejected messages (never used to satisfy a plan, so a later
+// sweep that plans the task computes it) and counted by Status.
+const OrphanReason = "orphan: "
+
+// errUnauthorized marks results that count for nothing: orphans and
+// implausible ones (see unauthorized).
+var errUnauthorized = errors.New("result not accepted")
+
+// unauthorized is a result that counts for nothing; its text is the reason
+// stored with the message, which starts with OrphanReason for an orphan.
+type unauthorized struct{ reason string }
+
+func (u *unauthorized) Error() string        { return u.reason }
+func (u *unauthorized) Is(target error) bool { return target == errUnauthorized }
+
+// authorize decides whether a decoded result may be committed as the
+// outcome of its task. Who may publish results at all is the server's
+// business: with per-role credentials only the worker and coordinator
+// roles may publish on result subjects (RolePermissions). authorize then
+// accepts a result only if
+//   - it is plausible (protocol.CheckPlausible), else it is rejected with
+//     the reason;
+//   - its sweep exists and its task is planned in the store, else it is an
+//     orphan (a result published before its sweep is submitted can never
+//     satisfy that sweep);
+//   - its attempt is a delivery count the worker consumer can have made
+//     (1 … MaxDeliver).
+//
+// Results of tasks that are done already go on to the store, which counts
+// an identical one as a duplicate and keeps a differing one aside as a
+// conflict: the first accepted result is never replaced.
+//
+// What authorize cannot tell is whether the worker that sent a result for a
+// planned task was the one the task was delivered to: every worker holds
+// the same worker credential, and the worker consumer's delivery state is
+// not durable enough to judge by (a server killed within 100 ms of a
+// delivery forgets it, and refusing the result then would strand the
+// task, whose recomputed result the stream deduplicates). A holder of the
+// worker credential can therefore still race real workers with plausible
+// results for planned tasks; closing that needs a per-delivery ticket the
+// worker echoes, or verification by recomputation.
+//
+// The error is an *unauthorized (errors.Is errUnauthorized); its text is
+// the reason stored with the message. A NATS or store failure is returned as it is, and the caller
+// hands the batch back.
+func (c *Coordinator) authorize(ctx context.Context, r *protocol.ResultMsg) error {
+	if err := protocol.CheckPlausible(r); err != nil {
+		return &unauthorized{err.Error()}
+	}
+	orphan := func(format string, args ...any) error {
+		return &unauthorized{OrphanReason + fmt.Sprintf(format, args...)}
+	}
+	if _, err := c.store.Sweep(ctx, r.Sweep); errors.Is(err, results.ErrNotFound) {
+		return orphan("sweep %s does not exist", r.Sweep)
+	} else if err != nil {
+		return err
+	}
+	_, _, found, err := c.store.TaskState(ctx, r.TaskID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return orphan("task %s is not planned", r.TaskID)
+	}
+	if a := r.Provenance.Attempt; a < 1 || c.cfg.MaxDeliver > 0 && a > c.cfg.MaxDeliver {
+		return orphan("attempt %d of task %s: tasks are delivered 1 to %d times", a, r.TaskID, c.cfg.MaxDeliver)
+	}
+	return nil
+}
+
+// handBack hands a batch of result messages back for redelivery after a
+// failure of what, and pauses a second.
+func (c *Coordinator) handBack(ctx context.Context, batch []jetstream.Msg, what string, err error) {
+	c.log.Error(what+"; handing them back", "results", len(batch), "err", err)
+	for _, m := range batch {
+		m.NakWithDelay(time.Second)
+	}
+	retry.Sleep(ctx, time.Second)
+}
+
+// Orphan is a result set aside because its task was not handed out.
+type Orphan struct {
+	Subject string `json:"subject"`
+	Reason  string `json:"reason"`
+	// Worker and Host are what the message claims (a forger can claim
+	// anything).
+	Worker string `json:"worker,omitempty"`
+	Host   string `json:"host,omitempty"`
+}
+
+// orphanScan bounds the rejected messages Orphans reads.
+const orphanScan = 10000
+
+// Orphans counts the orphan results among the last rejected messages of
+// the store and returns the last limit of them.
+func Orphans(ctx context.Context, db *store.Store, limit int) (int, []Orphan, error) {
+	rejected, _, err := db.Rejected(ctx, orphanScan)
+	if err != nil {
+		return 0, nil, err
+	}
+	var n int
+	var out []Orphan
+	for i := len(rejected) - 1; i >= 0; i-- {
+		r := rejected[i]
+		if !strings.HasPrefix(r.Reason, OrphanReason) {
+			continue
+		}
+		n++
+		if len(out) < limit {
+			o := Orphan{Subject: r.Subject, Reason: r.Reason}
+			var claim struct {
+				Provenance struct{ Worker, Host string } `json:"provenance"`
+			}
+			if json.Unmarshal(r.Data, &claim) == nil {
+				o.Worker, o.Host = claim.Provenance.Worker, claim.Provenance.Host
+			}
+			out = append(out, o)
+		}
+	}
+	return n, out, nil
+}
