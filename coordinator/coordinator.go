@@ -141,28 +141,44 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	return err
 }
 
-// streamsBackoff paces ensureStreams: 200 ms doubling up to 5 s.
-var streamsBackoff = retry.Backoff{Base: 200 * time.Millisecond, Max: 5 * time.Second}
+// readyBackoff paces untilReady: 200 ms doubling up to 5 s.
+var readyBackoff = retry.Backoff{Base: 200 * time.Millisecond, Max: 5 * time.Second}
 
-// ensureStreams creates the streams, retrying while the server is not
-// answering (starting up, JetStream not yet ready, a cluster electing).
-func (c *Coordinator) ensureStreams(ctx context.Context) (*Streams, error) {
+// untilReady calls fn, each time with a deadline of 10 s, until it succeeds,
+// fails for good (permanent reports which errors are final; a JetStream
+// API error 400, a bad request, always is), 30 attempts have failed or ctx
+// is done. It is how the coordinator waits for a server that is not
+// answering yet (starting up, JetStream not ready, a cluster electing its
+// leaders): a JetStream API request sent before then may never be
+// answered, so each attempt needs its own deadline.
+func untilReady(ctx context.Context, log *slog.Logger, what string, permanent func(error) bool, fn func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		s, err := EnsureStreams(sctx, c.js, c.cfg)
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := fn(actx)
 		cancel()
 		if err == nil {
-			return s, nil
+			return nil
 		}
 		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.Code == 400 || attempt == 30 || ctx.Err() != nil {
-			return nil, err
+		if errors.As(err, &apiErr) && apiErr.Code == 400 || permanent != nil && permanent(err) || attempt == 30 || ctx.Err() != nil {
+			return err
 		}
-		c.log.Warn("setting up streams; retrying", "err", err)
-		if err := streamsBackoff.Wait(ctx, attempt); err != nil {
-			return nil, err
+		log.Warn(what+"; retrying", "err", err)
+		if err := readyBackoff.Wait(ctx, attempt); err != nil {
+			return err
 		}
 	}
+}
+
+// ensureStreams creates the streams, retrying while the server is not
+// answering.
+func (c *Coordinator) ensureStreams(ctx context.Context) (*Streams, error) {
+	var s *Streams
+	err := untilReady(ctx, c.log, "setting up streams", nil, func(ctx context.Context) (err error) {
+		s, err = EnsureStreams(ctx, c.js, c.cfg)
+		return err
+	})
+	return s, err
 }
 
 // current returns the streams, or an error before Run has set them up.

@@ -68,8 +68,20 @@ type Lease struct {
 // entries that expire after ttl (DefaultLeaseTTL when 0). A lease left by a
 // coordinator of the same host and data dir is taken over at once: the
 // caller holds the store's lock, so that coordinator is dead. Any other
-// valid lease is a *LeaseHeldError.
-func AcquireLease(ctx context.Context, js jetstream.JetStream, holder LeaseHolder, ttl time.Duration, replicas int) (*Lease, error) {
+// valid lease is a *LeaseHeldError. While the server does not answer yet
+// (a cluster still electing its leaders) it retries, logging to log.
+func AcquireLease(ctx context.Context, js jetstream.JetStream, holder LeaseHolder, ttl time.Duration, replicas int, log *slog.Logger) (*Lease, error) {
+	var l *Lease
+	held := func(err error) bool { return errors.Is(err, ErrLeaseHeld) }
+	err := untilReady(ctx, log, "taking the coordinator lease", held, func(ctx context.Context) (err error) {
+		l, err = acquireLease(ctx, js, holder, ttl, replicas)
+		return err
+	})
+	return l, err
+}
+
+// acquireLease is one attempt of AcquireLease.
+func acquireLease(ctx context.Context, js jetstream.JetStream, holder LeaseHolder, ttl time.Duration, replicas int) (*Lease, error) {
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
@@ -99,7 +111,7 @@ func AcquireLease(ctx context.Context, js jetstream.JetStream, holder LeaseHolde
 	}
 	entry, err := kv.Get(ctx, leaseKey)
 	if errors.Is(err, jetstream.ErrKeyNotFound) { // expired meanwhile
-		return AcquireLease(ctx, js, holder, ttl, replicas)
+		return acquireLease(ctx, js, holder, ttl, replicas)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("coordinator lease: %w", err)

@@ -3,6 +3,7 @@ package coordinator_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -28,11 +29,11 @@ func TestLease(t *testing.T) {
 	a := coordinator.LeaseHolder{Host: "h1", DataDir: "/data/a", PID: 1, Since: time.Now()}
 	b := coordinator.LeaseHolder{Host: "h2", DataDir: "/data/b", PID: 2, Since: time.Now()}
 
-	la, err := coordinator.AcquireLease(ctx, js, a, ttl, 1)
+	la, err := coordinator.AcquireLease(ctx, js, a, ttl, 1, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = coordinator.AcquireLease(ctx, js, b, ttl, 1)
+	_, err = coordinator.AcquireLease(ctx, js, b, ttl, 1, slog.New(slog.DiscardHandler))
 	var held *coordinator.LeaseHeldError
 	if !errors.As(err, &held) || !errors.Is(err, coordinator.ErrLeaseHeld) || held.Holder.DataDir != "/data/a" ||
 		!strings.Contains(err.Error(), "host h1, data dir /data/a") {
@@ -43,7 +44,7 @@ func TestLease(t *testing.T) {
 	kept := make(chan error, 1)
 	go func() { kept <- la.Keep(keepCtx, coordtest.Logger(t)) }()
 	time.Sleep(2 * ttl)
-	if _, err := coordinator.AcquireLease(ctx, js, b, ttl, 1); !errors.Is(err, coordinator.ErrLeaseHeld) {
+	if _, err := coordinator.AcquireLease(ctx, js, b, ttl, 1, slog.New(slog.DiscardHandler)); !errors.Is(err, coordinator.ErrLeaseHeld) {
 		t.Fatalf("second holder while the lease is renewed: %v", err)
 	}
 	stopKeep()
@@ -53,7 +54,7 @@ func TestLease(t *testing.T) {
 
 	// A restart of the same coordinator takes its own lease over.
 	a.PID = 3
-	la, err = coordinator.AcquireLease(ctx, js, a, ttl, 1)
+	la, err = coordinator.AcquireLease(ctx, js, a, ttl, 1, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("same host and data dir: %v", err)
 	}
@@ -61,7 +62,7 @@ func TestLease(t *testing.T) {
 	// learns it lost it.
 	var lb *coordinator.Lease
 	coordtest.WaitFor(t, 5*time.Second, "the lease to expire", func() bool {
-		lb, err = coordinator.AcquireLease(ctx, js, b, ttl, 1)
+		lb, err = coordinator.AcquireLease(ctx, js, b, ttl, 1, slog.New(slog.DiscardHandler))
 		return err == nil
 	})
 	keepCtx, stopKeep = context.WithCancel(ctx)
@@ -72,7 +73,7 @@ func TestLease(t *testing.T) {
 	if err := lb.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := coordinator.AcquireLease(ctx, js, a, ttl, 1); err != nil {
+	if _, err := coordinator.AcquireLease(ctx, js, a, ttl, 1, slog.New(slog.DiscardHandler)); err != nil {
 		t.Errorf("after a release: %v", err)
 	}
 }

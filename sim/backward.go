@@ -187,24 +187,24 @@ func (ws *workspace) layerGradients(grad []float64, l, n int) {
 	// ∂L/∂W_l += gI[n+1] ⊗ S_prev[n].
 	gw := net.w(grad, l)
 	if l == 0 {
-		for _, unit := range ws.units[ws.evStart[n]:ws.evStart[n+1]] {
-			addRow(gw[int(unit)*H:int(unit+1)*H], gi, 1)
+		for units := ws.units[ws.evStart[n]:ws.evStart[n+1]]; len(units) > 0; {
+			var idx []int32
+			idx, units = ws.eventChunk(units)
+			addOuter(gw, H, idx, ones[:len(idx)], gi)
 		}
 	} else {
 		idx, val := ws.layers[l-1].spikes(n)
-		for k, j := range idx {
-			addRow(gw[int(j)*H:int(j+1)*H], gi, val[k])
-		}
+		addOuter(gw, H, idx, val, gi)
 	}
 	if net.recurrent {
 		// ∂L/∂V_l += gI[n+1] ⊗ S[n].
-		gv := net.v(grad, l)
 		idx, val := ls.spikes(n)
-		for k, j := range idx {
-			addRow(gv[int(j)*H:int(j+1)*H], gi, val[k])
-		}
+		addOuter(net.v(grad, l), H, idx, val, gi)
 	}
 	net.kernel(ls.h[:H], ws.uRow(l, n), net.threshold, net.beta)
+	if n > 0 && n <= ws.silentFrom {
+		prefetch(ls.uTape[(n-1)*H : n*H]) // the next step's U
+	}
 }
 
 // dense reports whether gS of layer l needs more than the regularizer and

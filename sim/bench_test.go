@@ -68,6 +68,7 @@ func benchEpoch(b *testing.B, cfg Config) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/epoch")
 	reportCPU(b, cpu, "cpu-s/epoch")
+	reportSpikes(b, t, ds.Train.Len()*(b.N+1))
 }
 
 // reportCPU reports the process CPU time used since cpu0 (processCPUTime)

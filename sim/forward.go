@@ -94,21 +94,14 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 			// Synaptic input of step n: I[n+1] += W·S_prev[n] + V·S[n].
 			w := net.w(p, l)
 			if l == 0 {
-				for _, unit := range units[ws.evStart[n]:ws.evStart[n+1]] {
-					addRow(cur, w[int(unit)*H:], 1)
-				}
+				ws.addEvents(cur, w, units[ws.evStart[n]:ws.evStart[n+1]])
 			} else {
 				idx, val := ws.layers[l-1].spikes(n)
-				for k, j := range idx {
-					addRow(cur, w[int(j)*H:], val[k])
-				}
+				addRows(cur, w, H, idx, val)
 			}
 			if net.recurrent {
-				v := net.v(p, l)
 				idx, val := ls.spikes(n)
-				for k, j := range idx {
-					addRow(cur, v[int(j)*H:], val[k])
-				}
+				addRows(cur, net.v(p, l), H, idx, val)
 			}
 		}
 
@@ -118,12 +111,39 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 		wo := net.wOut(p)
 		O := len(ws.io)
 		idx, val := ws.layers[last].spikes(n)
-		for k, j := range idx {
-			addRow(ws.io, wo[int(j)*O:], val[k])
-		}
+		addRows(ws.io, wo, O, idx, val)
 	}
 	ws.finishLogits()
 }
+
+// addEvents adds the rows of w (the input weights W_1) of the input units
+// to cur, in order: the synaptic input of one step's input events.
+func (ws *workspace) addEvents(cur, w []float64, units []uint16) {
+	for len(units) > 0 {
+		var idx []int32
+		idx, units = ws.eventChunk(units)
+		addRows(cur, w, len(cur), idx, ones[:len(idx)])
+	}
+}
+
+// eventChunk returns the first evChunk (or fewer) of units as indices for
+// addRows and addOuter (in ws.evIdx, valid until the next call), and the
+// rest.
+func (ws *workspace) eventChunk(units []uint16) (idx []int32, rest []uint16) {
+	idx = ws.evIdx[:min(len(units), len(ws.evIdx))]
+	for k, u := range units[:len(idx)] {
+		idx[k] = int32(u)
+	}
+	return idx, units[len(idx):]
+}
+
+// ones holds the spike value of input events, 1, for addEvents.
+var ones = func() (a [evChunk]float64) {
+	for i := range a {
+		a[i] = 1
+	}
+	return a
+}()
 
 // decayReadout advances the readout from n to n+1 but for the input of
 // step n: U_out ← λ_out·U_out + co·I_out (co = 1 − λ_out), I_out ← λ_syn·I_out.

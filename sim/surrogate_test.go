@@ -117,20 +117,68 @@ func sortedKeys[V any](m map[string]V) []string {
 // table bit for bit, for every shape (the generic loop included).
 func TestSurrogateKernels(t *testing.T) {
 	rng := newTestRand()
-	u := make([]float64, 1000)
+	u := make([]float64, 1003) // not a multiple of the vector widths
 	for i := range u {
 		u[i] = 4*rng.NormFloat64() + 1
 	}
-	u[0], u[1], u[2] = 1, math.Nextafter(1, 2), 1e300
+	u[0], u[1], u[2], u[3], u[4] = 1, math.Nextafter(1, 2), 1e300, math.NaN(), math.Inf(-1)
+	u[5], u[6], u[7], u[8] = math.Inf(1), math.Copysign(0, -1), 5e-324, 1+1e-9
+	saved := useAVX512
+	defer func() { useAVX512 = saved }()
+	for _, useAVX512 = range []bool{saved, false} { // AVX-512 kernels where available, then without
+		checkSurrogateKernels(t, u)
+	}
+}
+
+func checkSurrogateKernels(t *testing.T, u []float64) {
+	t.Helper()
 	const theta = 1
 	for name, h := range Surrogates {
 		k := kernelFor(name, h)
-		for _, beta := range []float64{0, 0.5, 10, 1000} {
+		for _, beta := range []float64{0, 0.5, 10, 100, 1000, 1e6} {
 			got := make([]float64, len(u))
 			k(got, u, theta, beta)
 			for i, x := range u {
 				if want := h(x-theta, beta); math.Float64bits(got[i]) != math.Float64bits(want) {
-					t.Fatalf("%s kernel at U=%v, β=%v: %v, table %v", name, x, beta, got[i], want)
+					t.Fatalf("%s kernel (AVX-512 %v) at U=%v, β=%v: %v, table %v", name, useAVX512, x, beta, got[i], want)
+				}
+			}
+		}
+	}
+}
+
+// TestExpShapeKernels: the exponential shapes' kernels (AVX-512 where
+// available, then expRow's AVX2, then math.Exp's loops) equal the table bit
+// for bit where exp meets every one of its cases: at β = 1 and U − ϑ = ±a
+// for probeExp's arguments a, −β·|x| and −x²/2 take exp's special and
+// boundary arguments; and over a million random potentials.
+func TestExpShapeKernels(t *testing.T) {
+	const theta = 1
+	var u []float64
+	for _, a := range probeExp() {
+		u = append(u, theta+a, theta-a, theta+math.Sqrt(math.Abs(2*a)))
+	}
+	rng := newTestRand()
+	for range 1_000_000 {
+		u = append(u, theta+rng.NormFloat64()*math.Pow(10, 3*rng.Float64()-2))
+	}
+	saved, savedFMA := useAVX512, mathExpFMA
+	defer func() { useAVX512, mathExpFMA = saved, savedFMA }()
+	for _, path := range []struct {
+		name        string
+		avx512, fma bool
+	}{{"AVX-512", saved, savedFMA}, {"AVX2", false, savedFMA}, {"Go", false, false}} {
+		useAVX512, mathExpFMA = path.avx512, path.fma
+		for _, name := range []string{"exponential", "sigmoid", "gaussian"} {
+			h := Surrogates[name]
+			k := kernelFor(name, h)
+			for _, beta := range []float64{1, 100} {
+				got := make([]float64, len(u))
+				k(got, u, theta, beta)
+				for i, x := range u {
+					if want := h(x-theta, beta); math.Float64bits(got[i]) != math.Float64bits(want) {
+						t.Fatalf("%s kernel (%s) at U=%v, β=%v: %v, table %v", name, path.name, x, beta, got[i], want)
+					}
 				}
 			}
 		}

@@ -27,11 +27,12 @@ type workspace struct {
 	// Σ_k W_out[j,k]·gUo_k and Σ_k W_out[j,k]·gIo_k: the readout's backward
 	// then costs O(H) per step instead of O(H·O).
 	pu, pi   []float64
-	inject   []float64 // mean readout: Σ_k W_out[j,k]·∂L/∂a_k / T
-	injOrder []int     // max readout: classes by decreasing argmax step
-	injNext  int       // next entry of injOrder to inject
-	evStart  []int32   // first input event of each step, T+1 entries
-	units    []uint16  // the input units of the sample's events (aliases the dataset)
+	inject   []float64      // mean readout: Σ_k W_out[j,k]·∂L/∂a_k / T
+	injOrder []int          // max readout: classes by decreasing argmax step
+	injNext  int            // next entry of injOrder to inject
+	evStart  []int32        // first input event of each step, T+1 entries
+	evIdx    [evChunk]int32 // input units of a step's events, evChunk at a time (see addEvents)
+	units    []uint16       // the input units of the sample's events (aliases the dataset)
 	// silentFrom is the first step from which the hidden layer provably
 	// never spikes again (T if not known): forward stops simulating it
 	// there, and U[n] for later steps comes from the closed form (see
@@ -60,6 +61,9 @@ type layerState struct {
 	gs       []float64 // ∂L/∂S[n]
 	regIdx   []int32   // neurons with regGrad ≠ 0 on the current sample
 }
+
+// evChunk is the number of input events addEvents hands addRows at once.
+const evChunk = 32
 
 func newWorkspace(net *network) *workspace {
 	ws := &workspace{net: net}

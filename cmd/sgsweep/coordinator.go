@@ -226,9 +226,10 @@ func (b *backend) takeLease(c *cli.Context) error {
 	}
 	host, _ := os.Hostname()
 	holder := coordinator.LeaseHolder{Host: host, DataDir: absPath(string(b.dir)), PID: os.Getpid(), Since: time.Now()}
-	ctx, cancel := context.WithTimeout(c.Context, 30*time.Second)
+	// A NATS cluster that is still electing its leaders answers late.
+	ctx, cancel := context.WithTimeout(c.Context, 2*time.Minute)
 	defer cancel()
-	b.lease, err = coordinator.AcquireLease(ctx, js, holder, c.Duration("lease-ttl"), c.Int("replicas"))
+	b.lease, err = coordinator.AcquireLease(ctx, js, holder, c.Duration("lease-ttl"), c.Int("replicas"), b.log)
 	if err != nil {
 		return err
 	}

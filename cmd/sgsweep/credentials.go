@@ -37,8 +37,10 @@ func credentialsCommand() *cli.Command {
 			Name:      "rotate",
 			Usage:     "replace the seeds of the given roles (all without arguments)",
 			ArgsUsage: "[ROLE...]",
-			Action:    runRotate, // --data-dir is the parent command's
-
+			// Its own --data-dir: flagsFirst moves the flags behind the
+			// last subcommand named, as with the store subcommands.
+			Flags:  []cli.Flag{dataDirFlag()},
+			Action: runRotate,
 		}},
 	}
 }
