@@ -99,11 +99,14 @@ func BenchmarkEndToEnd(b *testing.B) {
 			}
 			go w.Run(ctx)
 
-			spec, tasks := coordtest.Expand(b, coordtest.Spec(b, dir, "e2e", b.N, nil, ""))
+			spec, err := sweep.ParseFile(coordtest.Spec(b, dir, "e2e", b.N, nil, ""))
+			if err != nil {
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			start, cpu0 := time.Now(), cpuTime()
-			if _, err := c.SubmitSpec(context.Background(), spec, tasks, "e2e.yaml", nil, false); err != nil {
+			if _, err := c.SubmitSpec(context.Background(), spec, "e2e.yaml", nil, false); err != nil {
 				b.Fatal(err)
 			}
 			for {
@@ -129,10 +132,11 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 }
 
-// BenchmarkPlanAndPublish100k plans a 100 000-task sweep (parse, expand,
-// store.Store.PlanSweep: staged in chunks, then switched) and publishes every task to a NATS server running
-// in another process, and reports the time and the coordinator process's
-// peak heap and peak RSS.
+// BenchmarkPlanAndPublish100k plans a 100 000-task sweep (parse, then the
+// expansion streamed into store.Store.PlanSweep: staged in chunks, then
+// switched) and publishes every task to a NATS server running in another
+// process, and reports the time and the coordinator process's peak heap and
+// peak RSS.
 //
 //	go test -run '^$' -bench PlanAndPublish100k -benchtime 1x -count 3 ./coordinator
 func BenchmarkPlanAndPublish100k(b *testing.B) {
@@ -140,19 +144,7 @@ func BenchmarkPlanAndPublish100k(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		dir := b.TempDir()
-		url := externalServer(b, filepath.Join(dir, "nats"))
-		nc, err := nats.Connect(url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		st, err := store.Open(filepath.Join(dir, "state.db"), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := coordinator.New(st, nc, coordinator.DefaultConfig())
-		if err != nil {
-			b.Fatal(err)
-		}
+		c, nc, st := benchCoordinator(b, dir, externalServer(b, filepath.Join(dir, "nats")))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
@@ -171,15 +163,10 @@ func BenchmarkPlanAndPublish100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tasks, err := spec.Expand()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := c.SubmitSpec(ctx, spec, tasks, path, source, false); err != nil {
+		if _, err := c.SubmitSpec(ctx, spec, path, source, false); err != nil {
 			b.Fatal(err)
 		}
 		planned := time.Since(start)
-		tasks = nil
 		for {
 			info, err := stream.Info(ctx)
 			if err != nil {

@@ -2,11 +2,15 @@ package coordinator
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sgsweep/sgsweep/protocol"
@@ -91,9 +95,11 @@ func (c *Client) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Submit plans a spec on the coordinator (see Coordinator.Submit).
+// Submit plans a spec on the coordinator (see Coordinator.Submit). A spec
+// too large for one message (the server's max_payload, 1 MiB by default)
+// goes through the object store (sendSpec).
 func (c *Client) Submit(ctx context.Context, req SubmitRequest) (*store.PlanReport, error) {
-	return call[store.PlanReport](ctx, c, EndpointSubmit, req)
+	return sendSpec[store.PlanReport](ctx, c, EndpointSubmit, req)
 }
 
 // Status asks for the status of one sweep or all.
@@ -118,12 +124,84 @@ func (c *Client) Results(ctx context.Context, req results.QueryRequest) (*result
 
 // Preview asks what submitting a spec would do (see Coordinator.Preview).
 func (c *Client) Preview(ctx context.Context, req SubmitRequest) (*PlanPreview, error) {
-	return call[PlanPreview](ctx, c, EndpointPreview, req)
+	return sendSpec[PlanPreview](ctx, c, EndpointPreview, req)
 }
 
 // Snapshot asks the coordinator to write a snapshot of its store.
 func (c *Client) Snapshot(ctx context.Context) (*SnapshotReply, error) {
 	return call[SnapshotReply](ctx, c, EndpointSnapshot, SnapshotRequest{})
+}
+
+// sendSpec calls a spec endpoint (submit, preview). When the request would
+// exceed the server's max_payload, the spec is uploaded to the object store
+// SpecBucket (created if missing, objects expire after an hour) and the
+// request names the object instead; the object is deleted once the
+// coordinator has replied. An upload that fails is an error naming the
+// limit and the ways around it.
+func sendSpec[Resp any](ctx context.Context, c *Client, endpoint string, req SubmitRequest) (*Resp, error) {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s request: %w", endpoint, err)
+	}
+	limit := c.nc.MaxPayload() - 1024 // headroom for the request's headers
+	if int64(len(data)) <= limit || req.SpecObject != "" {
+		return call[Resp](ctx, c, endpoint, req)
+	}
+	uctx, cancel := context.WithTimeout(ctx, uploadTimeout)
+	name, remove, err := c.uploadSpec(uctx, req.Spec)
+	cancel()
+	if last := c.nc.LastError(); err != nil && errors.Is(last, nats.ErrPermissionViolation) {
+		// A denied publication is reported asynchronously; the request
+		// itself only times out.
+		err = fmt.Errorf("%w (this NATS user may not write to the object store: %w)", err, last)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("spec %s is %d bytes (%d encoded), over the NATS server's max_payload of %d bytes, "+
+			"and uploading it to the JetStream object store %s failed: %w; raise max_payload in the server's "+
+			"configuration, or run the sweep with `sgsweep run` where the store is",
+			req.SpecName, len(req.Spec), len(data), c.nc.MaxPayload(), SpecBucket, err)
+	}
+	defer remove()
+	req.Spec, req.SpecObject = nil, name
+	return call[Resp](ctx, c, endpoint, req)
+}
+
+// uploadTimeout bounds the upload of a large spec: a user without the
+// permission to write to the object store gets no reply, only a timeout.
+const uploadTimeout = 10 * time.Second
+
+// uploadSpec puts a spec into SpecBucket under a new random name; remove
+// deletes it.
+func (c *Client) uploadSpec(ctx context.Context, spec []byte) (name string, remove func(), err error) {
+	js, err := jetstream.New(c.nc)
+	if err != nil {
+		return "", nil, err
+	}
+	obs, err := js.ObjectStore(ctx, SpecBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: SpecBucket,
+			Description: "sgsweep specs too large for a submit request, read by the coordinator",
+			TTL:         time.Hour, Storage: jetstream.FileStorage})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			obs, err = js.ObjectStore(ctx, SpecBucket)
+		}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	var nonce [12]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return "", nil, err
+	}
+	name = "spec-" + hex.EncodeToString(nonce[:])
+	if _, err := obs.PutBytes(ctx, name, spec); err != nil {
+		return "", nil, err
+	}
+	return name, func() {
+		dctx, cancel := context.WithTimeout(context.Background(), uploadTimeout)
+		defer cancel()
+		obs.Delete(dctx, name) // else it expires with the bucket's TTL
+	}, nil
 }
 
 // HasResult asks whether a task already has a stored result (see

@@ -69,6 +69,11 @@ type Config struct {
 	BackupKeep  int
 	BackupDir   string
 
+	// ReconcileEvery is the period of the reconciliation that republishes
+	// pending tasks found in neither stream and records dead task messages
+	// whose advisory was lost (see reconcile.go); 0 means the default.
+	ReconcileEvery time.Duration
+
 	// RateWindow is the period over which status measures throughput.
 	RateWindow time.Duration
 
@@ -100,6 +105,7 @@ func DefaultConfig() Config {
 		ResultsRetention: 7 * 24 * time.Hour,
 		BackupEvery:      time.Hour,
 		BackupKeep:       3,
+		ReconcileEvery:   time.Minute,
 	}
 }
 

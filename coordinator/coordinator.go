@@ -127,6 +127,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	g.Go(func() error { return c.publishLoop(gctx) })
 	g.Go(func() error { return c.backupLoop(gctx) })
 	g.Go(func() error { return c.progressLoop(gctx) }) // events.go
+	g.Go(func() error { return c.reconcileLoop(gctx) })
 	err = g.Wait()
 	// Stop unsubscribes the control endpoints; the flush makes sure the
 	// server has the unsubscriptions (and the last acks) before Run returns,

@@ -82,6 +82,12 @@ func RolePermissions(role Role, pub string) (*server.Permissions, error) {
 		}, nil
 	case RoleClient:
 		allow := append([]string{protocol.ControlPrefix + ".>"}, jsInfo...)
+		// A spec too large for one message goes through the object store
+		// bucket SpecBucket (Client.Submit): the client may create that
+		// bucket, write and remove its objects, and nothing else there.
+		obj := "OBJ_" + SpecBucket
+		allow = append(allow, "$O."+SpecBucket+".>", "$JS.API.STREAM.CREATE."+obj, "$JS.API.STREAM.INFO."+obj,
+			"$JS.API.STREAM.MSG.GET."+obj, "$JS.API.DIRECT.GET."+obj+".>", "$JS.API.STREAM.PURGE."+obj)
 		return &server.Permissions{
 			Publish:   &server.SubjectPermission{Allow: append(allow, services...)},
 			Subscribe: sub,

@@ -3,8 +3,6 @@ package coordinator
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -51,64 +49,34 @@ func (c *Coordinator) deadLetterLoop(ctx context.Context) error {
 
 // deadLetter records one advisory: a task that hit the delivery limit
 // becomes failed (and its message is deleted, so that a retry can publish it
-// again); a terminated task message is set aside and its task, if planned,
-// becomes failed. The advisory is acked after the commit.
+// again: recordDead); a terminated task message is set aside and its task,
+// if planned, becomes failed. The advisory is acked after the commit; other
+// advisories are acked at once. An advisory that never arrives is made up
+// for by reconciliation (reapDead, and the republication of lost tasks).
 func (c *Coordinator) deadLetter(ctx context.Context, s *Streams, m jetstream.Msg) error {
 	var adv advisory
 	if err := json.Unmarshal(m.Data(), &adv); err != nil {
 		c.log.Warn("undecodable advisory dropped", "subject", m.Subject(), "err", err)
 		return m.Ack()
 	}
-	var failures []store.Failure
-	var rejected []store.Rejection
-	deleteSeq := uint64(0)
 	switch m.Subject() {
 	case protocol.AdvisoryMaxDeliveries:
-		raw, err := s.Tasks.GetMsg(ctx, adv.StreamSeq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return m.Ack() // handled before a restart, or purged
+		if _, err := c.recordDead(ctx, s, adv.StreamSeq, adv.Deliveries); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("task message %d: %w", adv.StreamSeq, err)
-		}
-		_, id, ok := protocol.ParseTaskSubject(raw.Subject)
-		if !ok {
-			rejected = append(rejected, store.Rejection{Stream: protocol.StreamTasks, Subject: raw.Subject,
-				Seq: adv.StreamSeq, Reason: "foreign message hit the delivery limit", Data: raw.Data})
-		} else {
-			failures = append(failures, store.Failure{TaskID: id, Attempts: adv.Deliveries,
-				Error: fmt.Sprintf("no result after %d deliveries: every worker that took the task stopped "+
-					"without reporting (crashed, killed, out of memory?) or kept failing", adv.Deliveries)})
-		}
-		deleteSeq = adv.StreamSeq
-		c.log.Warn("task hit the delivery limit", "subject", raw.Subject, "deliveries", adv.Deliveries)
 	case protocol.AdvisoryTerminated:
 		subject, why, _ := strings.Cut(adv.Reason, ": ")
-		rejected = append(rejected, store.Rejection{Stream: protocol.StreamTasks, Subject: subject,
-			Seq: adv.StreamSeq, Reason: "terminated by a worker: " + why})
+		rejected := []store.Rejection{{Stream: protocol.StreamTasks, Subject: subject,
+			Seq: adv.StreamSeq, Reason: "terminated by a worker: " + why}}
+		var failures []store.Failure
 		if _, id, ok := protocol.ParseTaskSubject(subject); ok {
 			failures = append(failures, store.Failure{TaskID: id, Attempts: adv.Deliveries,
 				Error: "task message refused by a worker: " + why})
 		}
 		c.log.Warn("task message terminated by a worker", "subject", subject, "reason", why)
-	default:
-		return m.Ack()
-	}
-	start := time.Now()
-	rep, err := c.store.Commit(context.WithoutCancel(ctx), nil, failures, rejected)
-	c.emitCommit(nil, failures, rep, time.Since(start)) // events.go; no-op on error
-	if err != nil {
-		return err
-	}
-	if deleteSeq != 0 {
-		err := s.Tasks.DeleteMsg(ctx, deleteSeq)
-		if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-			return fmt.Errorf("delete dead task message %d: %w", deleteSeq, err)
+		if err := c.commitFailures(ctx, failures, rejected); err != nil {
+			return err
 		}
-	}
-	c.rate.add(time.Now(), rep.Stored)
-	for _, name := range rep.Finished {
-		c.log.Info("sweep finished", "sweep", name)
 	}
 	return m.Ack()
 }

@@ -11,8 +11,9 @@
 //
 //	SGSWEEP_TASKS    sgsweep.task.<sweep>.<task>   work queue, one message per
 //	                 subject (a task is queued at most once), Nats-Msg-Id
-//	                 t.<task>.g<gen>; consumer "workers", shared by every
-//	                 worker: explicit ack, AckWait = BackOff[0], MaxDeliver
+//	                 t.<task>.g<gen>.<nonce>.<n>, unique per publication;
+//	                 consumer "workers", shared by every worker: explicit
+//	                 ack, AckWait = BackOff[0], MaxDeliver
 //	SGSWEEP_RESULTS  sgsweep.result.<sweep>.<task>  work queue, Nats-Msg-Id
 //	                 r.<task>.<digest[:16]>; consumer "coordinator"
 //	SGSWEEP_DLQ      the worker consumer's MAX_DELIVERIES and MSG_TERMINATED
@@ -31,15 +32,34 @@
 //     recorded failed after MaxDeliver deliveries; a deterministic failure is
 //     a failed result at once. A sweep is done when every task is done or
 //     failed.
+//   - No two publications of a task share a Nats-Msg-Id, so the task
+//     stream's dedupe window never drops a republication; the stream's
+//     one-message-per-subject limit alone keeps a task queued at most once.
+//   - A pending task of a running sweep is in the task stream, or its
+//     result is in the result stream, or reconciliation (every
+//     Config.ReconcileEvery) publishes it again: a purged stream or a lost
+//     advisory delays a sweep, never stalls it. A task message that used up its deliveries is recorded
+//     failed by its advisory or, if that is lost, by reconciliation.
+//   - Planning holds a bounded number of tasks (store.PlanSweep reads
+//     sweep.Spec.Tasks in chunks), whatever the size of the sweep.
 //
 // Resuming (Run after any crash) first commits the results waiting in the
 // result stream, then reconciles the store's record of queued tasks with the
-// task stream, then publishes only tasks that are pending and not queued.
+// streams (reconcile.go), then publishes only tasks that are pending and not
+// queued.
+//
+// A result whose Msg-Id (r.<task>.<digest[:16]>, chosen by the worker)
+// repeats one from within the result stream's dedupe window is dropped by
+// the server: after the result stream is purged, a recomputed task's
+// result is dropped until the window has passed, and reconciliation
+// republishes the task until its result is stored.
 //
 // # Control API
 //
 // Requests and replies are JSON on sgsweep.ctl.<endpoint> (service
-// "sgsweep"): submit (SubmitRequest → store.PlanReport), status
+// "sgsweep"): submit (SubmitRequest → store.PlanReport; a spec too large
+// for one message is uploaded by Client to the object store SpecBucket and
+// named in the request), status
 // (StatusRequest → Status), cancel (CancelRequest → CancelReply), retry
 // (RetryRequest → RetryReply), results (results.QueryRequest →
 // results.Table, see results.RunQuery), preview (SubmitRequest →

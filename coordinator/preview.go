@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sweep"
@@ -18,23 +17,20 @@ type PlanPreview struct {
 	Diff []string `json:"diff,omitempty"`
 }
 
-// Preview is a dry-run Submit: it parses and expands the spec and reports
-// what planning it would do, writing nothing.
+// Preview is a dry-run Submit: it parses the spec and reports what
+// planning it would do, writing nothing.
 func (c *Coordinator) Preview(ctx context.Context, req SubmitRequest) (*PlanPreview, error) {
-	spec, tasks, err := req.expand()
+	spec, err := c.parse(ctx, &req)
 	if err != nil {
 		return nil, err
 	}
-	return PreviewSpec(ctx, c.store, spec, tasks)
+	return PreviewSpec(ctx, c.store, spec)
 }
 
-// PreviewSpec reports what planning an expanded spec in store would do. It
-// only reads: store may be open read-only.
-func PreviewSpec(ctx context.Context, st *store.Store, spec *sweep.Spec, tasks []sweep.Task) (*PlanPreview, error) {
-	plan, err := newPlan(spec, tasks, "", nil)
-	if err != nil {
-		return nil, err
-	}
+// PreviewSpec reports what planning a parsed spec in store would do,
+// streaming its expansion. It only reads: store may be open read-only.
+func PreviewSpec(ctx context.Context, st *store.Store, spec *sweep.Spec) (*PlanPreview, error) {
+	plan := newPlan(spec, "", nil)
 	pv, err := st.PreviewPlan(ctx, plan)
 	if err != nil {
 		return nil, err
@@ -47,21 +43,17 @@ func PreviewSpec(ctx context.Context, st *store.Store, spec *sweep.Spec, tasks [
 	return out, nil
 }
 
-// newPlan is the store's plan of an expanded spec (source is the spec file
-// as written, kept with the sweep). The plan keeps each task's ID and
-// params only (store.PlanTasks), neither hashed nor copied again.
-func newPlan(spec *sweep.Spec, tasks []sweep.Task, sourceName string, source []byte) (*store.Plan, error) {
-	for i := range tasks {
-		if tasks[i].Ordinal != i {
-			return nil, fmt.Errorf("task %s has ordinal %d at position %d", tasks[i].ID, tasks[i].Ordinal, i)
-		}
-	}
+// newPlan is the store's plan of a parsed spec (source is the spec file as
+// written, kept with the sweep). The plan streams the expansion
+// (spec.Tasks): the store holds a chunk of tasks at a time, and hashes
+// nothing again.
+func newPlan(spec *sweep.Spec, sourceName string, source []byte) *store.Plan {
 	return &store.Plan{
 		Name:        spec.Name,
 		Fingerprint: spec.Fingerprint(),
 		Canonical:   spec.Canonical(),
 		SourceName:  sourceName,
 		Source:      source,
-		Tasks:       store.PlanTasks(tasks),
-	}, nil
+		Stream:      spec.Tasks(),
+	}
 }

@@ -2,9 +2,12 @@ package coordinator
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -15,8 +18,8 @@ import (
 )
 
 // publishLoop runs a publish pass at start and on every kick (submit, retry,
-// cancel), after reconciling the store's record of queued tasks with the
-// task stream once.
+// cancel, a reconciliation that found lost tasks), after reconciling the
+// store's record of queued tasks with the streams once.
 func (c *Coordinator) publishLoop(ctx context.Context) error {
 	s, err := c.current()
 	if err != nil {
@@ -31,7 +34,7 @@ func (c *Coordinator) publishLoop(ctx context.Context) error {
 		}
 		err := error(nil)
 		if !reconciled {
-			if err = c.reconcile(ctx, s); err == nil {
+			if _, err = c.reconcile(ctx, s); err == nil {
 				reconciled = true
 			}
 		}
@@ -43,58 +46,6 @@ func (c *Coordinator) publishLoop(ctx context.Context) error {
 			time.AfterFunc(c.cfg.PublishRetry, c.kickPublisher)
 		}
 	}
-}
-
-// reconcile makes the store's queued record match the task stream: records
-// of messages that are gone are dropped (they are published again), and
-// messages published just before a crash, without a record, are recorded
-// (they are not published twice). When the counts agree, the record is
-// trusted without listing the stream's subjects.
-func (c *Coordinator) reconcile(ctx context.Context, s *Streams) error {
-	info, err := s.Tasks.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("task stream info: %w", err)
-	}
-	totals, err := c.store.Totals(ctx)
-	if err != nil {
-		return err
-	}
-	if info.State.Msgs == uint64(totals.Queued) {
-		return nil
-	}
-	info, err = s.Tasks.Info(ctx, jetstream.WithSubjectFilter(protocol.TaskSubjects))
-	if err != nil {
-		return fmt.Errorf("task stream subjects: %w", err)
-	}
-	present := make(map[string]string, len(info.State.Subjects)) // task ID → sweep
-	for subject := range info.State.Subjects {
-		if name, id, ok := protocol.ParseTaskSubject(subject); ok {
-			present[id] = name
-		}
-	}
-	var gone []string
-	err = c.store.QueuedTasks(ctx, func(q store.QueuedTask) error {
-		if present[q.TaskID] != q.Sweep {
-			gone = append(gone, q.TaskID)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if err := c.store.Unqueue(ctx, gone); err != nil {
-		return err
-	}
-	found := make([]store.QueuedTask, 0, len(present))
-	for id, name := range present {
-		found = append(found, store.QueuedTask{Sweep: name, TaskID: id})
-	}
-	if err := c.store.MarkQueued(ctx, found); err != nil {
-		return err
-	}
-	c.log.Info("reconciled queued tasks with the task stream", "in_stream", len(present),
-		"recorded", totals.Queued, "lost", len(gone))
-	return nil
 }
 
 // publishPending publishes every pending, unqueued task of every running
@@ -162,6 +113,30 @@ func (c *Coordinator) publishNext(ctx context.Context, sweepName string, from in
 	return queued, next, nil
 }
 
+// publishNonce makes task message IDs unique to this process; publishCount
+// to each publication in it.
+var (
+	publishNonce = func() string {
+		var b [6]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			panic(err) // crypto/rand never fails on supported platforms
+		}
+		return hex.EncodeToString(b[:])
+	}()
+	publishCount atomic.Uint64
+)
+
+// taskMsgID is the Nats-Msg-Id of one publication of a task:
+// t.<task>.g<gen>.<process nonce>.<n>. No two publications share one, so the
+// stream's dedupe window never drops a republished task as a copy of an
+// earlier publication whose message is gone (purged, or deleted after it
+// died); that a task is queued at most once is kept by the stream's
+// one-message-per-subject limit instead (isAlreadyQueued). The task and
+// generation stay in the ID for the people who read it.
+func taskMsgID(t *protocol.TaskMsg) string {
+	return fmt.Sprintf("t.%s.g%d.%s.%d", t.TaskID, t.Gen, publishNonce, publishCount.Add(1))
+}
+
 // publishWindow publishes tasks asynchronously and waits for every
 // acknowledgement. It returns the tasks now in the stream: acknowledged, or
 // refused because their subject already holds their message.
@@ -176,7 +151,7 @@ func (c *Coordinator) publishWindow(ctx context.Context, tasks []*protocol.TaskM
 			return nil, fmt.Errorf("encode task %s: %w", t.TaskID, err)
 		}
 		f, err := c.js.PublishMsgAsync(&nats.Msg{Subject: protocol.TaskSubject(t.Sweep, t.TaskID), Data: data},
-			jetstream.WithMsgID(fmt.Sprintf("t.%s.g%d", t.TaskID, t.Gen)))
+			jetstream.WithMsgID(taskMsgID(t)))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("publish task %s: %w", t.TaskID, err))
 			break

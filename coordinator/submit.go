@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,42 +22,80 @@ type SubmitRequest struct {
 	// SpecName is the file name, for error messages; Spec its content.
 	SpecName string `json:"spec_name"`
 	Spec     []byte `json:"spec"`
+	// SpecObject, when set, names the object of SpecBucket that holds the
+	// spec instead of Spec: Client sends a spec that way when the request
+	// would exceed the server's max_payload (see Client.Submit).
+	SpecObject string `json:"spec_object,omitempty"`
 	// Extend accepts a spec that changed since the sweep was planned.
 	Extend bool `json:"extend,omitempty"`
 }
 
-// Submit parses, expands and plans a spec; its pending tasks are then
-// published. The same name and spec resume the sweep; a changed spec is a
+// Submit parses and plans a spec; its pending tasks are then published. The
+// same name and spec resume the sweep; a changed spec is a
 // *store.SpecChangedError unless req.Extend.
 func (c *Coordinator) Submit(ctx context.Context, req SubmitRequest) (*store.PlanReport, error) {
-	spec, tasks, err := req.expand()
+	spec, err := c.parse(ctx, &req)
 	if err != nil {
 		return nil, err
 	}
-	return c.SubmitSpec(ctx, spec, tasks, req.SpecName, req.Spec, req.Extend)
+	return c.SubmitSpec(ctx, spec, req.SpecName, req.Spec, req.Extend)
 }
 
-// expand parses and expands the request's spec; errors are bad requests.
-func (req *SubmitRequest) expand() (*sweep.Spec, []sweep.Task, error) {
+// SpecBucket is the JetStream object store bucket through which Client
+// passes a spec too large for one request message; MaxSpecBytes bounds
+// the specs the coordinator reads from it.
+const (
+	SpecBucket   = "sgsweep-specs"
+	MaxSpecBytes = 64 << 20
+)
+
+// parse parses the request's spec, reading it from SpecBucket first when
+// the request names an object; errors are bad requests.
+func (c *Coordinator) parse(ctx context.Context, req *SubmitRequest) (*sweep.Spec, error) {
+	if req.SpecObject != "" {
+		if len(req.Spec) > 0 {
+			return nil, badRequest(errors.New("a submit request carries either a spec or a spec object, not both"))
+		}
+		data, err := c.specObject(ctx, req.SpecObject)
+		if err != nil {
+			return nil, err
+		}
+		req.Spec = data
+	}
 	spec, err := sweep.Parse(req.SpecName, req.Spec)
 	if err != nil {
-		return nil, nil, badRequest(err)
+		return nil, badRequest(err)
 	}
-	tasks, err := spec.Expand()
-	if err != nil {
-		return nil, nil, badRequest(err)
-	}
-	return spec, tasks, nil
+	return spec, nil
 }
 
-// SubmitSpec plans an already parsed and expanded spec (source is the file
-// as written, kept with the sweep).
-func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, tasks []sweep.Task, sourceName string,
-	source []byte, extend bool) (*store.PlanReport, error) {
-	plan, err := newPlan(spec, tasks, sourceName, source)
+// specObject reads a spec uploaded to SpecBucket.
+func (c *Coordinator) specObject(ctx context.Context, name string) ([]byte, error) {
+	obs, err := c.js.ObjectStore(ctx, SpecBucket)
 	if err != nil {
-		return nil, err
+		return nil, badRequest(fmt.Errorf("spec object %q: object store %s: %w", name, SpecBucket, err))
 	}
+	info, err := obs.GetInfo(ctx, name)
+	if err != nil {
+		return nil, badRequest(fmt.Errorf("spec object %q: %w", name, err))
+	}
+	if info.Size > MaxSpecBytes {
+		return nil, badRequest(fmt.Errorf("spec object %q is %d bytes, over the coordinator's limit of %d", name,
+			info.Size, MaxSpecBytes))
+	}
+	data, err := obs.GetBytes(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("spec object %q: %w", name, err)
+	}
+	return data, nil
+}
+
+// SubmitSpec plans a parsed spec (source is the file as written, kept with
+// the sweep). The expansion is streamed into the store (spec.Tasks), so
+// that memory does not grow with the number of tasks.
+func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, sourceName string, source []byte,
+	extend bool) (*store.PlanReport, error) {
+	plan := newPlan(spec, sourceName, source)
 	plan.Extend = extend
 	rep, err := c.store.PlanSweep(ctx, plan)
 	if err != nil {

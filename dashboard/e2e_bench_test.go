@@ -60,14 +60,14 @@ func BenchmarkEndToEndWatched(b *testing.B) {
 				b.Fatal(err)
 			}
 			go w.Run(ctx)
-			spec, tasks := coordtest.Expand(b, coordtest.Spec(b, dir, "e2e", b.N, nil, ""))
+			spec, _ := coordtest.Expand(b, coordtest.Spec(b, dir, "e2e", b.N, nil, ""))
 			if watched {
 				watch(b, ctx, st, c)
 			}
 
 			b.ResetTimer()
 			start := time.Now()
-			if _, err := c.SubmitSpec(context.Background(), spec, tasks, "e2e.yaml", nil, false); err != nil {
+			if _, err := c.SubmitSpec(context.Background(), spec, "e2e.yaml", nil, false); err != nil {
 				b.Fatal(err)
 			}
 			for {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"reflect"
 	"strings"
 	"unicode/utf8"
@@ -62,34 +63,51 @@ func shortValue(raw json.RawMessage) string {
 	return s
 }
 
-// Expand returns the spec's tasks in grid order: nested loops over Axes(),
-// the first axis outermost (slowest) and the last innermost, skipping
-// excluded points. Replicate axes are outermost, so the whole grid runs
-// once with the first seed before any cell gets its second, and raising the
-// replicate count appends tasks without moving the existing ones; the other
-// axes nest in the order they are written in the file. Reordering axes
-// changes ordinals (and the fingerprint) but never a task ID.
-//
-// Each task's config is sim.DefaultConfig() deep-merged with base, then with
-// the task's axis values.
+// Expand returns the spec's tasks in grid order (see Tasks), all in
+// memory: a convenience for small specs. Planning streams Tasks instead.
 func (s *Spec) Expand() ([]Task, error) {
 	if s.canonical == nil {
-		return nil, errors.New("expand: spec was not parsed (use Parse or ParseFile)")
+		return nil, errNotParsed
 	}
 	tasks := make([]Task, 0, s.count)
-	var err error
-	s.eachTask(func(idx []int) bool {
-		var t Task
-		if t, err = s.task(len(tasks), idx); err != nil {
-			return false
+	for t, err := range s.Tasks() {
+		if err != nil {
+			return nil, err
 		}
 		tasks = append(tasks, t)
-		return true
-	})
-	if err != nil {
-		return nil, err
 	}
 	return tasks, nil
+}
+
+var errNotParsed = errors.New("expand: spec was not parsed (use Parse or ParseFile)")
+
+// Tasks yields the spec's tasks in grid order, one at a time, holding only
+// the task being yielded: nested loops over Axes(), the first axis
+// outermost (slowest) and the last innermost, skipping excluded points.
+// Replicate axes are outermost, so the whole grid runs once with the first
+// seed before any cell gets its second, and raising the replicate count
+// appends tasks without moving the existing ones; the other axes nest in
+// the order they are written in the file. Reordering axes changes ordinals
+// (and the fingerprint) but never a task ID.
+//
+// Each task's config is sim.DefaultConfig() deep-merged with base, then with
+// the task's axis values. Every range over Tasks yields the same sequence
+// (Ordinal 0, 1, …, Count()-1). An error is yielded once, with a zero
+// Task, and ends the sequence: a spec that was not parsed, or a task that
+// fails validation (a bug: Parse validated every task).
+func (s *Spec) Tasks() iter.Seq2[Task, error] {
+	return func(yield func(Task, error) bool) {
+		if s.canonical == nil {
+			yield(Task{}, errNotParsed)
+			return
+		}
+		n := 0
+		s.eachTask(func(idx []int) bool {
+			t, err := s.task(n, idx)
+			n++
+			return yield(t, err) && err == nil
+		})
+	}
 }
 
 // task builds the task at grid point idx.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -230,9 +231,12 @@ func runDataList(c *cli.Context) error {
 // checkDatasets checks that the files of every data set the tasks read are
 // in dataDir (see sim.CheckDataFiles); the error names the command that
 // downloads what is missing.
-func checkDatasets(tasks []sweep.Task, dataDir string) error {
+func checkDatasets(tasks iter.Seq2[sweep.Task, error], dataDir string) error {
 	seen := map[string]bool{}
-	for _, t := range tasks {
+	for t, err := range tasks {
+		if err != nil {
+			return err
+		}
 		name := t.Config.Dataset.Name
 		if seen[name] {
 			continue

@@ -93,32 +93,33 @@ func runPlan(c *cli.Context) error {
 		}
 		return err
 	}
-	tasks, err := spec.Expand()
-	if err != nil {
-		return err
-	}
+	// The expansion is streamed (spec.Tasks), never held: a plan of
+	// max_tasks tasks needs no more memory than one of ten.
 	var work int64
-	for i := range tasks {
-		work += tasks[i].Config.SampleSteps()
+	for t, err := range spec.Tasks() {
+		if err != nil {
+			return err
+		}
+		work += t.Config.SampleSteps()
 	}
-	preview, err := previewPlan(c, spec, source, tasks)
+	preview, err := previewPlan(c, spec, source)
 	if err != nil {
 		return err
 	}
 	out := c.App.Writer
 	if c.Bool("json") {
-		return writePlanJSON(out, spec, tasks, work, preview, c.Bool("list"))
+		return writePlanJSON(out, spec, work, preview, c.Bool("list"))
 	}
-	writePlanText(out, spec, tasks, work)
+	writePlanText(out, spec, work)
 	writePreview(out, preview)
 	if c.Bool("list") {
 		fmt.Fprintln(out)
-		writeTaskList(out, spec, tasks)
+		return writeTaskList(out, spec)
 	}
 	return nil
 }
 
-func writePlanJSON(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64, preview *coordinator.PlanPreview, list bool) error {
+func writePlanJSON(w io.Writer, spec *sweep.Spec, work int64, preview *coordinator.PlanPreview, list bool) error {
 	p := planJSON{
 		Name:         spec.Name,
 		Description:  spec.Description,
@@ -128,7 +129,7 @@ func writePlanJSON(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64
 		Axes:         []axisJSON{},
 		Points:       spec.Points(),
 		Excluded:     spec.Points() - spec.Count(),
-		Tasks:        len(tasks),
+		Tasks:        spec.Count(),
 		SampleSteps:  work,
 		Store:        preview,
 	}
@@ -136,7 +137,10 @@ func writePlanJSON(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64
 		p.Axes = append(p.Axes, axisJSON{Name: ax.Name(), Kind: ax.Kind, Paths: ax.Paths, Size: ax.Len(), Values: ax.Values})
 	}
 	if list {
-		for _, t := range tasks {
+		for t, err := range spec.Tasks() {
+			if err != nil {
+				return err
+			}
 			point := make(map[string]json.RawMessage, len(t.Point))
 			for _, a := range t.Point {
 				point[a.Path] = a.Value
@@ -150,7 +154,7 @@ func writePlanJSON(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64
 	return enc.Encode(p)
 }
 
-func writePlanText(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64) {
+func writePlanText(w io.Writer, spec *sweep.Spec, work int64) {
 	fmt.Fprintf(w, "sweep %s  (%s)\n", spec.Name, spec.File)
 	if spec.Description != "" {
 		fmt.Fprintf(w, "  %s\n", strings.Join(strings.Fields(spec.Description), " "))
@@ -171,13 +175,13 @@ func writePlanText(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64
 	fmt.Fprintln(w)
 
 	perTask := 0.0
-	if len(tasks) > 0 {
-		perTask = float64(work) / float64(len(tasks))
+	if spec.Count() > 0 {
+		perTask = float64(work) / float64(spec.Count())
 	}
 	width := len(strconv.FormatInt(work, 10))
 	fmt.Fprintf(w, "grid points  %*d\n", width, spec.Points())
 	fmt.Fprintf(w, "excluded     %*d\n", width, spec.Points()-spec.Count())
-	fmt.Fprintf(w, "tasks        %*d\n", width, len(tasks))
+	fmt.Fprintf(w, "tasks        %*d\n", width, spec.Count())
 	fmt.Fprintf(w, "work         %*d sample-steps (%.3g; %.3g per task)\n", width, work, float64(work), perTask)
 	fmt.Fprintf(w, "             = %s\n", workFormula)
 }
@@ -185,7 +189,7 @@ func writePlanText(w io.Writer, spec *sweep.Spec, tasks []sweep.Task, work int64
 // previewPlan asks the running coordinator, else the store of --data-dir
 // (read-only), what submitting the spec would do. It returns nil when there
 // is no store. source is the spec file's content, as submitted.
-func previewPlan(c *cli.Context, spec *sweep.Spec, source []byte, tasks []sweep.Task) (*coordinator.PlanPreview, error) {
+func previewPlan(c *cli.Context, spec *sweep.Spec, source []byte) (*coordinator.PlanPreview, error) {
 	src := newReadSource(c, readOptions{
 		missingStoreOK:    true,
 		lockedAdvice:      "no coordinator answered, so the plan cannot say what is already done",
@@ -202,7 +206,7 @@ func previewPlan(c *cli.Context, spec *sweep.Spec, source []byte, tasks []sweep.
 			if st == nil {
 				return nil, nil
 			}
-			return coordinator.PreviewSpec(ctx, st, spec, tasks)
+			return coordinator.PreviewSpec(ctx, st, spec)
 		})
 }
 
@@ -256,19 +260,22 @@ func axisValues(ax sweep.Axis) string {
 
 // writeTaskList prints one line per task: ordinal, short ID, the value of
 // each varying path.
-func writeTaskList(w io.Writer, spec *sweep.Spec, tasks []sweep.Task) {
+func writeTaskList(w io.Writer, spec *sweep.Spec) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	header := []string{"ordinal", "id"}
 	for _, ax := range spec.Axes() {
 		header = append(header, ax.Paths...)
 	}
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for _, t := range tasks {
+	for t, err := range spec.Tasks() {
+		if err != nil {
+			return err
+		}
 		row := []string{strconv.Itoa(t.Ordinal), t.ID[:12]}
 		for _, a := range t.Point {
 			row = append(row, sweep.FormatValue(a.Value))
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
-	tw.Flush()
+	return tw.Flush()
 }

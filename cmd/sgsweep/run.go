@@ -76,10 +76,6 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	tasks, err := spec.Expand()
-	if err != nil {
-		return usageError{err}
-	}
 	ccfg, err := coordinatorConfigOf(c, log)
 	if err != nil {
 		return err
@@ -104,14 +100,14 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := coord.SubmitSpec(ctx, spec, tasks, path, source, c.Bool("extend"))
+	rep, err := coord.SubmitSpec(ctx, spec, path, source, c.Bool("extend"))
 	if err != nil {
 		return err
 	}
 	printPlanReport(out.info, rep)
 	if slots > 0 && rep.Pending > 0 {
 		// Fail now, not task by task, when the local workers lack data.
-		if err := checkDatasets(tasks, wcfg.DataDir); err != nil {
+		if err := checkDatasets(spec.Tasks(), wcfg.DataDir); err != nil {
 			return fmt.Errorf("sweep %s: %w", spec.Name, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -8,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"iter"
 	"strings"
 
 	"github.com/sgsweep/sgsweep/protocol"
@@ -48,8 +51,16 @@ type Plan struct {
 	// SourceName and Source are the spec file as the user wrote it.
 	SourceName string
 	Source     []byte
-	// Tasks holds the expansion (PlanTasks of sweep.Spec.Expand) in
-	// ordinal order: a task's ordinal in the sweep is its index.
+	// Stream yields the expansion (sweep.Spec.Tasks) in ordinal order: a
+	// task's ordinal in the sweep is its position in the sequence. Every
+	// range over it must yield the same sequence (PlanSweep may range twice);
+	// a yielded error ends planning. The store reads each task's ID and
+	// Params (the canonical JSON of its resolved sim.Config) and trusts the
+	// ID to be their hash: it hashes nothing again. PlanSweep holds at most
+	// planChunk tasks at a time, whatever the length of the sequence.
+	Stream iter.Seq2[sweep.Task, error]
+	// Tasks is the expansion in memory (PlanTasks of sweep.Spec.Expand),
+	// for small plans; it is read when Stream is nil.
 	Tasks []PlanTask
 	// Extend accepts a spec that differs from the one the sweep was planned
 	// with: the sweep becomes the new expansion.
@@ -120,36 +131,66 @@ func (e *SpecChangedError) Unwrap() error { return ErrSpecChanged }
 
 // planChunk is the number of tasks staged per transaction. bbolt splits
 // nodes only at commit, so inserting many new random keys in one transaction
-// costs quadratic time; chunks keep each transaction's inserts small.
-const planChunk = 5000
+// costs quadratic time, and a transaction holds every page it dirties in
+// memory: task IDs are random, so each staged task dirties about one page
+// in each of tasks/, params/ and the staged IDs. With 1000 tasks a
+// million-task plan peaks at 106 MiB of heap (BenchmarkPlan in package
+// coordinator), with 5000 at 315 MiB; 5000 took 240 s instead of 299 s
+// (fewer commits), but memory is what must not grow with the plan.
+const planChunk = 1000
+
+// tasks is the plan's sequence of tasks: Stream, else Tasks.
+func (p *Plan) tasks() iter.Seq2[PlanTask, error] {
+	return func(yield func(PlanTask, error) bool) {
+		if p.Stream == nil {
+			for _, t := range p.Tasks {
+				if !yield(t, nil) {
+					return
+				}
+			}
+			return
+		}
+		for t, err := range p.Stream {
+			if !yield(PlanTask{ID: t.ID, Params: t.Params}, err) {
+				return
+			}
+		}
+	}
+}
 
 // PlanSweep records a sweep's tasks before anything is published. A new name
 // creates the sweep; the same name and spec resumes it (a cancelled sweep
 // runs again); a changed spec is refused with a *SpecChangedError unless
 // p.Extend (returned as is, not wrapped). A task whose ID already has a
-// result in the store counts as done for this sweep at once.
+// result in the store counts as done for this sweep at once. A plan that
+// lists one task twice (two grid points that resolve to the same
+// configuration) is refused.
 //
-// The tasks are staged in chunks (tasks/, params/ and a staging order), then
-// one transaction switches the sweep to the new plan: its order, the
-// references from its tasks, its counters and its spec. A crash before that
-// transaction leaves the sweep as it was (and staged tasks without any
-// sweep, which nothing publishes); planning again starts over.
+// Memory is bounded by planChunk tasks, not by the plan's length: the tasks
+// are read from p's sequence once to stage them (and once more before, to
+// compare the plan with an existing sweep's), and staged in chunks of
+// planChunk per transaction: the order staging/<name>, the staged task IDs
+// staging/<name>\x00ids (which find a task listed twice), the tasks/
+// entries (created pending if new) with a reference to the sweep, and their
+// params/. Then one transaction switches the sweep to the new plan: it
+// moves the staged order to orders/, drops the reference from tasks the
+// sweep no longer plans, recounts the sweep's counters by reading its
+// tasks, and replaces its spec; it rewrites only the dropped tasks'
+// entries.
+//
+// A staged reference is in place before the switch: a result committed
+// meanwhile for a newly staged task of an existing sweep counts in that
+// sweep's counters until the switch recounts them. A crash before the
+// switch leaves the sweep's plan as it was, with staged references; the
+// next PlanSweep of the name (or a failing one, before it returns) removes
+// them and recounts the sweep (unstage).
 func (s *Store) PlanSweep(ctx context.Context, p *Plan) (*PlanReport, error) {
 	if p.Name == "" {
 		return nil, errors.New("plan sweep: empty name")
 	}
-	if err := checkUnique(p.Tasks); err != nil {
-		return nil, fmt.Errorf("plan sweep %q: %w", p.Name, err)
-	}
 	s.planMu.Lock()
 	defer s.planMu.Unlock()
-	digest := planDigest(p.Tasks)
-	rep, err := s.resumeOrRefuse(ctx, p, digest)
-	if err == nil && rep == nil {
-		if err = s.stage(ctx, p); err == nil {
-			rep, err = s.switchPlan(ctx, p, digest)
-		}
-	}
+	rep, err := s.planSweep(ctx, p)
 	var changed *SpecChangedError
 	if errors.As(err, &changed) {
 		return nil, changed
@@ -160,18 +201,57 @@ func (s *Store) PlanSweep(ctx context.Context, p *Plan) (*PlanReport, error) {
 	return rep, nil
 }
 
+func (s *Store) planSweep(ctx context.Context, p *Plan) (*PlanReport, error) {
+	if err := s.unstage(ctx, p.Name); err != nil {
+		return nil, fmt.Errorf("clear an interrupted plan: %w", err)
+	}
+	rep, err := s.resumeOrRefuse(ctx, p)
+	if err != nil || rep != nil {
+		return rep, err
+	}
+	st, err := s.stage(ctx, p)
+	if err == nil {
+		rep, err = s.switchPlan(ctx, p, st)
+	}
+	if err != nil {
+		if uerr := s.unstage(context.WithoutCancel(ctx), p.Name); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("clear the staged plan: %w", uerr))
+		}
+		return nil, err
+	}
+	return rep, nil
+}
+
 // resumeOrRefuse handles a sweep that exists: the same plan resumes it (a
 // report), a changed one without Extend is refused. It returns a nil report
-// when the plan must be written.
-func (s *Store) resumeOrRefuse(ctx context.Context, p *Plan, digest string) (*PlanReport, error) {
+// when the plan must be written. It reads p's tasks (to digest their IDs)
+// only when the sweep exists.
+func (s *Store) resumeOrRefuse(ctx context.Context, p *Plan) (*PlanReport, error) {
+	var old sweepEntry
+	var exists bool
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		exists, err = getJSON(tx.Bucket(bucketSweeps), []byte(p.Name), &old)
+		return err
+	})
+	if err != nil || !exists {
+		return nil, err
+	}
+	digest := newPlanDigest()
+	for t, err := range p.tasks() {
+		if err != nil {
+			return nil, err
+		}
+		digest.add(t.ID)
+	}
 	var rep *PlanReport
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.update(ctx, func(tx *bolt.Tx) error {
 		cache := newSweepCache(tx)
-		old, err := cache.get(p.Name)
-		if err != nil || old == nil {
+		old, err := cache.existing(p.Name)
+		if err != nil {
 			return err
 		}
-		if old.resumedBy(p, digest) {
+		if old.resumedBy(p, digest.sum()) {
 			if old.State == SweepCancelled {
 				old.State = SweepRunning
 			}
@@ -199,52 +279,182 @@ func (s *Store) resumeOrRefuse(ctx context.Context, p *Plan, digest string) (*Pl
 	return rep, err
 }
 
-// stage writes the plan's tasks (created pending if new), their params and
-// the staging order staging/<name>, in chunks.
-func (s *Store) stage(ctx context.Context, p *Plan) error {
-	for from := 0; from == 0 || from < len(p.Tasks); from += planChunk {
-		chunk := p.Tasks[from:min(from+planChunk, len(p.Tasks))]
+// staged is what staging a plan found.
+type staged struct {
+	// tasks is the number of tasks staged; added counts those the sweep did
+	// not plan before.
+	tasks, added int
+	digest       string
+}
+
+// stagedIDsKey names the bucket of a staged plan's task IDs in staging/:
+// <name>\x00ids (a sweep name has no NUL). Each value is the task's u64 BE
+// ordinal and a byte, 1 if staging added the sweep's reference to the
+// task (the sweep did not plan it), 0 if the reference was there.
+func stagedIDsKey(name string) []byte { return []byte(name + "\x00ids") }
+
+// stage writes the plan's tasks in chunks: the staging order, the staged
+// IDs, the tasks (created pending if new) with the sweep's reference, and
+// their params.
+func (s *Store) stage(ctx context.Context, p *Plan) (*staged, error) {
+	st := &staged{}
+	digest := newPlanDigest()
+	chunk := make([]PlanTask, 0, planChunk)
+	flush := func() error {
 		err := s.update(ctx, func(tx *bolt.Tx) error {
-			staging := tx.Bucket(bucketStaging)
-			if from == 0 {
-				if err := staging.DeleteBucket([]byte(p.Name)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-					return err
-				}
+			return stageChunk(tx, p.Name, st.tasks, chunk, &st.added)
+		})
+		st.tasks += len(chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	for t, err := range p.tasks() {
+		if err != nil {
+			return nil, err
+		}
+		if t.ID == "" {
+			return nil, fmt.Errorf("task at ordinal %d has no ID", st.tasks+len(chunk))
+		}
+		digest.add(t.ID)
+		chunk = append(chunk, t)
+		if len(chunk) == planChunk {
+			if err := flush(); err != nil {
+				return nil, err
 			}
-			order, err := staging.CreateBucketIfNotExists([]byte(p.Name))
-			if err != nil {
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	st.digest = digest.sum()
+	return st, nil
+}
+
+// stageChunk stages tasks from ordinal from in one transaction; added
+// counts the tasks that get the sweep's reference.
+func stageChunk(tx *bolt.Tx, name string, from int, chunk []PlanTask, added *int) error {
+	staging := tx.Bucket(bucketStaging)
+	order, err := staging.CreateBucketIfNotExists([]byte(name))
+	if err != nil {
+		return err
+	}
+	order.FillPercent = 1 // ordinals are appended in increasing order
+	ids, err := staging.CreateBucketIfNotExists(stagedIDsKey(name))
+	if err != nil {
+		return err
+	}
+	tasks := tx.Bucket(bucketTasks)
+	at := now()
+	for i, pt := range chunk {
+		id := []byte(pt.ID)
+		ordinal := uint64(from + i)
+		if prev := ids.Get(id); prev != nil {
+			return fmt.Errorf("ordinals %d and %d are the same task %s (identical configurations)",
+				decodeU64(prev[:8]), ordinal, pt.ID)
+		}
+		if err := order.Put(u64Key(ordinal), id); err != nil {
+			return err
+		}
+		var t taskEntry
+		found, err := getJSON(tasks, id, &t)
+		if err != nil {
+			return err
+		}
+		if !found {
+			t = taskEntry{State: results.StatePending, Updated: at}
+		}
+		ref := byte(0)
+		if t.addSweep(name) {
+			ref = 1
+			*added++
+			if err := putJSON(tasks, id, &t); err != nil {
 				return err
 			}
-			order.FillPercent = 1 // ordinals are appended in increasing order
-			tasks := tx.Bucket(bucketTasks)
-			at := now()
-			for i, pt := range chunk {
-				id := []byte(pt.ID)
-				if err := order.Put(u64Key(uint64(from+i)), id); err != nil {
-					return err
-				}
-				if tasks.Get(id) == nil {
-					if err := putJSON(tasks, id, taskEntry{State: results.StatePending, Updated: at}); err != nil {
-						return err
-					}
-				}
-				if err := putParams(tx, id, pt.Params); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		}
+		if err := ids.Put(id, append(u64Key(ordinal), ref)); err != nil {
+			return err
+		}
+		if err := putParams(tx, id, pt.Params); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// unstage undoes a staged plan of the sweep that was not switched to (none
+// after a switch, which deletes it): it removes the references staging
+// added, in chunks, deletes the staging buckets and recounts the sweep if
+// it exists (results committed meanwhile may have counted in it).
+func (s *Store) unstage(ctx context.Context, name string) error {
+	var after []byte
+	for {
+		done := false
+		err := s.update(ctx, func(tx *bolt.Tx) error {
+			staging := tx.Bucket(bucketStaging)
+			ids := staging.Bucket(stagedIDsKey(name))
+			if ids == nil {
+				done = true
+				// An order staged without IDs (layout v1) references nothing.
+				if err := staging.DeleteBucket([]byte(name)); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+					return err
+				}
+				return nil
+			}
+			tasks := tx.Bucket(bucketTasks)
+			c := ids.Cursor()
+			k, v := c.First()
+			if after != nil {
+				k, v = c.Seek(after)
+				if k != nil && bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			for n := 0; k != nil && n < planChunk; k, v = c.Next() {
+				n++
+				after = bytes.Clone(k)
+				if len(v) < 9 || v[8] != 1 {
+					continue
+				}
+				var t taskEntry
+				found, err := getJSON(tasks, k, &t)
+				if err != nil || !found {
+					return err
+				}
+				t.removeSweep(name)
+				if err := putJSON(tasks, k, &t); err != nil {
+					return err
+				}
+			}
+			if k != nil {
+				return nil
+			}
+			done = true
+			for _, key := range [][]byte{stagedIDsKey(name), []byte(name)} {
+				if err := staging.DeleteBucket(key); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+					return err
+				}
+			}
+			cache := newSweepCache(tx)
+			e, err := cache.get(name)
+			if err != nil || e == nil {
+				return err
+			}
+			if err := recount(tx, e); err != nil {
+				return err
+			}
+			_, err = cache.flush(now())
+			return err
+		})
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
 // switchPlan makes the staged order the sweep's, in one transaction: tasks
-// get a reference to the sweep, tasks the sweep no longer plans lose it,
-// the counters are recounted and the spec replaced.
-func (s *Store) switchPlan(ctx context.Context, p *Plan, digest string) (*PlanReport, error) {
+// the sweep no longer plans lose its reference, the counters are recounted
+// and the spec replaced.
+func (s *Store) switchPlan(ctx context.Context, p *Plan, st *staged) (*PlanReport, error) {
 	var rep *PlanReport
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		cache := newSweepCache(tx)
@@ -253,24 +463,23 @@ func (s *Store) switchPlan(ctx context.Context, p *Plan, digest string) (*PlanRe
 			return err
 		}
 		at := now()
-		rep = &PlanReport{Sweep: p.Name, Outcome: PlanCreated, Tasks: len(p.Tasks)}
+		rep = &PlanReport{Sweep: p.Name, Outcome: PlanCreated, Tasks: st.tasks, Added: st.added}
 		e := &sweepEntry{
 			SweepInfo:  SweepInfo{Name: p.Name, Fingerprint: p.Fingerprint, State: SweepRunning, Created: at},
-			PlanDigest: digest,
+			PlanDigest: st.digest,
+		}
+		staging := tx.Bucket(bucketStaging)
+		ids := staging.Bucket(stagedIDsKey(p.Name))
+		if ids == nil {
+			return errors.New("staged task IDs missing")
 		}
 		tasks := tx.Bucket(bucketTasks)
 		orders := tx.Bucket(bucketOrders)
-		previous := map[string]bool{}
 		if old != nil {
 			rep.Outcome = PlanExtended
 			e.Created = old.Created
-			planned := make(map[string]bool, len(p.Tasks))
-			for _, pt := range p.Tasks {
-				planned[pt.ID] = true
-			}
 			err := forOrder(tx, p.Name, func(_ uint64, id []byte) error {
-				previous[string(id)] = true
-				if planned[string(id)] {
+				if ids.Get(id) != nil {
 					return nil
 				}
 				rep.Dropped++
@@ -288,38 +497,17 @@ func (s *Store) switchPlan(ctx context.Context, p *Plan, digest string) (*PlanRe
 				return err
 			}
 		}
-		if err := tx.MoveBucket([]byte(p.Name), tx.Bucket(bucketStaging), orders); err != nil {
+		if err := tx.MoveBucket([]byte(p.Name), staging, orders); err != nil {
 			return fmt.Errorf("staged order: %w", err)
 		}
-		n := 0
-		err = forOrder(tx, p.Name, func(_ uint64, id []byte) error {
-			if n++; n%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if !previous[string(id)] {
-				rep.Added++
-			}
-			var t taskEntry
-			found, err := getJSON(tasks, id, &t)
-			if err != nil {
-				return err
-			}
-			if !found {
-				return fmt.Errorf("staged task %s missing", id)
-			}
-			e.count(&t)
-			if !t.addSweep(p.Name) {
-				return nil
-			}
-			return putJSON(tasks, id, &t)
-		})
-		if err != nil {
+		if err := staging.DeleteBucket(stagedIDsKey(p.Name)); err != nil {
 			return err
 		}
-		if e.Expected != len(p.Tasks) {
-			return fmt.Errorf("staged order has %d tasks, the plan %d", e.Expected, len(p.Tasks))
+		if err := recount(tx, e); err != nil {
+			return err
+		}
+		if e.Expected != st.tasks {
+			return fmt.Errorf("staged order has %d tasks, the plan %d", e.Expected, st.tasks)
 		}
 		spec := specEntry{Canonical: p.Canonical, SourceName: p.SourceName, Source: p.Source}
 		if err := putJSON(tx.Bucket(bucketSpecs), []byte(p.Name), spec); err != nil {
@@ -333,6 +521,25 @@ func (s *Store) switchPlan(ctx context.Context, p *Plan, digest string) (*PlanRe
 		return nil
 	})
 	return rep, err
+}
+
+// recount sets the sweep's counters from the states of the tasks in its
+// order (it reads them: no task entry is rewritten).
+func recount(tx *bolt.Tx, e *sweepEntry) error {
+	e.Expected, e.Done, e.Diverged, e.Failed, e.Duplicates, e.Conflicts = 0, 0, 0, 0, 0, 0
+	tasks := tx.Bucket(bucketTasks)
+	return forOrder(tx, e.Name, func(_ uint64, id []byte) error {
+		var t taskEntry
+		found, err := getJSON(tasks, id, &t)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("planned task %s missing", id)
+		}
+		e.count(&t)
+		return nil
+	})
 }
 
 func (r *PlanReport) fill(e *SweepInfo) {
@@ -361,30 +568,17 @@ func (e *sweepEntry) count(t *taskEntry) {
 	e.Conflicts += t.Conflicts
 }
 
-// planDigest is the hex SHA-256 of the task IDs in order.
-func planDigest(tasks []PlanTask) string {
-	h := sha256.New()
-	for _, t := range tasks {
-		h.Write([]byte(t.ID))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
+// planDigest hashes the task IDs of a plan in order: the hex SHA-256 of
+// each ID followed by a NUL.
+type planDigest struct{ h hash.Hash }
+
+func newPlanDigest() planDigest { return planDigest{sha256.New()} }
+
+func (d planDigest) add(id string) {
+	d.h.Write([]byte(id))
+	d.h.Write([]byte{0})
 }
 
-// checkUnique refuses a plan that lists one task twice (two grid points that
-// resolve to the same configuration).
-func checkUnique(tasks []PlanTask) error {
-	at := make(map[string]int, len(tasks))
-	for i, t := range tasks {
-		if t.ID == "" {
-			return fmt.Errorf("task at ordinal %d has no ID", i)
-		}
-		if j, dup := at[t.ID]; dup {
-			return fmt.Errorf("ordinals %d and %d are the same task %s (identical configurations)", j, i, t.ID)
-		}
-		at[t.ID] = i
-	}
-	return nil
-}
+func (d planDigest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
 
 func decodeU64(k []byte) uint64 { return binary.BigEndian.Uint64(k) }

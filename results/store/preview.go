@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -37,51 +38,53 @@ type Preview struct {
 }
 
 // PreviewPlan reports what PlanSweep(p) would do: whether the sweep is new,
-// resumed or changed, and how many of its tasks already have results.
+// resumed or changed, and how many of its tasks already have results. It
+// reads p's tasks once, holding one at a time, in one read transaction.
 func (s *Store) PreviewPlan(ctx context.Context, p *Plan) (*Preview, error) {
-	pv := &Preview{Sweep: p.Name, Outcome: PreviewNew, Tasks: len(p.Tasks)}
+	pv := &Preview{Sweep: p.Name, Outcome: PreviewNew}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		planned := map[string]bool{}
 		old, err := newSweepCache(tx).get(p.Name)
 		if err != nil {
 			return err
 		}
-		if old != nil {
-			pv.Outcome = PreviewResume
-			if !old.resumedBy(p, planDigest(p.Tasks)) {
-				pv.Outcome = PreviewChanged
-				var spec specEntry
-				if _, err := getJSON(tx.Bucket(bucketSpecs), []byte(p.Name), &spec); err != nil {
-					return err
-				}
-				pv.OldCanonical = spec.Canonical
-			}
-			err := forOrder(tx, p.Name, func(_ uint64, id []byte) error {
-				planned[string(id)] = true
-				return nil
-			})
+		// Count as planning would (sweepEntry.count), over p's tasks; a
+		// task the sweep plans already carries its reference.
+		var tally sweepEntry
+		kept := 0
+		digest := newPlanDigest()
+		tasks := tx.Bucket(bucketTasks)
+		for t, err := range p.tasks() {
 			if err != nil {
 				return err
 			}
-		}
-		// Count as planning would (sweepEntry.count), over p's tasks.
-		var tally sweepEntry
-		tasks := tx.Bucket(bucketTasks)
-		for _, t := range p.Tasks {
+			digest.add(t.ID)
 			var e taskEntry
 			if _, err := getJSON(tasks, []byte(t.ID), &e); err != nil {
 				return err
 			}
 			tally.count(&e)
-			if planned[t.ID] {
-				delete(planned, t.ID)
+			if slices.Contains(e.Sweeps, p.Name) {
+				kept++
 			} else {
 				pv.Added++
 			}
 		}
+		pv.Tasks = tally.Expected
 		pv.Done, pv.Failed = tally.Done, tally.Failed
 		pv.Pending = pv.Tasks - pv.Done - pv.Failed
-		pv.Dropped = len(planned)
+		if old == nil {
+			return nil
+		}
+		pv.Dropped = old.Expected - kept
+		pv.Outcome = PreviewResume
+		if !old.resumedBy(p, digest.sum()) {
+			pv.Outcome = PreviewChanged
+			var spec specEntry
+			if _, err := getJSON(tx.Bucket(bucketSpecs), []byte(p.Name), &spec); err != nil {
+				return err
+			}
+			pv.OldCanonical = spec.Canonical
+		}
 		return nil
 	})
 	if err != nil {

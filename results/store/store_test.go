@@ -552,7 +552,8 @@ func TestRecordsStopsOnError(t *testing.T) {
 }
 
 // A plan larger than one staging chunk, and a plan whose staging was
-// interrupted (a crash before the switch) planned again.
+// interrupted (a crash before the switch) planned again: the references it
+// staged to tasks the final plan does not list are gone.
 func TestPlanInChunks(t *testing.T) {
 	s := openTestStore(t)
 	n := planChunk*2 + 17
@@ -560,12 +561,17 @@ func TestPlanInChunks(t *testing.T) {
 	for i := range idx {
 		idx[i] = i
 	}
-	// An interrupted plan: staged, never switched.
-	if err := s.stage(context.Background(), testPlan("big", idx[:planChunk+3]...)); err != nil {
+	// An interrupted plan: staged, never switched; its last tasks are not in
+	// the plan that follows.
+	stray := append(idx[:planChunk+3:planChunk+3], n+1, n+2)
+	if _, err := s.stage(context.Background(), testPlan("big", stray...)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Sweep(context.Background(), "big"); !errors.Is(err, results.ErrNotFound) {
 		t.Errorf("a staged plan is visible: %v", err)
+	}
+	if got := sweepsOf(t, s, n+1); len(got) != 1 {
+		t.Fatalf("staged task references %v, want the staged sweep", got)
 	}
 	rep := mustPlan(t, s, testPlan("big", idx...))
 	if rep.Tasks != n || rep.Added != n || rep.Pending != n {
@@ -575,9 +581,115 @@ func TestPlanInChunks(t *testing.T) {
 	if len(recs) != n || recs[n-1].TaskID != testTask(n-1).ID || recs[planChunk].TaskID != testTask(planChunk).ID {
 		t.Fatalf("%d records, want %d in order", len(recs), n)
 	}
+	for _, i := range []int{n + 1, n + 2} {
+		if got := sweepsOf(t, s, i); len(got) != 0 {
+			t.Errorf("task %d of the interrupted plan only still references %v", i, got)
+		}
+	}
+	if got := sweepsOf(t, s, 0); len(got) != 1 || got[0] != "big" {
+		t.Errorf("task 0 references %v, want [big]", got)
+	}
 	if err := s.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A plan streamed from a sequence (Plan.Stream) larger than a chunk, then
+// extended by a stream that drops some tasks and adds others; a stream
+// that lists a task twice, or fails, leaves the sweep as it was.
+func TestPlanStream(t *testing.T) {
+	s := openTestStore(t)
+	stream := func(idx ...int) *Plan {
+		p := testPlan("s")
+		p.Stream = func(yield func(sweep.Task, error) bool) {
+			for ordinal, i := range idx {
+				tk := testTask(i)
+				if !yield(sweep.Task{Ordinal: ordinal, ID: tk.ID, Params: tk.Params}, nil) {
+					return
+				}
+			}
+		}
+		return p
+	}
+	n := planChunk + 10
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	rep := mustPlan(t, s, stream(idx...))
+	if rep.Outcome != PlanCreated || rep.Tasks != n || rep.Added != n || rep.Pending != n {
+		t.Fatalf("plan = %+v", rep)
+	}
+	if rep := mustPlan(t, s, stream(idx...)); rep.Outcome != PlanResumed || rep.Tasks != n {
+		t.Errorf("plan again = %+v, want resumed", rep)
+	}
+	mustCommit(t, s, []Incoming{testResult("s", 1, protocol.StatusOK, 0.5)}, nil, nil)
+
+	// A task listed twice, and a stream that fails midway: refused.
+	twice := stream(append(idx[:planChunk+1:planChunk+1], n+7, 3)...)
+	twice.Extend = true
+	if _, err := s.PlanSweep(context.Background(), twice); err == nil || !strings.Contains(err.Error(), "same task") {
+		t.Errorf("a plan listing a task twice: %v", err)
+	}
+	broken := stream(n + 8)
+	broken.Extend = true
+	inner := broken.Stream
+	broken.Stream = func(yield func(sweep.Task, error) bool) {
+		for tk, err := range inner {
+			if !yield(tk, err) {
+				return
+			}
+		}
+		yield(sweep.Task{}, errors.New("expansion failed"))
+	}
+	if _, err := s.PlanSweep(context.Background(), broken); err == nil || !strings.Contains(err.Error(), "expansion failed") {
+		t.Errorf("a failing stream: %v", err)
+	}
+	for _, i := range []int{n + 7, n + 8} {
+		if got := sweepsOf(t, s, i); len(got) != 0 {
+			t.Errorf("task %d of a refused plan references %v", i, got)
+		}
+	}
+	info, err := s.Sweep(context.Background(), "s")
+	if err != nil || info.Expected != n || info.Done != 1 || info.Pending != n-1 {
+		t.Errorf("sweep after refused plans = %+v, %v", info, err)
+	}
+
+	// Extended: drop tasks 0..9, keep the rest, add 5 new ones.
+	ext := stream(append(idx[10:n:n], n, n+1, n+2, n+3, n+4)...)
+	ext.Extend = true
+	pv, err := s.PreviewPlan(context.Background(), ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep = mustPlan(t, s, ext)
+	if rep.Outcome != PlanExtended || rep.Tasks != n-5 || rep.Added != 5 || rep.Dropped != 10 || rep.Done != 0 {
+		t.Errorf("extended = %+v", rep)
+	}
+	if pv.Outcome != PreviewChanged || pv.Tasks != rep.Tasks || pv.Added != rep.Added || pv.Dropped != rep.Dropped ||
+		pv.Pending != rep.Pending {
+		t.Errorf("preview = %+v, plan = %+v", pv, rep)
+	}
+	if got := sweepsOf(t, s, 0); len(got) != 0 {
+		t.Errorf("dropped task 0 references %v", got)
+	}
+	if got := sweepsOf(t, s, n+4); len(got) != 1 {
+		t.Errorf("added task references %v", got)
+	}
+}
+
+// sweepsOf returns the sweeps that reference testTask(i).
+func sweepsOf(t *testing.T, s *Store, i int) []string {
+	t.Helper()
+	var e taskEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		_, err := getJSON(tx.Bucket(bucketTasks), []byte(testTask(i).ID), &e)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Sweeps
 }
 
 func TestFailedTasks(t *testing.T) {
