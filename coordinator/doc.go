@@ -15,7 +15,7 @@
 //	                 consumer "workers", shared by every worker: explicit
 //	                 ack, AckWait = BackOff[0], MaxDeliver
 //	SGSWEEP_RESULTS  sgsweep.result.<sweep>.<task>  work queue, Nats-Msg-Id
-//	                 r.<task>.<digest[:16]>; consumer "coordinator"
+//	                 r.<task>.<digest[:16]>.s<seq>.d<n>; consumer "coordinator"
 //	SGSWEEP_DLQ      the worker consumer's MAX_DELIVERIES and MSG_TERMINATED
 //	                 advisories; consumer "coordinator-dlq"
 //
@@ -48,11 +48,11 @@
 // streams (reconcile.go), then publishes only tasks that are pending and not
 // queued.
 //
-// A result whose Msg-Id (r.<task>.<digest[:16]>, chosen by the worker)
-// repeats one from within the result stream's dedupe window is dropped by
-// the server: after the result stream is purged, a recomputed task's
-// result is dropped until the window has passed, and reconciliation
-// republishes the task until its result is stored.
+// A result's Msg-Id (r.<task>.<digest[:16]>.s<seq>.d<n>, chosen by the
+// worker) names the task message's stream sequence and delivery: the
+// stream drops only the copies of one retried publication, never the
+// result of another delivery, so after the result stream is purged a
+// recomputed task's result is stored at once.
 //
 // # Control API
 //

@@ -251,7 +251,7 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.PublishTimeout)
 	defer cancel()
-	dup, err := w.publish(ctx, protocol.ResultSubject(sweepName, taskID), "r."+taskID+"."+r.Digest[:16], data)
+	dup, err := w.publish(ctx, protocol.ResultSubject(sweepName, taskID), resultMsgID(m, taskID, r.Digest), data)
 	if permanent(err) && r.Status != protocol.StatusFailed {
 		log.Warn("result cannot be published; reporting the task failed", "err", err)
 		w.report(m, sweepName, taskID, params, attempt, outcome{err: fmt.Errorf("publish result: %w", err),
@@ -277,6 +277,22 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 		// its duplicate result absorbed by the coordinator.
 		log.Warn("ack after publishing the result", "err", err)
 	}
+}
+
+// resultMsgID is the Nats-Msg-Id of a task's result:
+// r.<task>.<digest[:16]>.s<task message's stream sequence>.d<delivery>.
+// The retries of one publication share it, so the stream drops the copies
+// of a retried publish; another delivery of the task (a redelivery, or a
+// republication after a stream was purged) gets a new one, so that its
+// result is never dropped as a duplicate of a result that the stream, but
+// not the store, once held. The coordinator absorbs a result the store
+// already has (counted as a duplicate).
+func resultMsgID(m jetstream.Msg, taskID, digest string) string {
+	id := "r." + taskID + "." + digest[:16]
+	if md, err := m.Metadata(); err == nil {
+		id += fmt.Sprintf(".s%d.d%d", md.Sequence.Stream, md.NumDelivered)
+	}
+	return id
 }
 
 // publish publishes a message and waits for the server's acknowledgement,
