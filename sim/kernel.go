@@ -205,11 +205,7 @@ func addRows(dst, m []float64, stride int, idx []int32, val []float64) {
 	}
 	val = val[:len(idx)]
 	if useAVX512 && len(dst) > 0 {
-		last := 0
-		for _, j := range idx {
-			last = max(last, int(uint32(j))) // a negative index fails the check below
-		}
-		_ = m[last*stride+len(dst)-1]
+		checkRows(m, stride, idx, len(dst))
 		addRowsAVX512(dst, m, stride, idx, val)
 		return
 	}
@@ -237,17 +233,24 @@ func addOuter(m []float64, stride int, idx []int32, val, x []float64) {
 	}
 	val = val[:len(idx)]
 	if useAVX512 && len(x) > 0 {
-		last := 0
-		for _, j := range idx {
-			last = max(last, int(uint32(j))) // a negative index fails the check below
-		}
-		_ = m[last*stride+len(x)-1]
+		checkRows(m, stride, idx, len(x))
 		addOuterAVX512(m, stride, idx, val, x)
 		return
 	}
 	for k, j := range idx {
 		addRow(m[int(j)*stride:int(j)*stride+len(x)], x, val[k])
 	}
+}
+
+// checkRows panics, as an index expression would, unless the first width
+// elements of every row idx[k] of m (rows stride long) lie within m: the
+// bounds check the assembly kernels do not do.
+func checkRows(m []float64, stride int, idx []int32, width int) {
+	last := 0
+	for _, j := range idx {
+		last = max(last, int(uint32(j))) // a negative index fails the check below
+	}
+	_ = m[last*stride+width-1]
 }
 
 // groupMax is the largest group of samples backpropagated in lockstep
