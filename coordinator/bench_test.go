@@ -15,16 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/protocol"
-	"github.com/sgsweep/sgsweep/results/store"
-	"github.com/sgsweep/sgsweep/sim"
 	"github.com/sgsweep/sgsweep/sweep"
-	"github.com/sgsweep/sgsweep/worker"
 )
 
 // serverEnv makes the test binary run only an embedded NATS server (store
@@ -47,13 +43,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// noop is a runner that trains nothing: the benchmarks measure the
-// orchestration.
-func noop(_ context.Context, cfg sim.Config, _ sim.Options) (*sim.Result, *sim.Timing, error) {
-	return &sim.Result{Status: sim.StatusOK, Epochs: []sim.Epoch{}, TestAcc: float64(cfg.Seed%100) / 100}, &sim.Timing{}, nil
-}
-
-// BenchmarkEndToEnd pushes b.N no-op tasks through the whole pipeline as
+// BenchmarkEndToEnd pushes b.N instant tasks (coordtest.Fake, no sleep) through the whole pipeline as
 // `sgsweep run` does: embedded server (in-process connections), plan in
 // bbolt, publish, 8 worker slots (Next, result published, DoubleAck),
 // results committed in batches, sweep done. bbolt syncs every commit; the
@@ -64,70 +54,23 @@ func noop(_ context.Context, cfg sim.Config, _ sim.Options) (*sim.Result, *sim.T
 func BenchmarkEndToEnd(b *testing.B) {
 	for _, syncAlways := range []bool{true, false} {
 		b.Run(fmt.Sprintf("SyncAlways=%v", syncAlways), func(b *testing.B) {
-			dir := b.TempDir()
-			srv, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: filepath.Join(dir, "nats"), SyncAlways: syncAlways})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer srv.Stop()
-			connect := func() *nats.Conn {
-				nc, err := nats.Connect("", nats.InProcessServer(srv.Server))
-				if err != nil {
-					b.Fatal(err)
-				}
-				return nc
-			}
-			st, err := store.Open(filepath.Join(dir, "state.db"), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			cfg := coordinator.DefaultConfig()
-			c, err := coordinator.New(st, connect(), cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- c.Run(ctx) }()
-			<-c.Ready()
-			wcfg := coordtest.WorkerConfig("bench", 8)
-			w, err := worker.New(connect(), noop, wcfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			go w.Run(ctx)
-
-			spec, err := sweep.ParseFile(coordtest.Spec(b, dir, "e2e", b.N, nil, ""))
+			p := coordtest.NewPipeline(b, coordtest.PipelineOptions{SyncAlways: syncAlways, Run: (&coordtest.Fake{}).Train})
+			defer p.Close()
+			spec, err := sweep.ParseFile(coordtest.Spec(b, p.Dir, "e2e", b.N, nil, ""))
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			start, cpu0 := time.Now(), cpuTime()
-			if _, err := c.SubmitSpec(context.Background(), spec, "e2e.yaml", nil, false); err != nil {
-				b.Fatal(err)
-			}
-			for {
-				info, err := st.Sweep(context.Background(), "e2e")
-				if err != nil {
-					b.Fatal(err)
-				}
-				if info.State == store.SweepDone {
-					break
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
+			p.RunSweep(b, spec)
 			elapsed := time.Since(start)
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tasks/s")
 			b.ReportMetric((cpuTime()-cpu0).Seconds()*1000/float64(b.N), "cpu-ms/task")
-			if st := w.Stats(); st.Completed+st.Duplicates < int64(b.N) {
+			if st := p.Worker.Stats(); st.Completed+st.Duplicates < int64(b.N) {
 				b.Fatalf("worker stats %+v for %d tasks", st, b.N)
 			}
-			cancel()
-			<-done
 		})
 	}
 }

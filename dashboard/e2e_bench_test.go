@@ -5,17 +5,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/dashboard"
 	"github.com/sgsweep/sgsweep/results/store"
-	"github.com/sgsweep/sgsweep/worker"
 )
 
 // BenchmarkEndToEndWatched runs b.N instant tasks through a real NATS
@@ -28,63 +24,21 @@ import (
 func BenchmarkEndToEndWatched(b *testing.B) {
 	for _, watched := range []bool{false, true} {
 		b.Run(fmt.Sprintf("dashboard=%v", watched), func(b *testing.B) {
-			dir := b.TempDir()
-			srv, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: filepath.Join(dir, "nats")})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer srv.Stop()
-			connect := func() *nats.Conn {
-				nc, err := nats.Connect("", nats.InProcessServer(srv.Server))
-				if err != nil {
-					b.Fatal(err)
-				}
-				return nc
-			}
-			st, err := store.Open(filepath.Join(dir, "state.db"), &store.Options{NoSync: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			c, err := coordinator.New(st, connect(), coordinator.DefaultConfig())
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- c.Run(ctx) }()
-			<-c.Ready()
-			w, err := worker.New(connect(), (&coordtest.Fake{}).Train, coordtest.WorkerConfig("bench", 8))
-			if err != nil {
-				b.Fatal(err)
-			}
-			go w.Run(ctx)
-			spec, _ := coordtest.Expand(b, coordtest.Spec(b, dir, "e2e", b.N, nil, ""))
+			p := coordtest.NewPipeline(b, coordtest.PipelineOptions{NoSync: true, Run: (&coordtest.Fake{}).Train})
+			defer p.Close()
+			spec, _ := coordtest.Expand(b, coordtest.Spec(b, p.Dir, "e2e", b.N, nil, ""))
 			if watched {
-				watch(b, ctx, st, c)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				watch(b, ctx, p.Store, p.Coordinator)
 			}
 
 			b.ResetTimer()
 			start := time.Now()
-			if _, err := c.SubmitSpec(context.Background(), spec, "e2e.yaml", nil, false); err != nil {
-				b.Fatal(err)
-			}
-			for {
-				info, err := st.Sweep(context.Background(), "e2e")
-				if err != nil {
-					b.Fatal(err)
-				}
-				if info.State == store.SweepDone {
-					break
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
+			p.RunSweep(b, spec)
 			elapsed := time.Since(start)
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tasks/s")
-			cancel()
-			<-done
 		})
 	}
 }
