@@ -44,6 +44,11 @@ type TaskMsg struct {
 	Gen int `json:"gen"`
 	// EnqueuedAt is when the coordinator published the task.
 	EnqueuedAt time.Time `json:"enqueued_at"`
+	// Stopping says that the sweep has stopping rules for this task: the
+	// worker sends each epoch's progress message as a request, waits
+	// (briefly) for the ProgressReply and ends the run at the epoch its
+	// stop decision names. It is not part of the task's identity.
+	Stopping bool `json:"stopping,omitempty"`
 
 	// config is Params decoded and checked by DecodeTask.
 	config *sim.Config
@@ -55,7 +60,7 @@ type ResultMsg struct {
 	Schema string `json:"schema"`
 	Sweep  string `json:"sweep"`
 	TaskID string `json:"task_id"`
-	// Status is ok, diverged or failed.
+	// Status is ok, diverged, stopped or failed.
 	Status string `json:"status"`
 	// Error says why a failed task failed; empty otherwise.
 	Error string `json:"error,omitempty"`
@@ -68,6 +73,9 @@ type ResultMsg struct {
 	// Params echoes the task's canonical parameters (provenance).
 	Params     json.RawMessage `json:"params"`
 	Provenance Provenance      `json:"provenance"`
+	// Stop is the coordinator's decision that ended a stopped run; nil
+	// for any other status.
+	Stop *StopDecision `json:"stop,omitempty"`
 }
 
 // Provenance records where, when and by what a result was computed.

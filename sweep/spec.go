@@ -37,8 +37,9 @@ type Spec struct {
 	baseOrig  map[string]origin // config path → where base set it
 	axes      []*axis           // iteration order: axes[0] varies slowest
 	rules     []*rule
-	points    int // grid points before exclusion
-	count     int // tasks after exclusion
+	stopping  *Stopping // nil: no early stopping
+	points    int       // grid points before exclusion
+	count     int       // tasks after exclusion
 	canonical []byte
 }
 
@@ -62,7 +63,7 @@ const (
 )
 
 // Top-level keys of a spec.
-var specKeys = []string{"name", "description", "max_tasks", "base", "grid", "zip", "replicates", "exclude"}
+var specKeys = []string{"name", "description", "max_tasks", "base", "grid", "zip", "replicates", "exclude", "sample", "stopping"}
 
 // replicateKeys are the fields replicates may vary.
 var replicateKeys = []string{"seed", "data_seed"}
@@ -221,6 +222,7 @@ func (p *specParser) parse(data []byte) {
 	if n := sections["zip"]; n != nil && !isNull(n) {
 		p.parseZip(n)
 	}
+	p.parseSample(sections["sample"]) // sample.go
 	// Written axes vary in the order they appear in the file, the first
 	// slowest; replicates vary slowest of all.
 	slices.SortStableFunc(s.axes, func(a, b *axis) int {
@@ -236,6 +238,7 @@ func (p *specParser) parse(data []byte) {
 	if n := sections["exclude"]; n != nil && !isNull(n) {
 		p.parseExclude(n)
 	}
+	p.parseStopping(sections["stopping"]) // stopping.go
 	if len(p.errs.errs) > 0 {
 		return
 	}
