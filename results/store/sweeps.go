@@ -33,6 +33,9 @@ type SweepInfo struct {
 	// Diverged counts those of them whose loss diverged.
 	Done     int `json:"done"`
 	Diverged int `json:"diverged"`
+	// Stopped counts tasks whose run a stop decision ended early and whose
+	// stopped result is stored (not counted in Done).
+	Stopped int `json:"stopped"`
 	// Failed counts tasks that failed deterministically or exhausted their
 	// deliveries.
 	Failed  int `json:"failed"`
