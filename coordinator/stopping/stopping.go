@@ -37,19 +37,19 @@ type Engine struct {
 // New returns an engine for a sweep's stopping block.
 func New(spec *sweep.Stopping) *Engine { return &Engine{spec: spec} }
 
-// Observe records a task's values after one epoch and returns the decision
-// to stop it after that epoch, or nil to let it continue. Observing the same
-// task and epoch again (a redelivered task trains again from the start)
-// changes nothing and gives the same answer as the first time, unless a
-// decision has been restored for the task since.
+// Observe records a running task's values after one epoch and returns the
+// decision to stop it after that epoch, or nil to let it continue.
+// Observing the same task and epoch again (a redelivered task trains again
+// from the start) does not record its value twice.
 func (e *Engine) Observe(t Task, ep sim.Epoch, now time.Time) *protocol.StopDecision {
 	return nil // TODO(stopping)
 }
 
-// Restore feeds the engine what the store already holds on (re)start, in
-// the order the results were committed: a finished task's curve (done,
-// diverged or stopped), so that median and asha compare against it.
-func (e *Engine) Restore(t Task, epochs []sim.Epoch) {
+// Finished records a finished task's curve and its result status (ok,
+// diverged or stopped), so that later decisions compare against it. The
+// coordinator calls it for each stored result on (re)start, in commit
+// order, and for each result it commits.
+func (e *Engine) Finished(t Task, status string, epochs []sim.Epoch) {
 	// TODO(stopping)
 }
 
