@@ -16,13 +16,14 @@ const (
 	AxisGrid      AxisKind = "grid"      // an entry of grid
 	AxisZip       AxisKind = "zip"       // a group of zip: several paths varied together
 	AxisReplicate AxisKind = "replicate" // an entry of replicates (seed, data_seed)
+	AxisSample    AxisKind = "sample"    // the sampled grid entries: n sample points over several paths
 )
 
 // Axis is one varying dimension of a sweep.
 type Axis struct {
 	Kind AxisKind
 	// Paths holds the config paths the axis sets: one, or several for a
-	// zip group.
+	// zip group or the sampled axes.
 	Paths []string
 	// Values holds the axis' points in order: Values[i][j] is the value of
 	// Paths[j] at point i, as canonical JSON of the resolved field.
@@ -98,6 +99,20 @@ func (ax *axis) addPath(p *specParser, path string, k, v *yaml.Node) bool {
 	if !ok {
 		return false
 	}
+	return ax.addNodes(p, path, index, typ, k, nodes)
+}
+
+// multiPath reports whether the axis sets several paths together (a zip
+// group or the sampled axes): its points are tuples, built by finish once
+// every path is added, and a value may repeat within one path.
+func (ax *axis) multiPath() bool { return ax.kind == AxisZip || ax.kind == AxisSample }
+
+// addNodes decodes the values nodes of config path path (resolved to
+// index and typ, written at key k) on top of the base config; it reports
+// success (errors are recorded).
+func (ax *axis) addNodes(p *specParser, path string, index []int, typ reflect.Type, k *yaml.Node, nodes []*yaml.Node) bool {
+	field := ax.prefix + "." + path
+	ok := true
 	baseField := reflect.ValueOf(&p.spec.base).Elem().FieldByIndex(index)
 	col := make([]axisValue, 0, len(nodes))
 	seen := map[string]int{}
@@ -120,7 +135,7 @@ func (ax *axis) addPath(p *specParser, path string, k, v *yaml.Node) bool {
 			ok = false
 			continue
 		}
-		if ax.kind != AxisZip {
+		if !ax.multiPath() {
 			if j, dup := seen[string(raw)]; dup {
 				p.errs.add(posOf(n), field, "value %s appears twice (also value %d of the list): every task would run twice", shortValue(raw), j+1)
 				ok = false
@@ -138,7 +153,7 @@ func (ax *axis) addPath(p *specParser, path string, k, v *yaml.Node) bool {
 	ax.types = append(ax.types, typ)
 	ax.pathPos = append(ax.pathPos, posOf(k))
 	ax.cols = append(ax.cols, col)
-	if ax.kind != AxisZip {
+	if !ax.multiPath() {
 		ax.finish()
 	}
 	return true
@@ -212,6 +227,10 @@ func (p *specParser) axisNodes(v *yaml.Node, field string, typ reflect.Type) ([]
 		for _, e := range v.Content {
 			target := e
 			target = unalias(target)
+			if dist, isSampled := sampledKey(target); isSampled {
+				p.errs.add(posOf(target), field, "%s", sampledOnlyInGrid(dist))
+				return nil, false
+			}
 			if _, isGen := generatorKey(target); isGen {
 				vals, ok := expand(target)
 				if !ok {
@@ -235,11 +254,15 @@ func (p *specParser) axisNodes(v *yaml.Node, field string, typ reflect.Type) ([]
 		if _, isGen := generatorKey(v); isGen {
 			return expand(v)
 		}
+		if dist, isSampled := sampledKey(v); isSampled {
+			p.errs.add(posOf(v), field, "%s", sampledOnlyInGrid(dist))
+			return nil, false
+		}
 		hint := ""
 		if typ.Kind() == reflect.Struct {
 			hint = "; to vary one field of it, use a dotted path like " + field[strings.Index(field, ".")+1:] + "." + fieldNames(typ)[0]
 		}
-		p.errs.add(posOf(v), field, "an axis is a list of values or one of {range: [start, stop, step]}, {linspace: [a, b, n]}, {logspace: [a, b, n]}%s", hint)
+		p.errs.add(posOf(v), field, "an axis is a list of values, one of {range: [start, stop, step]}, {linspace: [a, b, n]}, {logspace: [a, b, n]}, or (under grid) a sampled axis: %s%s", sampledForms, hint)
 		return nil, false
 	default:
 		p.errs.add(posOf(v), field, "an axis is a list of values; write [%s] for a single value, or set a fixed value under base", v.Value)

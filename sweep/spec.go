@@ -38,6 +38,7 @@ type Spec struct {
 	axes      []*axis           // iteration order: axes[0] varies slowest
 	rules     []*rule
 	stopping  *Stopping // nil: no early stopping
+	sampling  *Sampling // nil: no sampled axes
 	points    int       // grid points before exclusion
 	count     int       // tasks after exclusion
 	canonical []byte
@@ -100,6 +101,10 @@ type specParser struct {
 	errs   *errorList
 	budget nodeBudget
 	spec   *Spec
+	// sampled holds the sampled grid entries (sample.go); sampledErrors
+	// records that one of them was refused.
+	sampled       []*sampledAxis
+	sampledErrors bool
 }
 
 func (p *specParser) decoder(prefix string) *nodeDecoder {
@@ -270,7 +275,7 @@ func (p *specParser) parseGrid(n *yaml.Node) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		path, ok := p.decoder("grid").mappingKey(k, "")
-		if !ok {
+		if !ok || p.parseSampledEntry(path, k, v) { // sample.go
 			continue
 		}
 		ax := &axis{kind: AxisGrid, prefix: "grid", pos: posOf(k)}

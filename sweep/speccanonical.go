@@ -22,6 +22,41 @@ type canonicalSpec struct {
 	Axes         []canonicalAxis `json:"axes"`
 	// Exclude holds each rule's canonical JSON, sorted.
 	Exclude []json.RawMessage `json:"exclude"`
+	// Sample is the sample block with the sampled axes' distributions;
+	// absent without sampled axes (so older fingerprints stand).
+	Sample *canonicalSample `json:"sample,omitempty"`
+}
+
+// canonicalSample is how the sample points were drawn: with the drawn
+// values (in the sample axis) it makes a change of method, n, seed or a
+// distribution change the fingerprint.
+type canonicalSample struct {
+	Method string `json:"method"`
+	N      int    `json:"n"`
+	// Seed is absent for sobol, which ignores it.
+	Seed *uint64            `json:"seed,omitempty"`
+	Axes []canonicalSampled `json:"axes"`
+}
+
+type canonicalSampled struct {
+	Path string            `json:"path"`
+	Dist string            `json:"dist"`
+	Args []json.RawMessage `json:"args"`
+}
+
+func newCanonicalSample(smp *Sampling) *canonicalSample {
+	if smp == nil {
+		return nil
+	}
+	c := &canonicalSample{Method: smp.Method, N: smp.N}
+	if smp.Method != methodSobol {
+		seed := smp.Seed
+		c.Seed = &seed
+	}
+	for _, ax := range smp.Axes {
+		c.Axes = append(c.Axes, canonicalSampled{Path: ax.Path, Dist: ax.Dist, Args: ax.Args})
+	}
+	return c
 }
 
 type canonicalAxis struct {
@@ -57,6 +92,7 @@ func (s *Spec) buildCanonical() ([]byte, error) {
 		Base:         base,
 		Axes:         []canonicalAxis{},
 		Exclude:      []json.RawMessage{},
+		Sample:       newCanonicalSample(s.sampling),
 	}
 	for _, ax := range s.axes {
 		c.Axes = append(c.Axes, canonicalAxis{Kind: ax.kind, Paths: ax.paths, Values: ax.raw})
@@ -104,6 +140,7 @@ func Diff(oldCanonical, newCanonical []byte) []string {
 	out = append(out, diffBase(a, b)...)
 	out = append(out, diffAxes(a.Axes, b.Axes)...)
 	out = append(out, diffRules(a.Exclude, b.Exclude)...)
+	out = append(out, diffSample(a.Sample, b.Sample)...)
 	if len(out) == 0 {
 		out = append(out, "spec changed")
 	}
@@ -273,4 +310,19 @@ func diffRules(a, b []json.RawMessage) []string {
 		}
 	}
 	return out
+}
+
+// diffSample describes a change of the sample block.
+func diffSample(a, b *canonicalSample) []string {
+	ra, _ := json.Marshal(a)
+	rb, _ := json.Marshal(b)
+	switch {
+	case bytes.Equal(ra, rb):
+		return nil
+	case a == nil:
+		return []string{"sample: added " + string(rb)}
+	case b == nil:
+		return []string{"sample: removed (was " + string(ra) + ")"}
+	}
+	return []string{"sample: " + string(ra) + " → " + string(rb)}
 }
