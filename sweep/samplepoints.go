@@ -66,8 +66,8 @@ func (r *splitMix64) below(k uint64) uint64 {
 // for sobol d ≤ sobolMaxDims); seed seeds random and latin:
 //
 //   - random: point i, coordinate j is draw i·d + j of SplitMix64(seed);
-//   - sobol: point i is point i+1 of the unscrambled Sobol sequence (the
-//     origin skipped; see sobolPoints); the seed is not used;
+//   - sobol: the first n points of the unscrambled Sobol sequence, the
+//     origin first (see sobolPoints); the seed is not used;
 //   - latin: a Latin hypercube: for each coordinate j in turn, a
 //     Fisher–Yates permutation p of 0…n−1 (for i = n−1 down to 1, swap p[i]
 //     with p[below(i+1)]), then for each point i the offset w = next>>38,

@@ -8,8 +8,7 @@ const sobolBits = 32
 // direction numbers (sobol_data.go) by the Gray-code construction of
 // Antonov and Saleev: point k+1 is point k with the direction numbers of
 // the lowest zero bit of k xor-ed in. The sequence starts with the
-// all-zero point, as scipy.stats.qmc.Sobol(scramble=False) does; see
-// sobolPoints for the points sweeps use.
+// all-zero point, as scipy.stats.qmc.Sobol(scramble=False) does.
 type sobol struct {
 	v     [][sobolBits]uint32 // v[j][k]: direction number k+1 of dimension j, as a 32-bit fraction
 	x     []uint32            // the current point, as 32-bit fractions
@@ -65,16 +64,21 @@ func (g *sobol) next() ([]uint32, bool) {
 	return g.x, true
 }
 
-// sobolPoints returns n points of the d-dimensional Sobol sequence in
-// [0, 1)^d, skipping the all-zero first point (a sampled axis would sit on
-// its lower bounds, and a choice on its first item): point i is the
-// sequence's point i+1. Each coordinate is a multiple of 2^-32, exact in a
-// float64. n must be below 2^32.
+// sobolPoints returns the first n points of the d-dimensional Sobol
+// sequence in [0, 1)^d, the all-zero point first. It is not skipped: the
+// first 2^m points are a (t, m, d)-net, each coordinate with exactly one
+// point in each of 2^m equal strata, and dropping the origin spoils that
+// (A. B. Owen, "On dropping the first Sobol' point", 2022). Each
+// coordinate is a multiple of 2^-32, exact in a float64. n must be at most
+// 2^32.
 func sobolPoints(n, d int) [][]float64 {
 	g := newSobol(d)
 	out := make([][]float64, n)
+	x := g.x
 	for i := range out {
-		x, _ := g.next()
+		if i > 0 {
+			x, _ = g.next()
+		}
 		out[i] = make([]float64, d)
 		for j, xj := range x {
 			out[i][j] = float64(xj) * 0x1p-32

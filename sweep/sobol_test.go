@@ -73,10 +73,10 @@ func TestSobolPublished(t *testing.T) {
 	}
 }
 
-// The first points after the skipped origin are the familiar ones.
-func TestSobolPointsSkipOrigin(t *testing.T) {
+// The points sweeps use start at the origin.
+func TestSobolPoints(t *testing.T) {
 	got := sobolPoints(4, 2)
-	want := [][]float64{{0.5, 0.5}, {0.75, 0.25}, {0.25, 0.75}, {0.375, 0.375}}
+	want := [][]float64{{0, 0}, {0.5, 0.5}, {0.75, 0.25}, {0.25, 0.75}}
 	for i := range want {
 		for j := range want[i] {
 			if got[i][j] != want[i][j] {
