@@ -30,7 +30,9 @@ func planCommand() *cli.Command {
 		Usage:     "dry run: check a sweep spec and show its axes, task count and work; nothing is published",
 		ArgsUsage: "SPEC.yaml",
 		Description: "Parses and validates the spec (every task's config included), then prints each axis with its\n" +
-			"size and values (slowest first), the number of grid points, of excluded points and of tasks,\n" +
+			"size and values (slowest first), the sampled axes with their distribution, the range of the\n" +
+			"values drawn and how many of the n equal-probability strata they hit, the number of grid\n" +
+			"points, of excluded points and of tasks,\n" +
 			"and the work in sample-steps (" + workFormula + ").\n" +
 			"When a results store exists (the running coordinator's, else --data-dir's), also says whether the\n" +
 			"sweep is new, resumes or changed, and how many of its tasks already have results.\n" +
@@ -58,8 +60,10 @@ type planJSON struct {
 	SampleSteps  int64      `json:"sample_steps"`
 	// Store is what the results store already holds of the sweep; absent
 	// when there is no store.
-	Store    *coordinator.PlanPreview `json:"store,omitempty"`
-	TaskList []taskJSON               `json:"task_list,omitempty"`
+	Store *coordinator.PlanPreview `json:"store,omitempty"`
+	// Sampling describes the sampled axes; absent without them.
+	Sampling *samplingJSON `json:"sampling,omitempty"`
+	TaskList []taskJSON    `json:"task_list,omitempty"`
 }
 
 type axisJSON struct {
@@ -132,6 +136,7 @@ func writePlanJSON(w io.Writer, spec *sweep.Spec, work int64, preview *coordinat
 		Tasks:        spec.Count(),
 		SampleSteps:  work,
 		Store:        preview,
+		Sampling:     sampledCoverage(spec),
 	}
 	for _, ax := range spec.Axes() {
 		p.Axes = append(p.Axes, axisJSON{Name: ax.Name(), Kind: ax.Kind, Paths: ax.Paths, Size: ax.Len(), Values: ax.Values})
@@ -173,6 +178,10 @@ func writePlanText(w io.Writer, spec *sweep.Spec, work int64) {
 		tw.Flush()
 	}
 	fmt.Fprintln(w)
+	if c := sampledCoverage(spec); c != nil {
+		writeSampling(w, c)
+		fmt.Fprintln(w)
+	}
 
 	perTask := 0.0
 	if spec.Count() > 0 {
