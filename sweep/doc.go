@@ -53,11 +53,59 @@
 // after exclusion (at most MaxMaxTasks); the grid before exclusion may have
 // at most 10 × max_tasks points.
 //
+// # Sampling
+//
+// A grid entry may be sampled instead of listed, with a top-level sample
+// block (required when an entry is sampled, an error otherwise):
+//
+//	grid:
+//	  surrogate.shape: [superspike, esser]
+//	  surrogate.scale: {loguniform: [0.1, 1000]}     # a·(b/a)^u
+//	  train.lr: {uniform: [0.001, 0.1]}              # a + u(b − a)
+//	  train.epochs: {int: [10, 30]}                  # a + ⌊u(b − a + 1)⌋, both included
+//	  network.reset: {choice: [detached, differentiable]}   # items[⌊u·k⌋]
+//	sample: {method: latin, n: 32, seed: 1}          # random | sobol | latin; seed defaults to 0
+//
+// The sampled entries form one axis of kind AxisSample with n points, like
+// a zip group: point i sets every sampled path, in the order written (the
+// dimensions of the sample points). It sits where the first sampled entry
+// is written and crosses with grid axes, zip groups and replicates; exclude
+// works on it like on any axis. Spec.Sampling describes it. The methods
+// draw n points u in [0, 1)^d (see unitPoints): random, independent
+// SplitMix64 draws; latin, a Latin hypercube (one point in each of the n
+// strata of every dimension); sobol, the first n points of the unscrambled
+// Sobol sequence with the Joe–Kuo new-joe-kuo-6.21201 direction numbers (at
+// most 40 dimensions), the all-zero point included because the first 2^m
+// points then stratify every dimension. Sobol ignores the seed (it is left
+// out of the canonical spec).
+//
+// Determinism: the same spec gives the same tasks and task IDs on every
+// machine and Go release. The generator is SplitMix64 (Vigna's
+// splitmix64.c), not math/rand, whose Rand methods promise no stable
+// stream (this is also why gonum's LatinHypercube is not used: it draws
+// through them); the u of random is the top 53 bits × 2^-53, integers
+// below k are Lemire's multiply-and-reject. Maps use only correctly
+// rounded IEEE operations: loguniform is computed by square roots, not by
+// exp and log, whose last bit differs between amd64 and arm64. Floats are
+// then rounded to 12 significant digits (and kept within the bounds).
+//
+// Bad input is an error with file, line and field: an unknown method, n < 1
+// or above max_tasks (refused before anything is drawn), bounds that are
+// reversed or equal, not positive (loguniform) or not integers (int), an
+// empty or repeated choice, a float distribution on an integer or string
+// field, a sampled form inside zip, replicates or a list, sample points
+// that repeat (too few distinct int/choice values for n), a sample block
+// without sampled entries and sampled entries without a sample block. The
+// canonical spec holds the sample block and each sampled path's
+// distribution, besides the drawn values, so any change of them changes
+// the fingerprint.
+//
 // # Order
 //
 // Tasks are the nested loops over Spec.Axes(), the first axis outermost:
 // the replicate axes (in the order written under replicates), then the grid
-// entries and zip groups in the order they appear in the file. Seeds are
+// entries, zip groups and the sample axis in the order they appear in the
+// file. Seeds are
 // outermost so that the whole grid runs once before any cell's second seed,
 // and raising the replicate count appends tasks without moving the others.
 // A task's Ordinal is its position in this order.

@@ -82,7 +82,7 @@ func writeSampling(w io.Writer, c *samplingJSON) {
 	how := c.Method
 	switch {
 	case c.Method == "sobol":
-		how += ", unscrambled (no seed)"
+		how += ", unscrambled, no seed"
 	case c.Seed != nil:
 		how += fmt.Sprintf(", seed %d", *c.Seed)
 	}
