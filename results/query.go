@@ -217,6 +217,13 @@ func (r *QueryRequest) compile() (*query, error) {
 	return q, nil
 }
 
+// CheckInclude reports whether include is a valid QueryRequest.Include,
+// with the error RunQuery would return.
+func CheckInclude(include []string) error {
+	_, err := compileInclude(include)
+	return err
+}
+
 // compileInclude checks QueryRequest.Include and reports whether it
 // includes stopped tasks.
 func compileInclude(include []string) (stopped bool, err error) {

@@ -79,9 +79,26 @@ func heatmapPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	}
 	p := newPlot(defaultTitle(r, Label(f.Name)+": "+Label(r.Y)+" × "+Label(r.X), what),
 		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(r.Y)))
+	captionStopped(p, r, stoppedTotal(pts), "ringed cells")
 	p.Add(heatMapOf(g))
 	if labels := cellLabels(g); labels != nil {
 		p.Add(labels)
+	}
+	var rings plotter.XYs
+	for i := range pts {
+		if pts[i].stopped > 0 {
+			c := slices.IndexFunc(xs, pts[i].key[0].Equal)
+			k := slices.IndexFunc(ys, pts[i].key[1].Equal)
+			rings = append(rings, plotter.XY{X: float64(c) + 0.35, Y: float64(k) + 0.3})
+		}
+	}
+	if len(rings) > 0 {
+		sc, err := plotter.NewScatter(rings)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = hollowGlyph(stoppedMark)
+		p.Add(sc)
 	}
 	p.X.Tick.Marker = categoryTicks(tickTexts(xs))
 	p.Y.Tick.Marker = categoryTicks(tickTexts(ys))

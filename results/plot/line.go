@@ -94,8 +94,10 @@ func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	case best == 1:
 		what = "best cell per point: " + what
 	}
+	stopped := stoppedTotal(pts)
 	p := newPlot(defaultTitle(r, Label(f.Name)+" vs "+Label(r.X), what),
 		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(f.Name)))
+	captionStopped(p, r, stopped, "hollow points")
 	if logX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -148,7 +150,13 @@ func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		dots.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		filled := draw.GlyphStyle{Color: col, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		dots.GlyphStyleFunc = func(k int) draw.GlyphStyle {
+			if s.pts[order[k]].stopped > 0 {
+				return hollowGlyph(col)
+			}
+			return filled
+		}
 		p.Add(line, dots)
 		if s.label != "" {
 			legend = append(legend, legendItem{text: s.label, thumbs: []plot.Thumbnailer{lineThumb{col, dash, true}}})
@@ -157,9 +165,12 @@ func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	if boundY(p, f.Name) {
 		notes = append(notes, clipNote(f.Name))
 	}
+	if stopped > 0 {
+		legend = append(legend, stoppedLegend("with stopped tasks", glyphThumb{hollowGlyph(stoppedMark)}))
+	}
 	fig := newFigure(p)
 	fig.Notes = notes
-	if len(r.Series) > 0 {
+	if len(r.Series) > 0 || stopped > 0 {
 		fig.setLegend(seriesTitle(r.Series), legend)
 	}
 	return fig, nil
@@ -198,8 +209,7 @@ func metricXPoints(ctx context.Context, q Querier, r *Request, xf *results.Field
 	if yf.Name == xf.Name {
 		return nil, nil, nil, fmt.Errorf("x: %s is also the metric", xf.Name)
 	}
-	tab, err := q(ctx, results.QueryRequest{Sweep: r.Sweep, GroupBy: append(slices.Clone(r.Series), results.GroupVarying),
-		Metrics: []string{yf.Name, xf.Name}, Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch})
+	tab, err := q(ctx, r.query(append(slices.Clone(r.Series), results.GroupVarying), yf.Name, xf.Name))
 	if err != nil {
 		return nil, nil, nil, err
 	}
