@@ -33,7 +33,7 @@ func barsPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	pts, notes, err := queryPoints(ctx, q, r, r.Conditions, r.Metric, r.Best, true)
+	pts, st, notes, err := queryPoints(ctx, q, r, r.Conditions, r.Metric, r.Best, true)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func barsPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	}
 	p := newPlot(defaultTitle(r, Label(f.Name)+" by "+strings.Join(xLabel, " / "), what),
 		orDefault(r.XLabel, strings.Join(xLabel, " / ")), orDefault(r.YLabel, Label(f.Name)))
-	captionStopped(p, r, stoppedTotal(pts), "hollow bars")
+	captionStopped(p, r, st, "hollow bars", "bar")
 	var ticks []string
 	dotColor := faded(pointColor, 0.75)
 	for i := range pts {

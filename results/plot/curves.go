@@ -62,7 +62,7 @@ func curvesPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	}
 	p := newPlot(defaultTitle(r, Label(r.Metric)+" during training", bandText(r.Band)+" over tasks"),
 		orDefault(r.XLabel, "epoch"), orDefault(r.YLabel, Label(r.Metric)))
-	captionStopped(p, r, stopped, "dashed, × where stopped")
+	captionStopped(p, r, stopTally{total: stopped}, "dashed, × where stopped", "")
 	var legend []legendItem
 	for i, row := range tab.Rows {
 		var pts plotter.XYs

@@ -64,11 +64,12 @@ func bandText(band string) string {
 //	K > 1  the K best cells: the statistics of their means, which are the
 //	       point's values.
 //
-// values asks for the individual task values (best ≤ 1).
-func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metric string, best int, values bool) ([]point, []string, error) {
+// values asks for the individual task values (best ≤ 1). st counts the
+// stopped tasks of the query.
+func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metric string, best int, values bool) (pts []point, st stopTally, notes []string, err error) {
 	f, err := results.LookupField(metric, r.Epoch)
 	if err != nil {
-		return nil, nil, fmt.Errorf("metric: %w", err)
+		return nil, st, nil, fmt.Errorf("metric: %w", err)
 	}
 	req := r.query(slices.Clone(keys), f.Name)
 	if best > 0 {
@@ -82,20 +83,20 @@ func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metr
 	}
 	tab, err := q(ctx, req)
 	if err != nil {
-		return nil, nil, err
+		return nil, st, nil, err
 	}
 	cells, _, err := tablePoints(tab, keys, f.Name)
 	if err != nil {
-		return nil, nil, err
+		return nil, st, nil, err
 	}
 	if len(cells) == 0 {
-		return nil, tab.Notes, fmt.Errorf("no %s values to plot (%s)", f.Name, strings.Join(tab.Notes, "; "))
+		return nil, st, tab.Notes, fmt.Errorf("no %s values to plot (%s)", f.Name, strings.Join(tab.Notes, "; "))
 	}
+	st = tallyStopped(tab, keys, f.Name, cells)
 	if best == 0 {
-		return cells, tab.Notes, nil
+		return cells, st, tab.Notes, nil
 	}
 	// Collect the cells of each key combination, best first.
-	var pts []point
 	var members [][]point
 	for _, c := range cells {
 		i := slices.IndexFunc(pts, func(p point) bool { return slices.EqualFunc(p.key, c.key, results.Value.Equal) })
@@ -106,7 +107,7 @@ func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metr
 		}
 		members[i] = append(members[i], c)
 	}
-	notes := tab.Notes
+	notes = tab.Notes
 	for i := range pts {
 		m := members[i]
 		slices.SortStableFunc(m, func(a, b point) int {
@@ -134,7 +135,7 @@ func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metr
 		s := results.Summarize(means)
 		pts[i] = point{key: pts[i].key, n: s.N, mean: s.Mean, sd: s.SD, lo: s.CILo, hi: s.CIHi, values: means, stopped: stopped}
 	}
-	return pts, notes, nil
+	return pts, st, notes, nil
 }
 
 // query is the query of a figure's points: n, mean, sd, CI and the

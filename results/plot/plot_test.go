@@ -470,7 +470,7 @@ func TestPlotBestCellsByHand(t *testing.T) {
 		if err := req.normalize(); err != nil {
 			t.Fatal(err)
 		}
-		pts, _, err := queryPoints(context.Background(), SourceQuerier(src), &req, []string{"surrogate.shape", "surrogate.scale"}, "test_acc", tt.best, false)
+		pts, _, _, err := queryPoints(context.Background(), SourceQuerier(src), &req, []string{"surrogate.shape", "surrogate.scale"}, "test_acc", tt.best, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package plot
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"slices"
 
 	"github.com/sgsweep/sgsweep/results"
@@ -27,19 +28,13 @@ func (r *Request) includesStopped() bool {
 	return slices.Contains(r.Include, results.IncludeStopped)
 }
 
-// stoppedTotal sums the stopped tasks of the points.
-func stoppedTotal(pts []point) int {
-	n := 0
-	for i := range pts {
-		n += pts[i].stopped
-	}
-	return n
-}
-
 // captionStopped adds the title's line on stopped tasks, unless there
-// are none or the title is the user's: how many, how they count, and how
-// the figure marks them. The query's notes say it too.
-func captionStopped(p *plot.Plot, r *Request, n int, mark string) {
+// are none or the title is the user's: how many, how they count, how the
+// figure marks them, and how many points (of the noun's kind) it could
+// not draw because they hold nothing but stopped tasks (st.bare). The
+// query's notes say it too.
+func captionStopped(p *plot.Plot, r *Request, st stopTally, mark, noun string) {
+	n, bare := st.total, len(st.bare)
 	if n == 0 || r.Title != "" {
 		return
 	}
@@ -48,6 +43,52 @@ func captionStopped(p *plot.Plot, r *Request, n int, mark string) {
 		how = "in the means at their last value"
 	}
 	p.Title.Text += fmt.Sprintf("\n%s %s (%s)", plural(n, "stopped task"), how, mark)
+	if bare > 0 {
+		p.Title.Text += fmt.Sprintf("; %s with only stopped tasks not drawn", plural(bare, noun))
+	}
+}
+
+// stopTally counts what a figure's query says of stopped tasks.
+type stopTally struct {
+	// total counts the stopped tasks of every row of the query.
+	total int
+	// bare holds a point (keys and stopped count, no value) for each key
+	// combination that has no value but stopped tasks and is not drawn: a
+	// combination the figure cannot draw as a point because its stopped
+	// tasks are left out of the means.
+	bare []point
+}
+
+// tallyStopped counts the stopped tasks of tab, a query table with the
+// given key columns and metric, and finds the combinations without a
+// value but with stopped tasks that are not among the drawn points.
+func tallyStopped(tab *results.Table, keys []string, metric string, drawn []point) stopTally {
+	var st stopTally
+	n, stopped := tab.ColumnIndex(metric+".n"), tab.ColumnIndex("stopped")
+	if n < 0 || stopped < 0 {
+		return st
+	}
+	keyCols := make([]int, len(keys))
+	for i, k := range keys {
+		keyCols[i] = tab.ColumnIndex(k)
+	}
+	for _, row := range tab.Rows {
+		st.total += int(row[stopped].Num)
+		if row[n].Num > 0 || row[stopped].Num == 0 {
+			continue
+		}
+		p := point{mean: math.NaN(), stopped: int(row[stopped].Num)}
+		for _, c := range keyCols {
+			p.key = append(p.key, row[c])
+		}
+		same := func(o point) bool { return slices.EqualFunc(o.key, p.key, results.Value.Equal) }
+		if i := slices.IndexFunc(st.bare, same); i >= 0 {
+			st.bare[i].stopped += p.stopped
+		} else if !slices.ContainsFunc(drawn, same) {
+			st.bare = append(st.bare, p)
+		}
+	}
+	return st
 }
 
 // hollowGlyph is the marker of a point with stopped tasks: a ring in the

@@ -50,7 +50,7 @@ func TestPlotPointsCountStopped(t *testing.T) {
 		if err := req.normalize(); err != nil {
 			t.Fatal(err)
 		}
-		pts, _, err := queryPoints(context.Background(), SourceQuerier(src), &req, keys, "test_acc", 0, false)
+		pts, _, _, err := queryPoints(context.Background(), SourceQuerier(src), &req, keys, "test_acc", 0, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func TestPlotMarksStopped(t *testing.T) {
 		{"line included", Request{Kind: KindLine, X: "surrogate.scale", Where: []string{"train.lr=0.01"}, Include: []string{"stopped"}},
 			[]string{"3 stopped tasks in the means at their last value (hollow points)", "with stopped tasks"}},
 		{"heatmap", Request{Kind: KindHeatmap, X: "surrogate.scale", Y: "train.lr"},
-			[]string{"3 stopped tasks left out of the means (ringed cells)"}},
+			[]string{"3 stopped tasks left out of the means (ringed cells; grey if only stopped)"}},
 		{"curves", Request{Kind: KindCurves, Series: []string{"surrogate.shape"}},
 			[]string{"3 stopped tasks left out of the means (dashed, × where stopped)", "stopped run"}},
 	} {
@@ -96,6 +96,39 @@ func TestPlotMarksStopped(t *testing.T) {
 	_, _, svg := renderPlot(t, plotSweep(t, paperLike), Request{Sweep: "fig3", Kind: KindCurves}, t.TempDir())
 	if bytes.Contains(svg, []byte("stopped")) {
 		t.Error("a figure of a sweep without stopped tasks mentions them")
+	}
+}
+
+func TestPlotCellsWithOnlyStoppedTasks(t *testing.T) {
+	// Every seed of sigmoid, β = 1000, η = 0.01 stopped after epoch 1: the
+	// cell has no value by default. The line plot says it could not draw
+	// it; the heat map shows it grey and ringed.
+	src := stoppedSweep(t)
+	for i := range src {
+		r := &src[i]
+		if !strings.Contains(string(r.Params), `"shape":"sigmoid"`) || !strings.Contains(string(r.Params), `"scale":1000`) ||
+			!strings.Contains(string(r.Params), `"lr":0.01`) {
+			continue
+		}
+		r.State, r.Result.Status = results.StateStopped, "stopped"
+		r.Result.Result.Epochs = r.Result.Result.Epochs[:1]
+	}
+	_, _, svg := renderPlot(t, src, Request{Sweep: "fig3", Kind: KindLine, X: "surrogate.scale",
+		Series: []string{"surrogate.shape"}, Where: []string{"train.lr=0.01"}}, t.TempDir())
+	if !bytes.Contains(svg, []byte("6 stopped tasks left out of the means (hollow points); 1 point with only stopped tasks not drawn")) {
+		t.Error("line plot does not say that it left out a point with only stopped tasks")
+	}
+	_, _, svg = renderPlot(t, src, Request{Sweep: "fig3", Kind: KindHeatmap, X: "surrogate.scale", Y: "surrogate.shape",
+		Where: []string{"train.lr=0.01"}}, t.TempDir())
+	fills, _ := svgPaths(t, svg)
+	if fills[svgColor(nanColor)] != 1 {
+		t.Errorf("heat map has %d grey cells, want the one with only stopped tasks", fills[svgColor(nanColor)])
+	}
+	// With --include stopped the cell has a value again.
+	_, _, svg = renderPlot(t, src, Request{Sweep: "fig3", Kind: KindHeatmap, X: "surrogate.scale", Y: "surrogate.shape",
+		Where: []string{"train.lr=0.01"}, Include: []string{"stopped"}}, t.TempDir())
+	if fills, _ := svgPaths(t, svg); fills[svgColor(nanColor)] != 0 {
+		t.Error("heat map with stopped tasks included still has a grey cell")
 	}
 }
 
