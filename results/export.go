@@ -36,6 +36,8 @@ type ExportStats struct {
 	// Tasks is the number of tasks written, Rows the number of rows (equal
 	// without curves).
 	Tasks, Rows int
+	// Stopped is the number of stopped tasks among Tasks.
+	Stopped int
 	// UnknownParams counts parameter paths found in tasks that this version
 	// of sgsweep does not know (written by another version); they are not
 	// exported.
@@ -95,6 +97,9 @@ func Export(ctx context.Context, src RecordSource, sweep string, w io.Writer, op
 		}
 		if n > 0 || !opts.Curves {
 			stats.Tasks++
+			if r.State == StateStopped {
+				stats.Stopped++
+			}
 		}
 		stats.Rows += n
 		return nil

@@ -167,6 +167,9 @@ func TestExportStopped(t *testing.T) {
 	// Curves: a stopped task's rows end at the epoch it stopped at.
 	text, stats := exportString(t, src, results.ExportOptions{Curves: true, Where: []string{"state=stopped"}})
 	_, rows = resultstest.ReadCSV(t, text)
+	if stats.Tasks != 2 || stats.Stopped != 2 {
+		t.Errorf("stats %+v, want 2 tasks, 2 stopped", stats)
+	}
 	if stats.Rows != 3 || rows[1]["epoch"] != "2" || rows[1]["stop_epoch"] != "2" || rows[2]["epoch"] != "1" {
 		t.Errorf("curve rows of stopped tasks: %d rows; want epochs 1, 2 then 1", stats.Rows)
 	}

@@ -70,7 +70,11 @@ func runExport(c *cli.Context) error {
 	if err != nil || out == "" {
 		return err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "wrote %d rows (%d tasks) to %s\n", stats.Rows, stats.Tasks, out)
+	stopped := ""
+	if stats.Stopped > 0 {
+		stopped = fmt.Sprintf(", %d of them stopped early", stats.Stopped)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "wrote %d rows (%d tasks%s) to %s\n", stats.Rows, stats.Tasks, stopped, out)
 	for p, n := range stats.UnknownParams {
 		fmt.Fprintf(c.App.ErrWriter, "note: %d tasks have parameter %s, unknown to this sgsweep; not exported\n", n, p)
 	}

@@ -66,6 +66,11 @@ func TestResultsCommandStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	path := filepath.Join(t.TempDir(), "fig.csv")
+	if _, errOut, err := runCLI(t, "export", "--data-dir", dir, "-o", path, "fig"); err != nil ||
+		!strings.Contains(errOut, "(18 tasks, 2 of them stopped early)") {
+		t.Errorf("export -o: %v, stderr %q", err, errOut)
+	}
 	if _, rows := resultstest.ReadCSV(t, out); len(rows) != 2 || rows[0]["stop_rule"] != "median" || rows[1]["stop_epoch"] != "1" {
 		t.Errorf("export of the stopped tasks:\n%s", out)
 	}
