@@ -2,7 +2,8 @@
 // metrics: server-rendered pages (html/template, assets embedded, a little
 // vanilla JavaScript) of the sweeps, one sweep (live progress, running
 // tasks, failures, the results table of results.RunQuery, figures drawn by
-// results/plot as SVG, export downloads) and one task; live updates by
+// results/plot as SVG, export downloads) and one task (with its stop
+// decision, if the sweep's stopping rules ended it early); live updates by
 // Server-Sent Events fed from the coordinator's events; and /metrics.
 //
 // It reads through two interfaces: a Source (a results.RecordSource and

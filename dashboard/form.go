@@ -14,6 +14,8 @@ import (
 // `sgsweep results`, under the same names.
 type tableForm struct {
 	GroupBy, Metric, Agg, Where, Sort, Top, Epoch, Compare string
+	// Include is "stopped" to put stopped tasks in (--include stopped).
+	Include string
 }
 
 // figureForm is the sweep page's figure options: the flags of `sgsweep
@@ -21,25 +23,27 @@ type tableForm struct {
 type figureForm struct {
 	Kind, Metric, X, Y, Series, Conditions, Where, Epoch, Band, Cell, Best, LogX, Label, Title string
 	ErrorBars                                                                                  bool
+	// Include is "stopped" to put stopped tasks in (--include stopped).
+	Include string
 }
 
 func tableFormOf(v url.Values) tableForm {
 	return tableForm{GroupBy: v.Get("group-by"), Metric: v.Get("metric"), Agg: v.Get("agg"),
 		Where: strings.Join(v["where"], "\n"), Sort: v.Get("sort"), Top: v.Get("top"), Epoch: v.Get("epoch"),
-		Compare: v.Get("compare")}
+		Compare: v.Get("compare"), Include: v.Get("include")}
 }
 
 // request is the results query the form asks for.
 func (f tableForm) request(sweep string) results.QueryRequest {
 	return results.QueryRequest{Sweep: sweep, GroupBy: list(f.GroupBy), Metrics: list(f.Metric), Aggs: list(f.Agg),
 		Where: lines(f.Where), Sort: strings.TrimSpace(f.Sort), Top: atoi(f.Top), Epoch: atoi(f.Epoch),
-		Compare: strings.TrimSpace(f.Compare)}
+		Compare: strings.TrimSpace(f.Compare), Include: list(f.Include)}
 }
 
 // values are the form's non-empty fields, for links.
 func (f tableForm) values() url.Values {
 	return encode("group-by", f.GroupBy, "metric", f.Metric, "agg", f.Agg, "where", f.Where, "sort", f.Sort,
-		"top", f.Top, "epoch", f.Epoch, "compare", f.Compare)
+		"top", f.Top, "epoch", f.Epoch, "compare", f.Compare, "include", f.Include)
 }
 
 // figureFormOf reads the figure options under prefix ("fig-" on the sweep
@@ -48,7 +52,8 @@ func figureFormOf(v url.Values, prefix string) figureForm {
 	g := func(name string) string { return strings.Join(v[prefix+name], "\n") }
 	return figureForm{Kind: g("kind"), Metric: g("metric"), X: g("x"), Y: g("y"), Series: g("series"),
 		Conditions: g("conditions"), Where: g("where"), Epoch: g("epoch"), Band: g("band"), Cell: g("cell"),
-		Best: g("best"), LogX: g("log-x"), Label: g("label"), Title: g("title"), ErrorBars: g("error-bars") != ""}
+		Best: g("best"), LogX: g("log-x"), Label: g("label"), Title: g("title"), ErrorBars: g("error-bars") != "",
+		Include: g("include")}
 }
 
 // request is the figure the form asks for (no kind: the default figure).
@@ -57,14 +62,14 @@ func (f figureForm) request(sweep string) plotRequest {
 		X: strings.TrimSpace(f.X), Y: strings.TrimSpace(f.Y), Series: list(f.Series), Conditions: list(f.Conditions),
 		Where: lines(f.Where), Epoch: atoi(f.Epoch), Band: strings.TrimSpace(f.Band), Cell: strings.TrimSpace(f.Cell),
 		Best: atoi(f.Best), ErrorBars: f.ErrorBars, Labels: lines(f.Label), LogX: strings.TrimSpace(f.LogX),
-		Title: strings.TrimSpace(f.Title)}
+		Title: strings.TrimSpace(f.Title), Include: list(f.Include)}
 }
 
 // values are the form's fields without prefix: figure.svg's query.
 func (f figureForm) values() url.Values {
 	v := encode("kind", f.Kind, "metric", f.Metric, "x", f.X, "y", f.Y, "series", f.Series,
 		"conditions", f.Conditions, "where", f.Where, "epoch", f.Epoch, "band", f.Band, "cell", f.Cell,
-		"best", f.Best, "log-x", f.LogX, "label", f.Label, "title", f.Title)
+		"best", f.Best, "log-x", f.LogX, "label", f.Label, "title", f.Title, "include", f.Include)
 	if f.ErrorBars {
 		v.Set("error-bars", "1")
 	}
@@ -100,6 +105,9 @@ func defaultFigure(req *plot.Request, tab *results.Table) bool {
 // for the default figure (no kind).
 func (r plotRequest) ValidateDefault() error {
 	if r.Kind == "" {
+		if err := results.CheckInclude(r.Include); err != nil {
+			return err
+		}
 		_, err := results.ParseFilter(r.Where, r.Epoch)
 		return err
 	}

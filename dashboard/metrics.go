@@ -102,8 +102,8 @@ type statusCollector struct {
 }
 
 var (
-	descTasks = prometheus.NewDesc("sgsweep_tasks", "Planned tasks by sweep and state (done, failed, pending; "+
-		"diverged counts done tasks whose loss diverged).", []string{"sweep", "state"}, nil)
+	descTasks = prometheus.NewDesc("sgsweep_tasks", "Planned tasks by sweep and state (done, stopped, failed, pending; "+
+		"diverged counts done tasks whose loss diverged; stopped ones a stop decision ended early).", []string{"sweep", "state"}, nil)
 	descSweepDuplicates = prometheus.NewDesc("sgsweep_sweep_duplicates", "Identical results received again, by sweep.", []string{"sweep"}, nil)
 	descSweepConflicts  = prometheus.NewDesc("sgsweep_sweep_conflicts", "Differing results kept aside, by sweep.", []string{"sweep"}, nil)
 	descSweepRunning    = prometheus.NewDesc("sgsweep_sweep_running", "1 while the sweep is running, 0 once done or cancelled.", []string{"sweep"}, nil)
@@ -138,6 +138,7 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descTasks, float64(s.Failed), s.Name, "failed")
 		gauge(descTasks, float64(s.Pending), s.Name, "pending")
 		gauge(descTasks, float64(s.Diverged), s.Name, "diverged")
+		gauge(descTasks, float64(s.Stopped), s.Name, "stopped")
 		gauge(descSweepDuplicates, float64(s.Duplicates), s.Name)
 		gauge(descSweepConflicts, float64(s.Conflicts), s.Name)
 		running := 0.0

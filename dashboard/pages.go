@@ -101,13 +101,16 @@ type taskView struct {
 	Params  string
 	Running *RunningTask
 	Curves  []curve
+	// Stop is the task's stop decision, nil without one.
+	Stop *stopView
 }
 
 // errFound stops a walk over the records.
 var errFound = errors.New("found")
 
-// taskPage shows one task: parameters, state, attempts and error,
-// provenance, final metrics and curves, and its live progress if running.
+// taskPage shows one task: parameters, state, attempts and error, its
+// stop decision, provenance, final metrics and curves, and its live
+// progress if running.
 func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	name, id := r.PathValue("sweep"), r.PathValue("task")
 	var rec *results.Record
@@ -128,7 +131,7 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("sweep %q plans no task %q", name, id), http.StatusNotFound)
 		return
 	}
-	v := &taskView{Sweep: name, Rec: rec, Running: s.hub.runningTask(id)}
+	v := &taskView{Sweep: name, Rec: rec, Running: s.hub.runningTask(id), Stop: stopViewOf(rec)}
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, rec.Params, "", "  ") == nil {
 		v.Params = pretty.String()

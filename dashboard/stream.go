@@ -42,6 +42,7 @@ type liveSweep struct {
 	Failed     int     `json:"failed"`
 	Pending    int     `json:"pending"`
 	Diverged   int     `json:"diverged"`
+	Stopped    int     `json:"stopped"`
 	Duplicates int     `json:"duplicates"`
 	Conflicts  int     `json:"conflicts"`
 	Settled    int     `json:"settled"`
@@ -59,8 +60,8 @@ func (s *Server) state(ctx context.Context, sweep string) (*liveState, error) {
 	out := &liveState{At: st.At, Source: st.Source, Rate: st.Rate, Queue: st.Queue, Sweeps: []liveSweep{}, Running: []RunningTask{}}
 	for _, w := range st.Sweeps {
 		out.Sweeps = append(out.Sweeps, liveSweep{Name: w.Name, State: w.State, Expected: w.Expected, Done: w.Done,
-			Failed: w.Failed, Pending: w.Pending, Diverged: w.Diverged, Duplicates: w.Duplicates, Conflicts: w.Conflicts,
-			Settled: w.Done + w.Failed, Percent: percent(w.Done+w.Failed, w.Expected), ETA: etaText(w.ETASeconds), ETASeconds: w.ETASeconds})
+			Failed: w.Failed, Pending: w.Pending, Diverged: w.Diverged, Stopped: w.Stopped, Duplicates: w.Duplicates,
+			Conflicts: w.Conflicts, Settled: w.Done + w.Stopped + w.Failed, Percent: percent(w.Done+w.Stopped+w.Failed, w.Expected), ETA: etaText(w.ETASeconds), ETASeconds: w.ETASeconds})
 	}
 	if sweep != "" {
 		run := s.hub.Running(sweep)

@@ -16,7 +16,9 @@ type counts struct {
 	Expected int
 	// Done tasks have a result (ok or diverged), Diverged counts the
 	// diverged ones among them; Failed tasks are excluded from the metrics.
-	Done, Diverged, Failed, Pending int
+	// Stopped tasks have the result of a run ended early by a stop
+	// decision: they are not done, and in the metrics only when included.
+	Done, Diverged, Stopped, Failed, Pending int
 }
 
 func (c *counts) add(t *taskView) {
@@ -27,6 +29,8 @@ func (c *counts) add(t *taskView) {
 		if t.status() == protocol.StatusDiverged {
 			c.Diverged++
 		}
+	case StateStopped:
+		c.Stopped++
 	case StateFailed:
 		c.Failed++
 	default:
@@ -187,8 +191,8 @@ func (a *aggregator) add(rec *Record) error {
 		s := &g.samples[i]
 		if m.kind == fieldCurveAll {
 			r := t.simResult()
-			for e := 1; e <= len(r.Epochs); e++ {
-				x, ok := curveValue(r, m.metric, e)
+			for e := 1; e <= t.lastEpoch(); e++ {
+				x, ok := curveValue(r, m.metric, min(e, len(r.Epochs)))
 				if !ok {
 					continue
 				}

@@ -22,7 +22,8 @@
 // Names. Parameters are the dotted JSON paths of sim.Config's leaves
 // (ParamPaths: surrogate.shape, train.lr, network.hidden as a list like
 // [100,100]) plus the derived network.depth, the number of hidden layers.
-// Task fields: state, status (ok, diverged, failed, pending), host. Metrics:
+// Task fields: state (pending, done, stopped, failed), status (ok,
+// diverged, stopped, failed, pending), host. Metrics:
 // the keys of sim.Result.Metrics, diverged (1 for a diverged run),
 // run_seconds, and curve values at an epoch (val_acc@10) or at every epoch
 // (val_acc@*). An unknown name is an *UnknownFieldError that lists the known
@@ -38,7 +39,15 @@
 // filter's clauses on parameters and task fields; n is the number of values
 // a metric has. Failed tasks are excluded from the metrics and counted;
 // pending tasks are counted; a diverged run is an outcome, and its metrics
-// are what the simulator reported. A clause on a metric drops values (a
+// are what the simulator reported. A stopped task (its run ended early by
+// the sweep's stopping rules) is its own outcome, counted as stopped and
+// left out of every statistic unless QueryRequest.Include names it: then
+// it counts at its last value, the final metrics of its shortened run and,
+// at a later epoch of a curve, its value at the last epoch trained.
+// Paired comparisons follow: a unit with a stopped task is a pair only
+// when stopped tasks are included. Notes say how many were left out, so
+// that a mean over the survivors of a stopping rule is never mistaken for
+// a mean over the grid. Export writes stopped tasks with their decision. A clause on a metric drops values (a
 // task without the metric fails it) but not expected, so n < expected shows
 // both missing replicates and filtered ones. Non-finite values are left out
 // and counted in the notes.

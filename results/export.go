@@ -23,7 +23,8 @@ type ExportOptions struct {
 	// Format is ExportCSV (the default) or ExportJSONL.
 	Format string
 	// Curves writes one row per task per completed epoch instead of one per
-	// task; tasks without a result have no rows then.
+	// task (a stopped task's rows end at the epoch it stopped at); tasks
+	// without a result have no rows then.
 	Curves bool
 	// Where holds filter clauses (see Filter): only matching tasks are
 	// written.
@@ -35,6 +36,8 @@ type ExportStats struct {
 	// Tasks is the number of tasks written, Rows the number of rows (equal
 	// without curves).
 	Tasks, Rows int
+	// Stopped is the number of stopped tasks among Tasks.
+	Stopped int
 	// UnknownParams counts parameter paths found in tasks that this version
 	// of sgsweep does not know (written by another version); they are not
 	// exported.
@@ -49,13 +52,19 @@ type ExportStats struct {
 //	per task: every final metric (MetricNames); per epoch instead: epoch,
 //	  train_loss, train_acc, val_acc, spikes, silent (means over hidden
 //	  layers), spikes_by_layer, silent_by_layer (lists), epoch_seconds
+//	the stop decision of a stopped task (empty for any other): stop_epoch,
+//	  stop_rule, stop_metric, stop_mode, stop_value, stop_threshold,
+//	  stop_group, stop_peers (how many values it was compared against),
+//	  stop_against (them, as a list), stop_decided_at (RFC 3339)
 //	provenance: digest, model_version, build_version, build_revision,
 //	  go_version, platform, host, worker, result_attempt, started_at,
 //	  finished_at (RFC 3339), data_seconds, train_seconds
 //
 // CSV has a header line; numbers are written with full precision, lists as
 // JSON, missing values as empty fields. JSON Lines has one object per row
-// with the same keys, missing values null.
+// with the same keys, missing values null. A stopped task's metrics are
+// those of its shortened run, as it reported them (its state and status
+// say it stopped): export leaves nothing out, so --include does not apply.
 func Export(ctx context.Context, src RecordSource, sweep string, w io.Writer, opts ExportOptions) (*ExportStats, error) {
 	var enc rowEncoder
 	switch opts.Format {
@@ -88,6 +97,9 @@ func Export(ctx context.Context, src RecordSource, sweep string, w io.Writer, op
 		}
 		if n > 0 || !opts.Curves {
 			stats.Tasks++
+			if r.State == StateStopped {
+				stats.Stopped++
+			}
 		}
 		stats.Rows += n
 		return nil
@@ -120,12 +132,17 @@ type exporter struct {
 var curveColumns = []string{"epoch", "train_loss", "train_acc", "val_acc", "spikes", "silent",
 	"spikes_by_layer", "silent_by_layer", "epoch_seconds"}
 
+// stopColumns are the columns of a stop decision (see stopValues).
+var stopColumns = []string{"stop_epoch", "stop_rule", "stop_metric", "stop_mode", "stop_value", "stop_threshold",
+	"stop_group", "stop_peers", "stop_against", "stop_decided_at"}
+
 // provenanceColumns are the provenance columns, last in every export.
 var provenanceColumns = []string{"digest", "model_version", "build_version", "build_revision", "go_version",
 	"platform", "host", "worker", "result_attempt", "started_at", "finished_at", "data_seconds", "train_seconds"}
 
 func newExporter(curves bool) *exporter {
 	ex := &exporter{curves: curves, view: newTaskView(newFlattener())}
+	ex.view.stopped = stoppedAsRun
 	ex.names = append(ex.names, "sweep", "ordinal", "task_id", "state", "status", "attempts", "error")
 	ex.names = append(ex.names, params().paths...)
 	if curves {
@@ -137,6 +154,7 @@ func newExporter(curves bool) *exporter {
 			ex.names = append(ex.names, m)
 		}
 	}
+	ex.names = append(ex.names, stopColumns...)
 	ex.names = append(ex.names, provenanceColumns...)
 	ex.row = make([]Value, len(ex.names))
 	return ex
@@ -160,6 +178,7 @@ func (ex *exporter) write(w *bufio.Writer, enc rowEncoder) (int, error) {
 			v, _ := t.value(&ex.metrics[i])
 			row = append(row, v)
 		}
+		row = ex.appendStop(row)
 		row = ex.appendProvenance(row)
 		enc.row(w, row)
 		return 1, nil
@@ -184,10 +203,30 @@ func (ex *exporter) write(w *bufio.Writer, enc rowEncoder) (int, error) {
 		} else {
 			row = append(row, Value{})
 		}
+		row = ex.appendStop(row)
 		row = ex.appendProvenance(row)
 		enc.row(w, row)
 	}
 	return len(res.Epochs), nil
+}
+
+// appendStop appends the stop decision's columns: the record's committed
+// decision, or its result's.
+func (ex *exporter) appendStop(row []Value) []Value {
+	r := ex.view.rec
+	d := r.Stop
+	if d == nil && r.Result != nil {
+		d = r.Result.Stop
+	}
+	if d == nil {
+		for range stopColumns {
+			row = append(row, Value{})
+		}
+		return row
+	}
+	return append(row, Number(float64(d.Epoch)), textOrNone(d.Rule), textOrNone(d.Metric), textOrNone(d.Mode),
+		Number(d.Value), Number(d.Threshold), textOrNone(d.Group), Number(float64(len(d.Against))),
+		listValue(d.Against), timeValue(d.DecidedAt))
 }
 
 // appendProvenance appends the provenance columns.

@@ -265,9 +265,9 @@ func checkEnum(f *field, s string) error {
 	var allowed []string
 	switch {
 	case f.kind == fieldState:
-		allowed = []string{StatePending, StateDone, StateFailed}
+		allowed = []string{StatePending, StateDone, StateStopped, StateFailed}
 	case f.kind == fieldStatus:
-		allowed = []string{protocol.StatusOK, protocol.StatusDiverged, protocol.StatusFailed, StatePending}
+		allowed = []string{protocol.StatusOK, protocol.StatusDiverged, protocol.StatusStopped, protocol.StatusFailed, StatePending}
 	case f.kind == fieldParam && f.name == "surrogate.shape":
 		allowed = sim.SurrogateNames()
 	default:

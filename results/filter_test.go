@@ -97,7 +97,7 @@ func TestFilterErrors(t *testing.T) {
 		{"surrogate.scale<=abc", `want a number, got "abc"`},
 		{"surrogate.shape<3", "surrogate.shape is not a number"},
 		{"surrogate.shape=nope", `"nope" is not one of`},
-		{"state=running", `"running" is not one of pending, done, failed`},
+		{"state=running", `"running" is not one of pending, done, stopped, failed`},
 		{"train.lr=fast", `train.lr is a number`},
 		{"network.recurrent=yes", "true or false"},
 		{"network.hidden=100", "a list like [100,100]"},

@@ -53,13 +53,17 @@ const (
 // Aggregates a query can ask for. The group counts are per group; the
 // others per metric.
 var (
-	groupAggs  = []string{"expected", "done", "failed", "pending", "diverged"}
+	groupAggs  = []string{"expected", "done", "failed", "pending", "diverged", "stopped"}
 	metricAggs = []string{"n", "mean", "sd", "sem", "ci95", "median", "min", "max", "values"}
 	// DefaultAggs are the aggregates of a query that names none.
 	DefaultAggs = []string{"n", "expected", "mean", "sd", "ci95"}
 	// DefaultMetrics are the metrics of a query that names none.
 	DefaultMetrics = []string{"test_acc"}
 )
+
+// IncludeStopped as a QueryRequest.Include item puts stopped tasks into
+// the metrics at their last value (see QueryRequest.Include).
+const IncludeStopped = "stopped"
 
 // CompareBest as QueryRequest.Compare takes the best group by the first
 // metric's mean as the reference.
@@ -82,7 +86,7 @@ type QueryRequest struct {
 	// Aggs lists the aggregates: n, mean, sd, sem, ci95 (two columns,
 	// ci95_lo and ci95_hi), median, min, max, values (the individual values,
 	// as a list), and the group counts expected, done, failed, pending,
-	// diverged; "all" is all but values. Empty means DefaultAggs.
+	// diverged, stopped; "all" is all but values. Empty means DefaultAggs.
 	Aggs []string `json:"aggs,omitempty"`
 	// Where holds filter clauses (see Filter), all of which must hold.
 	Where []string `json:"where,omitempty"`
@@ -102,8 +106,17 @@ type QueryRequest struct {
 	// form a pair when every parameter but the grouping keys is equal (the
 	// seeds included); columns pairs, diff (group − reference), diff_ci95_lo,
 	// diff_ci95_hi and p (two-sided paired t-test) per metric, empty on the
-	// reference group's row. Whole curves (name@*) are not compared.
+	// reference group's row. Whole curves (name@*) are not compared. A
+	// stopped task enters pairs only when included (Include).
 	Compare string `json:"compare,omitempty"`
+	// Include lists outcomes that the metrics leave out by default and
+	// should count: IncludeStopped puts each stopped task in at its last
+	// value, the final metrics of its shortened run (test_acc,
+	// best_val_acc, …) and, for a curve at an epoch after the one it
+	// stopped at (val_acc@30, val_acc@*), its value at the last epoch
+	// trained, up to its planned train.epochs. Without it stopped tasks
+	// are counted (expected, stopped) but have no values.
+	Include []string `json:"include,omitempty"`
 }
 
 // query is a validated QueryRequest.
@@ -116,6 +129,8 @@ type query struct {
 	filter   *Filter
 	compare  *Filter // nil: no comparison, empty: best
 	pairing  bool
+	// withStopped puts stopped tasks into the metrics (IncludeStopped).
+	withStopped bool
 }
 
 // Validate checks the request without reading any data.
@@ -179,6 +194,9 @@ func (r *QueryRequest) compile() (*query, error) {
 				a, strings.Join(metricAggs, ", "), strings.Join(groupAggs, ", "))
 		}
 	}
+	if q.withStopped, err = compileInclude(r.Include); err != nil {
+		return nil, err
+	}
 	if q.filter, err = ParseFilter(r.Where, r.Epoch); err != nil {
 		return nil, err
 	}
@@ -197,6 +215,28 @@ func (r *QueryRequest) compile() (*query, error) {
 		}
 	}
 	return q, nil
+}
+
+// CheckInclude reports whether include is a valid QueryRequest.Include,
+// with the error RunQuery would return.
+func CheckInclude(include []string) error {
+	_, err := compileInclude(include)
+	return err
+}
+
+// compileInclude checks QueryRequest.Include and reports whether it
+// includes stopped tasks.
+func compileInclude(include []string) (stopped bool, err error) {
+	for _, in := range include {
+		switch strings.TrimSpace(in) {
+		case IncludeStopped:
+			stopped = true
+		case "":
+		default:
+			return false, fmt.Errorf("include: unknown outcome %q; outcomes: %s", in, IncludeStopped)
+		}
+	}
+	return stopped, nil
 }
 
 // appendNew appends the values not yet in s.
@@ -263,6 +303,9 @@ func RunQuery(ctx context.Context, src RecordSource, req QueryRequest) (*Table, 
 		return nil, err
 	}
 	agg := newAggregator(q.grouping, q.filter, q.metrics, q.pairing)
+	if q.withStopped {
+		agg.view.stopped = stoppedLast
+	}
 	seen := 0
 	err = src.Records(ctx, req.Sweep, func(r *Record) error {
 		seen++
@@ -466,7 +509,7 @@ func (b *tableBuilder) row(g *group, ref *group) {
 	}
 	for _, a := range b.q.gAggs {
 		c := map[string]int{"expected": g.Expected, "done": g.Done, "failed": g.Failed,
-			"pending": g.Pending, "diverged": g.Diverged}[a]
+			"pending": g.Pending, "diverged": g.Diverged, "stopped": g.Stopped}[a]
 		row = append(row, Number(float64(c)))
 	}
 	for m, f := range b.q.metrics {
@@ -548,6 +591,14 @@ func (b *tableBuilder) notes(seen int, ref *group) {
 	if tot.Diverged > 0 {
 		done += fmt.Sprintf(" (%d diverged, kept: a diverged run is an outcome)", tot.Diverged)
 	}
+	if tot.Stopped > 0 {
+		done += fmt.Sprintf(", %d stopped", tot.Stopped)
+		if b.q.withStopped {
+			done += " (included at their last value)"
+		} else {
+			done += " (excluded from metrics; --include stopped puts in their last value)"
+		}
+	}
 	add("%d %s %s, %d failed (excluded from metrics), %d pending", tot.Expected, what, done, tot.Failed, tot.Pending)
 	m := b.firstScalarMetric()
 	if m >= 0 {
@@ -593,6 +644,9 @@ func (b *tableBuilder) notes(seen int, ref *group) {
 	}
 	if ref != nil {
 		add("paired differences (group − reference) against %s; pairs share every parameter but the grouping keys", b.groupText(ref))
+		if tot.Stopped > 0 && !b.q.withStopped {
+			add("pairs with a stopped task are left out (--include stopped pairs them at their last value)")
+		}
 	}
 }
 

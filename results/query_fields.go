@@ -15,8 +15,8 @@ import (
 
 // Task fields that are neither parameters nor metrics.
 const (
-	FieldState  = "state"  // pending, done or failed
-	FieldStatus = "status" // ok, diverged or failed; pending while there is no result
+	FieldState  = "state"  // pending, done, stopped or failed
+	FieldStatus = "status" // ok, diverged, stopped or failed; pending while there is no result
 	FieldHost   = "host"   // the worker host that computed the result
 )
 
@@ -190,6 +190,21 @@ func resolveField(name string, epoch int, allowAll bool) (field, error) {
 	return field{}, &UnknownFieldError{Name: name, Want: "parameter or metric"}
 }
 
+// stoppedUse says what a taskView makes of a stopped task's result.
+type stoppedUse uint8
+
+const (
+	// stoppedOut gives a stopped task no metrics: the default of queries.
+	stoppedOut stoppedUse = iota
+	// stoppedAsRun gives it the metrics of its shortened run, and no curve
+	// value after the epoch it stopped at: what export writes.
+	stoppedAsRun
+	// stoppedLast is stoppedAsRun with a curve's value at a later epoch
+	// (up to train.epochs) read at the last epoch trained: its last value,
+	// as QueryRequest.Include asks.
+	stoppedLast
+)
+
 // taskView gives lazy access to one record's fields: parameters are
 // flattened and metrics computed on first use only.
 type taskView struct {
@@ -199,6 +214,8 @@ type taskView struct {
 	flattened bool
 	flatErr   error
 	metrics   map[string]float64
+	// stopped says what a stopped task's result counts for.
+	stopped stoppedUse
 }
 
 func newTaskView(flat *flattener) *taskView {
@@ -237,13 +254,49 @@ func (t *taskView) status() string {
 	return StatePending
 }
 
-// simResult returns the simulator's result when the task is done with one.
+// simResult returns the simulator's result when the task is done with one,
+// or stopped with one and stopped tasks count (t.stopped).
 func (t *taskView) simResult() *sim.Result {
 	r := t.rec.Result
-	if t.rec.State != StateDone || r == nil || r.Result == nil || r.Status == protocol.StatusFailed {
+	if r == nil || r.Result == nil || r.Status == protocol.StatusFailed {
 		return nil
 	}
-	return r.Result
+	if t.rec.State == StateDone || (t.rec.State == StateStopped && t.stopped != stoppedOut) {
+		return r.Result
+	}
+	return nil
+}
+
+// epochsParam is the parameter of a task's planned number of epochs.
+const epochsParam = "train.epochs"
+
+// carries reports whether the task's curves are read past their end at
+// their last value: a stopped task under stoppedLast.
+func (t *taskView) carries() bool {
+	return t.stopped == stoppedLast && t.rec.State == StateStopped
+}
+
+// lastEpoch is the last epoch at which the task's curves have a value: the
+// epochs trained, or for a curve carried past its end (carries) the
+// planned train.epochs when that is more. 0 without a result.
+func (t *taskView) lastEpoch() int {
+	r := t.simResult()
+	if r == nil {
+		return 0
+	}
+	n := len(r.Epochs)
+	if !t.carries() || n == 0 {
+		return n
+	}
+	ps, err := t.paramValues()
+	if err != nil {
+		return n
+	}
+	i, ok := params().index[epochsParam]
+	if v := ps[i]; ok && v.Kind == KindNumber && int(v.Num) > n {
+		return int(v.Num)
+	}
+	return n
 }
 
 // value returns the field's value for this task; metrics of a task without
@@ -301,7 +354,11 @@ func (t *taskView) metric(f *field) (float64, bool) {
 		x, ok := t.metrics[f.metric]
 		return x, ok
 	case fieldCurve:
-		return curveValue(r, f.metric, f.epoch)
+		e := f.epoch
+		if t.carries() && e > len(r.Epochs) && e <= t.lastEpoch() {
+			e = len(r.Epochs)
+		}
+		return curveValue(r, f.metric, e)
 	}
 	return 0, false
 }

@@ -19,7 +19,7 @@ type Column struct {
 	Metric string `json:"metric,omitempty"`
 	// Agg is the aggregate (n, mean, sd, sem, ci95_lo, ci95_hi, median, min,
 	// max, values, pairs, diff, diff_ci95_lo, diff_ci95_hi, p) or group
-	// count (expected, done, failed, pending, diverged).
+	// count (expected, done, failed, pending, diverged, stopped).
 	Agg string `json:"agg,omitempty"`
 	// Epoch is the 1-based epoch of a curve column; 0 for final metrics.
 	Epoch int `json:"epoch,omitempty"`
@@ -28,7 +28,7 @@ type Column struct {
 // isCount reports whether the column holds integer counts.
 func (c *Column) isCount() bool {
 	switch c.Agg {
-	case "n", "expected", "done", "failed", "pending", "diverged", "pairs":
+	case "n", "expected", "done", "failed", "pending", "diverged", "stopped", "pairs":
 		return true
 	}
 	return false

@@ -20,11 +20,15 @@ func exportCommand() *cli.Command {
 		Usage:     "write a sweep's tasks as a tidy CSV or JSON Lines table for pandas or R",
 		ArgsUsage: "SWEEP",
 		Description: "One row per task: sweep, ordinal, task_id, state, status, attempts, error, every parameter path,\n" +
-			"every final metric, and the provenance (digest, model and build versions, host, worker, attempt,\n" +
-			"start and finish times, data and training seconds). With --curves, one row per task per epoch\n" +
-			"with the learning curves instead of the final metrics. Streams: memory stays bounded whatever\n" +
-			"the size of the sweep. Reads the store of --data-dir; while a coordinator holds it, reads a\n" +
-			"snapshot that the coordinator writes beside it (same host), so a running sweep exports too.\n\n" +
+			"every final metric, the stop decision of a stopped task (stop_epoch, stop_rule, stop_metric,\n" +
+			"stop_mode, stop_value, stop_threshold, stop_group, stop_peers, stop_against, stop_decided_at), and\n" +
+			"the provenance (digest, model and build versions, host, worker, attempt, start and finish times,\n" +
+			"data and training seconds). With --curves, one row per task per epoch with the learning curves\n" +
+			"instead of the final metrics; a stopped task's rows end at the epoch it stopped at. Every task is\n" +
+			"written, stopped ones with the metrics of their shortened run (select them with --where\n" +
+			"state=stopped). Streams: memory stays bounded whatever the size of the sweep. Reads the store of\n" +
+			"--data-dir; while a coordinator holds it, reads a snapshot that the coordinator writes beside it\n" +
+			"(same host), so a running sweep exports too.\n\n" +
 			"Examples:\n" +
 			"  sgsweep export -o fig3.csv fig3                               # pandas.read_csv('fig3.csv')\n" +
 			"  sgsweep export --format jsonl --curves -o curves.jsonl fig3  # pandas.read_json(…, lines=True)",
@@ -66,7 +70,11 @@ func runExport(c *cli.Context) error {
 	if err != nil || out == "" {
 		return err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "wrote %d rows (%d tasks) to %s\n", stats.Rows, stats.Tasks, out)
+	stopped := ""
+	if stats.Stopped > 0 {
+		stopped = fmt.Sprintf(", %d of them stopped early", stats.Stopped)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "wrote %d rows (%d tasks%s) to %s\n", stats.Rows, stats.Tasks, stopped, out)
 	for p, n := range stats.UnknownParams {
 		fmt.Fprintf(c.App.ErrWriter, "note: %d tasks have parameter %s, unknown to this sgsweep; not exported\n", n, p)
 	}

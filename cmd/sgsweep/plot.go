@@ -29,7 +29,9 @@ func plotCommand() *cli.Command {
 			"           (--best K: the K best grid cells per condition, as in the paper's Fig. 5c)\n" +
 			"Data come from the running coordinator (over NATS), or from the store of --data-dir when none\n" +
 			"answers. Labels default to readable names (surrogate.scale → surrogate scale β). The format follows\n" +
-			"the extension of -o. Notes on what was pooled or left out go to standard error.\n\n" +
+			"the extension of -o. Notes on what was pooled or left out go to standard error. Stopped tasks are\n" +
+			"left out of the means (--include stopped: at their last value) and marked: hollow points, ringed\n" +
+			"cells, hollow bars, and curves drawn dashed up to where they stopped.\n\n" +
 			"Examples:\n" +
 			"  sgsweep plot -o scale.png --kind line --x surrogate.scale --series surrogate.shape --cell best fig3\n" +
 			"  sgsweep plot -o heat.svg --kind heatmap --x surrogate.scale --y train.lr \\\n" +
@@ -49,6 +51,7 @@ func plotCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "series", Usage: "one series per value of these parameters (line, curves)", EnvVars: []string{"SGSWEEP_PLOT_SERIES"}},
 			&cli.StringSliceFlag{Name: "conditions", Usage: "parameters whose combinations are the bars (bars)", EnvVars: []string{"SGSWEEP_PLOT_CONDITIONS"}},
 			whereFlag("SGSWEEP_PLOT_WHERE"),
+			includeFlag("SGSWEEP_PLOT_INCLUDE"),
 			&cli.IntFlag{Name: "epoch", Usage: "read a curve metric after this epoch", EnvVars: []string{"SGSWEEP_PLOT_EPOCH"}},
 			&cli.StringFlag{Name: "band", Value: plot.BandCI, Usage: "band around the mean: ci (95%), sd or none", EnvVars: []string{"SGSWEEP_PLOT_BAND"}},
 			&cli.BoolFlag{Name: "error-bars", Usage: "error bars instead of a band (line)", EnvVars: []string{"SGSWEEP_PLOT_ERROR_BARS"}},
@@ -92,7 +95,7 @@ func runPlot(c *cli.Context) error {
 	req := plot.Request{
 		Sweep: name, Kind: c.String("kind"), Metric: c.String("metric"),
 		X: c.String("x"), Y: c.String("y"), Series: c.StringSlice("series"), Conditions: c.StringSlice("conditions"),
-		Where: rejoinClauses(c.StringSlice("where")), Epoch: c.Int("epoch"),
+		Where: rejoinClauses(c.StringSlice("where")), Epoch: c.Int("epoch"), Include: c.StringSlice("include"),
 		Band: c.String("band"), ErrorBars: c.Bool("error-bars"), Cell: c.String("cell"), Best: c.Int("best"),
 		Labels: c.StringSlice("label"), LogX: c.String("log-x"),
 		Title: c.String("title"), XLabel: c.String("x-label"), YLabel: c.String("y-label"),

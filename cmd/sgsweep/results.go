@@ -23,6 +23,14 @@ func whereFlag(env string) cli.Flag {
 		EnvVars: []string{env}}
 }
 
+// includeFlag is the --include of results and plot: outcomes that the
+// statistics leave out by default.
+func includeFlag(env string) cli.Flag {
+	return &cli.StringSliceFlag{Name: "include",
+		Usage:   "put `OUTCOME` in the statistics, which leave it out by default: stopped (each stopped task at its last value)",
+		EnvVars: []string{env}}
+}
+
 func resultsCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "results",
@@ -32,8 +40,11 @@ func resultsCommand() *cli.Command {
 			"each row is a grid cell aggregated over its replicates) and prints, per group and metric, n (tasks\n" +
 			"with a value) next to expected (planned tasks), mean, sd, sem, the 95% CI (Student t), median, min\n" +
 			"and max. Failed tasks are excluded and counted; diverged runs are outcomes and count with the\n" +
-			"metrics the simulator reported. The notes below the table say what was excluded or pooled and\n" +
-			"which group is best.\n\n" +
+			"metrics the simulator reported. Stopped tasks (runs ended early by the sweep's stopping rules)\n" +
+			"are counted (--agg stopped) and left out of every statistic and paired comparison unless\n" +
+			"--include stopped puts them in at their last value: the final metrics of the shortened run, and\n" +
+			"for a curve at a later epoch the value at the last epoch trained. The notes below the table say\n" +
+			"what was excluded or pooled and which group is best.\n\n" +
 			"Metrics: final metrics (test_acc, best_val_acc, …), a curve at an epoch (val_acc@10), whole curves\n" +
 			"(val_acc@*), diverged (rate), run_seconds. Unknown names are errors that list the known ones.\n\n" +
 			"Examples:\n" +
@@ -48,7 +59,7 @@ func resultsCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "metric", Aliases: []string{"m"},
 				Usage: "metrics to aggregate (default test_acc)", EnvVars: []string{"SGSWEEP_RESULTS_METRIC"}},
 			&cli.StringSliceFlag{Name: "agg", Aliases: []string{"a"},
-				Usage:   "aggregates: n, mean, sd, sem, ci95, median, min, max, values, expected, done, failed, pending, diverged, all (default n,expected,mean,sd,ci95)",
+				Usage:   "aggregates: n, mean, sd, sem, ci95, median, min, max, values, expected, done, failed, pending, diverged, stopped, all (default n,expected,mean,sd,ci95)",
 				EnvVars: []string{"SGSWEEP_RESULTS_AGG"}},
 			whereFlag("SGSWEEP_RESULTS_WHERE"),
 			&cli.StringFlag{Name: "sort", Aliases: []string{"s"},
@@ -60,6 +71,7 @@ func resultsCommand() *cli.Command {
 				EnvVars: []string{"SGSWEEP_RESULTS_COMPARE"}},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: results.FormatText,
 				Usage: "table, csv or json", EnvVars: []string{"SGSWEEP_RESULTS_FORMAT"}},
+			includeFlag("SGSWEEP_RESULTS_INCLUDE"),
 		}, natsFlags()...),
 		Action: runResults,
 	}
@@ -80,6 +92,7 @@ func runResults(c *cli.Context) error {
 		Top:     c.Int("top"),
 		Epoch:   c.Int("epoch"),
 		Compare: c.String("compare"),
+		Include: c.StringSlice("include"),
 	}
 	format := c.String("format")
 	if format != results.FormatText && format != results.FormatCSV && format != results.FormatJSON {

@@ -147,6 +147,10 @@ func TestResultsCommandErrors(t *testing.T) {
 		{[]string{"export", "--data-dir", dir, "--format", "parquet", "fig"}, "--format", 2},
 		{[]string{"plot", "--data-dir", dir, "-o", "x.pdf", "fig"}, ".png or .svg", 2},
 		{[]string{"plot", "--data-dir", dir, "-o", "x.png", "--kind", "line", "fig"}, "x: a line plot needs it", 2},
+		{[]string{"results", "--data-dir", dir, "--include", "failed", "fig"}, `include: unknown outcome "failed"`, 2},
+		{[]string{"plot", "--data-dir", dir, "-o", "x.png", "--kind", "bars", "--conditions", "surrogate.shape",
+			"--include", "diverged", "fig"}, `include: unknown outcome "diverged"`, 2},
+		{[]string{"results", "--data-dir", dir, "--where", "state=stoped", "fig"}, "pending, done, stopped, failed", 2},
 	}
 	for _, tt := range tests {
 		_, _, err := runCLI(t, tt.args...)

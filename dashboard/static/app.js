@@ -53,7 +53,7 @@
   }
 
   function showSweep(row, s) {
-    ["state", "expected", "done", "failed", "pending", "diverged", "conflicts", "duplicates", "percent", "eta"].forEach(function (f) {
+    ["state", "expected", "done", "failed", "pending", "diverged", "stopped", "conflicts", "duplicates", "percent", "eta"].forEach(function (f) {
       set(row, f, s[f]);
     });
     set(row, "progress", { max: s.expected, value: s.settled });

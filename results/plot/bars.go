@@ -33,7 +33,7 @@ func barsPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	pts, notes, err := queryPoints(ctx, q, r, r.Conditions, r.Metric, r.Best, true)
+	pts, st, notes, err := queryPoints(ctx, q, r, r.Conditions, r.Metric, r.Best, true)
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +50,7 @@ func barsPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	}
 	p := newPlot(defaultTitle(r, Label(f.Name)+" by "+strings.Join(xLabel, " / "), what),
 		orDefault(r.XLabel, strings.Join(xLabel, " / ")), orDefault(r.YLabel, Label(f.Name)))
+	captionStopped(p, r, st, "hollow bars", "bar")
 	var ticks []string
 	dotColor := faded(pointColor, 0.75)
 	for i := range pts {
@@ -63,6 +64,10 @@ func barsPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 		}
 		bar.Color = faded(col, 0.75)
 		bar.LineStyle = draw.LineStyle{Color: col, Width: vg.Points(1)}
+		if pt.stopped > 0 {
+			bar.Color = color.RGBA{0xFF, 0xFF, 0xFF, 0xFF} // hollow: the condition has stopped tasks
+			bar.LineStyle.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
+		}
 		p.Add(bar)
 		if pt.sd == pt.sd && len(pt.values) > 1 { // sd is not NaN
 			eb, err := plotter.NewYErrorBars(errorBars{plotter.XYs{{X: x, Y: pt.mean}}, []float64{pt.mean - pt.sd}, []float64{pt.mean + pt.sd}})

@@ -20,6 +20,9 @@ type point struct {
 	sd     float64
 	lo, hi float64 // the 95% confidence interval of the mean
 	values []float64
+	// stopped counts the point's stopped tasks (of its best cells, for a
+	// point of best cells).
+	stopped int
 }
 
 // bandOf returns the band around p's mean that the request asks for; NaN
@@ -61,14 +64,14 @@ func bandText(band string) string {
 //	K > 1  the K best cells: the statistics of their means, which are the
 //	       point's values.
 //
-// values asks for the individual task values (best ≤ 1).
-func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metric string, best int, values bool) ([]point, []string, error) {
+// values asks for the individual task values (best ≤ 1). st counts the
+// stopped tasks of the query.
+func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metric string, best int, values bool) (pts []point, st stopTally, notes []string, err error) {
 	f, err := results.LookupField(metric, r.Epoch)
 	if err != nil {
-		return nil, nil, fmt.Errorf("metric: %w", err)
+		return nil, st, nil, fmt.Errorf("metric: %w", err)
 	}
-	req := results.QueryRequest{Sweep: r.Sweep, GroupBy: slices.Clone(keys), Metrics: []string{f.Name},
-		Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch}
+	req := r.query(slices.Clone(keys), f.Name)
 	if best > 0 {
 		req.GroupBy = append(req.GroupBy, results.GroupVarying)
 	}
@@ -80,20 +83,20 @@ func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metr
 	}
 	tab, err := q(ctx, req)
 	if err != nil {
-		return nil, nil, err
+		return nil, st, nil, err
 	}
 	cells, _, err := tablePoints(tab, keys, f.Name)
 	if err != nil {
-		return nil, nil, err
+		return nil, st, nil, err
 	}
 	if len(cells) == 0 {
-		return nil, tab.Notes, fmt.Errorf("no %s values to plot (%s)", f.Name, strings.Join(tab.Notes, "; "))
+		return nil, st, tab.Notes, fmt.Errorf("no %s values to plot (%s)", f.Name, strings.Join(tab.Notes, "; "))
 	}
+	st = tallyStopped(tab, keys, f.Name, cells)
 	if best == 0 {
-		return cells, tab.Notes, nil
+		return cells, st, tab.Notes, nil
 	}
 	// Collect the cells of each key combination, best first.
-	var pts []point
 	var members [][]point
 	for _, c := range cells {
 		i := slices.IndexFunc(pts, func(p point) bool { return slices.EqualFunc(p.key, c.key, results.Value.Equal) })
@@ -104,7 +107,7 @@ func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metr
 		}
 		members[i] = append(members[i], c)
 	}
-	notes := tab.Notes
+	notes = tab.Notes
 	for i := range pts {
 		m := members[i]
 		slices.SortStableFunc(m, func(a, b point) int {
@@ -117,6 +120,10 @@ func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metr
 			pts[i] = m[0]
 			continue
 		}
+		stopped := 0
+		for _, c := range m[:min(best, len(m))] {
+			stopped += c.stopped
+		}
 		if len(m) < best {
 			notes = append(notes, fmt.Sprintf("%s has only %d cells, fewer than --best %d", joinValues(pts[i].key), len(m), best))
 		}
@@ -126,9 +133,17 @@ func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metr
 			means[j] = m[j].mean
 		}
 		s := results.Summarize(means)
-		pts[i] = point{key: pts[i].key, n: s.N, mean: s.Mean, sd: s.SD, lo: s.CILo, hi: s.CIHi, values: means}
+		pts[i] = point{key: pts[i].key, n: s.N, mean: s.Mean, sd: s.SD, lo: s.CILo, hi: s.CIHi, values: means, stopped: stopped}
 	}
-	return pts, notes, nil
+	return pts, st, notes, nil
+}
+
+// query is the query of a figure's points: n, mean, sd, CI and the
+// stopped count of the metric per group of keys, under the request's
+// filter, epoch and inclusions.
+func (r *Request) query(keys []string, metrics ...string) results.QueryRequest {
+	return results.QueryRequest{Sweep: r.Sweep, GroupBy: keys, Metrics: metrics,
+		Aggs: []string{"n", "mean", "sd", "ci95", "stopped"}, Where: r.Where, Epoch: r.Epoch, Include: r.Include}
 }
 
 // tablePoints reads one point per row of a query table with the given key
@@ -145,6 +160,7 @@ func tablePoints(tab *results.Table, keys []string, metric string) (pts []point,
 			return nil, nil, fmt.Errorf("query result lacks the key column %s", k)
 		}
 	}
+	stoppedCol := tab.ColumnIndex("stopped")
 	num := func(row []results.Value, col string) float64 {
 		if c := cols[col]; c >= 0 && row[c].Kind == results.KindNumber {
 			return row[c].Num
@@ -156,6 +172,9 @@ func tablePoints(tab *results.Table, keys []string, metric string) (pts []point,
 			lo: num(row, "ci95_lo"), hi: num(row, "ci95_hi")}
 		if p.n == 0 || math.IsNaN(p.mean) {
 			continue
+		}
+		if stoppedCol >= 0 && row[stoppedCol].Kind == results.KindNumber {
+			p.stopped = int(row[stoppedCol].Num)
 		}
 		for _, c := range keyCols {
 			p.key = append(p.key, row[c])

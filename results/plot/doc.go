@@ -4,5 +4,7 @@
 // or PDF. It reads nothing but query tables: a Querier runs package
 // results' queries (SourceQuerier on any results.RecordSource, or the
 // coordinator's results endpoint), so a figure shows the numbers that
-// `sgsweep results` prints.
+// `sgsweep results` prints. Stopped tasks (runs ended early by the sweep's
+// stopping rules) are left out of the means unless Request.Include names
+// them, and marked either way (stopped.go).
 package plot

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // maxAnnotatedCells is the largest grid whose cells are labelled with
@@ -51,11 +52,13 @@ func (g grid) zRange() (lo, hi float64) {
 // heatmapPlot draws the metric over two parameters, one cell per pair of
 // values, with a colour bar and the values written in the cells.
 func heatmapPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
-	pts, notes, err := queryPoints(ctx, q, r, []string{r.X, r.Y}, r.Metric, r.bestCells(), false)
+	pts, st, notes, err := queryPoints(ctx, q, r, []string{r.X, r.Y}, r.Metric, r.bestCells(), false)
 	if err != nil {
 		return nil, err
 	}
-	xs, ys := distinctKeys(pts, 0), distinctKeys(pts, 1)
+	// Cells with only stopped tasks have no value but a place: grey, ringed.
+	all := append(slices.Clone(pts), st.bare...)
+	xs, ys := distinctKeys(all, 0), distinctKeys(all, 1)
 	if !slices.ContainsFunc(ys, func(v results.Value) bool { return v.Kind == results.KindNumber }) {
 		// Categories read top down in grid order; numbers rise upwards.
 		slices.Reverse(ys)
@@ -79,9 +82,30 @@ func heatmapPlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	}
 	p := newPlot(defaultTitle(r, Label(f.Name)+": "+Label(r.Y)+" × "+Label(r.X), what),
 		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(r.Y)))
+	captionStopped(p, r, stopTally{total: st.total}, "ringed cells; grey if only stopped", "cell")
 	p.Add(heatMapOf(g))
 	if labels := cellLabels(g); labels != nil {
 		p.Add(labels)
+	}
+	var rings plotter.XYs
+	for i := range all {
+		if all[i].stopped > 0 {
+			c := slices.IndexFunc(xs, all[i].key[0].Equal)
+			k := slices.IndexFunc(ys, all[i].key[1].Equal)
+			rings = append(rings, plotter.XY{X: float64(c) + 0.35, Y: float64(k) + 0.3})
+		}
+	}
+	if len(rings) > 0 {
+		// A white disc under a dark ring: visible on dark and bright cells.
+		for _, style := range []draw.GlyphStyle{{Color: color.White, Radius: vg.Points(3.5), Shape: draw.CircleGlyph{}},
+			hollowGlyph(stoppedMark)} {
+			sc, err := plotter.NewScatter(rings)
+			if err != nil {
+				return nil, err
+			}
+			sc.GlyphStyle = style
+			p.Add(sc)
+		}
 	}
 	p.X.Tick.Marker = categoryTicks(tickTexts(xs))
 	p.Y.Tick.Marker = categoryTicks(tickTexts(ys))

@@ -37,10 +37,11 @@ func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	var pts []point
 	var xs []float64
 	var notes []string
+	var st stopTally
 	if xf.Metric {
-		pts, xs, notes, err = metricXPoints(ctx, q, r, &xf)
+		pts, xs, st, notes, err = metricXPoints(ctx, q, r, &xf)
 	} else {
-		pts, xs, notes, err = paramXPoints(ctx, q, r)
+		pts, xs, st, notes, err = paramXPoints(ctx, q, r)
 	}
 	if err != nil {
 		return nil, err
@@ -96,6 +97,7 @@ func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	}
 	p := newPlot(defaultTitle(r, Label(f.Name)+" vs "+Label(r.X), what),
 		orDefault(r.XLabel, Label(r.X)), orDefault(r.YLabel, Label(f.Name)))
+	captionStopped(p, r, st, "hollow points", "point")
 	if logX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -148,7 +150,13 @@ func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		dots.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		filled := draw.GlyphStyle{Color: col, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		dots.GlyphStyleFunc = func(k int) draw.GlyphStyle {
+			if s.pts[order[k]].stopped > 0 {
+				return hollowGlyph(col)
+			}
+			return filled
+		}
 		p.Add(line, dots)
 		if s.label != "" {
 			legend = append(legend, legendItem{text: s.label, thumbs: []plot.Thumbnailer{lineThumb{col, dash, true}}})
@@ -157,9 +165,12 @@ func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 	if boundY(p, f.Name) {
 		notes = append(notes, clipNote(f.Name))
 	}
+	if st.total > 0 {
+		legend = append(legend, stoppedLegend("with stopped tasks", glyphThumb{hollowGlyph(stoppedMark)}))
+	}
 	fig := newFigure(p)
 	fig.Notes = notes
-	if len(r.Series) > 0 {
+	if len(r.Series) > 0 || st.total > 0 {
 		fig.setLegend(seriesTitle(r.Series), legend)
 	}
 	return fig, nil
@@ -167,46 +178,51 @@ func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 
 // paramXPoints returns the points of a line plot over a parameter and
 // their x values.
-func paramXPoints(ctx context.Context, q Querier, r *Request) ([]point, []float64, []string, error) {
+func paramXPoints(ctx context.Context, q Querier, r *Request) ([]point, []float64, stopTally, []string, error) {
 	keys := append(slices.Clone(r.Series), r.X)
-	pts, notes, err := queryPoints(ctx, q, r, keys, r.Metric, r.bestCells(), false)
+	pts, st, notes, err := queryPoints(ctx, q, r, keys, r.Metric, r.bestCells(), false)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, st, nil, err
 	}
 	xs := make([]float64, len(pts))
 	for i, p := range pts {
 		x := p.key[len(keys)-1]
 		if x.Kind != results.KindNumber {
-			return nil, nil, nil, fmt.Errorf("x: %s has the non-numeric value %q; plot it with --kind bars", r.X, x.String())
+			return nil, nil, st, nil, fmt.Errorf("x: %s has the non-numeric value %q; plot it with --kind bars", r.X, x.String())
 		}
 		xs[i] = x.Num
 	}
-	return pts, xs, notes, nil
+	return pts, xs, st, notes, nil
 }
 
 // metricXPoints returns the points of a line plot over a metric: one per
 // grid cell (every varying parameter but the seeds), at the cell's mean of
 // the x metric, with the cell's statistics of the y metric.
-func metricXPoints(ctx context.Context, q Querier, r *Request, xf *results.Field) ([]point, []float64, []string, error) {
+func metricXPoints(ctx context.Context, q Querier, r *Request, xf *results.Field) ([]point, []float64, stopTally, []string, error) {
+	var st stopTally
 	if r.bestCells() > 0 {
-		return nil, nil, nil, fmt.Errorf("x: %s is a metric: every grid cell is a point, --cell best and --best do not apply", xf.Name)
+		return nil, nil, st, nil, fmt.Errorf("x: %s is a metric: every grid cell is a point, --cell best and --best do not apply", xf.Name)
 	}
 	yf, err := results.LookupField(r.Metric, r.Epoch)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("metric: %w", err)
+		return nil, nil, st, nil, fmt.Errorf("metric: %w", err)
 	}
 	if yf.Name == xf.Name {
-		return nil, nil, nil, fmt.Errorf("x: %s is also the metric", xf.Name)
+		return nil, nil, st, nil, fmt.Errorf("x: %s is also the metric", xf.Name)
 	}
-	tab, err := q(ctx, results.QueryRequest{Sweep: r.Sweep, GroupBy: append(slices.Clone(r.Series), results.GroupVarying),
-		Metrics: []string{yf.Name, xf.Name}, Aggs: []string{"n", "mean", "sd", "ci95"}, Where: r.Where, Epoch: r.Epoch})
+	tab, err := q(ctx, r.query(append(slices.Clone(r.Series), results.GroupVarying), yf.Name, xf.Name))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, st, nil, err
 	}
 	all, rows, err := tablePoints(tab, r.Series, yf.Name)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, st, nil, err
 	}
+	var cells []string // every key column: a row is a cell
+	for _, c := range tab.KeyColumns() {
+		cells = append(cells, tab.Columns[c].Name)
+	}
+	st = tallyStopped(tab, cells, yf.Name, nil)
 	xcol := tab.ColumnIndex(xf.Name + ".mean")
 	var pts []point
 	var xs []float64
@@ -217,9 +233,9 @@ func metricXPoints(ctx context.Context, q Querier, r *Request, xf *results.Field
 		}
 	}
 	if len(pts) == 0 {
-		return nil, nil, tab.Notes, fmt.Errorf("no cells with both %s and %s (%s)", xf.Name, yf.Name, strings.Join(tab.Notes, "; "))
+		return nil, nil, st, tab.Notes, fmt.Errorf("no cells with both %s and %s (%s)", xf.Name, yf.Name, strings.Join(tab.Notes, "; "))
 	}
-	return pts, xs, tab.Notes, nil
+	return pts, xs, st, tab.Notes, nil
 }
 
 // plural renders "1 point", "3 points".

@@ -92,6 +92,10 @@ type Request struct {
 	// LogX is "auto" (default: log when the positive x span two decades
 	// or more; x ≤ 0 are then left out, with a note), "on" or "off" (line).
 	LogX string
+	// Include lists outcomes left out of the means by default that they
+	// should count (results.QueryRequest.Include): stopped. Stopped tasks
+	// are marked either way (see Figure).
+	Include []string
 	// Title, XLabel and YLabel replace the readable defaults.
 	Title, XLabel, YLabel string
 }
@@ -228,6 +232,9 @@ func (r *Request) normalize() error {
 	}
 	if !slices.Contains([]string{"auto", "on", "off"}, r.LogX) {
 		return fmt.Errorf("log-x: %q is not one of auto, on, off", r.LogX)
+	}
+	if err := results.CheckInclude(r.Include); err != nil {
+		return err
 	}
 	if r.Best < 0 {
 		return fmt.Errorf("best: must be ≥ 0, got %d", r.Best)

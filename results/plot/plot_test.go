@@ -30,6 +30,11 @@ type accFunc func(shape int, scale, lr float64, seed uint64) float64
 // scales (0.1 … 1000) × two learning rates × three seeds, with 10-epoch
 // curves rising to acc's plateau.
 func plotSweep(t testing.TB, acc accFunc) results.RecordSlice {
+	return resultstest.Sweep(t, "fig3", plotTasks(acc))
+}
+
+// plotTasks are the tasks of plotSweep.
+func plotTasks(acc accFunc) []resultstest.Task {
 	var tasks []resultstest.Task
 	for si, shape := range []string{"superspike", "sigmoid", "esser"} {
 		for _, scale := range []float64{0.1, 1, 3, 10, 30, 100, 1000} {
@@ -46,7 +51,7 @@ func plotSweep(t testing.TB, acc accFunc) results.RecordSlice {
 			}
 		}
 	}
-	return resultstest.Sweep(t, "fig3", tasks)
+	return tasks
 }
 
 // paperLike peaks at β = 10, lower for later shapes and the small rate.
@@ -465,7 +470,7 @@ func TestPlotBestCellsByHand(t *testing.T) {
 		if err := req.normalize(); err != nil {
 			t.Fatal(err)
 		}
-		pts, _, err := queryPoints(context.Background(), SourceQuerier(src), &req, []string{"surrogate.shape", "surrogate.scale"}, "test_acc", tt.best, false)
+		pts, _, _, err := queryPoints(context.Background(), SourceQuerier(src), &req, []string{"surrogate.shape", "surrogate.scale"}, "test_acc", tt.best, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,11 +28,33 @@ type Task struct {
 	Scale float64
 	LR    float64 // 0: the default learning rate
 	Seed  uint64
-	// State is done, failed or pending; Status ok or diverged for done.
+	// State is done, stopped, failed or pending; Status ok or diverged for
+	// done, stopped for stopped.
 	State, Status string
-	// Curve is the validation accuracy after each epoch; test_acc is the
-	// last value plus 0.01, best_val_acc the maximum.
+	// Curve is the validation accuracy after each epoch trained; test_acc
+	// is the value at the best epoch plus 0.01, test_acc_last the last
+	// value plus 0.01, best_val_acc the maximum.
 	Curve []float64
+	// Stop is a stopped task's decision (see Stopped).
+	Stop *protocol.StopDecision
+}
+
+// Stopped returns the task as a run that a stop decision of the rule ended
+// after epoch (1-based): its curve cut after that epoch, state and status
+// stopped, and a decision on val_acc whose value is the curve's value at
+// epoch and whose threshold is 0.05 above it. A median decision is
+// compared against three peers (value + 0.03, + 0.05, + 0.07); chance
+// against none.
+func (s Task) Stopped(epoch int, rule string) Task {
+	s.State, s.Status = results.StateStopped, protocol.StatusStopped
+	s.Curve = s.Curve[:epoch:epoch]
+	v := s.Curve[epoch-1]
+	s.Stop = &protocol.StopDecision{Epoch: epoch, Rule: rule, Metric: "val_acc", Mode: "max",
+		Value: v, Threshold: v + 0.05, DecidedAt: time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC)}
+	if rule != "chance" {
+		s.Stop.Against = []float64{v + 0.03, v + 0.05, v + 0.07}
+	}
+	return s
 }
 
 // Config returns the task's resolved configuration.
@@ -67,10 +89,11 @@ func (s Task) Record(t testing.TB, sweepName string, ordinal int) results.Record
 		r.Result = &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: id,
 			Status: protocol.StatusFailed, Error: r.Error,
 			Provenance: protocol.Provenance{Host: "hosta", Worker: "hosta/1", Attempt: 1}}
-	case results.StateDone:
+	case results.StateDone, results.StateStopped:
 		r.Attempts = 1
 		r.Result = &protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: id,
-			Status: s.Status, Result: s.result(), Provenance: s.provenance()}
+			Status: s.Status, Result: s.result(), Provenance: s.provenance(), Stop: s.Stop}
+		r.Stop = s.Stop
 	}
 	return r
 }
@@ -78,6 +101,9 @@ func (s Task) Record(t testing.TB, sweepName string, ordinal int) results.Record
 // result builds the simulator's result from the curve.
 func (s Task) result() *sim.Result {
 	r := &sim.Result{Status: s.Status}
+	if s.Status == protocol.StatusStopped {
+		r.Status = sim.StatusOK // the simulator's run was fine; the coordinator ended it
+	}
 	for i, v := range s.Curve {
 		r.Epochs = append(r.Epochs, sim.Epoch{Epoch: i + 1, TrainLoss: 2 - v, TrainAcc: v + 0.02, ValAcc: v,
 			Spikes: []float64{1 + v}, Silent: []float64{1 - v}})
@@ -141,6 +167,29 @@ func ShapeScale(t testing.TB) results.RecordSlice {
 		}
 	}
 	return Sweep(t, "fig", tasks)
+}
+
+// ShapeScaleStopped is ShapeScale (sweep "fig") with two tasks stopped
+// early: superspike, scale 1, seed 3 by the median rule after epoch 2
+// (val_acc 0.63, 0.73; test_acc 0.74), and sigmoid, scale 10, seed 1 by the
+// chance rule after epoch 1 (val_acc 0.66; test_acc 0.67). Stores accept
+// stopped results only from the store's stopped outcome on, so it is
+// for in-memory sources.
+func ShapeScaleStopped(t testing.TB) results.RecordSlice {
+	rs := ShapeScale(t)
+	for i := range rs {
+		var s Task
+		switch i {
+		case 2: // superspike, 1, seed 3
+			s = Task{Shape: "superspike", Scale: 1, Seed: 3, Curve: Curve("superspike", 1, 3)}.Stopped(2, "median")
+		case 12: // sigmoid, 10, seed 1
+			s = Task{Shape: "sigmoid", Scale: 10, Seed: 1, Curve: Curve("sigmoid", 10, 1)}.Stopped(1, "chance")
+		default:
+			continue
+		}
+		rs[i] = s.Record(t, "fig", i)
+	}
+	return rs
 }
 
 // Curve is val_acc over 3 epochs: it rises to a plateau that depends
