@@ -159,8 +159,9 @@ func (m *TaskMsg) Config() (sim.Config, error) {
 // formed; the status is ok, diverged, stopped or failed; a failed result
 // has an error and no Result, any other a Result of that status; a stopped
 // result, and only a stopped one, has a stop decision (epoch ≥ 1, a known
-// rule, a metric and mode, finite values), and at least Stop.Epoch epochs
-// (the run ends at the first epoch boundary at or after it); the digest is
+// rule, a metric and a mode, finite values, the peers' in ascending order)
+// and at least Stop.Epoch epochs (the run ends at the first epoch boundary
+// at or after it); the digest is
 // Digest(Result) (Digest(Error) when failed); and when parameters are
 // echoed, the task ID is their hash under the provenance's model version
 // (else sweep.ErrIDMismatch).
