@@ -12,9 +12,10 @@ import (
 	"github.com/sgsweep/sgsweep/sweep"
 )
 
-// Errors of the message decoders. Every error DecodeTask, DecodeResult and
-// DecodeProgress return is a *SchemaError or wraps one of these, or one of
-// the task identity errors sweep.ErrIDMismatch and sweep.ErrInvalidParams.
+// Errors of the message decoders. Every error DecodeTask, DecodeResult,
+// DecodeProgress and DecodeProgressReply return is a *SchemaError or wraps
+// one of these, or one of the task identity errors sweep.ErrIDMismatch and
+// sweep.ErrInvalidParams.
 var (
 	// ErrMalformed: the message is not valid JSON, lacks a required field or
 	// has an inconsistent one. Set it aside; retrying cannot help.
@@ -155,8 +156,12 @@ func (m *TaskMsg) Config() (sim.Config, error) {
 
 // DecodeResult decodes and checks a result message: its schema is
 // sgsweep.result/v1 (else a *SchemaError); sweep and task ID are well
-// formed; the status is ok, diverged or failed; a failed result has an
-// error and no Result, any other a Result of that status; the digest is
+// formed; the status is ok, diverged, stopped or failed; a failed result
+// has an error and no Result, any other a Result of that status; a stopped
+// result, and only a stopped one, has a stop decision (epoch ≥ 1, a known
+// rule, a metric and a mode, finite values, the peers' in ascending order)
+// and at least Stop.Epoch epochs (the run ends at the first epoch boundary
+// at or after it); the digest is
 // Digest(Result) (Digest(Error) when failed); and when parameters are
 // echoed, the task ID is their hash under the provenance's model version
 // (else sweep.ErrIDMismatch).
@@ -181,7 +186,7 @@ func DecodeResult(data []byte) (*ResultMsg, error) {
 			return nil, fmt.Errorf("%w: failed result with a result", ErrMalformed)
 		}
 		digestOf = m.Error
-	case StatusOK, StatusDiverged:
+	case StatusOK, StatusDiverged, StatusStopped:
 		if m.Result == nil {
 			return nil, fmt.Errorf("%w: %s result without a result", ErrMalformed, m.Status)
 		}
@@ -190,7 +195,21 @@ func DecodeResult(data []byte) (*ResultMsg, error) {
 		}
 		digestOf = m.Result
 	default:
-		return nil, fmt.Errorf("%w: status %q is not one of %s, %s, %s", ErrMalformed, m.Status, StatusOK, StatusDiverged, StatusFailed)
+		return nil, fmt.Errorf("%w: status %q is not one of %s, %s, %s, %s", ErrMalformed, m.Status,
+			StatusOK, StatusDiverged, StatusStopped, StatusFailed)
+	}
+	switch {
+	case m.Status != StatusStopped && m.Stop != nil:
+		return nil, fmt.Errorf("%w: %s result with a stop decision", ErrMalformed, m.Status)
+	case m.Status == StatusStopped && m.Stop == nil:
+		return nil, fmt.Errorf("%w: stopped result without a stop decision", ErrMalformed)
+	case m.Stop != nil:
+		if err := checkStop(m.Stop); err != nil {
+			return nil, err
+		}
+		if n := len(m.Result.Epochs); n < m.Stop.Epoch {
+			return nil, fmt.Errorf("%w: stop decision for epoch %d but the run ended after epoch %d", ErrMalformed, m.Stop.Epoch, n)
+		}
 	}
 	want, err := sweep.Digest(digestOf)
 	if err != nil {

@@ -195,6 +195,9 @@ func testResult(t testing.TB, task sweep.Task, status string) *ResultMsg {
 		}
 		m.Digest, err = sweep.Digest(m.Result)
 	}
+	if status == StatusStopped {
+		m.Stop = testStop()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +206,7 @@ func testResult(t testing.TB, task sweep.Task, status string) *ResultMsg {
 
 func TestDecodeResult(t *testing.T) {
 	task := testTask(t)
-	for _, status := range []string{StatusOK, StatusDiverged, StatusFailed} {
+	for _, status := range []string{StatusOK, StatusDiverged, StatusStopped, StatusFailed} {
 		data, _ := json.Marshal(testResult(t, task, status))
 		got, err := DecodeResult(data)
 		if err != nil {
@@ -323,7 +326,7 @@ func FuzzDecodeTask(f *testing.F) {
 
 func FuzzDecodeResult(f *testing.F) {
 	task := testTask(f)
-	for _, status := range []string{StatusOK, StatusFailed} {
+	for _, status := range []string{StatusOK, StatusStopped, StatusFailed} {
 		data, _ := json.Marshal(testResult(f, task, status))
 		f.Add(data)
 	}

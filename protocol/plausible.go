@@ -17,8 +17,8 @@ var ErrImplausible = errors.New("implausible result")
 // CheckPlausible checks a decoded result (DecodeResult) against what the
 // simulator can produce for its parameters:
 //   - the params decode to a valid config (sweep.DecodeParams);
-//   - an ok result has exactly train.epochs epochs, a diverged one at most
-//     that many; epoch i (1-based) is numbered i;
+//   - an ok result has exactly train.epochs epochs, a stopped one fewer, a
+//     diverged one at most that many; epoch i (1-based) is numbered i;
 //   - every loss is finite, every accuracy and silent fraction in [0, 1],
 //     every spike count finite and ≥ 0, with one value per hidden layer;
 //   - best_epoch is 0 without epochs and else in [1, epochs run], and
@@ -42,6 +42,8 @@ func CheckPlausible(r *ResultMsg) error {
 	switch {
 	case r.Status == StatusOK && len(res.Epochs) != epochs:
 		return bad("%d epochs in the learning curve, the task trains %d", len(res.Epochs), epochs)
+	case r.Status == StatusStopped && len(res.Epochs) >= epochs:
+		return bad("stopped after %d epochs, the task trains %d", len(res.Epochs), epochs)
 	case len(res.Epochs) > epochs:
 		return bad("%d epochs in the learning curve, the task trains at most %d", len(res.Epochs), epochs)
 	}

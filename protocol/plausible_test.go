@@ -23,11 +23,15 @@ func plausibleResult(t *testing.T, status string) *ResultMsg {
 			ValAcc: 0.12 * float64(e), Spikes: []float64{1.5}, Silent: []float64{0.25}})
 	}
 	m.Result.BestEpoch, m.Result.BestValAcc, m.Result.TestAcc, m.Result.TestAccLast = 3, 0.36, 0.34, 0.34
+	if status == StatusStopped { // after epoch 2 of 3
+		m.Result.Epochs = m.Result.Epochs[:2]
+		m.Result.BestEpoch, m.Result.BestValAcc = 2, 0.24
+	}
 	return m
 }
 
 func TestCheckPlausible(t *testing.T) {
-	for _, status := range []string{StatusOK, StatusDiverged, StatusFailed} {
+	for _, status := range []string{StatusOK, StatusDiverged, StatusStopped, StatusFailed} {
 		if err := CheckPlausible(plausibleResult(t, status)); err != nil {
 			t.Errorf("plausible %s result: %v", status, err)
 		}
@@ -74,6 +78,11 @@ func TestCheckPlausible(t *testing.T) {
 	tooLong.Result.Epochs[3].Epoch = 4
 	if err := CheckPlausible(tooLong); !errors.Is(err, ErrImplausible) {
 		t.Errorf("diverged result with 4 of 3 epochs: %v", err)
+	}
+	full := plausibleResult(t, StatusOK)
+	full.Status, full.Result.Status = StatusStopped, StatusStopped
+	if err := CheckPlausible(full); !errors.Is(err, ErrImplausible) || !strings.Contains(err.Error(), "stopped after 3 epochs") {
+		t.Errorf("stopped result with all 3 epochs: %v", err)
 	}
 	badParams := plausibleResult(t, StatusOK)
 	badParams.Params = []byte(`{"seed": 1}`)

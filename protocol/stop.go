@@ -1,6 +1,11 @@
 package protocol
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/sgsweep/sgsweep/sim"
+)
 
 // SchemaProgressReply is the schema of the coordinator's reply to a progress
 // message sent as a request (see TaskMsg.Stopping).
@@ -10,7 +15,7 @@ const SchemaProgressReply = "sgsweep.progress-reply/v1"
 // early under the sweep's stopping rules (ResultMsg.Stop says why). Its
 // curves hold the epochs trained; its test accuracies are those of a run
 // that ended after Stop.Epoch.
-const StatusStopped = "stopped"
+const StatusStopped = sim.StatusStopped
 
 // StopDecision is the coordinator's binding decision to end one task after
 // an epoch. It is committed to the store before any worker hears of it and
@@ -51,4 +56,63 @@ type StopDecision struct {
 type ProgressReply struct {
 	Schema string        `json:"schema"`
 	Stop   *StopDecision `json:"stop,omitempty"`
+}
+
+// The rules a StopDecision may name (sweep.StopRule.Rule).
+const (
+	RuleChance = "chance"
+	RuleMedian = "median"
+	RuleASHA   = "asha"
+)
+
+// NewProgressReply returns the reply to a progress request: stop is the
+// task's stop decision, nil to let it continue.
+func NewProgressReply(stop *StopDecision) *ProgressReply {
+	return &ProgressReply{Schema: SchemaProgressReply, Stop: stop}
+}
+
+// DecodeProgressReply decodes and checks the reply to a progress request:
+// schema sgsweep.progress-reply/v1 (else a *SchemaError) and, when it
+// carries a stop decision, a well-formed one (see DecodeResult).
+func DecodeProgressReply(data []byte) (*ProgressReply, error) {
+	if err := checkSchema(data, SchemaProgressReply); err != nil {
+		return nil, err
+	}
+	var m ProgressReply
+	if err := decodeStrict(data, &m); err != nil {
+		return nil, err
+	}
+	if m.Stop != nil {
+		if err := checkStop(m.Stop); err != nil {
+			return nil, err
+		}
+	}
+	return &m, nil
+}
+
+// checkStop checks a stop decision: epoch ≥ 1, a known rule, a metric and
+// a mode (max or min), finite values and the peers' values in ascending
+// order.
+func checkStop(d *StopDecision) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: stop decision: %s", ErrMalformed, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case d.Epoch < 1:
+		return bad("epoch %d is not ≥ 1", d.Epoch)
+	case d.Rule != RuleChance && d.Rule != RuleMedian && d.Rule != RuleASHA:
+		return bad("rule %q is not one of %s, %s, %s", d.Rule, RuleChance, RuleMedian, RuleASHA)
+	case d.Metric == "":
+		return bad("metric missing")
+	case d.Mode != "max" && d.Mode != "min":
+		return bad("mode %q is not max or min", d.Mode)
+	case !finite(d.Value) || !finite(d.Threshold):
+		return bad("value %v, threshold %v not finite", d.Value, d.Threshold)
+	}
+	for i, v := range d.Against {
+		if !finite(v) || i > 0 && v < d.Against[i-1] {
+			return bad("against %v: not finite values in ascending order", d.Against)
+		}
+	}
+	return nil
 }

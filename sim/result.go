@@ -4,14 +4,16 @@ package sim
 const (
 	StatusOK       = "ok"
 	StatusDiverged = "diverged" // the loss became NaN or ±Inf
+	StatusStopped  = "stopped"  // Options.Stop ended the run early
 )
 
 // Result is what one training run computed. It is a pure function of the
-// Config (and ModelVersion): the same Config gives the same Result, bit for
-// bit, on the same architecture, whatever the thread count. Wall-clock times
-// are therefore kept apart, in Timing.
+// Config (and ModelVersion, and the epoch a stopped run stopped after): the
+// same Config gives the same Result, bit for bit, on the same architecture,
+// whatever the thread count. Wall-clock times are therefore kept apart, in
+// Timing.
 type Result struct {
-	// Status is ok or diverged.
+	// Status is ok, diverged or stopped.
 	Status string `json:"status"`
 	// Epochs holds one entry per completed epoch, in order.
 	Epochs []Epoch `json:"epochs"`

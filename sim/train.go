@@ -18,19 +18,27 @@ type Options struct {
 	// OnEpoch, if not nil, is called after each epoch, from Train's
 	// goroutine, with the epoch's values and its duration in seconds.
 	OnEpoch func(e Epoch, seconds float64)
+	// Stop, if not nil, is called after OnEpoch, from Train's goroutine,
+	// for every epoch but the last (cfg.Train.Epochs). Returning true ends
+	// the run after that epoch with status stopped: its test accuracies are
+	// computed as at a normal end, from the epochs trained.
+	Stop func(e Epoch) bool
 }
 
 // Train runs one training: it validates cfg, loads the dataset, builds the
 // network and trains it with minibatch Adam on BPTT surrogate gradients for
-// cfg.Train.Epochs epochs.
+// cfg.Train.Epochs epochs, or until opts.Stop says to stop.
 //
 // An invalid cfg is an error joining one *FieldError per invalid field. A
 // loss or gradient that becomes NaN or infinite ends the run with status
 // diverged; that is an outcome, not an error. Cancelling ctx stops the run
 // within one minibatch and returns ctx.Err().
 //
-// The Result is a pure function of cfg: bit-identical for any
-// opts.Threads. Wall-clock times go to the Timing.
+// The Result is a pure function of cfg and the stop epoch: bit-identical
+// for any opts.Threads. Nothing in training depends on the number of
+// epochs still to come, so a run stopped after epoch n has the Result of a
+// run of cfg with train.epochs = n, except for its status (stopped instead
+// of ok). Wall-clock times go to the Timing.
 func Train(ctx context.Context, cfg Config, opts Options) (*Result, *Timing, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
@@ -121,6 +129,9 @@ func trainDataset(ctx context.Context, cfg *Config, ds *Dataset, opts Options, t
 		}
 		if opts.OnEpoch != nil {
 			opts.OnEpoch(ep, seconds)
+		}
+		if e < cfg.Train.Epochs && opts.Stop != nil && opts.Stop(ep) {
+			res.Status = StatusStopped
 		}
 	}
 

@@ -15,12 +15,26 @@ import (
 // error, then exits 0. Stdin reaching EOF (the parent closed it or died)
 // cancels the run. Anything else (no last line, a non-zero exit, a signal)
 // is a crash of the child.
+//
+// When the request has AwaitStop (the parent's sim.Options.Stop is set),
+// the parent answers each epoch line with one stopLine on stdin, and the
+// child's run waits for that answer (its Options.Stop) before it trains
+// the next epoch. Without it, nothing is written after the request.
 
 // childRequest is the task a child trains.
 type childRequest struct {
 	Config  sim.Config `json:"config"`
 	Threads int        `json:"threads"`
 	DataDir string     `json:"data_dir"`
+	// AwaitStop says that the parent answers every epoch line with a
+	// stopLine.
+	AwaitStop bool `json:"await_stop,omitempty"`
+}
+
+// stopLine is the parent's answer to an epoch line: whether the run ends
+// after that epoch (sim.Options.Stop).
+type stopLine struct {
+	Stop bool `json:"stop"`
 }
 
 // childLine is one line of a child's stdout: an epoch (Epoch set), or the

@@ -48,6 +48,12 @@ type Config struct {
 	// task, whether the task already has a result (then it is acked without
 	// training); 0 skips the question.
 	LookupTimeout time.Duration
+	// ProgressReplyTimeout bounds the wait, after each epoch but the last
+	// of a task with stopping rules (protocol.TaskMsg.Stopping), for the
+	// coordinator's reply to the epoch's progress request, which may carry
+	// a stop decision; no reply in time means continue. 0 sends plain
+	// progress messages: the worker never hears a decision.
+	ProgressReplyTimeout time.Duration
 
 	// Host and ID identify the worker in provenance; ID is unique per
 	// process.
@@ -60,24 +66,25 @@ type Config struct {
 
 // DefaultConfig returns one single-threaded slot per core, heartbeats at a
 // third of the ack wait, a 10 s drain, retry delays from 30 s to 5 min, a
-// task memory limit of half the machine (DefaultMaxTaskMemory) and a 1 s
-// result lookup.
+// task memory limit of half the machine (DefaultMaxTaskMemory), a 1 s
+// result lookup and a 2 s wait for progress replies.
 func DefaultConfig() Config {
 	host, err := os.Hostname()
 	if err != nil {
 		host = "unknown"
 	}
 	return Config{
-		Concurrency:    runtime.NumCPU(),
-		Threads:        1,
-		DrainTimeout:   10 * time.Second,
-		RetryDelay:     30 * time.Second,
-		MaxRetryDelay:  5 * time.Minute,
-		PublishTimeout: 30 * time.Second,
-		MaxTaskMemory:  DefaultMaxTaskMemory(),
-		LookupTimeout:  time.Second,
-		Host:           host,
-		ID:             host + "/" + strconv.Itoa(os.Getpid()),
+		Concurrency:          runtime.NumCPU(),
+		Threads:              1,
+		DrainTimeout:         10 * time.Second,
+		RetryDelay:           30 * time.Second,
+		MaxRetryDelay:        5 * time.Minute,
+		PublishTimeout:       30 * time.Second,
+		MaxTaskMemory:        DefaultMaxTaskMemory(),
+		LookupTimeout:        time.Second,
+		ProgressReplyTimeout: 2 * time.Second,
+		Host:                 host,
+		ID:                   host + "/" + strconv.Itoa(os.Getpid()),
 	}
 }
 
@@ -108,6 +115,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LookupTimeout < 0 {
 		bad("lookup timeout must be ≥ 0, got %v", c.LookupTimeout)
+	}
+	if c.ProgressReplyTimeout < 0 {
+		bad("progress reply timeout must be ≥ 0, got %v", c.ProgressReplyTimeout)
 	}
 	if c.ID == "" {
 		bad("worker ID must not be empty")

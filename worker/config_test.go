@@ -18,6 +18,7 @@ func TestConfigValidate(t *testing.T) {
 		{"negative heartbeat", func(c *Config) { c.Heartbeat = -time.Second }, "heartbeat"},
 		{"retry delay above its max", func(c *Config) { c.RetryDelay = time.Hour }, "retry delay"},
 		{"no publish timeout", func(c *Config) { c.PublishTimeout = 0 }, "publish timeout"},
+		{"negative progress reply timeout", func(c *Config) { c.ProgressReplyTimeout = -1 }, "progress reply timeout"},
 		{"no ID", func(c *Config) { c.ID = "" }, "worker ID"},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,24 @@
 // network loss) has its task redelivered, and publishes each finished epoch
 // on the plain subject sgsweep.progress.<sweep>.<task>.
 //
+// A task of a sweep with stopping rules (protocol.TaskMsg.Stopping) may be
+// ended early by the coordinator. Its worker sends the progress message of
+// every epoch but the last as a NATS request on the same subject and,
+// before the next epoch starts, waits for the reply (a
+// protocol.ProgressReply) at most ProgressReplyTimeout: no responder
+// (nats.ErrNoResponders) returns at once, and no reply in time, or a reply
+// that does not decode (logged as a warning), means continue. The first
+// reply that carries a stop decision is remembered: the run ends at the
+// first epoch boundary at or after the decision's epoch (normally that
+// very epoch, since the worker waited; a task redelivered after a restart
+// of the coordinator hears its committed decision early and trains on to
+// it; one whose reply came too late stops at the next boundary). Through
+// sim.Options.Stop the run ends as a run of that many epochs would, and the
+// worker publishes its result with status stopped and the decision
+// (protocol.ResultMsg.Stop). With ProcessRunner the task process waits for
+// the worker's answer after each epoch (see child.go). A task without
+// stopping rules sends plain progress messages and never waits.
+//
 // Before training, the worker asks the coordinator whether the task already
 // has a stored result (protocol.EndpointHasResult, at most LookupTimeout)
 // and acks it without training if so; no answer means train. A task whose
@@ -22,8 +40,8 @@
 // a runaway task ends only that child.
 //
 // What happens to a task:
-//   - a result (ok, or diverged: a NaN loss is an outcome): published, then
-//     the task is acked;
+//   - a result (ok; diverged: a NaN loss is an outcome; stopped by the
+//     coordinator's decision): published, then the task is acked;
 //   - a deterministic failure (invalid configuration, *sim.FieldError; a
 //     panic of the simulator; a task planned for another model version): a
 //     failed result at once;

@@ -43,9 +43,12 @@ type ProcessRunner struct {
 	Env []string
 }
 
-// Run trains cfg in a new child process.
+// Run trains cfg in a new child process. opts.OnEpoch and opts.Stop are
+// called in the worker's process, from Run's goroutine; while Stop decides,
+// the child waits.
 func (p *ProcessRunner) Run(ctx context.Context, cfg sim.Config, opts sim.Options) (*sim.Result, *sim.Timing, error) {
-	req, err := json.Marshal(childRequest{Config: cfg, Threads: opts.Threads, DataDir: opts.DataDir})
+	req, err := json.Marshal(childRequest{Config: cfg, Threads: opts.Threads, DataDir: opts.DataDir,
+		AwaitStop: opts.Stop != nil})
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode task for the task process: %w", err)
 	}
@@ -69,7 +72,19 @@ func (p *ProcessRunner) Run(ctx context.Context, cfg sim.Config, opts sim.Option
 	// worker is gone. Close it only once the child has ended.
 	go stdin.Write(append(req, '\n'))
 
-	last, readErr := readChild(stdout, opts.OnEpoch)
+	onEpoch := opts.OnEpoch
+	if opts.Stop != nil {
+		onEpoch = func(e sim.Epoch, seconds float64) {
+			if opts.OnEpoch != nil {
+				opts.OnEpoch(e, seconds)
+			}
+			// As sim.Train, never ask about the last epoch.
+			answer, _ := json.Marshal(stopLine{Stop: e.Epoch < cfg.Train.Epochs && opts.Stop(e)})
+			// A child that is gone shows on stdout: EOF, no last line.
+			stdin.Write(append(answer, '\n'))
+		}
+	}
+	last, readErr := readChild(stdout, onEpoch)
 	if readErr != nil {
 		cmd.Process.Kill() // it may be blocked writing what we no longer read
 	}

@@ -14,10 +14,13 @@ import (
 
 // ServeTask is the child's side of ProcessRunner: it reads one task from in,
 // trains it with run and writes its epochs and its end to out as JSON lines
-// (see child.go). It returns an error only when it cannot talk to the
-// parent; the run's own error goes to out. The run is cancelled when ctx is
-// or when in reaches EOF (the parent closed it, or died). A panic of run is
-// reported as a deterministic error and its stack written to stderr.
+// (see child.go); when the task awaits stop answers, it reads one from in
+// after each epoch and hands it to the run as sim.Options.Stop. It returns
+// an error only when it cannot talk to the parent; the run's own error goes
+// to out. The run is cancelled when ctx is or when in reaches EOF (the
+// parent closed it, or died) or holds something other than stop answers. A
+// panic of run is reported as a deterministic error and its stack written
+// to stderr.
 func ServeTask(ctx context.Context, in io.Reader, out, stderr io.Writer, run Runner) error {
 	dec := json.NewDecoder(in)
 	var req childRequest
@@ -26,9 +29,27 @@ func ServeTask(ctx context.Context, in io.Reader, out, stderr io.Writer, run Run
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	answers := make(chan bool)
 	go func() {
-		io.Copy(io.Discard, io.MultiReader(dec.Buffered(), in))
-		cancel()
+		defer cancel()
+		if !req.AwaitStop {
+			io.Copy(io.Discard, io.MultiReader(dec.Buffered(), in))
+			return
+		}
+		for {
+			var a stopLine
+			if err := dec.Decode(&a); err != nil {
+				if err != io.EOF && stderr != nil {
+					fmt.Fprintf(stderr, "read stop answer: %v\n", err)
+				}
+				return
+			}
+			select {
+			case answers <- a.Stop:
+			case <-ctx.Done():
+				return
+			}
+		}
 	}()
 
 	w := bufio.NewWriter(out)
@@ -53,6 +74,19 @@ func ServeTask(ctx context.Context, in io.Reader, out, stderr io.Writer, run Run
 	opts := sim.Options{Threads: req.Threads, DataDir: req.DataDir, OnEpoch: func(e sim.Epoch, seconds float64) {
 		write(childLine{Epoch: &e, Seconds: seconds})
 	}}
+	if req.AwaitStop {
+		// The answer to the epoch line OnEpoch has just written; none
+		// (cancelled) means go on, to the cancellation at the next
+		// minibatch.
+		opts.Stop = func(sim.Epoch) bool {
+			select {
+			case stop := <-answers:
+				return stop
+			case <-ctx.Done():
+				return false
+			}
+		}
+	}
 	res, timing, err := runRecovering(ctx, run, req.Config, opts, stderr)
 	switch {
 	case err != nil:

@@ -68,12 +68,18 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 	}
 
 	started := time.Now()
-	res, timing, err := w.train(runCtx, m, task, cfg, attempt, l.heartbeat)
+	res, timing, stop, err := w.train(runCtx, m, task, cfg, attempt, l.heartbeat, log)
 	finished := time.Now()
 	switch {
 	case err == nil:
-		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{result: res, timing: timing,
-			started: started, finished: finished}, log)
+		o := outcome{result: res, timing: timing, started: started, finished: finished}
+		if res.Status == protocol.StatusStopped {
+			o.stop = stop
+		} else if stop != nil {
+			log.Warn("the run ended before the stop decision's epoch", "status", res.Status,
+				"epochs", len(res.Epochs), "stop_after", stop.Epoch)
+		}
+		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, o, log)
 	case runCtx.Err() != nil:
 		// Shutting down: hand the task back for immediate redelivery.
 		log.Info("handing back task at shutdown", "err", err)
@@ -124,30 +130,47 @@ func (w *Worker) refuse(m jetstream.Msg, task *protocol.TaskMsg, attempt int, er
 }
 
 // train runs the task with heartbeats and per-epoch progress messages. A
-// panic in the runner is returned as a *PanicError.
+// task with stopping rules sends them as requests (stopListener) and may be
+// stopped: stop is the decision heard, if any. A panic in the runner is
+// returned as a *PanicError.
 func (w *Worker) train(ctx context.Context, m jetstream.Msg, task *protocol.TaskMsg, cfg sim.Config,
-	attempt int, heartbeat time.Duration) (res *sim.Result, timing *sim.Timing, err error) {
+	attempt int, heartbeat time.Duration, log *slog.Logger) (res *sim.Result, timing *sim.Timing,
+	stop *protocol.StopDecision, err error) {
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
 	go w.heartbeat(hbCtx, m, heartbeat)
 
 	progress := protocol.ProgressSubject(task.Sweep, task.TaskID)
+	var listener *stopListener
+	if task.Stopping && w.cfg.ProgressReplyTimeout > 0 {
+		listener = &stopListener{w: w, ctx: ctx, subject: progress, log: log}
+	}
 	opts := sim.Options{
 		Threads: w.cfg.Threads,
 		DataDir: w.cfg.DataDir,
 		OnEpoch: func(e sim.Epoch, _ float64) {
 			data, err := json.Marshal(&protocol.ProgressMsg{Schema: protocol.SchemaProgress, Sweep: task.Sweep,
 				TaskID: task.TaskID, Worker: w.cfg.ID, Attempt: attempt, Epochs: cfg.Train.Epochs, Epoch: e})
-			if err == nil {
+			switch {
+			case err != nil: // a NaN the run has not marked diverged: nothing to tell
+			case listener != nil && e.Epoch < cfg.Train.Epochs:
+				listener.ask(data, e.Epoch)
+			default:
 				w.nc.Publish(progress, data) // advisory: a lost one loses nothing
 			}
 		},
+	}
+	if listener != nil {
+		opts.Stop = listener.stop
 	}
 	res, timing, err = runRecovering(ctx, w.run, cfg, opts, nil)
 	if err == nil && res == nil {
 		err = errors.New("runner returned neither a result nor an error")
 	}
-	return res, timing, err
+	if listener != nil {
+		stop = listener.decision
+	}
+	return res, timing, stop, err
 }
 
 // heartbeat tells the server the task is in progress every interval, which
@@ -197,6 +220,8 @@ type outcome struct {
 	// task's failure carries the version it was planned for, under which
 	// its ID is its parameters' hash.
 	modelVersion string
+	// stop is the decision that ended a stopped run.
+	stop *protocol.StopDecision
 }
 
 // report publishes the task's result (waiting for the server's
@@ -230,16 +255,24 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 		r.Status, r.Error = protocol.StatusFailed, o.err.Error()
 		r.Digest, err = sweep.Digest(r.Error)
 	} else {
-		r.Status, r.Result = o.result.Status, o.result
+		r.Status, r.Result, r.Stop = o.result.Status, o.result, o.stop
 		r.Digest, err = sweep.Digest(o.result)
 	}
-	if err == nil && r.Status != protocol.StatusOK && r.Status != protocol.StatusDiverged && r.Status != protocol.StatusFailed {
+	switch {
+	case err != nil:
+		// Not JSON-encodable (NaN in a result the simulator did not mark
+		// diverged): deterministic, so report it as the failure.
+		err = fmt.Errorf("unencodable result: %w", err)
+	case r.Status == protocol.StatusStopped && (r.Stop == nil || len(r.Result.Epochs) < r.Stop.Epoch):
+		err = fmt.Errorf("runner stopped the run after %d epochs, without a stop decision for one of them",
+			len(r.Result.Epochs))
+	case r.Status != protocol.StatusOK && r.Status != protocol.StatusDiverged &&
+		r.Status != protocol.StatusStopped && r.Status != protocol.StatusFailed:
 		err = fmt.Errorf("runner returned status %q", r.Status)
 	}
 	if err != nil {
-		// Not JSON-encodable (NaN in a result the simulator did not mark
-		// diverged): deterministic, so report it as the failure.
-		r.Status, r.Result, r.Error = protocol.StatusFailed, nil, "unencodable result: "+err.Error()
+		// Deterministic: the same task gives the same result again.
+		r.Status, r.Result, r.Stop, r.Error = protocol.StatusFailed, nil, nil, err.Error()
 		r.Digest, _ = sweep.Digest(r.Error)
 	}
 	data, err := json.Marshal(r)
@@ -269,6 +302,9 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 		w.stats.duplicates.Add(1)
 	case r.Status == protocol.StatusFailed:
 		w.stats.failed.Add(1)
+	case r.Status == protocol.StatusStopped:
+		w.stats.stopped.Add(1)
+		w.stats.completed.Add(1)
 	default:
 		w.stats.completed.Add(1)
 	}

@@ -37,9 +37,13 @@ type Worker struct {
 
 // Stats counts what a worker did with the tasks it received.
 type Stats struct {
-	// Completed counts results published (ok or diverged); Failed failure
-	// results published (deterministic errors, or the last delivery).
+	// Completed counts results published (ok, diverged or stopped);
+	// Failed failure results published (deterministic errors, or the last
+	// delivery).
 	Completed, Failed int64
+	// Stopped counts the completed results whose run the coordinator's
+	// stop decision ended early.
+	Stopped int64
 	// Duplicates counts results (of either kind) the result stream already
 	// held: the task had been computed before (a redelivery).
 	Duplicates int64
@@ -53,7 +57,7 @@ type Stats struct {
 }
 
 type stats struct {
-	completed, failed, duplicates, retried, requeued, terminated, skipped atomic.Int64
+	completed, failed, stopped, duplicates, retried, requeued, terminated, skipped atomic.Int64
 }
 
 // New returns a worker that talks over nc and trains with run.
@@ -77,6 +81,7 @@ func (w *Worker) Stats() Stats {
 	return Stats{
 		Completed:  w.stats.completed.Load(),
 		Failed:     w.stats.failed.Load(),
+		Stopped:    w.stats.stopped.Load(),
 		Duplicates: w.stats.duplicates.Load(),
 		Retried:    w.stats.retried.Load(),
 		Requeued:   w.stats.requeued.Load(),
