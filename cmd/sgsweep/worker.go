@@ -75,6 +75,10 @@ func workerFlags() []cli.Flag {
 		&cli.StringFlag{Name: "max-task-memory", Value: "auto",
 			Usage: "refuse tasks whose memory estimate exceeds this, e.g. 4GiB, 512MB (auto: half the machine's " +
 				"memory or cgroup limit; 0: no limit)", EnvVars: []string{"SGSWEEP_MAX_TASK_MEMORY"}},
+		&cli.DurationFlag{Name: "stop-reply-timeout", Value: def.ProgressReplyTimeout,
+			Usage: "for a sweep with stopping rules, how long to wait after each epoch for the coordinator's " +
+				"stop decision before training on (0: never wait, so never stop early)",
+			EnvVars: []string{"SGSWEEP_STOP_REPLY_TIMEOUT"}},
 		datasetDirFlag(),
 	}
 }
@@ -87,6 +91,7 @@ func workerConfigOf(c *cli.Context, slots int, log *slog.Logger) (worker.Config,
 	cfg.Heartbeat = c.Duration("heartbeat")
 	cfg.DrainTimeout = c.Duration("drain-timeout")
 	cfg.RetryDelay = c.Duration("retry-delay")
+	cfg.ProgressReplyTimeout = c.Duration("stop-reply-timeout")
 	cfg.MaxRetryDelay = max(cfg.MaxRetryDelay, cfg.RetryDelay)
 	cfg.DataDir = c.String("dataset-dir")
 	if s := c.String("max-task-memory"); s != "auto" {
