@@ -100,6 +100,9 @@ type specParser struct {
 	errs   *errorList
 	budget nodeBudget
 	spec   *Spec
+	// stopEpochs are the stopping rules' first epochs, checked against the
+	// tasks' epochs once the tasks are validated (stopping.go).
+	stopEpochs []stopEpoch
 }
 
 func (p *specParser) decoder(prefix string) *nodeDecoder {
@@ -248,6 +251,10 @@ func (p *specParser) parse(data []byte) {
 		return
 	}
 	p.validateTasks()
+	if len(p.errs.errs) > 0 {
+		return
+	}
+	p.checkStoppingEpochs() // stopping.go
 	if len(p.errs.errs) > 0 {
 		return
 	}

@@ -22,6 +22,10 @@ type canonicalSpec struct {
 	Axes         []canonicalAxis `json:"axes"`
 	// Exclude holds each rule's canonical JSON, sorted.
 	Exclude []json.RawMessage `json:"exclude"`
+	// Stopping is the stopping block with its defaults filled in; absent
+	// when the spec has none, so that specs without one keep their
+	// fingerprints.
+	Stopping *Stopping `json:"stopping,omitempty"`
 }
 
 type canonicalAxis struct {
@@ -57,6 +61,7 @@ func (s *Spec) buildCanonical() ([]byte, error) {
 		Base:         base,
 		Axes:         []canonicalAxis{},
 		Exclude:      []json.RawMessage{},
+		Stopping:     s.stopping,
 	}
 	for _, ax := range s.axes {
 		c.Axes = append(c.Axes, canonicalAxis{Kind: ax.kind, Paths: ax.paths, Values: ax.raw})
@@ -84,8 +89,8 @@ func deletePath(tree map[string]any, path string) {
 // Diff returns a short description, one change per line, of how the
 // canonical spec newCanonical differs from oldCanonical (both from
 // Spec.Canonical): changed base fields, added and removed axes and axis
-// values, reordered axes, changed exclusion rules. It returns nil when they
-// are equal.
+// values, reordered axes, changed exclusion rules, a changed stopping
+// block. It returns nil when they are equal.
 func Diff(oldCanonical, newCanonical []byte) []string {
 	if bytes.Equal(oldCanonical, newCanonical) {
 		return nil
@@ -104,6 +109,7 @@ func Diff(oldCanonical, newCanonical []byte) []string {
 	out = append(out, diffBase(a, b)...)
 	out = append(out, diffAxes(a.Axes, b.Axes)...)
 	out = append(out, diffRules(a.Exclude, b.Exclude)...)
+	out = append(out, diffStopping(a.Stopping, b.Stopping)...)
 	if len(out) == 0 {
 		out = append(out, "spec changed")
 	}
@@ -273,4 +279,18 @@ func diffRules(a, b []json.RawMessage) []string {
 		}
 	}
 	return out
+}
+
+func diffStopping(a, b *Stopping) []string {
+	switch {
+	case a == nil && b == nil:
+		return nil
+	case a == nil:
+		return []string{"stopping: added " + b.String()}
+	case b == nil:
+		return []string{"stopping: removed " + a.String()}
+	case a.String() != b.String():
+		return []string{"stopping: " + a.String() + " → " + b.String()}
+	}
+	return nil
 }
