@@ -525,7 +525,8 @@ func parentPath(p string) string {
 // Canonical returns the canonical JSON of the spec's content: the model
 // version, the resolved base configuration (defaults filled in, fields set
 // by axes left out), the axes in iteration order with their resolved values,
-// and the exclusion rules (normalised and sorted). Name, description,
+// the exclusion rules (normalised and sorted) and the stopping block (with
+// its defaults, when there is one). Name, description,
 // max_tasks, comments, key order and number spelling are not part of it;
 // axis order is, because it defines the task ordinals.
 func (s *Spec) Canonical() []byte { return slices.Clone(s.canonical) }

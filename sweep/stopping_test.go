@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -230,6 +231,32 @@ func TestStopMetricValue(t *testing.T) {
 		f, ok := fieldByName(typ, name)
 		if !ok || f.Type.Kind() != reflect.Float64 {
 			t.Errorf("stop metric %s is not a float field of sim.Epoch", name)
+		}
+	}
+}
+
+// TestStoppingDocExamples parses the stopping blocks shown in the README
+// and docs/stopping.md, so that they stay valid.
+func TestStoppingDocExamples(t *testing.T) {
+	for _, file := range []string{"../README.md", "../docs/stopping.md"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, rest, found := strings.Cut(string(data), "\n    stopping:\n")
+		if !found {
+			t.Fatalf("%s: no indented stopping block", file)
+		}
+		block := "stopping:\n"
+		for _, line := range strings.Split(rest, "\n") {
+			if !strings.HasPrefix(line, "    ") {
+				break
+			}
+			block += line[4:] + "\n"
+		}
+		spec := "name: doc\nbase: {train.epochs: 50}\ngrid:\n  surrogate.shape: [superspike, esser]\n  network.reset: [detached, differentiable]\n" + block
+		if _, err := Parse(file, []byte(spec)); err != nil {
+			t.Errorf("%s: the example does not parse:\n%s\n%v", file, block, err)
 		}
 	}
 }
