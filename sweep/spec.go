@@ -101,7 +101,7 @@ type specParser struct {
 	budget nodeBudget
 	spec   *Spec
 	// stopEpochs are the stopping rules' first epochs, checked against the
-	// tasks' epochs once the tasks are validated (stopping.go).
+	// tasks' epochs once the tasks are validated (stopparse.go).
 	stopEpochs []stopEpoch
 }
 
@@ -241,7 +241,7 @@ func (p *specParser) parse(data []byte) {
 	if n := sections["exclude"]; n != nil && !isNull(n) {
 		p.parseExclude(n)
 	}
-	p.parseStopping(sections["stopping"]) // stopping.go
+	p.parseStopping(sections["stopping"]) // stopparse.go
 	if len(p.errs.errs) > 0 {
 		return
 	}
@@ -254,7 +254,7 @@ func (p *specParser) parse(data []byte) {
 	if len(p.errs.errs) > 0 {
 		return
 	}
-	p.checkStoppingEpochs() // stopping.go
+	p.checkStoppingEpochs() // stopparse.go
 	if len(p.errs.errs) > 0 {
 		return
 	}

@@ -260,3 +260,41 @@ func TestStoppingDocExamples(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseStopping checks that Parse never panics on stopping blocks, and
+// that an accepted block is complete: a known metric and its mode, rules
+// with their defaults, first epochs below the tasks' largest, a summary
+// that tells blocks apart.
+func FuzzParseStopping(f *testing.F) {
+	f.Add([]byte("metric: val_acc\nrules: [{rule: chance, after: 5, margin: 0.02}, {rule: median, warmup: 10}, {rule: asha, grace: 5, reduction: 3}]\ngroup: [surrogate.shape]\n"))
+	f.Add([]byte("metric: train_loss\nmode: min\nrules:\n  - &r {rule: asha, grace: 1}\n  - *r\n"))
+	f.Add([]byte("metric: val_acc\nrules: [{rule: median, warmup: 2, min_tasks: 1, *k: 3}]\n"))
+	f.Fuzz(func(t *testing.T, block []byte) {
+		indented := "  " + strings.ReplaceAll(string(block), "\n", "\n  ")
+		s, err := Parse("fuzz.yaml", []byte(stopSpec+"stopping:\n"+indented+"\n"))
+		if err != nil {
+			if len(specErrorsOf(err)) == 0 {
+				t.Fatalf("Parse error %v (%T) holds no *SpecError", err, err)
+			}
+			return
+		}
+		st := s.Stopping()
+		if st == nil {
+			return
+		}
+		_, mode, ok := StopMetricValue(st.Metric, sim.Epoch{})
+		if !ok || mode != st.Mode || len(st.Rules) == 0 || !slices.IsSorted(st.Group) {
+			t.Fatalf("incomplete block %+v", st)
+		}
+		for _, r := range st.Rules {
+			first := max(r.After, r.Warmup, r.Grace)
+			if first < 1 || first >= 30 || r.Margin < 0 || r.Margin >= 1 ||
+				(r.Rule == RuleMedian) != (r.MinTasks >= 1) || (r.Rule == RuleASHA) != (r.Reduction >= 2) {
+				t.Fatalf("bad rule %+v", r)
+			}
+		}
+		if d := Diff(s.Canonical(), mustParse(t, stopSpec).Canonical()); len(d) != 1 || !strings.HasPrefix(d[0], "stopping: removed") {
+			t.Fatalf("Diff to no block = %q", d)
+		}
+	})
+}
