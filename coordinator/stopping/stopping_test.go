@@ -131,6 +131,22 @@ func TestMedian(t *testing.T) {
 		d := e.Observe(task, accCurve(0.1, 0.1)[1], now)
 		checkDecision(t, e, task, d, &want{2, "median", 0.1, 0.5, []float64{0.5, 0.5, 0.5}})
 	})
+	t.Run("a task finished twice counts once", func(t *testing.T) {
+		e := New(stopping("val_acc", rule))
+		twice := newTask(t, defaultCell, 101)
+		e.Finished(twice, protocol.StatusOK, accCurve(0.1, 0.5))
+		e.Finished(twice, protocol.StatusOK, accCurve(0.1, 0.5))
+		// A stopped task trained to the end by retry becomes a peer.
+		retried := newTask(t, defaultCell, 102)
+		e.Finished(retried, protocol.StatusStopped, accCurve(0.1, 0.3))
+		e.Finished(retried, protocol.StatusOK, accCurve(0.1, 0.3))
+		e.Finished(retried, protocol.StatusOK, accCurve(0.1, 0.3))
+		task := newTask(t, defaultCell, 1)
+		checkDecision(t, e, task, observeAll(e, task, accCurve(0.1, 0.1)), nil)
+		e.Finished(newTask(t, defaultCell, 103), protocol.StatusOK, accCurve(0.1, 0.7))
+		d := e.Observe(task, accCurve(0.1, 0.1)[1], now)
+		checkDecision(t, e, task, d, &want{2, "median", 0.1, 0.5, []float64{0.3, 0.5, 0.7}})
+	})
 	t.Run("groups isolate peers", func(t *testing.T) {
 		e := New(stopping("val_acc", rule))
 		medianPeers(t, e)
