@@ -121,4 +121,26 @@
 // base, axes with their values in order, rules), and Spec.Fingerprint its
 // hash: it ignores name, description, max_tasks, comments and spelling, but
 // not axis order, which defines the ordinals.
+//
+// # Stopping
+//
+// The stopping block (Stopping; docs/stopping.md has the rules' precise
+// semantics) declares when the coordinator may end a task early:
+//
+//	stopping:
+//	  metric: val_acc        # required: train_loss, train_acc or val_acc (StopMetrics)
+//	  mode: max              # optional: follows from the metric (loss min, accuracies max)
+//	  rules:                 # required, tried in order after each epoch; the first that fires stops
+//	    - {rule: chance, after: 5, margin: 0.02}    # within margin of chance level from epoch after
+//	    - {rule: median, warmup: 10, min_tasks: 5}  # best so far worse than the completed peers' median
+//	    - {rule: asha, grace: 5, reduction: 3}      # not in the top 1/reduction at rungs grace·reduction^k
+//	  group: [surrogate.shape, network.reset]       # optional: compare only tasks sharing these values
+//
+// after, warmup and grace are required, ≥ 1 and below the largest
+// train.epochs of the tasks; margin defaults to 0 (DefaultMargin) and must
+// be in [0, 1), min_tasks to 5 (≥ 1), reduction to 4 (≥ 2). A rule takes
+// only its own keys. Group paths are config paths varied by an axis, each
+// once; they are kept sorted. The block with its defaults is part of the
+// canonical spec, so it changes the fingerprint; a spec without one keeps
+// the fingerprint it had before stopping existed.
 package sweep

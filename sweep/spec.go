@@ -105,6 +105,9 @@ type specParser struct {
 	// records that one of them was refused.
 	sampled       []*sampledAxis
 	sampledErrors bool
+	// stopEpochs are the stopping rules' first epochs, checked against the
+	// tasks' epochs once the tasks are validated (stopparse.go).
+	stopEpochs []stopEpoch
 }
 
 func (p *specParser) decoder(prefix string) *nodeDecoder {
@@ -243,7 +246,7 @@ func (p *specParser) parse(data []byte) {
 	if n := sections["exclude"]; n != nil && !isNull(n) {
 		p.parseExclude(n)
 	}
-	p.parseStopping(sections["stopping"]) // stopping.go
+	p.parseStopping(sections["stopping"]) // stopparse.go
 	if len(p.errs.errs) > 0 {
 		return
 	}
@@ -253,6 +256,10 @@ func (p *specParser) parse(data []byte) {
 		return
 	}
 	p.validateTasks()
+	if len(p.errs.errs) > 0 {
+		return
+	}
+	p.checkStoppingEpochs() // stopparse.go
 	if len(p.errs.errs) > 0 {
 		return
 	}
@@ -523,7 +530,8 @@ func parentPath(p string) string {
 // Canonical returns the canonical JSON of the spec's content: the model
 // version, the resolved base configuration (defaults filled in, fields set
 // by axes left out), the axes in iteration order with their resolved values,
-// and the exclusion rules (normalised and sorted). Name, description,
+// the exclusion rules (normalised and sorted) and the stopping block (with
+// its defaults, when there is one). Name, description,
 // max_tasks, comments, key order and number spelling are not part of it;
 // axis order is, because it defines the task ordinals.
 func (s *Spec) Canonical() []byte { return slices.Clone(s.canonical) }

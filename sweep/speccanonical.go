@@ -25,6 +25,10 @@ type canonicalSpec struct {
 	// Sample is the sample block with the sampled axes' distributions;
 	// absent without sampled axes (so older fingerprints stand).
 	Sample *canonicalSample `json:"sample,omitempty"`
+	// Stopping is the stopping block with its defaults filled in; absent
+	// when the spec has none, so that specs without one keep their
+	// fingerprints.
+	Stopping *Stopping `json:"stopping,omitempty"`
 }
 
 // canonicalSample is how the sample points were drawn: with the drawn
@@ -93,6 +97,7 @@ func (s *Spec) buildCanonical() ([]byte, error) {
 		Axes:         []canonicalAxis{},
 		Exclude:      []json.RawMessage{},
 		Sample:       newCanonicalSample(s.sampling),
+		Stopping:     s.stopping,
 	}
 	for _, ax := range s.axes {
 		c.Axes = append(c.Axes, canonicalAxis{Kind: ax.kind, Paths: ax.paths, Values: ax.raw})
@@ -120,8 +125,8 @@ func deletePath(tree map[string]any, path string) {
 // Diff returns a short description, one change per line, of how the
 // canonical spec newCanonical differs from oldCanonical (both from
 // Spec.Canonical): changed base fields, added and removed axes and axis
-// values, reordered axes, changed exclusion rules. It returns nil when they
-// are equal.
+// values, reordered axes, changed exclusion rules, a changed stopping
+// block. It returns nil when they are equal.
 func Diff(oldCanonical, newCanonical []byte) []string {
 	if bytes.Equal(oldCanonical, newCanonical) {
 		return nil
@@ -141,6 +146,7 @@ func Diff(oldCanonical, newCanonical []byte) []string {
 	out = append(out, diffAxes(a.Axes, b.Axes)...)
 	out = append(out, diffRules(a.Exclude, b.Exclude)...)
 	out = append(out, diffSample(a.Sample, b.Sample)...)
+	out = append(out, diffStopping(a.Stopping, b.Stopping)...)
 	if len(out) == 0 {
 		out = append(out, "spec changed")
 	}
@@ -325,4 +331,19 @@ func diffSample(a, b *canonicalSample) []string {
 		return []string{"sample: removed (was " + string(ra) + ")"}
 	}
 	return []string{"sample: " + string(ra) + " → " + string(rb)}
+}
+
+// diffStopping describes a change of the stopping block.
+func diffStopping(a, b *Stopping) []string {
+	switch {
+	case a == nil && b == nil:
+		return nil
+	case a == nil:
+		return []string{"stopping: added " + b.String()}
+	case b == nil:
+		return []string{"stopping: removed " + a.String()}
+	case a.String() != b.String():
+		return []string{"stopping: " + a.String() + " → " + b.String()}
+	}
+	return nil
 }
