@@ -63,6 +63,8 @@ type planJSON struct {
 	Store *coordinator.PlanPreview `json:"store,omitempty"`
 	// Sampling describes the sampled axes; absent without them.
 	Sampling *samplingJSON `json:"sampling,omitempty"`
+	// Stopping is the spec's stopping block; absent without one.
+	Stopping *sweep.Stopping `json:"stopping,omitempty"`
 	TaskList []taskJSON    `json:"task_list,omitempty"`
 }
 
@@ -137,6 +139,7 @@ func writePlanJSON(w io.Writer, spec *sweep.Spec, work int64, preview *coordinat
 		SampleSteps:  work,
 		Store:        preview,
 		Sampling:     sampledCoverage(spec),
+		Stopping:     spec.Stopping(),
 	}
 	for _, ax := range spec.Axes() {
 		p.Axes = append(p.Axes, axisJSON{Name: ax.Name(), Kind: ax.Kind, Paths: ax.Paths, Size: ax.Len(), Values: ax.Values})
@@ -193,6 +196,10 @@ func writePlanText(w io.Writer, spec *sweep.Spec, work int64) {
 	fmt.Fprintf(w, "tasks        %*d\n", width, spec.Count())
 	fmt.Fprintf(w, "work         %*d sample-steps (%.3g; %.3g per task)\n", width, work, float64(work), perTask)
 	fmt.Fprintf(w, "             = %s\n", workFormula)
+	if st := spec.Stopping(); st != nil {
+		fmt.Fprintf(w, "stopping     %s\n", st)
+		fmt.Fprintf(w, "             (work is the most it can be: runs that stop early train fewer epochs)\n")
+	}
 }
 
 // previewPlan asks the running coordinator, else the store of --data-dir

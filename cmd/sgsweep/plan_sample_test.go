@@ -102,3 +102,43 @@ func TestPlanSampledInvalid(t *testing.T) {
 		t.Errorf("error %q, want %q", err, want)
 	}
 }
+
+// TestPlanStopping: plan prints the stopping block in text and JSON.
+func TestPlanStopping(t *testing.T) {
+	path := writeFile(t, "spec.yaml", `name: plan-stopping
+base:
+  dataset: {samples_per_class: 100}
+  train: {epochs: 10}
+grid:
+  surrogate.shape: [superspike, esser]
+stopping:
+  metric: val_acc
+  rules:
+    - {rule: chance, after: 3, margin: 0.02}
+  group: [surrogate.shape]
+`)
+	out, _, err := runCLI(t, "plan", path)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	want := "\nstopping     val_acc (max): chance after 3 margin 0.02; group by surrogate.shape\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("plan output lacks %q:\n%s", want, out)
+	}
+	out, _, err = runCLI(t, "plan", "--json", path)
+	if err != nil {
+		t.Fatalf("plan --json: %v", err)
+	}
+	var p struct {
+		Stopping struct {
+			Metric string
+			Rules  []struct{ Rule string }
+		} `json:"stopping"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("plan --json: %v\n%s", err, out)
+	}
+	if p.Stopping.Metric != "val_acc" || len(p.Stopping.Rules) != 1 || p.Stopping.Rules[0].Rule != "chance" {
+		t.Errorf("plan --json stopping = %+v", p.Stopping)
+	}
+}
