@@ -198,9 +198,14 @@ func (s *Store) init() error {
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) != nil {
-			return checkSchema(tx)
+			if err := checkSchema(tx); err != nil {
+				return err
+			}
+			// Stores written before early stopping lack it.
+			_, err := tx.CreateBucketIfNotExists(bucketStops)
+			return err
 		}
-		for _, name := range allBuckets {
+		for _, name := range append(allBuckets, bucketStops) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
