@@ -130,6 +130,7 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 		c.handBack(ctx, batch, "committing results", err)
 		return
 	}
+	c.stopsCommitted(in, rep) // stops.go
 	for i, m := range batch {
 		if reasons[i] != "" {
 			c.log.Warn("result message set aside", "subject", m.Subject(), "reason", reasons[i])

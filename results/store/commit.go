@@ -49,6 +49,9 @@ type CommitReport struct {
 	// failures of unknown tasks.
 	Ignored  int
 	Rejected int
+	// Settled lists the task IDs of the results (not failures) that
+	// settled their task, in batch order.
+	Settled []string
 	// Finished names the sweeps this commit completed.
 	Finished []string
 }
@@ -172,6 +175,7 @@ func (c *committer) result(in Incoming) error {
 			return err
 		}
 		c.rep.Stored++
+		c.rep.Settled = append(c.rep.Settled, r.TaskID)
 	}
 	return putJSON(tasks, id, &t)
 }

@@ -300,3 +300,22 @@ func checkStops(tx *bolt.Tx, dmg *DamagedError) {
 		dmg.add("stops: %v", err)
 	}
 }
+
+// TaskOf returns a task's parameters and state as the sweep plans it;
+// planned is false when the sweep (or the task) is unknown or the sweep
+// does not plan the task.
+func (s *Store) TaskOf(ctx context.Context, sweepName, id string) (params json.RawMessage, state string, planned bool, err error) {
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		var t taskEntry
+		found, err := getJSON(tx.Bucket(bucketTasks), []byte(id), &t)
+		if err != nil || !found || !slices.Contains(t.Sweeps, sweepName) {
+			return err
+		}
+		params, state, planned = getParams(tx, []byte(id)), t.State, true
+		return nil
+	})
+	if err != nil {
+		return nil, "", false, fmt.Errorf("task %s of sweep %q: %w", id, sweepName, err)
+	}
+	return params, state, planned, nil
+}
