@@ -333,3 +333,52 @@ func TestRetryStopped(t *testing.T) {
 		t.Errorf("retry --stopped of an unknown sweep: %v", err)
 	}
 }
+
+// A rebuild over a backup taken before a decision restores the decision
+// from the stopped result that carries it, so that the result counts.
+func TestRebuildKeepsStops(t *testing.T) {
+	ctx := context.Background()
+	e := newStopEnv(t, stopRule())
+	path, tasks := stopSpec(t, e.Dir, "rebuilt", 2)
+	if !coordtest.AcceptsStopped(t, tasks[0]) {
+		t.Skip("protocol.DecodeResult does not accept stopped results yet (the worker's side of issue 12)")
+	}
+	if _, err := e.Submit(path, false); err != nil {
+		t.Fatal(err)
+	}
+	takeTasks(t, e, 2)
+	backup, err := e.Coord.Backup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask(t, e.NC, "rebuilt", tasks[0], 1, 0.1)
+	d := ask(t, e.NC, "rebuilt", tasks[0], 2, 0.1)
+	coordtest.PublishResult(t, e.JS, "rebuilt", tasks[0].ID,
+		coordtest.ResultData(t, "rebuilt", tasks[0], protocol.StatusStopped, coordtest.Curve(2, 0.1), d))
+	coordtest.PublishResult(t, e.JS, "rebuilt", tasks[1].ID,
+		coordtest.ResultData(t, "rebuilt", tasks[1], protocol.StatusOK, coordtest.Curve(stopEpochs, 0.9), nil))
+	e.WaitSweep("rebuilt", store.SweepDone, 10*time.Second)
+	e.StopCoordinator()
+
+	out := filepath.Join(t.TempDir(), "state.db")
+	rep, err := coordinator.Rebuild(ctx, e.JS, backup, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Report.Stored != 2 || rep.Report.Rejected != 0 {
+		t.Errorf("rebuild: %+v, want both results stored", rep.Report)
+	}
+	st, err := store.Open(out, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	info, err := st.Sweep(ctx, "rebuilt")
+	if err != nil || info.Stopped != 1 || info.Done != 1 || info.State != store.SweepDone {
+		t.Errorf("rebuilt sweep: %+v (err %v), want done: 1 stopped, 1 done", info, err)
+	}
+	got := decisions(t, st, "rebuilt")
+	if r := got[tasks[0].ID]; !sameStop(&r.Decision, d) || len(got) != 1 {
+		t.Errorf("rebuilt decisions %+v, want task 0's %+v", got, d)
+	}
+}
