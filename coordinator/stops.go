@@ -110,7 +110,7 @@ type sweepStops struct {
 	// qmu guards queue: results committed since, for dec's Finished. The
 	// commit loop only appends to it, so it never waits for a decision.
 	qmu   sync.Mutex
-	queue []store.Incoming
+	queue []*protocol.ResultMsg
 }
 
 // stopsOf returns the sweep's stopping state, making it (parsing the spec
@@ -357,8 +357,8 @@ func (c *Coordinator) feed(ctx context.Context, ss *sweepStops) error {
 	queue := ss.queue
 	ss.queue = nil
 	ss.qmu.Unlock()
-	for _, in := range queue {
-		ss.finish(stopping.Task{ID: in.Result.TaskID, Params: in.Result.Params}, in.Result)
+	for _, r := range queue {
+		ss.finish(stopping.Task{ID: r.TaskID, Params: r.Params}, r)
 	}
 	return nil
 }
@@ -395,7 +395,7 @@ func (c *Coordinator) stopsCommitted(in []store.Incoming, rep *store.CommitRepor
 			continue // made from the store when needed
 		}
 		ss.qmu.Lock()
-		ss.queue = append(ss.queue, r)
+		ss.queue = append(ss.queue, r.Result)
 		ss.qmu.Unlock()
 	}
 }

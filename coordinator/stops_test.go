@@ -240,6 +240,11 @@ func TestStoppedResultsAndResume(t *testing.T) {
 	if recs[1].State != results.StateDone || recs[1].Stop != nil {
 		t.Errorf("record 1: %+v, want done without a decision", recs[1])
 	}
+	// A redelivered stopped task is not trained again.
+	if has, err := coordinator.NewClient(e.NC).HasResult(ctx, tasks[0].ID); err != nil || !has.Done ||
+		has.State != results.StateStopped {
+		t.Errorf("has-result of a stopped task: %+v (err %v), want done, stopped", has, err)
+	}
 	// A request of an unplanned task makes the coordinator feed the
 	// decider what was committed since.
 	ask(t, e.NC, "resume", sweep.Task{ID: strings.Repeat("cd", 16)}, 2, 0.1)
