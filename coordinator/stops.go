@@ -164,10 +164,12 @@ func (c *Coordinator) newSweepStops(ctx context.Context, name string) (*sweepSto
 	}
 	// Requests must be answered whether or not anyone watches events;
 	// the subscription takes the sweep's plain progress messages too,
-	// which it drops undecoded.
+	// which it drops undecoded. It outlives the caller's ctx (a request's)
+	// and ends with Run (closeStops).
+	bg := context.WithoutCancel(ctx)
 	ss.sub, err = c.nc.Subscribe(protocol.SweepProgressSubjects(name), func(m *nats.Msg) {
 		if m.Reply != "" {
-			c.answerProgress(ctx, ss, m)
+			c.answerProgress(bg, ss, m)
 		}
 	})
 	if err != nil {
@@ -177,9 +179,10 @@ func (c *Coordinator) newSweepStops(ctx context.Context, name string) (*sweepSto
 	return ss, nil
 }
 
-// forgetStops drops a sweep's stopping state (after `retry --stopped`), to
-// be made afresh from the store when next needed.
-func (c *Coordinator) forgetStops(name string) {
+// renewStops makes a sweep's stopping state afresh from the store: after
+// its spec changed (an extension) or `retry --stopped` overrode decisions.
+// A failure is logged; the state is then made at the next publication.
+func (c *Coordinator) renewStops(ctx context.Context, name string) {
 	b := &c.stops
 	b.mu.Lock()
 	ss := b.sweeps[name]
@@ -187,6 +190,9 @@ func (c *Coordinator) forgetStops(name string) {
 	b.mu.Unlock()
 	if ss != nil && ss.sub != nil {
 		_ = ss.sub.Unsubscribe()
+	}
+	if _, err := c.stopsOf(ctx, name); err != nil {
+		c.log.Warn("early stopping of a sweep: retrying at its next publication", "sweep", name, "err", err)
 	}
 }
 
@@ -302,12 +308,7 @@ func (c *Coordinator) decide(ctx context.Context, ss *sweepStops, p *protocol.Pr
 	}
 	c.log.Info("stop decision committed", "sweep", ss.name, "task", p.TaskID, "epoch", binding.Epoch,
 		"rule", binding.Rule, "value", binding.Value, "threshold", binding.Threshold)
-	if c.stopDelay > 0 {
-		select { // test only (StopDelayEnv): a kill lands here
-		case <-time.After(c.stopDelay):
-		case <-ctx.Done():
-		}
-	}
+	time.Sleep(c.stopDelay) // 0 but in tests (StopDelayEnv): a kill lands here
 	return binding, nil
 }
 

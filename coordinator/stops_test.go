@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,25 @@ func TestStopDecisions(t *testing.T) {
 	}
 	if got := decisions(t, e.Store, "stops"); len(got) != 1 {
 		t.Errorf("decisions %+v, want task 0's only", got)
+	}
+
+	// Extended by a fifth task: the decision stands, the new task's
+	// message carries Stopping too.
+	path, more := stopSpec(t, e.Dir, "stops", 5)
+	if rep, err := e.Submit(path, true); err != nil || rep.Outcome != store.PlanExtended {
+		t.Fatalf("extend: %+v, %v", rep, err)
+	}
+	var added sweep.Task
+	for _, tk := range more {
+		if !slices.ContainsFunc(tasks, func(o sweep.Task) bool { return o.ID == tk.ID }) {
+			added = tk
+		}
+	}
+	if m := takeTasks(t, e, 1)[added.ID]; m == nil || !m.Stopping {
+		t.Errorf("the added task's message: %+v, want one with Stopping", m)
+	}
+	if d := ask(t, e.NC, "stops", tasks[0], 3, 0.9); !sameStop(d, d0) {
+		t.Errorf("after the extension: %+v, want the committed %+v", d, d0)
 	}
 }
 

@@ -105,7 +105,7 @@ func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, sourceNa
 		"added", rep.Added, "dropped", rep.Dropped, "done", rep.Done, "stopped", rep.Stopped, "failed", rep.Failed,
 		"pending", rep.Pending)
 	if rep.Outcome != store.PlanResumed {
-		c.forgetStops(rep.Sweep) // a new spec: made afresh from it (stops.go)
+		c.renewStops(ctx, rep.Sweep) // a new spec (stops.go)
 	}
 	c.kickPublisher()
 	return rep, nil
@@ -190,7 +190,7 @@ func (c *Coordinator) Retry(ctx context.Context, req RetryRequest) (*RetryReply,
 		c.publishMu.Lock()
 		n, err := c.store.RetryStopped(ctx, req.Sweep)
 		if err == nil {
-			c.forgetStops(req.Sweep) // made afresh, with the overrides
+			c.renewStops(ctx, req.Sweep) // with the overrides
 		}
 		c.publishMu.Unlock()
 		if err != nil {
