@@ -13,10 +13,11 @@ import (
 )
 
 // Records calls fn with every planned task of the sweep, in ordinal order,
-// with its state, stored result and stop decision (while it holds) (the task's params are in Record.Params
-// only: Record.Result.Params is nil). It streams: one read transaction, one
-// Record at a time (fn must not keep it). An unknown sweep is an error
-// wrapping ErrNotFound; an error from fn stops the walk and is returned.
+// with its state, its stored result and its stop decision while it holds
+// (the task's params are in Record.Params only: Record.Result.Params is
+// nil). It streams: one read transaction, one Record at a time (fn must
+// not keep it). An unknown sweep is an error wrapping ErrNotFound; an error
+// from fn stops the walk and is returned.
 func (s *Store) Records(ctx context.Context, name string, fn func(*results.Record) error) error {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketSweeps).Get([]byte(name)) == nil {
