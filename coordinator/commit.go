@@ -146,6 +146,9 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 	if rep.Conflicts > 0 {
 		c.log.Warn("differing results for a task that already has one (kept aside)", "conflicts", rep.Conflicts)
 	}
+	if n := rep.Rejected - len(rejected); n > 0 {
+		c.log.Warn("stopped results without their task's committed stop decision set aside", "results", n)
+	}
 	for _, name := range rep.Finished {
 		c.log.Info("sweep finished", "sweep", name)
 	}

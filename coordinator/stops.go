@@ -385,13 +385,13 @@ func (c *Coordinator) stopsCommitted(in []store.Incoming, rep *store.CommitRepor
 		settled[id] = true
 	}
 	b := &c.stops
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for _, r := range in {
 		if !settled[r.Result.TaskID] || r.Result.Result == nil {
 			continue
 		}
-		b.mu.Lock()
 		ss := b.sweeps[r.Result.Sweep]
-		b.mu.Unlock()
 		if ss == nil || ss.dec == nil {
 			continue // made from the store when needed
 		}
