@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/store"
 )
 
@@ -197,6 +198,7 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, from, out string) (*Re
 		rep.Report.Stored += r.Stored
 		rep.Report.Duplicates += r.Duplicates
 		rep.Report.Conflicts += r.Conflicts
+		rep.Report.Rejected += r.Rejected
 		rep.Report.Finished = append(rep.Report.Finished, r.Finished...)
 		batch = batch[:0]
 		return nil
@@ -208,6 +210,9 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, from, out string) (*Re
 			if err != nil {
 				rep.Unusable++
 				return nil
+			}
+			if err := restoreStop(ctx, st, r); err != nil {
+				return err
 			}
 			batch = append(batch, store.Incoming{Result: r, Raw: m.Data})
 			if len(batch) == 256 {
@@ -297,3 +302,18 @@ type storedMsg struct {
 
 func (m storedMsg) Subject() string { return m.subject }
 func (m storedMsg) Data() []byte    { return m.data }
+
+// restoreStop commits the stop decision a stopped result carries when the
+// backup lacks it (taken after the backup): the coordinator committed it
+// before any worker heard of it, and a result carrying it was accepted
+// against it. A decision the backup holds binds; a result for a task the
+// backup does not plan is left to Commit, which sets it aside.
+func restoreStop(ctx context.Context, st *store.Store, r *protocol.ResultMsg) error {
+	if r.Status != protocol.StatusStopped || r.Stop == nil {
+		return nil
+	}
+	if _, err := st.CommitStop(ctx, r.Sweep, r.TaskID, r.Stop); err != nil && !errors.Is(err, results.ErrNotFound) {
+		return err
+	}
+	return nil
+}

@@ -29,6 +29,10 @@ import (
 const serverEnv = "SGSWEEP_TEST_NATS_SERVER"
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(coordinatorEnv); dir != "" {
+		runCoordinatorProcess(dir) // stops_kill_test.go; until killed
+		return
+	}
 	if dir := os.Getenv(serverEnv); dir != "" {
 		sync := os.Getenv("SGSWEEP_BENCH_SYNC") != "false"
 		srv, err := coordinator.StartServer(coordinator.ServerOptions{StoreDir: dir, SyncAlways: sync})

@@ -130,6 +130,7 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 		c.handBack(ctx, batch, "committing results", err)
 		return
 	}
+	c.stopsCommitted(in, rep) // stops.go
 	for i, m := range batch {
 		if reasons[i] != "" {
 			c.log.Warn("result message set aside", "subject", m.Subject(), "reason", reasons[i])
@@ -144,6 +145,9 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 		"duplicates", rep.Duplicates, "conflicts", rep.Conflicts, "rejected", rep.Rejected)
 	if rep.Conflicts > 0 {
 		c.log.Warn("differing results for a task that already has one (kept aside)", "conflicts", rep.Conflicts)
+	}
+	if n := rep.Rejected - len(rejected); n > 0 {
+		c.log.Warn("stopped results without their task's committed stop decision set aside", "results", n)
 	}
 	for _, name := range rep.Finished {
 		c.log.Info("sweep finished", "sweep", name)

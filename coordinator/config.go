@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/sgsweep/sgsweep/sweep"
 )
 
 // Config holds the coordinator's timings and sizes. The worker-side values
@@ -79,6 +81,12 @@ type Config struct {
 
 	// Logger receives the coordinator's logs; nil discards them.
 	Logger *slog.Logger
+
+	// NewDecider returns the stopping decider of a sweep's spec, nil for a
+	// sweep without early stopping; nil means DefaultDecider (the spec's
+	// stopping block). Tests set it to drive decisions by a rule of their
+	// own.
+	NewDecider func(spec *sweep.Spec) Decider
 }
 
 // DefaultConfig returns the production settings: a 30 s ack wait with

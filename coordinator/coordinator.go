@@ -45,6 +45,11 @@ type Coordinator struct {
 	published, alreadyQueued, committed atomic.Int64
 
 	events eventHub // watchers' subscriptions (events.go)
+
+	stops stopBook // early stopping, per sweep (stops.go)
+	// stopDelay is the pause between committing a stop decision and
+	// replying with it: 0 except in tests (StopDelayEnv).
+	stopDelay time.Duration
 }
 
 // Stats counts the coordinator's work since New.
@@ -82,6 +87,7 @@ func New(st *store.Store, nc *nats.Conn, cfg Config) (*Coordinator, error) {
 		kick:  make(chan struct{}, 1),
 		ready: make(chan struct{}),
 	}
+	c.stopDelay = stopDelay(c.log)
 	c.kickPublisher() // the first pass resumes every running sweep
 	return c, nil
 }
@@ -114,6 +120,11 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	// Progress requests of tasks queued or running before a restart are
+	// answered from the start (stops.go).
+	if err := c.watchStops(ctx); err != nil {
+		c.log.Warn("early stopping of running sweeps; answered once their tasks are published again", "err", err)
+	}
 	svc, err := c.serve(ctx)
 	if err != nil {
 		return err
@@ -129,6 +140,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	g.Go(func() error { return c.progressLoop(gctx) }) // events.go
 	g.Go(func() error { return c.reconcileLoop(gctx) })
 	err = g.Wait()
+	c.closeStops() // stops.go
 	// Stop unsubscribes the control endpoints; the flush makes sure the
 	// server has the unsubscriptions (and the last acks) before Run returns,
 	// so that a stopped coordinator answers no further request.

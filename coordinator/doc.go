@@ -54,6 +54,19 @@
 // result of another delivery, so after the result stream is purged a
 // recomputed task's result is stored at once.
 //
+// # Early stopping
+//
+// For a sweep with a stopping block, task messages carry Stopping and the
+// workers send each epoch's progress as a request (stops.go): the
+// coordinator answers with the task's stop decision, taken by the sweep's
+// Decider (stopping.Engine) and committed to the store (Store.CommitStop,
+// synced) before the reply, or with none. A committed decision is the
+// answer to every later request of its task, also after a restart, and
+// never changes; the store accepts a stopped result only with it. The
+// environment variable SGSWEEP_TEST_STOP_DELAY (StopDelayEnv), for tests
+// only, holds a reply after its decision's commit. See docs/scale-out.md,
+// "How decisions are kept".
+//
 // # Control API
 //
 // Requests and replies are JSON on sgsweep.ctl.<endpoint> (service
@@ -61,7 +74,8 @@
 // for one message is uploaded by Client to the object store SpecBucket and
 // named in the request), status
 // (StatusRequest → Status), cancel (CancelRequest → CancelReply), retry
-// (RetryRequest → RetryReply), results (results.QueryRequest →
+// (RetryRequest → RetryReply: failed tasks, or stopped ones trained to the
+// end), results (results.QueryRequest →
 // results.Table, see results.RunQuery), preview (SubmitRequest →
 // PlanPreview: a dry-run submit, for `sgsweep plan`), snapshot
 // (SnapshotRequest → SnapshotReply: a consistent copy of the store that

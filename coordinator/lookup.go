@@ -22,5 +22,6 @@ func (c *Coordinator) HasResult(ctx context.Context, req protocol.HasResultReque
 	if !found {
 		return &protocol.HasResultReply{}, nil
 	}
-	return &protocol.HasResultReply{Done: state == results.StateDone, State: state}, nil
+	done := state == results.StateDone || state == results.StateStopped
+	return &protocol.HasResultReply{Done: done, State: state}, nil
 }

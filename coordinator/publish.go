@@ -103,6 +103,9 @@ func (c *Coordinator) publishNext(ctx context.Context, sweepName string, from in
 	if err != nil {
 		return nil, -1, err
 	}
+	if err := c.markStopping(ctx, sweepName, tasks); err != nil { // stops.go
+		return nil, -1, err
+	}
 	queued, perr := c.publishWindow(ctx, tasks)
 	if err := c.store.MarkQueued(ctx, queued); err != nil {
 		return nil, -1, err

@@ -102,7 +102,11 @@ func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, sourceNa
 		return nil, err
 	}
 	c.log.Info("sweep planned", "sweep", rep.Sweep, "outcome", rep.Outcome, "tasks", rep.Tasks,
-		"added", rep.Added, "dropped", rep.Dropped, "done", rep.Done, "failed", rep.Failed, "pending", rep.Pending)
+		"added", rep.Added, "dropped", rep.Dropped, "done", rep.Done, "stopped", rep.Stopped, "failed", rep.Failed,
+		"pending", rep.Pending)
+	if rep.Outcome != store.PlanResumed {
+		c.renewStops(ctx, rep.Sweep) // a new spec (stops.go)
+	}
 	c.kickPublisher()
 	return rep, nil
 }
@@ -149,27 +153,54 @@ func (c *Coordinator) Cancel(ctx context.Context, req CancelRequest) (*CancelRep
 	return &CancelReply{Sweep: req.Sweep, Withdrawn: n, State: info.State}, nil
 }
 
-// RetryRequest asks to run a sweep's failed tasks again.
+// RetryRequest asks to run a sweep's failed tasks again (Failed), and to
+// train its stopped tasks to the end (Stopped). A request with neither
+// retries the failed tasks (as before Stopped existed).
 type RetryRequest struct {
-	Sweep string `json:"sweep"`
+	Sweep   string `json:"sweep"`
+	Failed  bool   `json:"failed,omitempty"`
+	Stopped bool   `json:"stopped,omitempty"`
 }
 
-// RetryReply says how many failed tasks were queued again.
+// RetryReply says how many failed tasks (Retried) and stopped tasks
+// (Stopped) were queued again.
 type RetryReply struct {
 	Sweep   string `json:"sweep"`
 	Retried int    `json:"retried"`
+	Stopped int    `json:"stopped,omitempty"`
 }
 
-// Retry makes the sweep's failed tasks pending again and publishes them with
-// a new message ID.
+// Retry makes the sweep's failed tasks, its stopped tasks or both pending
+// again and publishes them with a new message ID. A stopped task's result
+// is set aside and its decision marked overridden (Store.RetryStopped):
+// it is trained to the end, with no stop decision.
 func (c *Coordinator) Retry(ctx context.Context, req RetryRequest) (*RetryReply, error) {
-	n, err := c.store.Retry(ctx, req.Sweep)
-	if err != nil {
-		return nil, err
+	rep := &RetryReply{Sweep: req.Sweep}
+	if req.Failed || !req.Stopped {
+		n, err := c.store.Retry(ctx, req.Sweep)
+		if err != nil {
+			return nil, err
+		}
+		c.log.Info("retrying failed tasks", "sweep", req.Sweep, "tasks", n)
+		rep.Retried = n
 	}
-	c.log.Info("retrying failed tasks", "sweep", req.Sweep, "tasks", n)
+	if req.Stopped {
+		// No publication may mark a task of the sweep Stopping from the
+		// state made before the override.
+		c.publishMu.Lock()
+		n, err := c.store.RetryStopped(ctx, req.Sweep)
+		if err == nil {
+			c.renewStops(ctx, req.Sweep) // with the overrides
+		}
+		c.publishMu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		c.log.Info("training stopped tasks to the end", "sweep", req.Sweep, "tasks", n)
+		rep.Stopped = n
+	}
 	c.kickPublisher()
-	return &RetryReply{Sweep: req.Sweep, Retried: n}, nil
+	return rep, nil
 }
 
 // Results runs a query (aggregation, filters, sorting) over a sweep's

@@ -15,14 +15,19 @@ func retryCommand() *cli.Command {
 	flags := []cli.Flag{
 		dataDirFlag(),
 		&cli.BoolFlag{Name: "failed", Usage: "run the sweep's failed tasks again", EnvVars: []string{"SGSWEEP_RETRY_FAILED"}},
+		&cli.BoolFlag{Name: "stopped", Usage: "train the sweep's stopped tasks to the end",
+			EnvVars: []string{"SGSWEEP_RETRY_STOPPED"}},
 	}
 	return &cli.Command{
 		Name:      "retry",
-		Usage:     "run a sweep's failed tasks again",
-		ArgsUsage: "--failed SWEEP",
-		Description: "Asks the running coordinator to make the sweep's failed tasks pending again and queue them\n" +
-			"(with a new message ID). Use it after fixing what made them fail (a missing data file, a\n" +
-			"crashing machine); a task that fails deterministically fails again.",
+		Usage:     "run a sweep's failed tasks again, or train its stopped tasks to the end",
+		ArgsUsage: "--failed|--stopped SWEEP",
+		Description: "Asks the running coordinator to make the sweep's failed tasks (--failed) or the tasks its\n" +
+			"stopping rules ended early (--stopped) pending again and queue them (with a new message ID).\n" +
+			"Use --failed after fixing what made them fail (a missing data file, a crashing machine); a task\n" +
+			"that fails deterministically fails again. --stopped trains stopped tasks to the end, with no\n" +
+			"stop decision: their stopped results are kept aside in the store with their decisions, which\n" +
+			"are marked overridden (see docs/stopping.md).",
 		Flags:  append(flags, natsFlags()...),
 		Action: runRetry,
 	}
@@ -32,17 +37,25 @@ func runRetry(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return usageError{fmt.Errorf("retry takes one sweep name, got %d arguments", c.NArg())}
 	}
-	if !c.Bool("failed") {
-		return usageError{errors.New("say what to retry: --failed (the failed tasks)")}
+	failed, stopped := c.Bool("failed"), c.Bool("stopped")
+	if !failed && !stopped {
+		return usageError{errors.New("say what to retry: --failed (the failed tasks), --stopped (the stopped tasks)")}
 	}
 	log, err := newLogger(c)
 	if err != nil {
 		return usageError{err}
 	}
-	rep, err := askCoordinator(c, log, (*coordinator.Client).Retry, coordinator.RetryRequest{Sweep: c.Args().First()})
+	req := coordinator.RetryRequest{Sweep: c.Args().First(), Failed: failed, Stopped: stopped}
+	rep, err := askCoordinator(c, log, (*coordinator.Client).Retry, req)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "sweep %s: %d failed tasks queued again\n", rep.Sweep, rep.Retried)
+	if failed {
+		fmt.Fprintf(c.App.Writer, "sweep %s: %d failed tasks queued again\n", rep.Sweep, rep.Retried)
+	}
+	if stopped {
+		fmt.Fprintf(c.App.Writer, "sweep %s: %d stopped tasks queued again, to be trained to the end\n",
+			rep.Sweep, rep.Stopped)
+	}
 	return nil
 }

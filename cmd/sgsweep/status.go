@@ -31,7 +31,7 @@ func statusCommand() *cli.Command {
 	}
 	return &cli.Command{
 		Name:      "status",
-		Usage:     "show sweeps: counts by state, throughput, ETA, failures and conflicts",
+		Usage:     "show sweeps: counts by state (done, failed, stopped early, pending), throughput, ETA, failures and conflicts",
 		ArgsUsage: "[SWEEP]",
 		Description: "Asks the running coordinator (over NATS: --nats, or the embedded server of --data-dir); when\n" +
 			"none answers, reads the store of --data-dir directly (then without rate, ETA and queue). A store\n" +
@@ -203,11 +203,11 @@ func printStatus(w io.Writer, st *coordinator.Status, asJSON bool, running []*pr
 func printSweepStatus(w io.Writer, s *coordinator.SweepStatus, st *coordinator.Status, from string) {
 	pct := 0.0
 	if s.Expected > 0 {
-		pct = 100 * float64(s.Done+s.Failed) / float64(s.Expected)
+		pct = 100 * float64(s.Done+s.Stopped+s.Failed) / float64(s.Expected)
 	}
 	fmt.Fprintf(w, "%s  %s  (%s)\n", s.Name, s.State, from)
-	fmt.Fprintf(w, "  tasks      %d: %d done (%d diverged), %d failed, %d pending  %.1f%%\n",
-		s.Expected, s.Done, s.Diverged, s.Failed, s.Pending, pct)
+	fmt.Fprintf(w, "  tasks      %d: %d done (%d diverged), %d failed, %d stopped, %d pending  %.1f%%\n",
+		s.Expected, s.Done, s.Diverged, s.Failed, s.Stopped, s.Pending, pct)
 	if st.Source == coordinator.SourceCoordinator && s.State == store.SweepRunning {
 		fmt.Fprintf(w, "  rate       %.2f tasks/s  ETA %s\n", st.Rate, formatETA(s.ETASeconds))
 		if q := st.Queue; q != nil {

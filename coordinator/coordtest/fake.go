@@ -41,6 +41,9 @@ type Fake struct {
 	Block []uint64 `json:"block,omitempty"`
 	// Nondeterministic makes every computation of a task differ.
 	Nondeterministic bool `json:"nondeterministic,omitempty"`
+	// ValAcc maps seeds to the validation accuracy of each of their
+	// epochs (0.5 for the others): a stopping rule tells them apart.
+	ValAcc map[uint64]float64 `json:"val_acc,omitempty"`
 	// LogFile, if set, gets a line "start <seed> <pid>" when a run starts
 	// and "end <seed> <pid>" when it returns a result (appended, so that
 	// several processes can share it).
@@ -114,6 +117,10 @@ func (f *Fake) Train(ctx context.Context, cfg sim.Config, opts sim.Options) (*si
 		d = 365 * 24 * time.Hour
 	}
 	epochs := max(cfg.Train.Epochs, 1)
+	acc := 0.5
+	if v, ok := f.ValAcc[seed]; ok {
+		acc = v
+	}
 	timing := &sim.Timing{}
 	res := &sim.Result{Status: sim.StatusOK, Epochs: []sim.Epoch{}}
 	for e := 1; e <= epochs; e++ {
@@ -125,7 +132,7 @@ func (f *Fake) Train(ctx context.Context, cfg sim.Config, opts sim.Options) (*si
 			return nil, nil, ctx.Err()
 		case <-t.C:
 		}
-		ep := sim.Epoch{Epoch: e, TrainLoss: 1 / float64(e), TrainAcc: 0.5, ValAcc: 0.5,
+		ep := sim.Epoch{Epoch: e, TrainLoss: 1 / float64(e), TrainAcc: 0.5, ValAcc: acc,
 			Spikes: []float64{1}, Silent: []float64{0}}
 		res.Epochs = append(res.Epochs, ep)
 		timing.EpochSeconds = append(timing.EpochSeconds, time.Since(start).Seconds())
@@ -137,7 +144,7 @@ func (f *Fake) Train(ctx context.Context, cfg sim.Config, opts sim.Options) (*si
 		return nil, timing, errors.New("fake environmental failure: data file missing on this host")
 	}
 	res.BestEpoch = epochs
-	res.BestValAcc = 0.5
+	res.BestValAcc = acc
 	// An accuracy is in [0, 1], with room for Nondeterministic.
 	res.TestAcc = min(float64(seed%100)/100+cfg.Train.LR, 0.99)
 	res.TestAccLast = res.TestAcc

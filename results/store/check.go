@@ -96,7 +96,8 @@ func (s *Store) Check(ctx context.Context) error {
 // and the store's invariants: the layout (checkSchema), every sweep's
 // counters (Expected = Done + Failed + Pending) and, recounted from its
 // order, the states of its planned tasks, each of which has its tasks/ and
-// params/ entries, and a result when it is done.
+// params/ entries, and a result when it is done or stopped; and the stop
+// decisions (checkStops).
 //
 // The bounded check reads what does not grow with the number of tasks: the
 // freelist, the pages of the small buckets (meta, sweeps, specs, rejected)
@@ -165,10 +166,10 @@ func checkInvariants(ctx context.Context, tx *bolt.Tx, full bool, rep *CheckRepo
 			dmg.add("sweeps/%s: %v", k, err)
 			return nil
 		}
-		if e.Expected != e.Done+e.Failed+e.Pending || e.Done < 0 || e.Failed < 0 || e.Pending < 0 ||
-			e.Diverged < 0 || e.Diverged > e.Done {
-			dmg.add("sweep %q: counters expected %d, done %d (diverged %d), failed %d, pending %d do not add up",
-				e.Name, e.Expected, e.Done, e.Diverged, e.Failed, e.Pending)
+		if e.Expected != e.Done+e.Stopped+e.Failed+e.Pending || e.Done < 0 || e.Stopped < 0 || e.Failed < 0 ||
+			e.Pending < 0 || e.Diverged < 0 || e.Diverged > e.Done {
+			dmg.add("sweep %q: counters expected %d, done %d (diverged %d), stopped %d, failed %d, pending %d do not add up",
+				e.Name, e.Expected, e.Done, e.Diverged, e.Stopped, e.Failed, e.Pending)
 		}
 		sweeps = append(sweeps, e)
 		return nil
@@ -186,6 +187,7 @@ func checkInvariants(ctx context.Context, tx *bolt.Tx, full bool, rep *CheckRepo
 		}
 		recountSweep(tx, &e, dmg)
 	}
+	checkStops(tx, dmg)
 	rep.Tasks = tx.Bucket(bucketTasks).Stats().KeyN
 	rep.Results = tx.Bucket(bucketResults).Stats().KeyN
 	return nil
@@ -210,8 +212,8 @@ func recountSweep(tx *bolt.Tx, e *sweepEntry, dmg *DamagedError) {
 		if params.Get(id) == nil {
 			dmg.add("sweep %q task %d (%s): no params/ entry", e.Name, ordinal, id)
 		}
-		if t.State == results.StateDone && res.Get(id) == nil {
-			dmg.add("sweep %q task %d (%s): done without a result", e.Name, ordinal, id)
+		if (t.State == results.StateDone || t.State == results.StateStopped) && res.Get(id) == nil {
+			dmg.add("sweep %q task %d (%s): %s without a result", e.Name, ordinal, id, t.State)
 		}
 		got.count(&t)
 		return nil
@@ -220,9 +222,11 @@ func recountSweep(tx *bolt.Tx, e *sweepEntry, dmg *DamagedError) {
 		dmg.add("sweep %q: %v", e.Name, err)
 		return
 	}
-	if got.Expected != e.Expected || got.Done != e.Done || got.Diverged != e.Diverged || got.Failed != e.Failed {
-		dmg.add("sweep %q: counters say expected %d, done %d, diverged %d, failed %d; its tasks say %d, %d, %d, %d",
-			e.Name, e.Expected, e.Done, e.Diverged, e.Failed, got.Expected, got.Done, got.Diverged, got.Failed)
+	if got.Expected != e.Expected || got.Done != e.Done || got.Diverged != e.Diverged || got.Stopped != e.Stopped ||
+		got.Failed != e.Failed {
+		dmg.add("sweep %q: counters say expected %d, done %d, diverged %d, stopped %d, failed %d; "+
+			"its tasks say %d, %d, %d, %d, %d", e.Name, e.Expected, e.Done, e.Diverged, e.Stopped, e.Failed,
+			got.Expected, got.Done, got.Diverged, got.Stopped, got.Failed)
 	}
 }
 

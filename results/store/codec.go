@@ -245,7 +245,7 @@ func (c *sweepCache) flush(at time.Time) ([]string, error) {
 // done (and a done one with pending tasks back to running). It reports
 // whether the sweep just became done.
 func (e *sweepEntry) settle(at time.Time) bool {
-	e.Pending = e.Expected - e.Done - e.Failed
+	e.Pending = e.Expected - e.Done - e.Stopped - e.Failed
 	switch {
 	case e.State == SweepRunning && e.Pending == 0:
 		e.State = SweepDone

@@ -49,6 +49,9 @@ type CommitReport struct {
 	// failures of unknown tasks.
 	Ignored  int
 	Rejected int
+	// Settled lists the task IDs of the results (not failures) that
+	// settled their task, in batch order.
+	Settled []string
 	// Finished names the sweeps this commit completed.
 	Finished []string
 }
@@ -60,7 +63,11 @@ type CommitReport struct {
 // digest) is counted as a duplicate and a differing one kept aside as a
 // conflict; a failure never replaces a result, while a result replaces a
 // failure. A result for a task no sweep plans is stored too (a later sweep
-// that plans the task will not recompute it).
+// that plans the task will not recompute it). A stopped result settles its
+// task as stopped only if it carries the stop decision committed for it
+// (CommitStop) and not overridden; otherwise it is rejected with the
+// reason. A task with a stored (done or stopped) result keeps it: a later
+// differing one, stopped or not, is a conflict.
 func (s *Store) Commit(ctx context.Context, in []Incoming, failures []Failure, rejected []Rejection) (*CommitReport, error) {
 	rep := &CommitReport{}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -110,6 +117,16 @@ func (c *committer) result(in Incoming) error {
 	if r == nil || r.TaskID == "" {
 		return errors.New("result without task ID")
 	}
+	if r.Status == protocol.StatusStopped {
+		reason, err := stopRefusal(c.tx, r)
+		if err != nil {
+			return err
+		}
+		if reason != "" {
+			return c.reject(Rejection{Stream: protocol.StreamResults, Subject: protocol.ResultSubject(r.Sweep, r.TaskID),
+				Reason: reason, Data: in.Raw})
+		}
+	}
 	id := []byte(r.TaskID)
 	tasks := c.tx.Bucket(bucketTasks)
 	var t taskEntry
@@ -128,18 +145,19 @@ func (c *committer) result(in Incoming) error {
 	t.Attempts = max(t.Attempts, r.Provenance.Attempt)
 	t.Updated = now()
 	failed := r.Status == protocol.StatusFailed
+	settled := t.State == results.StateDone || t.State == results.StateStopped
 
 	switch {
-	case t.State == results.StateDone && failed:
+	case settled && failed:
 		c.rep.Ignored++
-	case t.State == results.StateDone && r.Digest == t.Digest:
+	case settled && r.Digest == t.Digest:
 		t.Duplicates++
 		c.counters.Duplicates++
 		c.rep.Duplicates++
 		if err := c.cache.forSweeps(&t, func(e *sweepEntry) { e.Duplicates++ }); err != nil {
 			return err
 		}
-	case t.State == results.StateDone:
+	case settled:
 		if err := c.tx.Bucket(bucketConflicts).Put(conflictKey(r.TaskID, t.Conflicts), in.Raw); err != nil {
 			return err
 		}
@@ -157,25 +175,34 @@ func (c *committer) result(in Incoming) error {
 			return err
 		}
 		c.rep.Stored++
+		c.rep.Settled = append(c.rep.Settled, r.TaskID)
 	}
 	return putJSON(tasks, id, &t)
 }
 
-// settle moves a pending or failed task to the outcome's state and updates
+// settle moves a pending or failed task to the outcome's state (done,
+// stopped or failed) and updates
 // the counters of every sweep that plans it.
 func (c *committer) settle(t *taskEntry, id []byte, status, digest, errText string) error {
 	prev := t.State
 	next := results.StateDone
-	if status == protocol.StatusFailed {
+	switch status {
+	case protocol.StatusFailed:
 		next = results.StateFailed
 		t.Error = errText
+	case protocol.StatusStopped:
+		next = results.StateStopped
 	}
 	err := c.cache.forSweeps(t, func(e *sweepEntry) {
 		if prev == results.StateFailed {
 			e.Failed--
 		}
-		if next == results.StateFailed {
+		switch next {
+		case results.StateFailed:
 			e.Failed++
+			return
+		case results.StateStopped:
+			e.Stopped++
 			return
 		}
 		e.Done++

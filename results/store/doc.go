@@ -37,7 +37,7 @@
 //	  counters                  {duplicates, conflicts, rejected}: store-wide totals
 //	sweeps/
 //	  <sweep name>              {name, fingerprint, state, created, updated, finished,
-//	                             expected, done, diverged, failed, pending, duplicates,
+//	                             expected, done, diverged, stopped, failed, pending, duplicates,
 //	                             conflicts, plan_digest}: small, rewritten as tasks settle
 //	specs/
 //	  <sweep name>              {canonical, source_name, source}: the spec it was planned from
@@ -62,10 +62,16 @@
 //	                            stream under that sweep's subject (publication acknowledged)
 //	rejected/
 //	  <u64 BE sequence>         {stream, subject, seq, reason, data, at}: unusable messages
+//	stops/                      one nested bucket per sweep with early stopping (stops.go);
+//	  <sweep name>/             created by a read-write open of a store that lacks it
+//	    <task ID>               {decision, committed_at, overridden, set_aside}: the task's
+//	                            stop decision, never changed once committed; retry
+//	                            --stopped marks it overridden and moves the stopped
+//	                            result from results/ into set_aside
 //
-// Sweep states are running, done and cancelled; task states pending, done and
-// failed (see Record). A sweep's counters satisfy expected = done + failed +
-// pending; they are updated in the same transaction as the task states they
+// Sweep states are running, done and cancelled; task states pending, done,
+// stopped and failed (see Record). A sweep's counters satisfy expected =
+// done + stopped + failed + pending; they are updated in the same transaction as the task states they
 // count, for every sweep that plans the task (tasks/<id>.sweeps). A running
 // sweep with nothing pending becomes done in that transaction.
 //
@@ -75,6 +81,13 @@
 // evidence of non-determinism that status reports. A failed result settles a
 // pending task as failed and is replaced by any later ok or diverged result;
 // a failure never replaces a result.
+//
+// A stopped result (a run the coordinator ended early) settles its task as
+// stopped, counted apart from done, only if it carries the task's stop
+// decision as committed in stops/ (CommitStop, before any worker heard of
+// it); otherwise it is rejected with the reason. A stopped task is settled
+// like a done one: never published again, its result kept against later
+// differing ones (conflicts).
 //
 // Planning stages tasks/, params/ and staging/<name> in chunks of a few
 // thousand tasks (bbolt inserts are quadratic within one transaction), then

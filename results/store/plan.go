@@ -85,9 +85,11 @@ type PlanReport struct {
 	// stay in the store).
 	Added   int `json:"added"`
 	Dropped int `json:"dropped"`
-	// Done, Failed and Pending are the states of the planned tasks: a task
-	// with a result anywhere in the store is done and is not recomputed.
+	// Done, Stopped, Failed and Pending are the states of the planned
+	// tasks: a task with a result anywhere in the store is done (or
+	// stopped) and is not recomputed.
 	Done    int    `json:"done"`
+	Stopped int    `json:"stopped,omitempty"`
 	Failed  int    `json:"failed"`
 	Pending int    `json:"pending"`
 	State   string `json:"state"`
@@ -527,6 +529,7 @@ func (s *Store) switchPlan(ctx context.Context, p *Plan, st *staged) (*PlanRepor
 // order (it reads them: no task entry is rewritten).
 func recount(tx *bolt.Tx, e *sweepEntry) error {
 	e.Expected, e.Done, e.Diverged, e.Failed, e.Duplicates, e.Conflicts = 0, 0, 0, 0, 0, 0
+	e.Stopped = 0
 	tasks := tx.Bucket(bucketTasks)
 	return forOrder(tx, e.Name, func(_ uint64, id []byte) error {
 		var t taskEntry
@@ -543,7 +546,7 @@ func recount(tx *bolt.Tx, e *sweepEntry) error {
 }
 
 func (r *PlanReport) fill(e *SweepInfo) {
-	r.Done, r.Failed, r.Pending, r.State = e.Done, e.Failed, e.Pending, e.State
+	r.Done, r.Stopped, r.Failed, r.Pending, r.State = e.Done, e.Stopped, e.Failed, e.Pending, e.State
 }
 
 // resumedBy reports whether p, whose task IDs have the digest given, is the
@@ -561,6 +564,8 @@ func (e *sweepEntry) count(t *taskEntry) {
 		if t.Status == protocol.StatusDiverged {
 			e.Diverged++
 		}
+	case results.StateStopped:
+		e.Stopped++
 	case results.StateFailed:
 		e.Failed++
 	}

@@ -13,16 +13,17 @@ import (
 )
 
 // Records calls fn with every planned task of the sweep, in ordinal order,
-// with its state and stored result (the task's params are in Record.Params
-// only: Record.Result.Params is nil). It streams: one read transaction, one
-// Record at a time (fn must not keep it). An unknown sweep is an error
-// wrapping ErrNotFound; an error from fn stops the walk and is returned.
+// with its state, its stored result and its stop decision while it holds
+// (the task's params are in Record.Params only: Record.Result.Params is
+// nil). It streams: one read transaction, one Record at a time (fn must
+// not keep it). An unknown sweep is an error wrapping ErrNotFound; an error
+// from fn stops the walk and is returned.
 func (s *Store) Records(ctx context.Context, name string, fn func(*results.Record) error) error {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketSweeps).Get([]byte(name)) == nil {
 			return fmt.Errorf("sweep %q: %w", name, results.ErrNotFound)
 		}
-		tasks, res := tx.Bucket(bucketTasks), tx.Bucket(bucketResults)
+		tasks, res, stops := tx.Bucket(bucketTasks), tx.Bucket(bucketResults), stopsOf(tx, name)
 		n := 0
 		return forOrder(tx, name, func(ordinal uint64, id []byte) error {
 			if n++; n%1024 == 0 {
@@ -42,6 +43,10 @@ func (s *Store) Records(ctx context.Context, name string, fn func(*results.Recor
 				Params:   getParams(tx, id),
 				Attempts: t.Attempts,
 				Error:    t.Error,
+			}
+			var err error
+			if r.Stop, err = holdingStop(stops, id); err != nil {
+				return err
 			}
 			if raw := res.Get(id); raw != nil {
 				r.Result = new(protocol.ResultMsg)

@@ -198,12 +198,20 @@ func (s *Store) init() error {
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) != nil {
-			return checkSchema(tx)
+			if err := checkSchema(tx); err != nil {
+				return err
+			}
+			// Stores written before early stopping lack stops/.
+			_, err := tx.CreateBucketIfNotExists(bucketStops)
+			return err
 		}
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.CreateBucketIfNotExists(bucketStops); err != nil {
+			return err
 		}
 		meta := tx.Bucket(bucketMeta)
 		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
