@@ -204,10 +204,6 @@ func TestStopDecisionSurvivesKill9(t *testing.T) {
 			t.Fatalf("after the restart, epoch %d: %+v, want the committed %+v", epoch, got, committed)
 		}
 	}
-	if !coordtest.AcceptsStopped(t, tasks[0]) {
-		t.Skip("protocol.DecodeResult does not accept stopped results yet (the worker's side of issue 12): " +
-			"the stopped result's leg runs after the merge")
-	}
 	js := jetStream(t, nc)
 	coordtest.PublishResult(t, js, "kill", tasks[0].ID,
 		coordtest.ResultData(t, "kill", tasks[0], protocol.StatusStopped, coordtest.Curve(2, 0.1), &committed))

@@ -137,7 +137,7 @@ func TestStopDecisions(t *testing.T) {
 	d0 := ask(t, e.NC, "stops", tasks[0], 2, 0.1)
 	// Read as soon as the reply is in: the decision must be stored.
 	stored := decisions(t, e.Store, "stops")
-	if d0 == nil || d0.Epoch != 2 || d0.Rule != "test" || d0.Value != 0.1 {
+	if d0 == nil || d0.Epoch != 2 || d0.Rule != protocol.RuleChance || d0.Value != 0.1 {
 		t.Fatalf("decision after a hopeless epoch 2: %+v, want a stop after epoch 2", d0)
 	}
 	if r, ok := stored[tasks[0].ID]; !ok || !sameStop(&r.Decision, d0) {
@@ -197,9 +197,6 @@ func TestStopDecisions(t *testing.T) {
 func stoppedSweep(t *testing.T, e *coordtest.Env, name string) ([]sweep.Task, map[int]*protocol.StopDecision) {
 	t.Helper()
 	path, tasks := stopSpec(t, e.Dir, name, 4)
-	if !coordtest.AcceptsStopped(t, tasks[0]) {
-		t.Skip("protocol.DecodeResult does not accept stopped results yet (the worker's side of issue 12)")
-	}
 	if _, err := e.Submit(path, false); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +216,7 @@ func stoppedSweep(t *testing.T, e *coordtest.Env, name string) ([]sweep.Task, ma
 	}
 	publish(0, protocol.StatusStopped, 2, 0.1, d[0])
 	publish(1, protocol.StatusOK, stopEpochs, 0.9, nil)
-	publish(2, protocol.StatusStopped, 2, 0.2, &other) // no decision for task 2
+	publish(2, protocol.StatusStopped, 3, 0.2, &other) // no decision for task 2
 	publish(3, protocol.StatusStopped, 3, 0.1, &other) // not task 3's decision
 	coordtest.WaitFor(t, 10*time.Second, "two results stored, two rejected", func() bool {
 		info, _ := e.Store.Sweep(context.Background(), name)
@@ -365,9 +362,6 @@ func TestRebuildKeepsStops(t *testing.T) {
 	ctx := context.Background()
 	e := newStopEnv(t, stopRule())
 	path, tasks := stopSpec(t, e.Dir, "rebuilt", 2)
-	if !coordtest.AcceptsStopped(t, tasks[0]) {
-		t.Skip("protocol.DecodeResult does not accept stopped results yet (the worker's side of issue 12)")
-	}
 	if _, err := e.Submit(path, false); err != nil {
 		t.Fatal(err)
 	}

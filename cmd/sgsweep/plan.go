@@ -65,7 +65,7 @@ type planJSON struct {
 	Sampling *samplingJSON `json:"sampling,omitempty"`
 	// Stopping is the spec's stopping block; absent without one.
 	Stopping *sweep.Stopping `json:"stopping,omitempty"`
-	TaskList []taskJSON    `json:"task_list,omitempty"`
+	TaskList []taskJSON      `json:"task_list,omitempty"`
 }
 
 type axisJSON struct {

@@ -34,14 +34,14 @@ stopping:
 // again: the task ends stopped at the committed decision's epoch, with the
 // decision unchanged, the sweep completes, and no task settled before the
 // kill is trained again. It needs the whole of early stopping (the spec
-// grammar and the engine, the worker's stop): it skips until they are in.
+// grammar and the engine, the worker's stop).
 func TestRunStopSurvivesKill9(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := coordtest.Spec(t, dir, "stopkill", 4, nil, stopSpecText)
 	spec, err := sweep.ParseFile(path)
 	if err != nil {
-		t.Skipf("the spec grammar of stopping is not in yet: %v", err)
+		t.Fatal(err)
 	}
 	tasks, err := spec.Expand()
 	if err != nil {
@@ -49,10 +49,7 @@ func TestRunStopSurvivesKill9(t *testing.T) {
 	}
 	hopeless := coordtest.Curve(2, 0.1)[1]
 	if stopping.New(spec.Stopping()).Observe(stopping.Task{ID: tasks[0].ID, Params: tasks[0].Params}, hopeless, time.Now()) == nil {
-		t.Skip("the stopping engine does not decide yet")
-	}
-	if !coordtest.AcceptsStopped(t, tasks[0]) {
-		t.Skip("protocol.DecodeResult does not accept stopped results yet")
+		t.Fatal("the stopping engine lets a task at chance level go on")
 	}
 	// Two tasks at chance level, two well above it.
 	seeds := make([]uint64, len(tasks))

@@ -139,11 +139,15 @@ func (f *Fake) Train(ctx context.Context, cfg sim.Config, opts sim.Options) (*si
 		if opts.OnEpoch != nil {
 			opts.OnEpoch(ep, time.Since(start).Seconds())
 		}
+		if e < epochs && opts.Stop != nil && opts.Stop(ep) {
+			res.Status = sim.StatusStopped // as sim.Train: ends after this epoch
+			break
+		}
 	}
 	if slices.Contains(f.Fail, seed) {
 		return nil, timing, errors.New("fake environmental failure: data file missing on this host")
 	}
-	res.BestEpoch = epochs
+	res.BestEpoch = len(res.Epochs)
 	res.BestValAcc = acc
 	// An accuracy is in [0, 1], with room for Nondeterministic.
 	res.TestAcc = min(float64(seed%100)/100+cfg.Train.LR, 0.99)

@@ -43,7 +43,7 @@ func (r *StopRule) Observe(t stopping.Task, ep sim.Epoch, now time.Time) *protoc
 	if ep.Epoch < r.After || ep.ValAcc > r.Threshold {
 		return nil
 	}
-	return &protocol.StopDecision{Epoch: ep.Epoch, Rule: "test", Metric: "val_acc", Mode: "max",
+	return &protocol.StopDecision{Epoch: ep.Epoch, Rule: protocol.RuleChance, Metric: "val_acc", Mode: "max",
 		Value: ep.ValAcc, Threshold: r.Threshold, DecidedAt: now}
 }
 
@@ -151,13 +151,4 @@ func PublishResult(t testing.TB, js jetstream.JetStream, sweepName, taskID strin
 	if _, err := js.Publish(context.Background(), protocol.ResultSubject(sweepName, taskID), data); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// AcceptsStopped reports whether protocol.DecodeResult accepts a stopped
-// result: false until the worker's side of early stopping is merged.
-func AcceptsStopped(t testing.TB, task sweep.Task) bool {
-	t.Helper()
-	d := &protocol.StopDecision{Epoch: 1, Rule: "test", Metric: "val_acc", Mode: "max", DecidedAt: time.Now()}
-	_, err := protocol.DecodeResult(ResultData(t, "probe", task, protocol.StatusStopped, Curve(1, 0.1), d))
-	return err == nil
 }

@@ -260,6 +260,18 @@ func WriteStore(t testing.TB, path string, recs results.RecordSlice) {
 	if _, err := st.PlanSweep(ctx, plan); err != nil {
 		t.Fatal(err)
 	}
+	// A stopped result is stored only under its committed decision, as
+	// the coordinator commits it before any worker hears of it.
+	for _, r := range recs {
+		if d := r.Stop; d != nil || r.Result != nil && r.Result.Stop != nil {
+			if d == nil {
+				d = r.Result.Stop
+			}
+			if _, err := st.CommitStop(ctx, r.Sweep, r.TaskID, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	var batch []store.Incoming
 	flush := func() {
 		if _, err := st.Commit(ctx, batch, nil, nil); err != nil {
