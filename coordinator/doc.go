@@ -64,7 +64,7 @@
 // answer to every later request of its task, also after a restart, and
 // never changes; the store accepts a stopped result only with it. The
 // environment variable SGSWEEP_TEST_STOP_DELAY (StopDelayEnv), for tests
-// only, holds a reply after its decision's commit. See docs/scale-out.md,
+// only, holds a reply after its decision's commit. See docs/stopping.md,
 // "How decisions are kept".
 //
 // # Control API
