@@ -168,8 +168,8 @@ func runRun(c *cli.Context) error {
 		info, _ := b.store.Sweep(context.Background(), spec.Name)
 		msg := "interrupted"
 		if info != nil {
-			msg = fmt.Sprintf("interrupted: %d of %d tasks done, %d failed; run the same command again to resume",
-				info.Done, info.Expected, info.Failed)
+			msg = fmt.Sprintf("interrupted: %d of %d tasks done%s, %d failed; run the same command again to resume",
+				info.Done, info.Expected, stoppedNote(info.Stopped), info.Failed)
 		}
 		return interruptedError{msg}
 	}
@@ -216,15 +216,25 @@ func printPlanReport(w io.Writer, rep *store.PlanReport) {
 		fmt.Fprintf(w, "sweep %s: extended to %d tasks (%d new to the sweep, %d cells left the spec; their results stay in the store)",
 			rep.Sweep, rep.Tasks, rep.Added, rep.Dropped)
 	}
-	fmt.Fprintf(w, "; %d done already, %d failed, %d to run\n", rep.Done, rep.Failed, rep.Pending)
+	fmt.Fprintf(w, "; %d done already%s, %d failed, %d to run\n", rep.Done, stoppedNote(rep.Stopped), rep.Failed, rep.Pending)
+}
+
+// stoppedNote is ", N stopped early" when n > 0, else "": sweeps without
+// early stopping print what they always printed.
+func stoppedNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d stopped early", n)
 }
 
 // printSummary prints the final counts and, per grid cell, the test accuracy
 // over seeds (the results query of `sgsweep results`).
 func printSummary(c *cli.Context, st *store.Store, info *store.SweepInfo, took time.Duration) error {
 	w := c.App.Writer
-	fmt.Fprintf(w, "sweep %s %s in %s: %d tasks, %d done (%d diverged), %d failed\n",
-		info.Name, info.State, took.Round(time.Second), info.Expected, info.Done, info.Diverged, info.Failed)
+	fmt.Fprintf(w, "sweep %s %s in %s: %d tasks, %d done (%d diverged)%s, %d failed\n",
+		info.Name, info.State, took.Round(time.Second), info.Expected, info.Done, info.Diverged,
+		stoppedNote(info.Stopped), info.Failed)
 	if info.Conflicts > 0 {
 		fmt.Fprintf(w, "warning: %d differing results of tasks that already had one (see `sgsweep status %s`)\n",
 			info.Conflicts, info.Name)

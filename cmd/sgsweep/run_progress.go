@@ -49,7 +49,7 @@ func newProgress(mode string, area *statusArea, log *slog.Logger) *progress {
 // update shows the sweep's state; rate is in tasks per second.
 func (p *progress) update(s *coordinator.SweepStatus, rate float64) {
 	now := time.Now()
-	settled := s.Done + s.Failed
+	settled := s.Done + s.Stopped + s.Failed
 	switch p.mode {
 	case "bar":
 		if now.Sub(p.last) < 200*time.Millisecond && settled != s.Expected {
@@ -64,7 +64,7 @@ func (p *progress) update(s *coordinator.SweepStatus, rate float64) {
 		if now.Sub(p.last) < logEvery && settled != s.Expected || settled == p.settled {
 			return
 		}
-		p.log.Info("progress", "sweep", s.Name, "done", s.Done, "failed", s.Failed, "total", s.Expected,
+		p.log.Info("progress", "sweep", s.Name, "done", s.Done, "stopped", s.Stopped, "failed", s.Failed, "total", s.Expected,
 			"tasks_per_s", fmt.Sprintf("%.2f", rate), "eta", formatETA(s.ETASeconds))
 		p.settled = settled
 	default:
@@ -80,16 +80,21 @@ func (p *progress) finish() {
 	}
 }
 
-// progressLine is "name [#####-----] 12/24 done · 1 failed · 1.8 tasks/s · ETA 7s".
+// progressLine is "name [#####-----] 12/24 done · 1 failed · 1.8 tasks/s · ETA 7s",
+// with "· N stopped" after done when tasks were stopped early.
 func progressLine(s *coordinator.SweepStatus, rate float64) string {
 	const width = 24
 	filled := 0
 	if s.Expected > 0 {
-		filled = width * (s.Done + s.Failed) / s.Expected
+		filled = width * (s.Done + s.Stopped + s.Failed) / s.Expected
 	}
 	bar := strings.Repeat("#", filled) + strings.Repeat("-", width-filled)
-	return fmt.Sprintf("%s [%s] %d/%d done · %d failed · %.2f tasks/s · ETA %s",
-		s.Name, bar, s.Done, s.Expected, s.Failed, rate, formatETA(s.ETASeconds))
+	stopped := ""
+	if s.Stopped > 0 {
+		stopped = fmt.Sprintf(" · %d stopped", s.Stopped)
+	}
+	return fmt.Sprintf("%s [%s] %d/%d done%s · %d failed · %.2f tasks/s · ETA %s",
+		s.Name, bar, s.Done, s.Expected, stopped, s.Failed, rate, formatETA(s.ETASeconds))
 }
 
 // formatETA renders seconds as a rounded duration, "?" when unknown.
