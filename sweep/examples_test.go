@@ -10,17 +10,20 @@ import (
 	"testing"
 )
 
-// TestExamples parses and expands every spec under examples/ and checks the
-// task counts that examples/README.md documents.
+// TestExamples parses and expands every spec under examples/ (and the
+// early-stopping cuts in examples/stopping/) and checks the task counts that
+// examples/README.md documents.
 func TestExamples(t *testing.T) {
 	documented := readmeTaskCounts(t, "../examples/README.md")
 	files, err := filepath.Glob("../examples/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no example specs: %v", err)
+	cuts, err2 := filepath.Glob("../examples/stopping/*.yaml")
+	if err != nil || err2 != nil || len(files) == 0 || len(cuts) == 0 {
+		t.Fatalf("no example specs: %v, %v", err, err2)
 	}
+	files = append(files, cuts...)
 	var names []string
 	for _, file := range files {
-		name := filepath.Base(file)
+		name := strings.TrimPrefix(filepath.ToSlash(file), "../examples/")
 		names = append(names, name)
 		t.Run(name, func(t *testing.T) {
 			s, tasks := mustExpandFile(t, file)
@@ -49,7 +52,7 @@ func readmeTaskCounts(t *testing.T, path string) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	specName := regexp.MustCompile("`([A-Za-z0-9_.-]+\\.yaml)`")
+	specName := regexp.MustCompile("`([A-Za-z0-9_./-]+\\.yaml)`")
 	counts := map[string]int{}
 	column := -1
 	for _, line := range strings.Split(string(data), "\n") {
