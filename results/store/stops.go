@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -125,45 +124,9 @@ func (s *Store) StopDecisions(ctx context.Context, sweepName string, fn func(Sto
 // new generation (a fresh message ID). A cancelled sweep runs again. It
 // returns how many tasks it reset.
 func (s *Store) RetryStopped(ctx context.Context, name string) (int, error) {
-	var n int
-	err := s.changeSweep(ctx, "retry stopped tasks of", name, func(cache *sweepCache, e *sweepEntry, at time.Time) (bool, error) {
-		tasks, res := cache.tx.Bucket(bucketTasks), cache.tx.Bucket(bucketResults)
-		err := forOrder(cache.tx, name, func(_ uint64, id []byte) error {
-			var t taskEntry
-			if _, err := getJSON(tasks, id, &t); err != nil {
-				return err
-			}
-			if t.State != results.StateStopped {
-				return nil
-			}
-			raw := bytes.Clone(res.Get(id))
-			if err := overrideStop(cache.tx, name, id, raw, at); err != nil {
-				return err
-			}
-			if err := cache.forSweeps(&t, func(se *sweepEntry) { se.Stopped-- }); err != nil {
-				return err
-			}
-			t.State, t.Status, t.Digest = results.StatePending, "", ""
-			t.Gen++
-			t.Updated = at
-			n++
-			if err := res.Delete(id); err != nil {
-				return err
-			}
-			return putJSON(tasks, id, &t)
-		})
-		if err != nil {
-			return false, err
-		}
-		if e.State == SweepCancelled {
-			e.State = SweepRunning
-		}
-		return true, nil
+	return s.resetTasks(ctx, "retry stopped tasks of", name, results.StateStopped, func(tx *bolt.Tx, id, raw []byte, at time.Time) error {
+		return overrideStop(tx, name, id, raw, at)
 	})
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 // overrideStop marks the decision that stopped a task overridden and sets

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -142,18 +143,40 @@ func (s *Store) Cancel(ctx context.Context, name string) (int, error) {
 // (a fresh message ID), and the sweep running. Their last error is kept in
 // the task until a new outcome arrives. It returns how many tasks it reset.
 func (s *Store) Retry(ctx context.Context, name string) (int, error) {
+	return s.resetTasks(ctx, "retry", name, results.StateFailed, nil)
+}
+
+// resetTasks makes the named sweep's tasks in state (failed or stopped)
+// pending again with a new generation, and a cancelled sweep running: each
+// task's result is deleted once setAside (when not nil) has kept it
+// elsewhere, and its sweeps' count of the state goes down. It returns how
+// many tasks it reset.
+func (s *Store) resetTasks(ctx context.Context, verb, name, state string,
+	setAside func(tx *bolt.Tx, id, raw []byte, at time.Time) error) (int, error) {
 	var n int
-	err := s.changeSweep(ctx, "retry", name, func(cache *sweepCache, e *sweepEntry, at time.Time) (bool, error) {
+	err := s.changeSweep(ctx, verb, name, func(cache *sweepCache, e *sweepEntry, at time.Time) (bool, error) {
 		tasks, res := cache.tx.Bucket(bucketTasks), cache.tx.Bucket(bucketResults)
 		err := forOrder(cache.tx, name, func(_ uint64, id []byte) error {
 			var t taskEntry
 			if _, err := getJSON(tasks, id, &t); err != nil {
 				return err
 			}
-			if t.State != results.StateFailed {
+			if t.State != state {
 				return nil
 			}
-			err := cache.forSweeps(&t, func(se *sweepEntry) { se.Failed-- })
+			if setAside != nil {
+				if err := setAside(cache.tx, id, bytes.Clone(res.Get(id)), at); err != nil {
+					return err
+				}
+			}
+			err := cache.forSweeps(&t, func(se *sweepEntry) {
+				switch state {
+				case results.StateFailed:
+					se.Failed--
+				case results.StateStopped:
+					se.Stopped--
+				}
+			})
 			if err != nil {
 				return err
 			}
