@@ -4,13 +4,12 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/sgsweep/sgsweep/internal/httpserve"
 )
 
 // TokenEnv is the environment variable that --http-token reads.
@@ -20,36 +19,12 @@ const TokenEnv = "SGSWEEP_HTTP_TOKEN"
 // itself), set by the login page.
 const sessionCookie = "sgsweep_session"
 
-// IsLoopback reports whether the listen address ADDR (host:port) binds
-// loopback only: localhost, 127.0.0.0/8 or ::1. An empty host binds every
-// interface.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	return loopbackHost(host)
-}
-
-func loopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// exposure names the dashboard in httpserve's refusals.
+var exposure = httpserve.Exposure{What: "dashboard address", Could: "watch and cancel sweeps",
+	TokenHint: "--http-token or " + TokenEnv}
 
 // CheckAddr refuses a non-loopback listen address without a token.
-func CheckAddr(addr, token string) error {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return fmt.Errorf("dashboard address %q: %w", addr, err)
-	}
-	if token == "" && !IsLoopback(addr) {
-		return fmt.Errorf("dashboard address %s is not loopback: anyone who can reach it could watch and cancel "+
-			"sweeps; set a token with --http-token or %s (or listen on 127.0.0.1)", addr, TokenEnv)
-	}
-	return nil
-}
+func CheckAddr(addr, token string) error { return exposure.CheckAddr(addr, token) }
 
 // guard checks every request: the token (if set), the Host on loopback
 // without a token, and the CSRF token and origin of actions.
@@ -78,34 +53,26 @@ func mac(key []byte, msg string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
-
 // authorized reports whether the request carries the token (header) or the
 // session cookie; always true without a token.
 func (g *guard) authorized(r *http.Request) bool {
 	if g.token == "" {
 		return true
 	}
-	if auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && equal(auth, g.token) {
+	if httpserve.HasBearer(r, g.token) {
 		return true
 	}
 	c, err := r.Cookie(sessionCookie)
-	return err == nil && equal(c.Value, g.session)
+	return err == nil && httpserve.Equal(c.Value, g.session)
 }
 
 // wrap applies the checks to every request but the login page and the
 // assets (which hold nothing secret).
 func (g *guard) wrap(next http.Handler) http.Handler {
 	return g.cross.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g.token == "" {
-			host := r.Host
-			if h, _, err := net.SplitHostPort(host); err == nil {
-				host = h
-			}
-			if !loopbackHost(strings.Trim(host, "[]")) {
-				http.Error(w, "this dashboard answers to loopback host names only", http.StatusMisdirectedRequest)
-				return
-			}
+		if g.token == "" && !httpserve.ToLoopbackHost(r) {
+			http.Error(w, httpserve.MisdirectedText, http.StatusMisdirectedRequest)
+			return
 		}
 		if r.URL.Path == "/login" || strings.HasPrefix(r.URL.Path, "/static/") || g.authorized(r) {
 			next.ServeHTTP(w, r)
@@ -122,7 +89,7 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 
 // checkAction verifies an action's form token.
 func (g *guard) checkAction(r *http.Request) bool {
-	return equal(r.PostFormValue("csrf"), g.csrf)
+	return httpserve.Equal(r.PostFormValue("csrf"), g.csrf)
 }
 
 // login serves the login page (GET) and checks the token it posts.
@@ -133,7 +100,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	data, status := map[string]any{"Next": next}, http.StatusOK
 	if r.Method == http.MethodPost {
-		if s.guard.token != "" && equal(r.PostFormValue("token"), s.guard.token) {
+		if s.guard.token != "" && httpserve.Equal(r.PostFormValue("token"), s.guard.token) {
 			http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.guard.session, Path: "/", HttpOnly: true,
 				Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 			http.Redirect(w, r, next, http.StatusSeeOther)

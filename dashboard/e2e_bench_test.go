@@ -11,6 +11,7 @@ import (
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/dashboard"
+	"github.com/sgsweep/sgsweep/internal/httpserve"
 	"github.com/sgsweep/sgsweep/results/store"
 )
 
@@ -55,7 +56,7 @@ func watch(b *testing.B, ctx context.Context, st *store.Store, c *coordinator.Co
 		b.Fatal(err)
 	}
 	go srv.Serve(ctx, ln)
-	url := dashboard.URL(ln) + "events"
+	url := httpserve.URL(ln) + "events"
 	open := func() *http.Response {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := http.DefaultClient.Do(req)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
 	"github.com/sgsweep/sgsweep/dashboard"
+	"github.com/sgsweep/sgsweep/internal/httpserve"
 	"github.com/sgsweep/sgsweep/results/store"
 )
 
@@ -38,7 +39,7 @@ func liveServer(t *testing.T) (*coordtest.Env, string) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return e, strings.TrimSuffix(dashboard.URL(ln), "/")
+	return e, strings.TrimSuffix(httpserve.URL(ln), "/")
 }
 
 type liveState struct {

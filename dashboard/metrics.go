@@ -8,8 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/internal/buildmetric"
 	"github.com/sgsweep/sgsweep/protocol"
-	"github.com/sgsweep/sgsweep/sim"
 )
 
 // metrics is the /metrics registry: counters and histograms fed by the
@@ -49,12 +49,7 @@ func newMetrics(src Source, h *hub) *metrics {
 		[]string{"status"})
 	m.reg.MustRegister(m.failures, m.commitSeconds, m.taskSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewBuildInfoCollector(), statusCollector{src: src, hub: h})
-	build := protocol.CurrentBuild()
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "sgsweep", Name: "build_info",
-		Help: "Always 1: the coordinator's build and model version.",
-		ConstLabels: prometheus.Labels{"version": build.Version, "revision": build.Revision,
-			"go_version": build.GoVersion, "model_version": sim.ModelVersion}}, func() float64 { return 1 }))
+		collectors.NewBuildInfoCollector(), statusCollector{src: src, hub: h}, buildmetric.New("the coordinator"))
 	return m
 }
 

@@ -2,14 +2,13 @@ package dashboard
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sgsweep/sgsweep/internal/httpserve"
 )
 
 // Options configure a Server.
@@ -73,52 +72,16 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Listen checks the address (a non-loopback one needs a token) and
 // listens on it.
-func Listen(addr, token string) (net.Listener, error) {
-	if err := CheckAddr(addr, token); err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("dashboard: %w", err)
-	}
-	return ln, nil
-}
-
-// URL is the address a browser opens for a listener.
-func URL(ln net.Listener) string {
-	addr := ln.Addr().(*net.TCPAddr)
-	host := addr.IP.String()
-	if addr.IP.IsUnspecified() {
-		host = "localhost"
-	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port)) + "/"
-}
+func Listen(addr, token string) (net.Listener, error) { return exposure.Listen(addr, token) }
 
 // Serve follows the coordinator's events (if live) and serves on ln until
 // ctx is done; then it closes the event streams and waits a few seconds
-// for the requests in flight.
+// for the requests in flight (httpserve.Serve).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.live != nil {
 		events, stop := s.live.Subscribe(eventBuffer)
 		defer stop()
 		go s.hub.run(ctx, events)
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpserve.Serve(ctx, ln, s.handler)
 }

@@ -63,13 +63,16 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		now := time.Now()
 		err := &MemoryLimitError{Estimate: est, Limit: w.cfg.MaxTaskMemory}
 		log.Warn("refusing task", "err", err)
+		w.metrics.memoryRefusals.Inc()
 		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{err: err, started: now, finished: now}, log)
 		return
 	}
 
 	started := time.Now()
+	w.metrics.runStarted()
 	res, timing, stop, err := w.train(runCtx, m, task, cfg, attempt, l.heartbeat, log)
 	finished := time.Now()
+	w.metrics.runEnded(finished.Sub(started), err)
 	switch {
 	case err == nil:
 		o := outcome{result: res, timing: timing, started: started, finished: finished}
@@ -149,6 +152,7 @@ func (w *Worker) train(ctx context.Context, m jetstream.Msg, task *protocol.Task
 		Threads: w.cfg.Threads,
 		DataDir: w.cfg.DataDir,
 		OnEpoch: func(e sim.Epoch, _ float64) {
+			w.metrics.epochs.Inc()
 			data, err := json.Marshal(&protocol.ProgressMsg{Schema: protocol.SchemaProgress, Sweep: task.Sweep,
 				TaskID: task.TaskID, Worker: w.cfg.ID, Attempt: attempt, Epochs: cfg.Train.Epochs, Epoch: e})
 			switch {

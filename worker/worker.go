@@ -33,6 +33,8 @@ type Worker struct {
 	log   *slog.Logger
 	build protocol.Build
 	stats stats
+	// metrics are the /metrics series (metrics.go); they read stats.
+	metrics *metrics
 }
 
 // Stats counts what a worker did with the tasks it received.
@@ -72,8 +74,10 @@ func New(nc *nats.Conn, run Runner, cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
-	return &Worker{nc: nc, js: js, run: run, cfg: cfg, log: cfg.logger().With("worker", cfg.ID),
-		build: protocol.CurrentBuild()}, nil
+	w := &Worker{nc: nc, js: js, run: run, cfg: cfg, log: cfg.logger().With("worker", cfg.ID),
+		build: protocol.CurrentBuild()}
+	w.metrics = newMetrics(w)
+	return w, nil
 }
 
 // Stats returns the worker's counters so far.

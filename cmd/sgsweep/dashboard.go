@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/dashboard"
+	"github.com/sgsweep/sgsweep/internal/httpserve"
 	"github.com/sgsweep/sgsweep/results/store"
 )
 
@@ -89,7 +90,7 @@ func startDashboard(c *cli.Context, log *slog.Logger, src dashboard.Source, live
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "dashboard: %s\n", dashboard.URL(ln))
+	fmt.Fprintf(c.App.ErrWriter, "dashboard: %s\n", httpserve.URL(ln))
 	ctx, cancel := context.WithCancel(c.Context)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()

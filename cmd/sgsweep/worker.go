@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgsweep/sgsweep/coordinator"
+	"github.com/sgsweep/sgsweep/internal/httpserve"
 	"github.com/sgsweep/sgsweep/worker"
 )
 
@@ -35,6 +36,7 @@ func workerCommand() *cli.Command {
 	}
 	flags = append(flags, natsFlags()...)
 	flags = append(flags, workerFlags()...)
+	flags = append(flags, workerMetricsFlags()...)
 	return &cli.Command{
 		Name:  "worker",
 		Usage: "run a worker: take tasks from NATS, train them, publish the results",
@@ -49,7 +51,9 @@ func workerCommand() *cli.Command {
 			"without training.\n\n" +
 			"Slots × --threads should not exceed the cores: many single-threaded runs (the default) give the\n" +
 			"most runs per hour; more threads per run finish each run sooner, for sweeps with fewer tasks\n" +
-			"than cores. Without --nats the worker joins the embedded server of --data-dir (nats.json).",
+			"than cores. Without --nats the worker joins the embedded server of --data-dir (nats.json).\n\n" +
+			"With --metrics ADDR it serves Prometheus metrics on http://ADDR/metrics (tasks by outcome, runs in\n" +
+			"progress, epochs, run times, crashes); any address but loopback needs --metrics-token.",
 		Flags:  flags,
 		Action: runWorker,
 	}
@@ -80,6 +84,25 @@ func workerFlags() []cli.Flag {
 				"stop decision before training on (0: never wait, so never stop early)",
 			EnvVars: []string{"SGSWEEP_STOP_REPLY_TIMEOUT"}},
 		datasetDirFlag(),
+	}
+}
+
+// workerMetricsToken is the environment variable that --metrics-token reads.
+const workerMetricsToken = "SGSWEEP_WORKER_METRICS_TOKEN"
+
+// workerMetricsExposure names --metrics in the refusal of an address that
+// needs a token.
+var workerMetricsExposure = httpserve.Exposure{What: "--metrics address", Could: "read this worker's metrics",
+	TokenHint: "--metrics-token or " + workerMetricsToken}
+
+// workerMetricsFlags are the flags of the worker's /metrics (worker only:
+// run's coordinator serves the study's metrics).
+func workerMetricsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics on http://`HOST:PORT`/metrics (port 0: " +
+			"random; default off); any address but loopback needs --metrics-token", EnvVars: []string{"SGSWEEP_WORKER_METRICS"}},
+		&cli.StringFlag{Name: "metrics-token", Usage: "the access `TOKEN` of --metrics, required on every request " +
+			"(Authorization: Bearer)", EnvVars: []string{workerMetricsToken}},
 	}
 }
 
@@ -120,6 +143,12 @@ func runWorker(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	metricsAddr, metricsToken := c.String("metrics"), c.String("metrics-token")
+	if metricsAddr != "" {
+		if err := workerMetricsExposure.CheckAddr(metricsAddr, metricsToken); err != nil {
+			return usageError{err}
+		}
+	}
 	n := natsSettingsOf(c)
 	if err := n.resolve(dataDirOf(c), coordinator.RoleWorker); err != nil {
 		return err
@@ -145,12 +174,39 @@ func runWorker(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if metricsAddr != "" {
+		stopMetrics, err := serveWorkerMetrics(c, log, w, metricsAddr, metricsToken)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	go exitOnSecondSignal(ctx, log)
 	err = w.Run(ctx)
 	if cause := context.Cause(ctx); c.Context.Err() == nil && cause != nil {
 		return cause
 	}
 	return err
+}
+
+// serveWorkerMetrics listens on addr, says where, and serves w's /metrics
+// until stop is called (after the worker's drain: a signal does not end
+// it); stop waits for the server.
+func serveWorkerMetrics(c *cli.Context, log *slog.Logger, w *worker.Worker, addr, token string) (stop func(), err error) {
+	ln, err := workerMetricsExposure.Listen(addr, token)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "metrics: %smetrics\n", httpserve.URL(ln))
+	ctx, cancel := context.WithCancel(context.WithoutCancel(c.Context))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.ServeMetrics(ctx, ln, token); err != nil {
+			log.Warn("metrics server", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 // exitOnSecondSignal exits the process at once on a signal received after
