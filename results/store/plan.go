@@ -396,7 +396,7 @@ func stageChunk(tx *bolt.Tx, name string, chunk []sortedTask, added *int) error 
 	for _, pt := range chunk {
 		id := []byte(pt.ID)
 		var t taskEntry
-		found, err := getJSON(tasks, id, &t)
+		found, err := getTask(tasks, id, &t)
 		if err != nil {
 			return err
 		}
@@ -524,7 +524,7 @@ func (s *Store) switchPlan(ctx context.Context, p *Plan, st *staged) (*PlanRepor
 				}
 				rep.Dropped++
 				var t taskEntry
-				if _, err := getJSON(tasks, id, &t); err != nil {
+				if _, err := getTask(tasks, id, &t); err != nil {
 					return err
 				}
 				t.removeSweep(p.Name)
@@ -570,7 +570,7 @@ func recount(tx *bolt.Tx, e *sweepEntry) error {
 	tasks := tx.Bucket(bucketTasks)
 	return forOrder(tx, e.Name, func(_ uint64, id []byte) error {
 		var t taskEntry
-		found, err := getJSON(tasks, id, &t)
+		found, err := getTask(tasks, id, &t)
 		if err != nil {
 			return err
 		}
