@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"runtime"
 
 	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sweep"
@@ -45,8 +46,8 @@ func PreviewSpec(ctx context.Context, st *store.Store, spec *sweep.Spec) (*PlanP
 
 // newPlan is the store's plan of a parsed spec (source is the spec file as
 // written, kept with the sweep). The plan streams the expansion
-// (spec.Tasks): the store holds a chunk of tasks at a time, and hashes
-// nothing again.
+// (spec.Tasks, built on every core: TasksParallel): the store holds a
+// chunk of tasks at a time, and hashes nothing again.
 func newPlan(spec *sweep.Spec, sourceName string, source []byte) *store.Plan {
 	return &store.Plan{
 		Name:        spec.Name,
@@ -54,6 +55,6 @@ func newPlan(spec *sweep.Spec, sourceName string, source []byte) *store.Plan {
 		Canonical:   spec.Canonical(),
 		SourceName:  sourceName,
 		Source:      source,
-		Stream:      spec.Tasks(),
+		Stream:      spec.TasksParallel(runtime.GOMAXPROCS(0)),
 	}
 }
