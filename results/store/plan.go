@@ -58,7 +58,8 @@ type Plan struct {
 	// a yielded error ends planning. The store reads each task's ID and
 	// Params (the canonical JSON of its resolved sim.Config) and trusts the
 	// ID to be their hash: it hashes nothing again. PlanSweep holds at most
-	// planChunk tasks at a time, whatever the length of the sequence.
+	// planRunBytes of tasks and planChunk tasks at a time, whatever the
+	// length of the sequence (it sorts the rest in a temporary file).
 	Stream iter.Seq2[sweep.Task, error]
 	// Tasks is the expansion in memory (PlanTasks of sweep.Spec.Expand),
 	// for small plans; it is read when Stream is nil.
@@ -164,17 +165,18 @@ func (p *Plan) tasks() iter.Seq2[PlanTask, error] {
 // lists one task twice (two grid points that resolve to the same
 // configuration) is refused.
 //
-// Memory is bounded by planChunk tasks, not by the plan's length: the tasks
-// are read from p's sequence once to stage them (and once more before, to
-// compare the plan with an existing sweep's), and staged in chunks of
-// planChunk per transaction: the order staging/<name>, the staged task IDs
-// staging/<name>\x00ids (which find a task listed twice), the tasks/
-// entries (created pending if new) with a reference to the sweep, and their
-// params/. Then one transaction switches the sweep to the new plan: it
-// moves the staged order to orders/, drops the reference from tasks the
-// sweep no longer plans, recounts the sweep's counters by reading its
-// tasks, and replaces its spec; it rewrites only the dropped tasks'
-// entries.
+// Memory is bounded, not by the plan's length: the tasks are read from p's
+// sequence once to stage them (and once more before, to compare the plan
+// with an existing sweep's). Staging appends the order staging/<name> in
+// plan order, sorts the tasks by ID in a temporary file next to the store
+// (planSorter), and writes in ID order, planChunk tasks per transaction,
+// the staged task IDs staging/<name>\x00ids, the tasks/ entries (created
+// pending if new) with a reference to the sweep, and their params/; a task
+// listed twice is found in the sort. Then one transaction switches the
+// sweep to the new plan: it moves the staged order to orders/, drops the
+// reference from tasks the sweep no longer plans, recounts the sweep's
+// counters by reading its tasks, and replaces its spec; it rewrites only
+// the dropped tasks' entries.
 //
 // A staged reference is in place before the switch: a result committed
 // meanwhile for a newly staged task of an existing sweep counts in that

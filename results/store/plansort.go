@@ -20,7 +20,7 @@ import (
 // every transaction, so that a million-task plan rewrote the same pages
 // over and over (≈ 12 GB written, 284 s); inserted in ID order, each
 // transaction appends to a few contiguous pages.
-const planRunBytes = 8 << 20
+var planRunBytes = 8 << 20 // a variable for tests
 
 // sortedTask is a planned task with its ordinal, as the ID-ordered phase
 // of staging reads it.
@@ -36,23 +36,25 @@ type sortedTask struct {
 // and removed as soon as it is created, so that nothing is left behind
 // even by a crash.
 type planSorter struct {
-	dir   string
-	file  *os.File
-	buf   []sortedTask
-	bytes int
+	dir string
+	// runBytes is the size of a run (planRunBytes; less in tests).
+	runBytes int
+	file     *os.File
+	buf      []sortedTask
+	bytes    int
 	// runs are the [start, end) byte ranges of the spilled runs.
 	runs [][2]int64
 	end  int64
 	w    *bufio.Writer
 }
 
-func newPlanSorter(dir string) *planSorter { return &planSorter{dir: dir} }
+func newPlanSorter(dir string) *planSorter { return &planSorter{dir: dir, runBytes: planRunBytes} }
 
 // add buffers one task (keeping its Params: the caller must not reuse it).
 func (s *planSorter) add(t PlanTask, ordinal uint64) error {
 	s.buf = append(s.buf, sortedTask{t, ordinal})
 	s.bytes += len(t.ID) + len(t.Params) + 48
-	if s.bytes >= planRunBytes {
+	if s.bytes >= s.runBytes {
 		return s.spill()
 	}
 	return nil
