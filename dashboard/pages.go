@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -105,30 +104,14 @@ type taskView struct {
 	Stop *stopView
 }
 
-// errFound stops a walk over the records.
-var errFound = errors.New("found")
-
 // taskPage shows one task: parameters, state, attempts and error, its
 // stop decision, provenance, final metrics and curves, and its live
 // progress if running.
 func (s *Server) taskPage(w http.ResponseWriter, r *http.Request) {
 	name, id := r.PathValue("sweep"), r.PathValue("task")
-	var rec *results.Record
-	err := s.src.Records(r.Context(), name, func(x *results.Record) error {
-		if x.TaskID != id {
-			return nil
-		}
-		c := *x
-		c.Params = bytes.Clone(x.Params)
-		rec = &c
-		return errFound
-	})
-	if err != nil && !errors.Is(err, errFound) {
+	rec, err := findRecord(r.Context(), s.src, name, id)
+	if err != nil {
 		s.fail(w, err, http.StatusInternalServerError)
-		return
-	}
-	if rec == nil {
-		http.Error(w, fmt.Sprintf("sweep %q plans no task %q", name, id), http.StatusNotFound)
 		return
 	}
 	v := &taskView{Sweep: name, Rec: rec, Running: s.hub.runningTask(id), Stop: stopViewOf(rec)}

@@ -84,6 +84,19 @@ type flattener struct {
 	// unknown counts leaves whose path is not in the schema (parameters
 	// written by another version of sgsweep); they are skipped.
 	unknown map[string]int
+	// prev holds the previous record's leaves in order. The tasks of a
+	// sweep share their paths and differ in a few values, so a leaf with
+	// the previous record's path and bytes at its position takes their
+	// schema index and Value without a lookup or a parse.
+	prev []prevLeaf
+}
+
+// prevLeaf is one leaf of the previous record: its path and raw bytes,
+// schema index (-1 if unknown) and value.
+type prevLeaf struct {
+	path, leaf []byte
+	index      int
+	value      Value
 }
 
 func newFlattener() *flattener {
@@ -99,17 +112,33 @@ func newFlattener() *flattener {
 // Paths absent from the JSON are left as nothing.
 func (f *flattener) flatten(raw []byte, dst []Value) error {
 	clear(dst)
+	k := 0
 	err := scanLeaves(raw, f.path[:0], func(path, leaf []byte) error {
-		i, ok := f.schema.index[string(path)]
-		if !ok {
+		if k == len(f.prev) {
+			f.prev = append(f.prev, prevLeaf{index: -2})
+		}
+		p := &f.prev[k]
+		k++
+		if p.index == -2 || !bytes.Equal(path, p.path) {
+			i, ok := f.schema.index[string(path)]
+			if !ok {
+				i = -1
+			}
+			p.path, p.index, p.leaf = append(p.path[:0], path...), i, p.leaf[:0]
+		}
+		if p.index < 0 {
 			f.unknown[string(path)]++
 			return nil
 		}
-		v, err := f.leafValue(leaf)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+		if p.leaf == nil || !bytes.Equal(leaf, p.leaf) {
+			v, err := f.leafValue(leaf)
+			if err != nil {
+				p.index = -2 // parse it again next time
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			p.leaf, p.value = append(p.leaf[:0], leaf...), v
 		}
-		dst[i] = v
+		dst[p.index] = p.value
 		return nil
 	})
 	if err != nil {

@@ -89,8 +89,10 @@
 // like a done one: never published again, its result kept against later
 // differing ones (conflicts).
 //
-// Planning stages tasks/, params/ and staging/<name> in chunks of a few
-// thousand tasks (bbolt inserts are quadratic within one transaction), then
+// Planning stages tasks/, params/ and staging/<name> in chunks of
+// thousands of tasks (bbolt inserts are quadratic within one transaction),
+// in task ID order (sorted in a temporary file: random keys would dirty a
+// page per task in every chunk), then
 // switches sweeps/, specs/ and orders/<name> in one transaction: a crash
 // leaves the previous plan. A sweep resubmitted with the same fingerprint
 // and the same task IDs resumes; a changed spec is refused

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"iter"
+	"path/filepath"
 	"strings"
 
 	"github.com/sgsweep/sgsweep/protocol"
@@ -57,7 +58,8 @@ type Plan struct {
 	// a yielded error ends planning. The store reads each task's ID and
 	// Params (the canonical JSON of its resolved sim.Config) and trusts the
 	// ID to be their hash: it hashes nothing again. PlanSweep holds at most
-	// planChunk tasks at a time, whatever the length of the sequence.
+	// planRunBytes of tasks and planChunk tasks at a time, whatever the
+	// length of the sequence (it sorts the rest in a temporary file).
 	Stream iter.Seq2[sweep.Task, error]
 	// Tasks is the expansion in memory (PlanTasks of sweep.Spec.Expand),
 	// for small plans; it is read when Stream is nil.
@@ -131,15 +133,12 @@ func (e *SpecChangedError) Error() string {
 
 func (e *SpecChangedError) Unwrap() error { return ErrSpecChanged }
 
-// planChunk is the number of tasks staged per transaction. bbolt splits
-// nodes only at commit, so inserting many new random keys in one transaction
-// costs quadratic time, and a transaction holds every page it dirties in
-// memory: task IDs are random, so each staged task dirties about one page
-// in each of tasks/, params/ and the staged IDs. With 1000 tasks a
-// million-task plan peaks at 106 MiB of heap (BenchmarkPlan in package
-// coordinator), with 5000 at 315 MiB; 5000 took 240 s instead of 299 s
-// (fewer commits), but memory is what must not grow with the plan.
-const planChunk = 1000
+// planChunk is the number of tasks staged per transaction, in ID order
+// (stage): each transaction dirties the few contiguous pages of tasks/,
+// params/ and the staged IDs its range of IDs falls in, about 15 MiB of
+// heap. Before the sort, with 1000 tasks in plan order (random IDs, about
+// one dirty page per task per bucket), a million-task plan took 284 s.
+const planChunk = 10_000
 
 // tasks is the plan's sequence of tasks: Stream, else Tasks.
 func (p *Plan) tasks() iter.Seq2[PlanTask, error] {
@@ -168,17 +167,18 @@ func (p *Plan) tasks() iter.Seq2[PlanTask, error] {
 // lists one task twice (two grid points that resolve to the same
 // configuration) is refused.
 //
-// Memory is bounded by planChunk tasks, not by the plan's length: the tasks
-// are read from p's sequence once to stage them (and once more before, to
-// compare the plan with an existing sweep's), and staged in chunks of
-// planChunk per transaction: the order staging/<name>, the staged task IDs
-// staging/<name>\x00ids (which find a task listed twice), the tasks/
-// entries (created pending if new) with a reference to the sweep, and their
-// params/. Then one transaction switches the sweep to the new plan: it
-// moves the staged order to orders/, drops the reference from tasks the
-// sweep no longer plans, recounts the sweep's counters by reading its
-// tasks, and replaces its spec; it rewrites only the dropped tasks'
-// entries.
+// Memory is bounded, not by the plan's length: the tasks are read from p's
+// sequence once to stage them (and once more before, to compare the plan
+// with an existing sweep's). Staging appends the order staging/<name> in
+// plan order, sorts the tasks by ID in a temporary file next to the store
+// (planSorter), and writes in ID order, planChunk tasks per transaction,
+// the staged task IDs staging/<name>\x00ids, the tasks/ entries (created
+// pending if new) with a reference to the sweep, and their params/; a task
+// listed twice is found in the sort. Then one transaction switches the
+// sweep to the new plan: it moves the staged order to orders/, drops the
+// reference from tasks the sweep no longer plans, recounts the sweep's
+// counters by reading its tasks, and replaces its spec; it rewrites only
+// the dropped tasks' entries.
 //
 // A staged reference is in place before the switch: a result committed
 // meanwhile for a newly staged task of an existing sweep counts in that
@@ -295,19 +295,23 @@ type staged struct {
 // task (the sweep did not plan it), 0 if the reference was there.
 func stagedIDsKey(name string) []byte { return []byte(name + "\x00ids") }
 
-// stage writes the plan's tasks in chunks: the staging order, the staged
-// IDs, the tasks (created pending if new) with the sweep's reference, and
-// their params.
+// stage writes the plan's tasks in two passes. The first reads the plan
+// once: it appends the staging order in chunks of planOrderChunk ordinals
+// per transaction and sorts the tasks by ID (planSorter, bounded memory).
+// The second writes them in ID order, planChunk tasks per transaction: the
+// staged IDs, the tasks (created pending if new) with the sweep's
+// reference, and their params. A task listed twice is adjacent to itself
+// in ID order.
 func (s *Store) stage(ctx context.Context, p *Plan) (*staged, error) {
 	st := &staged{}
 	digest := newPlanDigest()
-	chunk := make([]PlanTask, 0, planChunk)
-	flush := func() error {
-		err := s.update(ctx, func(tx *bolt.Tx) error {
-			return stageChunk(tx, p.Name, st.tasks, chunk, &st.added)
-		})
-		st.tasks += len(chunk)
-		chunk = chunk[:0]
+	sorter := newPlanSorter(filepath.Dir(s.path))
+	defer sorter.close()
+	order := make([]string, 0, planOrderChunk)
+	flushOrder := func() error {
+		from := uint64(st.tasks - len(order))
+		err := s.update(ctx, func(tx *bolt.Tx) error { return stageOrder(tx, p.Name, from, order) })
+		order = order[:0]
 		return err
 	}
 	for t, err := range p.tasks() {
@@ -315,50 +319,88 @@ func (s *Store) stage(ctx context.Context, p *Plan) (*staged, error) {
 			return nil, err
 		}
 		if t.ID == "" {
-			return nil, fmt.Errorf("task at ordinal %d has no ID", st.tasks+len(chunk))
+			return nil, fmt.Errorf("task at ordinal %d has no ID", st.tasks)
 		}
 		digest.add(t.ID)
-		chunk = append(chunk, t)
-		if len(chunk) == planChunk {
-			if err := flush(); err != nil {
+		if err := sorter.add(t, uint64(st.tasks)); err != nil {
+			return nil, err
+		}
+		order = append(order, t.ID)
+		st.tasks++
+		if len(order) == planOrderChunk {
+			if err := flushOrder(); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := flushOrder(); err != nil {
 		return nil, err
 	}
 	st.digest = digest.sum()
+
+	chunk := make([]sortedTask, 0, planChunk)
+	flush := func() error {
+		err := s.update(ctx, func(tx *bolt.Tx) error { return stageChunk(tx, p.Name, chunk, &st.added) })
+		chunk = chunk[:0]
+		return err
+	}
+	var prev sortedTask
+	err := sorter.merge(func(t *sortedTask) error {
+		if t.ID == prev.ID {
+			return fmt.Errorf("ordinals %d and %d are the same task %s (identical configurations)",
+				prev.ordinal, t.ordinal, t.ID)
+		}
+		prev = sortedTask{PlanTask{ID: t.ID}, t.ordinal}
+		// bbolt keeps the value until the transaction commits.
+		chunk = append(chunk, sortedTask{PlanTask{ID: t.ID, Params: bytes.Clone(t.Params)}, t.ordinal})
+		if len(chunk) == planChunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
-// stageChunk stages tasks from ordinal from in one transaction; added
-// counts the tasks that get the sweep's reference.
-func stageChunk(tx *bolt.Tx, name string, from int, chunk []PlanTask, added *int) error {
-	staging := tx.Bucket(bucketStaging)
-	order, err := staging.CreateBucketIfNotExists([]byte(name))
+// planOrderChunk is the number of ordinals appended to a staging order per
+// transaction (about 50 bytes each).
+const planOrderChunk = 50_000
+
+// stageOrder appends the task IDs of ordinals from, from+1, … to the
+// sweep's staging order.
+func stageOrder(tx *bolt.Tx, name string, from uint64, ids []string) error {
+	order, err := tx.Bucket(bucketStaging).CreateBucketIfNotExists([]byte(name))
 	if err != nil {
 		return err
 	}
 	order.FillPercent = 1 // ordinals are appended in increasing order
-	ids, err := staging.CreateBucketIfNotExists(stagedIDsKey(name))
+	for i, id := range ids {
+		if err := order.Put(u64Key(from+uint64(i)), []byte(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stageChunk stages tasks, in ID order, in one transaction; added counts
+// the tasks that get the sweep's reference.
+func stageChunk(tx *bolt.Tx, name string, chunk []sortedTask, added *int) error {
+	ids, err := tx.Bucket(bucketStaging).CreateBucketIfNotExists(stagedIDsKey(name))
 	if err != nil {
 		return err
 	}
+	ids.FillPercent = 1 // IDs are appended in increasing order
 	tasks := tx.Bucket(bucketTasks)
 	at := now()
-	for i, pt := range chunk {
+	for _, pt := range chunk {
 		id := []byte(pt.ID)
-		ordinal := uint64(from + i)
-		if prev := ids.Get(id); prev != nil {
-			return fmt.Errorf("ordinals %d and %d are the same task %s (identical configurations)",
-				decodeU64(prev[:8]), ordinal, pt.ID)
-		}
-		if err := order.Put(u64Key(ordinal), id); err != nil {
-			return err
-		}
 		var t taskEntry
-		found, err := getJSON(tasks, id, &t)
+		found, err := getTask(tasks, id, &t)
 		if err != nil {
 			return err
 		}
@@ -373,7 +415,7 @@ func stageChunk(tx *bolt.Tx, name string, from int, chunk []PlanTask, added *int
 				return err
 			}
 		}
-		if err := ids.Put(id, append(u64Key(ordinal), ref)); err != nil {
+		if err := ids.Put(id, append(u64Key(pt.ordinal), ref)); err != nil {
 			return err
 		}
 		if err := putParams(tx, id, pt.Params); err != nil {
@@ -486,7 +528,7 @@ func (s *Store) switchPlan(ctx context.Context, p *Plan, st *staged) (*PlanRepor
 				}
 				rep.Dropped++
 				var t taskEntry
-				if _, err := getJSON(tasks, id, &t); err != nil {
+				if _, err := getTask(tasks, id, &t); err != nil {
 					return err
 				}
 				t.removeSweep(p.Name)
@@ -533,7 +575,7 @@ func recount(tx *bolt.Tx, e *sweepEntry) error {
 	tasks := tx.Bucket(bucketTasks)
 	return forOrder(tx, e.Name, func(_ uint64, id []byte) error {
 		var t taskEntry
-		found, err := getJSON(tasks, id, &t)
+		found, err := getTask(tasks, id, &t)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,42 +24,17 @@ func (s *Store) Records(ctx context.Context, name string, fn func(*results.Recor
 		if tx.Bucket(bucketSweeps).Get([]byte(name)) == nil {
 			return fmt.Errorf("sweep %q: %w", name, results.ErrNotFound)
 		}
-		tasks, res, stops := tx.Bucket(bucketTasks), tx.Bucket(bucketResults), stopsOf(tx, name)
 		n := 0
+		rd := newRecordReader(tx, name)
 		return forOrder(tx, name, func(ordinal uint64, id []byte) error {
 			if n++; n%1024 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			var t taskEntry
-			if _, err := getJSON(tasks, id, &t); err != nil {
+			r, err := rd.record(ordinal, id)
+			if err != nil {
 				return err
-			}
-			r := &results.Record{
-				Sweep:    name,
-				Ordinal:  int(ordinal),
-				TaskID:   string(id),
-				State:    t.State,
-				Params:   getParams(tx, id),
-				Attempts: t.Attempts,
-				Error:    t.Error,
-			}
-			var err error
-			if r.Stop, err = holdingStop(stops, id); err != nil {
-				return err
-			}
-			if raw := res.Get(id); raw != nil {
-				r.Result = new(protocol.ResultMsg)
-				if err := json.Unmarshal(raw, r.Result); err != nil {
-					return fmt.Errorf("decode result %s: %w", id, err)
-				}
-				// The stored message echoes the params (the on-disk
-				// format keeps it); a Record has them once, in Params.
-				if r.Params == nil {
-					r.Params = r.Result.Params
-				}
-				r.Result.Params = nil
 			}
 			return fn(r)
 		})
@@ -67,6 +43,94 @@ func (s *Store) Records(ctx context.Context, name string, fn func(*results.Recor
 		return fmt.Errorf("records of %q: %w", name, err)
 	}
 	return nil
+}
+
+// recordReader reads the records of one sweep in a transaction.
+type recordReader struct {
+	name                   string
+	tasks, params, results *bolt.Bucket
+	stops                  *bolt.Bucket // the sweep's stop decisions; nil when none
+	decoder                resultReader
+}
+
+func newRecordReader(tx *bolt.Tx, name string) *recordReader {
+	return &recordReader{name: name, tasks: tx.Bucket(bucketTasks), params: tx.Bucket(bucketParams),
+		results: tx.Bucket(bucketResults), stops: stopsOf(tx, name)}
+}
+
+// record reads the record of the task id at ordinal.
+func (rd *recordReader) record(ordinal uint64, id []byte) (*results.Record, error) {
+	var t taskEntry
+	if _, err := getTask(rd.tasks, id, &t); err != nil {
+		return nil, err
+	}
+	r := &results.Record{
+		Sweep:    rd.name,
+		Ordinal:  int(ordinal),
+		TaskID:   string(id),
+		State:    t.State,
+		Attempts: t.Attempts,
+		Error:    t.Error,
+	}
+	if p := rd.params.Get(id); p != nil {
+		r.Params = bytes.Clone(p)
+	}
+	var err error
+	if r.Stop, err = holdingStop(rd.stops, id); err != nil {
+		return nil, err
+	}
+	if raw := rd.results.Get(id); raw != nil {
+		r.Result = new(protocol.ResultMsg)
+		// The stored message echoes the params (the on-disk format keeps
+		// it); a Record has them once, in Params, from params/ unless
+		// missing there.
+		if err := rd.decoder.decode(raw, r.Result, r.Params == nil); err != nil {
+			return nil, fmt.Errorf("decode result %s: %w", id, err)
+		}
+		if r.Params == nil {
+			r.Params = r.Result.Params
+		}
+		r.Result.Params = nil
+	}
+	return r, nil
+}
+
+// Record returns the record of one task of the sweep, as Records gives it.
+// It reads the task by ID and finds its ordinal in the sweep's order (a
+// scan of the order's keys only), instead of reading every record before
+// it (about 5 ms for 100 000 tasks). An unknown sweep, or a task the sweep does not plan, is an error
+// wrapping ErrNotFound.
+func (s *Store) Record(ctx context.Context, name, taskID string) (*results.Record, error) {
+	var r *results.Record
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketSweeps).Get([]byte(name)) == nil {
+			return fmt.Errorf("sweep %q: %w", name, results.ErrNotFound)
+		}
+		var t taskEntry
+		found, err := getTask(tx.Bucket(bucketTasks), []byte(taskID), &t)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("sweep %q plans no task %q: %w", name, taskID, results.ErrNotFound)
+		}
+		order := tx.Bucket(bucketOrders).Bucket([]byte(name))
+		if order == nil {
+			return fmt.Errorf("sweep %q: %w", name, results.ErrNotFound)
+		}
+		c := order.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if string(v) == taskID {
+				r, err = newRecordReader(tx, name).record(decodeU64(k), v)
+				return err
+			}
+		}
+		return fmt.Errorf("sweep %q plans no task %q: %w", name, taskID, results.ErrNotFound)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record %s of %q: %w", taskID, name, err)
+	}
+	return r, nil
 }
 
 // Conflict is a differing result of a task that already had one.
@@ -94,7 +158,7 @@ func (s *Store) Conflicts(ctx context.Context, name string, limit int) ([]Confli
 			}
 			id := k[:len(k)-4]
 			var t taskEntry
-			if _, err := getJSON(tasks, id, &t); err != nil {
+			if _, err := getTask(tasks, id, &t); err != nil {
 				return err
 			}
 			if !slices.Contains(t.Sweeps, name) {
@@ -184,7 +248,7 @@ func (s *Store) FailedTasks(ctx context.Context, name string, limit int) ([]Fail
 		tasks := tx.Bucket(bucketTasks)
 		return forOrder(tx, name, func(ordinal uint64, id []byte) error {
 			var t taskEntry
-			if _, err := getJSON(tasks, id, &t); err != nil {
+			if _, err := getTask(tasks, id, &t); err != nil {
 				return err
 			}
 			if t.State != results.StateFailed {

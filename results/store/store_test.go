@@ -551,10 +551,12 @@ func TestRecordsStopsOnError(t *testing.T) {
 	}
 }
 
-// A plan larger than one staging chunk, and a plan whose staging was
-// interrupted (a crash before the switch) planned again: the references it
-// staged to tasks the final plan does not list are gone.
+// A plan larger than one staging chunk (sorted in several runs), and a
+// plan whose staging was interrupted (a crash before the switch) planned
+// again: the references it staged to tasks the final plan does not list
+// are gone.
 func TestPlanInChunks(t *testing.T) {
+	smallRuns(t)
 	s := openTestStore(t)
 	n := planChunk*2 + 17
 	idx := make([]int, n)
@@ -598,6 +600,7 @@ func TestPlanInChunks(t *testing.T) {
 // extended by a stream that drops some tasks and adds others; a stream
 // that lists a task twice, or fails, leaves the sweep as it was.
 func TestPlanStream(t *testing.T) {
+	smallRuns(t)
 	s := openTestStore(t)
 	stream := func(idx ...int) *Plan {
 		p := testPlan("s")
