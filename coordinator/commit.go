@@ -117,19 +117,18 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 		}
 		if err != nil {
 			reasons[i] = err.Error()
-			rejected = append(rejected, store.Rejection{Stream: protocol.StreamResults, Subject: m.Subject(),
-				Seq: streamSeq(m), Reason: reasons[i], Data: m.Data()})
+			rejected = append(rejected, c.rejection(m, r, err))
 			continue
 		}
 		in = append(in, store.Incoming{Result: r, Raw: m.Data()})
 	}
 	start := time.Now()
 	rep, err := c.store.Commit(context.WithoutCancel(ctx), in, nil, rejected)
-	c.emitCommit(in, nil, rep, time.Since(start)) // events.go; no-op on error
 	if err != nil {
 		c.handBack(ctx, batch, "committing results", err)
 		return
 	}
+	c.emitCommit(in, rep.Charged, rep, time.Since(start))
 	c.stopsCommitted(in, rep) // stops.go
 	for i, m := range batch {
 		if reasons[i] != "" {
@@ -148,6 +147,9 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 	}
 	if n := rep.Rejected - len(rejected); n > 0 {
 		c.log.Warn("stopped results without their task's committed stop decision set aside", "results", n)
+	}
+	for _, f := range rep.Charged {
+		c.log.Warn("task failed: its results were rejected", "task", f.TaskID, "err", f.Error)
 	}
 	for _, name := range rep.Finished {
 		c.log.Info("sweep finished", "sweep", name)

@@ -159,6 +159,7 @@ func (s *Store) Retry(ctx context.Context, name string) (int, error) {
 			}
 			t.State, t.Status, t.Digest = results.StatePending, "", ""
 			t.Gen++
+			t.Rejected = 0
 			t.Updated = at
 			n++
 			if err := res.Delete(id); err != nil {
