@@ -48,6 +48,10 @@ func (u *unauthorized) Is(target error) bool { return target == errUnauthorized 
 //     satisfy that sweep);
 //   - its attempt is a delivery count the worker consumer can have made
 //     (1 … MaxDeliver), else it is an orphan;
+//   - it carries the ticket of a task message this coordinator published
+//     for its sweep and task, at the task's current or an earlier
+//     generation (tickets.go), else it is an orphan: it did not come from
+//     a worker that pulled the task;
 //   - it is plausible (protocol.CheckPlausible), else it is rejected with
 //     the reason and charged to its task: the worker has acked the task,
 //     reconciliation publishes it again, and the MaxDeliver-th implausible
@@ -58,15 +62,11 @@ func (u *unauthorized) Is(target error) bool { return target == errUnauthorized 
 // an identical one as a duplicate and keeps a differing one aside as a
 // conflict: the first accepted result is never replaced.
 //
-// What authorize cannot tell is whether the worker that sent a result for a
-// planned task was the one the task was delivered to: every worker holds
-// the same worker credential, and the worker consumer's delivery state is
-// not durable enough to judge by (a server killed within 100 ms of a
-// delivery forgets it, and refusing the result then would strand the
-// task, whose recomputed result the stream deduplicates). A holder of the
-// worker credential can therefore still race real workers with plausible
-// results for planned tasks; closing that needs a per-delivery ticket the
-// worker echoes, or verification by recomputation.
+// What the ticket cannot tell is whether the worker that pulled a task
+// computed it honestly: every worker holds the same worker credential, so
+// a holder of it can take tasks from the queue and return plausible but
+// false numbers for them, and only for them. Verification by recomputation
+// checks that.
 //
 // The error is an *unauthorized (errors.Is errUnauthorized); its text is
 // the reason stored with the message. A NATS or store failure is returned
@@ -80,7 +80,7 @@ func (c *Coordinator) authorize(ctx context.Context, r *protocol.ResultMsg) erro
 	} else if err != nil {
 		return err
 	}
-	_, _, found, err := c.store.TaskState(ctx, r.TaskID)
+	_, gen, found, err := c.store.TaskState(ctx, r.TaskID)
 	if err != nil {
 		return err
 	}
@@ -89,6 +89,13 @@ func (c *Coordinator) authorize(ctx context.Context, r *protocol.ResultMsg) erro
 	}
 	if a := r.Provenance.Attempt; a < 1 || c.cfg.MaxDeliver > 0 && a > c.cfg.MaxDeliver {
 		return orphan("attempt %d of task %s: tasks are delivered 1 to %d times", a, r.TaskID, c.cfg.MaxDeliver)
+	}
+	if r.Ticket == "" {
+		return orphan("result of task %s without a ticket: not from a task message this coordinator published", r.TaskID)
+	}
+	if !c.tickets.Valid(r.Sweep, r.TaskID, gen, r.Ticket) {
+		return orphan("result of task %s with a ticket this coordinator did not issue for sweep %s, generations 0 to %d",
+			r.TaskID, r.Sweep, gen)
 	}
 	if err := protocol.CheckPlausible(r); err != nil {
 		return &unauthorized{reason: err.Error(), charge: true}

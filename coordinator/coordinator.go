@@ -28,6 +28,9 @@ type Coordinator struct {
 	cfg   Config
 	log   *slog.Logger
 	rate  *rateMeter
+	// tickets makes the task messages' tickets and checks the results'
+	// (tickets.go).
+	tickets *Tickets
 
 	// kick asks the publisher for a pass (buffered: kicks coalesce).
 	kick chan struct{}
@@ -86,6 +89,11 @@ func New(st *store.Store, nc *nats.Conn, cfg Config) (*Coordinator, error) {
 		rate:  newRateMeter(cfg.RateWindow),
 		kick:  make(chan struct{}, 1),
 		ready: make(chan struct{}),
+	}
+	if c.tickets = randomTickets(); cfg.TicketKey != nil {
+		if c.tickets, err = NewTickets(cfg.TicketKey); err != nil {
+			return nil, fmt.Errorf("coordinator config: %w", err)
+		}
 	}
 	c.stopDelay = stopDelay(c.log)
 	c.kickPublisher() // the first pass resumes every running sweep

@@ -49,6 +49,12 @@ type TaskMsg struct {
 	// (briefly) for the ProgressReply and ends the run at the epoch its
 	// stop decision names. It is not part of the task's identity.
 	Stopping bool `json:"stopping,omitempty"`
+	// Ticket is the coordinator's proof that it handed this task out (an
+	// HMAC of sweep, task and generation under a key only the coordinator
+	// holds, in hex); the worker echoes it in the result. Added within v1:
+	// a task message without one gets results without one, which a
+	// coordinator that issues tickets sets aside as orphans.
+	Ticket string `json:"ticket,omitempty"`
 
 	// config is Params decoded and checked by DecodeTask.
 	config *sim.Config
@@ -73,6 +79,9 @@ type ResultMsg struct {
 	// Params echoes the task's canonical parameters (provenance).
 	Params     json.RawMessage `json:"params"`
 	Provenance Provenance      `json:"provenance"`
+	// Ticket echoes the task message's Ticket: the coordinator accepts the
+	// result only with a ticket it issued for the task. Added within v1.
+	Ticket string `json:"ticket,omitempty"`
 	// Stop is the coordinator's decision that ended a stopped run; nil
 	// for any other status.
 	Stop *StopDecision `json:"stop,omitempty"`
