@@ -68,39 +68,42 @@ func (u *unauthorized) Is(target error) bool { return target == errUnauthorized 
 // false numbers for them, and only for them. Verification by recomputation
 // checks that.
 //
-// The error is an *unauthorized (errors.Is errUnauthorized); its text is
+// ticketGen is the generation whose ticket the result carries
+// (store.Incoming.Gen). The error is an *unauthorized (errors.Is
+// errUnauthorized); its text is
 // the reason stored with the message. A NATS or store failure is returned
 // as it is, and the caller hands the batch back.
-func (c *Coordinator) authorize(ctx context.Context, r *protocol.ResultMsg) error {
+func (c *Coordinator) authorize(ctx context.Context, r *protocol.ResultMsg) (ticketGen int, err error) {
 	orphan := func(format string, args ...any) error {
 		return &unauthorized{reason: OrphanReason + fmt.Sprintf(format, args...)}
 	}
 	if _, err := c.store.Sweep(ctx, r.Sweep); errors.Is(err, results.ErrNotFound) {
-		return orphan("sweep %s does not exist", r.Sweep)
+		return 0, orphan("sweep %s does not exist", r.Sweep)
 	} else if err != nil {
-		return err
+		return 0, err
 	}
 	_, gen, found, err := c.store.TaskState(ctx, r.TaskID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if !found {
-		return orphan("task %s is not planned", r.TaskID)
+		return 0, orphan("task %s is not planned", r.TaskID)
 	}
 	if a := r.Provenance.Attempt; a < 1 || c.cfg.MaxDeliver > 0 && a > c.cfg.MaxDeliver {
-		return orphan("attempt %d of task %s: tasks are delivered 1 to %d times", a, r.TaskID, c.cfg.MaxDeliver)
+		return 0, orphan("attempt %d of task %s: tasks are delivered 1 to %d times", a, r.TaskID, c.cfg.MaxDeliver)
 	}
 	if r.Ticket == "" {
-		return orphan("result of task %s without a ticket: not from a task message this coordinator published", r.TaskID)
+		return 0, orphan("result of task %s without a ticket: not from a task message this coordinator published", r.TaskID)
 	}
-	if !c.tickets.Valid(r.Sweep, r.TaskID, gen, r.Ticket) {
-		return orphan("result of task %s with a ticket this coordinator did not issue for sweep %s, generations 0 to %d",
+	ticketGen, ok := c.tickets.Match(r.Sweep, r.TaskID, gen, r.Ticket)
+	if !ok {
+		return 0, orphan("result of task %s with a ticket this coordinator did not issue for sweep %s, generations 0 to %d",
 			r.TaskID, r.Sweep, gen)
 	}
 	if err := protocol.CheckPlausible(r); err != nil {
-		return &unauthorized{reason: err.Error(), charge: true}
+		return 0, &unauthorized{reason: err.Error(), charge: true}
 	}
-	return nil
+	return ticketGen, nil
 }
 
 // rejection is the store's record of a result message set aside for err;

@@ -109,8 +109,9 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 	reasons := make([]string, len(batch))
 	for i, m := range batch {
 		r, err := decodeResult(m)
+		gen := 0
 		if err == nil { // authorize.go: orphans and implausible results are set aside
-			if err = c.authorize(ctx, r); err != nil && !errors.Is(err, errUnauthorized) {
+			if gen, err = c.authorize(ctx, r); err != nil && !errors.Is(err, errUnauthorized) {
 				c.handBack(ctx, batch, "authorizing results", err)
 				return
 			}
@@ -120,7 +121,7 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 			rejected = append(rejected, c.rejection(m, r, err))
 			continue
 		}
-		in = append(in, store.Incoming{Result: r, Raw: m.Data()})
+		in = append(in, store.Incoming{Result: r, Raw: m.Data(), Gen: gen})
 	}
 	start := time.Now()
 	rep, err := c.store.Commit(context.WithoutCancel(ctx), in, nil, rejected)
@@ -138,6 +139,7 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 			m.Ack()
 		}
 	}
+	c.verifyCommitted(ctx, in, rep) // verify.go
 	c.rate.add(time.Now(), rep.Stored)
 	c.committed.Add(int64(len(batch)))
 	c.log.Debug("committed results", "messages", len(batch), "stored", rep.Stored,

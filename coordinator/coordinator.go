@@ -50,6 +50,8 @@ type Coordinator struct {
 	events eventHub // watchers' subscriptions (events.go)
 
 	stops stopBook // early stopping, per sweep (stops.go)
+	// verifies caches the sweeps' verify blocks (verify.go).
+	verifies verifyBook
 	// stopDelay is the pause between committing a stop decision and
 	// replying with it: 0 except in tests (StopDelayEnv).
 	stopDelay time.Duration

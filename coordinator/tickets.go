@@ -65,20 +65,26 @@ func (k *Tickets) mac(sweep, task string, gen int) []byte {
 	return h.Sum(nil)
 }
 
-// Valid reports whether ticket is the ticket of the task, published by the
-// sweep, at a generation from 0 to gen. It costs up to gen+1 HMACs of a few
-// dozen bytes (a microsecond each).
-func (k *Tickets) Valid(sweep, task string, gen int, ticket string) bool {
+// Match reports whether ticket is the ticket of the task, published by the
+// sweep, at a generation from 0 to gen, and which. It costs up to gen+1
+// HMACs of a few dozen bytes (a microsecond each).
+func (k *Tickets) Match(sweep, task string, gen int, ticket string) (int, bool) {
 	got, err := hex.DecodeString(ticket)
 	if err != nil || len(got) != sha256.Size {
-		return false
+		return 0, false
 	}
 	for g := gen; g >= 0; g-- {
 		if hmac.Equal(got, k.mac(sweep, task, g)) {
-			return true
+			return g, true
 		}
 	}
-	return false
+	return 0, false
+}
+
+// Valid reports whether Match matches.
+func (k *Tickets) Valid(sweep, task string, gen int, ticket string) bool {
+	_, ok := k.Match(sweep, task, gen, ticket)
+	return ok
 }
 
 // LoadTicketKey reads the ticket key of a credentials directory, creating

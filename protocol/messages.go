@@ -55,9 +55,20 @@ type TaskMsg struct {
 	// a task message without one gets results without one, which a
 	// coordinator that issues tickets sets aside as orphans.
 	Ticket string `json:"ticket,omitempty"`
+	// Verify, when set, makes the message a recomputation of a task that
+	// has a result (verification by recomputation): the result is
+	// compared with the stored one. Added within v1.
+	Verify *Verification `json:"verify,omitempty"`
 
 	// config is Params decoded and checked by DecodeTask.
 	config *sim.Config
+}
+
+// Verification is what a worker needs to know of a recomputation.
+type Verification struct {
+	// Workers gave the results the recomputation is compared with
+	// (Provenance.Worker); a worker among them refuses the task.
+	Workers []string `json:"workers"`
 }
 
 // ResultMsg is the outcome of one task, published on

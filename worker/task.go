@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -45,7 +46,18 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		return
 	}
 	log = log.With("sweep", task.Sweep, "task", task.TaskID)
-	if w.hasResult(runCtx, task.TaskID) {
+	if v := task.Verify; v != nil && slices.Contains(v.Workers, w.cfg.ID) {
+		// A recomputation must come from another worker: hand it back
+		// for one (it ends at the delivery limit if no other comes).
+		delay := w.cfg.retryDelay(uint64(attempt))
+		log.Info("refusing to recompute a task this worker computed", "delay", delay)
+		w.stats.requeued.Add(1)
+		if err := m.NakWithDelay(delay); err != nil {
+			log.Warn("nak", "err", err)
+		}
+		return
+	}
+	if task.Verify == nil && w.hasResult(runCtx, task.TaskID) {
 		// Redelivered after its result was committed (a crash between the
 		// commit and the ack): nothing to compute.
 		log.Info("task already has a result; acknowledging it without training")

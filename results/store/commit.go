@@ -15,6 +15,10 @@ import (
 type Incoming struct {
 	Result *protocol.ResultMsg
 	Raw    []byte
+	// Gen is the task generation whose ticket the result carries (0 when
+	// unknown): a result with the ticket of a verification's generation
+	// is that verification's recomputation (verify.go).
+	Gen int
 }
 
 // Rejection is a message that could not be used (undecodable, unknown schema,
@@ -168,6 +172,9 @@ func (c *committer) result(in Incoming) error {
 	case settled && failed:
 		c.rep.Ignored++
 	case settled && r.Digest == t.Digest:
+		if err := c.verify(&t, in, true); err != nil {
+			return err
+		}
 		t.Duplicates++
 		c.counters.Duplicates++
 		c.rep.Duplicates++
@@ -175,6 +182,9 @@ func (c *committer) result(in Incoming) error {
 			return err
 		}
 	case settled:
+		if err := c.verify(&t, in, false); err != nil {
+			return err
+		}
 		if err := c.tx.Bucket(bucketConflicts).Put(conflictKey(r.TaskID, t.Conflicts), in.Raw); err != nil {
 			return err
 		}

@@ -44,6 +44,11 @@ type SweepInfo struct {
 	// Conflicts counts differing results of one task (kept aside).
 	Duplicates int `json:"duplicates"`
 	Conflicts  int `json:"conflicts"`
+	// Verified counts tasks whose recomputation by another worker gave
+	// the stored result; Disputed those where it differed (both results
+	// kept: the stored one and a conflict). See verify.go.
+	Verified int `json:"verified,omitempty"`
+	Disputed int `json:"disputed,omitempty"`
 }
 
 // Sweeps lists every sweep, by name.

@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sgsweep/sgsweep/results"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Verification by recomputation: a done task picked by its sweep's verify
+// draw is published once more (StartVerify, a new generation) for another
+// worker, and the result that comes back with that generation's ticket
+// (Incoming.Gen) is compared with the stored one. The comparison reuses
+// the commit's duplicate and conflict counting: an identical result
+// verifies the task, a differing one (kept aside as a conflict) disputes
+// it, and the task entry names the workers.
+
+// Verification states of a task.
+const (
+	VerifyPending  = "pending"
+	VerifyVerified = "verified"
+	VerifyDisputed = "disputed"
+)
+
+// verifyEntry is a task's verification (taskEntry.Verify).
+type verifyEntry struct {
+	State string `json:"state"`
+	// Gen is the generation of the task message that recomputes the task:
+	// only a result with its ticket counts.
+	Gen int `json:"gen"`
+	// Workers are the workers whose results were compared, the stored
+	// result's first; none of them may recompute the task.
+	Workers []string `json:"workers"`
+}
+
+// Verification is a task to publish for recomputation.
+type Verification struct {
+	TaskID string
+	Gen    int
+	// Workers may not compute it: they gave the results compared so far.
+	Workers []string
+}
+
+// StartVerify records that a done task is to be computed again by a
+// worker other than the stored result's, at a new generation, which it
+// returns; ok is false (nothing changed) unless the task is done, has a
+// result from worker and has not been verified before.
+func (s *Store) StartVerify(ctx context.Context, taskID, worker string) (v Verification, ok bool, err error) {
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		tasks := tx.Bucket(bucketTasks)
+		var t taskEntry
+		found, err := getJSON(tasks, []byte(taskID), &t)
+		if err != nil || !found || t.State != results.StateDone || t.Verify != nil {
+			return err
+		}
+		t.Gen++
+		t.Verify = &verifyEntry{State: VerifyPending, Gen: t.Gen, Workers: []string{worker}}
+		v, ok = Verification{TaskID: taskID, Gen: t.Gen, Workers: slices.Clone(t.Verify.Workers)}, true
+		return putJSON(tasks, []byte(taskID), &t)
+	})
+	if err != nil {
+		return Verification{}, false, fmt.Errorf("start verification of %s: %w", taskID, err)
+	}
+	return v, ok, nil
+}
+
+// RetryDisputed makes the sweep's disputed tasks pending verification
+// again at a new generation, for a worker that gave none of their results
+// so far; the third result is compared with the stored one. It returns
+// the verifications to publish.
+func (s *Store) RetryDisputed(ctx context.Context, name string) ([]Verification, error) {
+	var out []Verification
+	err := s.changeSweep(ctx, "retry disputed", name, func(cache *sweepCache, e *sweepEntry, at time.Time) (bool, error) {
+		tasks := cache.tx.Bucket(bucketTasks)
+		err := forOrder(cache.tx, name, func(_ uint64, id []byte) error {
+			var t taskEntry
+			if _, err := getJSON(tasks, id, &t); err != nil {
+				return err
+			}
+			if t.Verify == nil || t.Verify.State != VerifyDisputed {
+				return nil
+			}
+			if err := cache.forSweeps(&t, func(se *sweepEntry) { se.Disputed-- }); err != nil {
+				return err
+			}
+			t.Gen++
+			t.Verify.State, t.Verify.Gen = VerifyPending, t.Gen
+			t.Updated = at
+			out = append(out, Verification{TaskID: string(id), Gen: t.Gen, Workers: slices.Clone(t.Verify.Workers)})
+			return putJSON(tasks, id, &t)
+		})
+		return len(out) > 0, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// verify compares a result with the stored result of a task pending
+// verification, if it is the recomputation: it carries the ticket of the
+// verification's generation and comes from a worker not compared yet.
+// same says whether its digest is the stored one.
+func (c *committer) verify(t *taskEntry, in Incoming, same bool) error {
+	v, worker := t.Verify, in.Result.Provenance.Worker
+	if v == nil || v.State != VerifyPending || in.Gen != v.Gen || slices.Contains(v.Workers, worker) {
+		return nil
+	}
+	v.Workers = append(v.Workers, worker)
+	if same {
+		v.State = VerifyVerified
+		return c.cache.forSweeps(t, func(e *sweepEntry) { e.Verified++ })
+	}
+	v.State = VerifyDisputed
+	return c.cache.forSweeps(t, func(e *sweepEntry) { e.Disputed++ })
+}
+
+// Dispute is a disputed task: Workers gave differing results, the stored
+// one's first.
+type Dispute struct {
+	TaskID  string   `json:"task_id"`
+	Ordinal int      `json:"ordinal"`
+	Workers []string `json:"workers"`
+}
+
+// Disputes lists up to limit disputed tasks of the sweep in ordinal order
+// (all when limit ≤ 0).
+func (s *Store) Disputes(ctx context.Context, name string, limit int) ([]Dispute, error) {
+	var out []Dispute
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var e sweepEntry
+		if err := getSweep(tx, name, &e); err != nil || e.Disputed == 0 {
+			return err
+		}
+		tasks := tx.Bucket(bucketTasks)
+		return forOrder(tx, name, func(ordinal uint64, id []byte) error {
+			if limit > 0 && len(out) == limit {
+				return nil
+			}
+			var t taskEntry
+			if _, err := getJSON(tasks, id, &t); err != nil {
+				return err
+			}
+			if t.Verify != nil && t.Verify.State == VerifyDisputed {
+				out = append(out, Dispute{TaskID: string(id), Ordinal: int(ordinal), Workers: t.Verify.Workers})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("disputes of %s: %w", name, err)
+	}
+	return out, nil
+}
