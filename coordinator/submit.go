@@ -222,5 +222,9 @@ func (c *Coordinator) Results(ctx context.Context, req results.QueryRequest) (*r
 	if err := req.Validate(); err != nil {
 		return nil, badRequest(err)
 	}
-	return results.RunQuery(ctx, c.store, req)
+	tab, err := results.RunQuery(ctx, c.store, req)
+	if err != nil {
+		return nil, err
+	}
+	return tab, NoteDisputes(ctx, c.store, tab, req.Sweep) // verify.go
 }

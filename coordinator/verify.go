@@ -12,6 +12,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/internal/retry"
 	"github.com/sgsweep/sgsweep/protocol"
+	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/store"
 	"github.com/sgsweep/sgsweep/sweep"
 )
@@ -164,4 +165,18 @@ func (c *Coordinator) retryDisputed(ctx context.Context, name string) (int, erro
 		}
 	}
 	return len(vers), nil
+}
+
+// NoteDisputes adds a note on the sweep's verification to a results table
+// when some of its tasks are disputed: their stored results are in the
+// table, and a recomputation gave other numbers.
+func NoteDisputes(ctx context.Context, db *store.Store, tab *results.Table, sweepName string) error {
+	info, err := db.Sweep(ctx, sweepName)
+	if err != nil || info.Disputed == 0 {
+		return err
+	}
+	tab.Notes = append(tab.Notes, fmt.Sprintf("%d tasks disputed: a recomputation by another worker gave other "+
+		"numbers (%d verified); their first results are used here (sgsweep status names the workers; "+
+		"retry --disputed settles them)", info.Disputed, info.Verified))
+	return nil
 }

@@ -3,11 +3,13 @@ package coordinator_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/store"
 )
 
@@ -36,8 +38,8 @@ func waitVerified(e *coordtest.Env, name string, n int) *store.SweepInfo {
 // workers (each refuses to recompute its own); honest workers agree.
 func TestVerificationAgrees(t *testing.T) {
 	e := coordtest.NewEnv(t, verifyConfig())
-	e.StartWorker("w1", 2, &coordtest.Fake{})
-	e.StartWorker("w2", 2, &coordtest.Fake{})
+	e.StartWorker("w1", 1, &coordtest.Fake{})
+	e.StartWorker("w2", 1, &coordtest.Fake{})
 	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "agree", 6, nil, "verify: {fraction: 1, seed: 1}\n"), false); err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +73,10 @@ func TestVerificationDisputes(t *testing.T) {
 	st, err := e.Coord.Status(bg, coordinator.StatusRequest{Sweep: "dispute"})
 	if err != nil || len(st.Sweeps) != 1 || len(st.Sweeps[0].DisputeList) != 4 {
 		t.Fatalf("status: %+v, %v", st, err)
+	}
+	tab, err := e.Coord.Results(bg, results.QueryRequest{Sweep: "dispute"})
+	if err != nil || !slices.ContainsFunc(tab.Notes, func(n string) bool { return strings.HasPrefix(n, "4 tasks disputed") }) {
+		t.Errorf("results notes: %v, %v", tab, err)
 	}
 	stored := map[string]string{}
 	for _, r := range e.Records("dispute") {

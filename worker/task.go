@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"time"
@@ -47,14 +48,7 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 	}
 	log = log.With("sweep", task.Sweep, "task", task.TaskID)
 	if v := task.Verify; v != nil && slices.Contains(v.Workers, w.cfg.ID) {
-		// A recomputation must come from another worker: hand it back
-		// for one (it ends at the delivery limit if no other comes).
-		delay := w.cfg.retryDelay(uint64(attempt))
-		log.Info("refusing to recompute a task this worker computed", "delay", delay)
-		w.stats.requeued.Add(1)
-		if err := m.NakWithDelay(delay); err != nil {
-			log.Warn("nak", "err", err)
-		}
+		w.refuseRecomputation(runCtx, m, log)
 		return
 	}
 	if task.Verify == nil && w.hasResult(runCtx, task.TaskID) {
@@ -139,6 +133,22 @@ func (w *Worker) refuse(m jetstream.Msg, task *protocol.TaskMsg, attempt int, er
 	if err := m.TermWithReason(reason); err != nil {
 		log.Warn("term", "err", err)
 	}
+}
+
+// refuseRecomputation hands back a recomputation of a task this worker
+// computed: verification needs another worker's result. The message comes
+// back after RetryDelay (it ends at the delivery limit if no other worker
+// takes it); meanwhile the slot stays idle for a random half to one and a
+// half delays, so that refusing workers fall out of step and the
+// redelivery is likely to find another worker's request.
+func (w *Worker) refuseRecomputation(ctx context.Context, m jetstream.Msg, log *slog.Logger) {
+	delay := w.cfg.RetryDelay
+	log.Info("refusing to recompute a task this worker computed", "delay", delay)
+	w.stats.requeued.Add(1)
+	if err := m.NakWithDelay(delay); err != nil {
+		log.Warn("nak", "err", err)
+	}
+	retry.Sleep(ctx, delay/2+rand.N(delay+1))
 }
 
 // train runs the task with heartbeats and per-epoch progress messages. A
