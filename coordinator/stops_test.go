@@ -380,7 +380,7 @@ func TestRebuildKeepsStops(t *testing.T) {
 	e.StopCoordinator()
 
 	out := filepath.Join(t.TempDir(), "state.db")
-	rep, err := coordinator.Rebuild(ctx, e.JS, backup, out)
+	rep, err := coordinator.Rebuild(ctx, e.JS, backup, out, coordtest.TicketKey)
 	if err != nil {
 		t.Fatal(err)
 	}
