@@ -118,6 +118,17 @@ func (c *committer) verify(t *taskEntry, in Incoming, same bool) error {
 	return c.cache.forSweeps(t, func(e *sweepEntry) { e.Disputed++ })
 }
 
+// countVerify adds a planned task's verification to the sweep's counters.
+func (e *sweepEntry) countVerify(t *taskEntry) {
+	switch {
+	case t.Verify == nil:
+	case t.Verify.State == VerifyVerified:
+		e.Verified++
+	case t.Verify.State == VerifyDisputed:
+		e.Disputed++
+	}
+}
+
 // Dispute is a disputed task: Workers gave differing results, the stored
 // one's first.
 type Dispute struct {

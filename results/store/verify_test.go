@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"github.com/sgsweep/sgsweep/protocol"
+)
+
+// fromWorker is task i's ok result with acc, computed by worker and
+// carrying the ticket of generation gen.
+func fromWorker(i int, acc float64, worker string, gen int) Incoming {
+	in := testResult("v", i, protocol.StatusOK, acc)
+	in.Result.Provenance.Worker = worker
+	in.Gen = gen
+	return in
+}
+
+// Only a result with the verification's generation from a worker not
+// compared yet verifies or disputes a task; the counters survive a
+// replanning (recount), and RetryDisputed reopens a dispute for a third
+// worker at a new generation.
+func TestVerification(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	mustPlan(t, s, testPlan("v", 0, 1))
+	mustCommit(t, s, []Incoming{fromWorker(0, 0.5, "a", 0), fromWorker(1, 0.5, "a", 0)}, nil, nil)
+	if _, ok, err := s.StartVerify(ctx, testTask(9).ID, "a"); ok || err != nil {
+		t.Errorf("verification of an unknown task: %v, %v", ok, err)
+	}
+	var gens []int
+	for i := range 2 {
+		v, ok, err := s.StartVerify(ctx, testTask(i).ID, "a")
+		if !ok || err != nil || v.Gen != 1 || len(v.Workers) != 1 || v.Workers[0] != "a" {
+			t.Fatalf("start verification of task %d: %+v, %v, %v", i, v, ok, err)
+		}
+		gens = append(gens, v.Gen)
+	}
+	if _, ok, _ := s.StartVerify(ctx, testTask(0).ID, "a"); ok {
+		t.Error("a task was verified twice")
+	}
+	// Not recomputations: the first worker again, an old generation.
+	mustCommit(t, s, []Incoming{fromWorker(0, 0.5, "a", 1), fromWorker(0, 0.5, "b", 0), fromWorker(1, 0.6, "a", 1)}, nil, nil)
+	if info := mustSweep(t, s, "v"); info.Verified != 0 || info.Disputed != 0 {
+		t.Fatalf("counted a result that is no recomputation: %+v", info)
+	}
+	mustCommit(t, s, []Incoming{fromWorker(0, 0.5, "b", gens[0]), fromWorker(1, 0.7, "b", gens[1])}, nil, nil)
+	info := mustSweep(t, s, "v")
+	if info.Verified != 1 || info.Disputed != 1 {
+		t.Fatalf("sweep %+v, want 1 verified, 1 disputed", info)
+	}
+	d, err := s.Disputes(ctx, "v", 0)
+	if err != nil || len(d) != 1 || d[0].TaskID != testTask(1).ID || len(d[0].Workers) != 2 || d[0].Workers[1] != "b" {
+		t.Fatalf("disputes %+v, %v", d, err)
+	}
+	mustPlan(t, s, testPlan("v", 0, 1)) // resumes: recounts
+	if info := mustSweep(t, s, "v"); info.Verified != 1 || info.Disputed != 1 {
+		t.Errorf("after a replanning: %+v", info)
+	}
+	vers, err := s.RetryDisputed(ctx, "v")
+	if err != nil || len(vers) != 1 || vers[0].Gen != 2 || len(vers[0].Workers) != 2 {
+		t.Fatalf("retry disputed: %+v, %v", vers, err)
+	}
+	mustCommit(t, s, []Incoming{fromWorker(1, 0.5, "c", 2)}, nil, nil)
+	if info := mustSweep(t, s, "v"); info.Verified != 2 || info.Disputed != 0 {
+		t.Errorf("after the third worker agreed with the stored result: %+v", info)
+	}
+}
