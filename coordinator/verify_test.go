@@ -54,10 +54,10 @@ func TestVerificationAgrees(t *testing.T) {
 }
 
 // A worker whose numbers differ from an honest one's: every task both
-// computed is disputed, naming both; status reports it. retry --disputed
-// has a third worker compute them: a task whose stored result is the
-// honest one is then verified, one whose stored result is the liar's stays
-// disputed, naming all three.
+// computed is disputed, naming both; status and results report it. retry
+// --disputed has a third worker compute them: it agrees with the honest
+// result, which is then the stored one (the liar's, outvoted, is kept
+// aside), and every task is verified.
 func TestVerificationDisputes(t *testing.T) {
 	e := coordtest.NewEnv(t, verifyConfig())
 	honest := e.StartWorker("honest", 1, &coordtest.Fake{})
@@ -97,22 +97,21 @@ func TestVerificationDisputes(t *testing.T) {
 	}
 	e.StartWorker("third", 1, &coordtest.Fake{})
 	info = waitVerified(e, "dispute", 4)
-	disputes, err := e.Store.Disputes(bg, "dispute", 0)
-	if err != nil {
-		t.Fatal(err)
+	if info.Verified != 4 || info.Disputed != 0 || info.Conflicts != 4 || info.Duplicates != 4 {
+		t.Errorf("after the third worker: %+v, want 4 verified", info)
 	}
-	liars := 0
-	for _, w := range stored {
-		if w == "liar" {
-			liars++
+	for _, r := range e.Records("dispute") {
+		if w := r.Result.Provenance.Worker; w == "liar" {
+			t.Errorf("task %s: the liar's result is still the stored one", r.TaskID)
 		}
 	}
-	if info.Disputed != liars || info.Verified != 4-liars || len(disputes) != liars {
-		t.Errorf("after the third worker: %+v, %d disputes; %d stored results by the liar", info, len(disputes), liars)
+	conflicts, err := e.Store.Conflicts(bg, "dispute", 0)
+	if err != nil || len(conflicts) != 4 {
+		t.Fatalf("conflicts %+v, %v", conflicts, err)
 	}
-	for _, d := range disputes {
-		if stored[d.TaskID] != "liar" || len(d.Workers) != 3 || d.Workers[2] != "third" {
-			t.Errorf("dispute %+v", d)
+	for _, c := range conflicts {
+		if c.Worker != "liar" {
+			t.Errorf("conflict %+v: want the liar's result kept aside", c)
 		}
 	}
 	if info.Pending != 0 || info.State != store.SweepDone {

@@ -30,8 +30,8 @@ func retryCommand() *cli.Command {
 			"that fails deterministically fails again. --stopped trains stopped tasks to the end, with no\n" +
 			"stop decision: their stopped results are kept aside in the store with their decisions, which\n" +
 			"are marked overridden (see docs/stopping.md). --disputed computes the tasks whose verification by\n" +
-			"recomputation gave differing results once more, on a worker that gave neither, and compares its\n" +
-			"result with the stored one (see docs/scale-out.md, Security).",
+			"recomputation gave differing results once more, on a worker that gave neither: the result two\n" +
+			"of the three share is kept (see docs/scale-out.md, Security).",
 		Flags:  append(flags, natsFlags()...),
 		Action: runRetry,
 	}

@@ -228,7 +228,7 @@ func printSweepStatus(w io.Writer, s *coordinator.SweepStatus, st *coordinator.S
 		fmt.Fprintf(w, "  verified   %d tasks recomputed by another worker with the same result, %d disputed\n",
 			s.Verified, s.Disputed)
 		for _, d := range s.DisputeList {
-			fmt.Fprintf(w, "    #%d %s  differing results by %s (the first is used; retry --disputed)\n",
+			fmt.Fprintf(w, "    #%d %s  differing results by %s (the first is used; retry --disputed settles it)\n",
 				d.Ordinal, shortID(d.TaskID), strings.Join(d.Workers, ", "))
 		}
 	}

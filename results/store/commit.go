@@ -172,7 +172,7 @@ func (c *committer) result(in Incoming) error {
 	case settled && failed:
 		c.rep.Ignored++
 	case settled && r.Digest == t.Digest:
-		if err := c.verify(&t, in, true); err != nil {
+		if _, err := c.verify(&t, in, true); err != nil { // verify.go
 			return err
 		}
 		t.Duplicates++
@@ -182,8 +182,15 @@ func (c *committer) result(in Incoming) error {
 			return err
 		}
 	case settled:
-		if err := c.verify(&t, in, false); err != nil {
+		slot, err := c.verify(&t, in, false)
+		if err != nil {
 			return err
+		}
+		if slot >= 0 { // the stored result is outvoted (verify.go)
+			if err := c.overrule(&t, id, in, slot); err != nil {
+				return err
+			}
+			break
 		}
 		if err := c.tx.Bucket(bucketConflicts).Put(conflictKey(r.TaskID, t.Conflicts), in.Raw); err != nil {
 			return err

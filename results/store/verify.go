@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	bolt "go.etcd.io/bbolt"
 )
@@ -103,19 +106,76 @@ func (s *Store) RetryDisputed(ctx context.Context, name string) ([]Verification,
 // verify compares a result with the stored result of a task pending
 // verification, if it is the recomputation: it carries the ticket of the
 // verification's generation and comes from a worker not compared yet.
-// same says whether its digest is the stored one.
-func (c *committer) verify(t *taskEntry, in Incoming, same bool) error {
-	v, worker := t.Verify, in.Result.Provenance.Worker
-	if v == nil || v.State != VerifyPending || in.Gen != v.Gen || slices.Contains(v.Workers, worker) {
-		return nil
+// same says whether its digest is the stored one. A recomputation that
+// differs disputes the task, unless it is a third opinion that agrees with
+// a differing result kept aside (retry --disputed): the two outvote the
+// stored one, the task is verified, and slot is that result's conflict
+// number, for the caller to overrule; else slot is -1.
+func (c *committer) verify(t *taskEntry, in Incoming, same bool) (slot int, err error) {
+	v, r := t.Verify, in.Result
+	if v == nil || v.State != VerifyPending || in.Gen != v.Gen || slices.Contains(v.Workers, r.Provenance.Worker) {
+		return -1, nil
 	}
-	v.Workers = append(v.Workers, worker)
-	if same {
+	v.Workers = append(v.Workers, r.Provenance.Worker)
+	slot = -1
+	if !same && len(v.Workers) > 2 {
+		if slot, err = c.keptAside(t, r.TaskID, r.Digest); err != nil {
+			return -1, err
+		}
+	}
+	if same || slot >= 0 {
 		v.State = VerifyVerified
-		return c.cache.forSweeps(t, func(e *sweepEntry) { e.Verified++ })
+		return slot, c.cache.forSweeps(t, func(e *sweepEntry) { e.Verified++ })
 	}
 	v.State = VerifyDisputed
-	return c.cache.forSweeps(t, func(e *sweepEntry) { e.Disputed++ })
+	return -1, c.cache.forSweeps(t, func(e *sweepEntry) { e.Disputed++ })
+}
+
+// keptAside returns the number of the task's first conflict (a differing
+// result kept aside) with the digest, -1 if none has it.
+func (c *committer) keptAside(t *taskEntry, taskID, digest string) (int, error) {
+	b := c.tx.Bucket(bucketConflicts)
+	for n := range t.Conflicts {
+		var other struct{ Digest string }
+		if data := b.Get(conflictKey(taskID, n)); data != nil {
+			if err := json.Unmarshal(data, &other); err != nil {
+				return -1, fmt.Errorf("decode conflict %d of %s: %w", n, taskID, err)
+			}
+			if other.Digest == digest {
+				return n, nil
+			}
+		}
+	}
+	return -1, nil
+}
+
+// overrule stores the recomputation in as the task's result in place of
+// the one it and conflict number slot outvoted, which takes that slot:
+// the conflicts then hold the outvoted result, and the recomputation
+// counts as a duplicate of the result it agrees with.
+func (c *committer) overrule(t *taskEntry, id []byte, in Incoming, slot int) error {
+	results := c.tx.Bucket(bucketResults)
+	old := bytes.Clone(results.Get(id))
+	if err := results.Put(id, in.Raw); err != nil {
+		return err
+	}
+	if err := c.tx.Bucket(bucketConflicts).Put(conflictKey(string(id), slot), old); err != nil {
+		return err
+	}
+	t.Duplicates++
+	c.counters.Duplicates++
+	c.rep.Duplicates++
+	was, now := t.Status == protocol.StatusDiverged, in.Result.Status == protocol.StatusDiverged
+	t.Status, t.Digest = in.Result.Status, in.Result.Digest
+	return c.cache.forSweeps(t, func(e *sweepEntry) {
+		e.Duplicates++
+		switch {
+		case was && !now:
+			e.Diverged--
+		case now && !was:
+			e.Diverged++
+		}
+	})
 }
 
 // countVerify adds a planned task's verification to the sweep's counters.
