@@ -149,6 +149,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	g.Go(func() error { return c.backupLoop(gctx) })
 	g.Go(func() error { return c.progressLoop(gctx) }) // events.go
 	g.Go(func() error { return c.reconcileLoop(gctx) })
+	g.Go(func() error { c.republishVerifications(gctx); return nil }) // verify.go
 	err = g.Wait()
 	c.closeStops() // stops.go
 	// Stop unsubscribes the control endpoints; the flush makes sure the

@@ -28,8 +28,8 @@ import (
 // worker that gave neither result.
 //
 // A verification whose message is lost (a crash between its record and
-// its publication, a purged stream) stays pending: nothing publishes it
-// again.
+// its publication, a purged stream) is published again when the
+// coordinator starts (republishVerifications).
 
 // verifyBook caches each sweep's verify block (nil: none), read from its
 // stored spec at the first result committed after a start or a submit.
@@ -96,11 +96,11 @@ func (c *Coordinator) verifyCommitted(ctx context.Context, in []store.Incoming, 
 		if !v.Picks(r.TaskID) {
 			continue
 		}
-		ver, ok, err := c.store.StartVerify(ctx, r.TaskID, r.Provenance.Worker)
+		ver, ok, err := c.store.StartVerify(ctx, r.Sweep, r.TaskID, r.Provenance.Worker)
 		if err != nil {
 			c.log.Warn("verification of a task not started", "sweep", r.Sweep, "task", r.TaskID, "err", err)
 		} else if ok {
-			go c.publishVerificationSoon(ctx, r.Sweep, r.Params, ver)
+			go c.publishVerificationSoon(ctx, r.Params, ver)
 		}
 	}
 }
@@ -109,15 +109,14 @@ func (c *Coordinator) verifyCommitted(ctx context.Context, in []store.Incoming, 
 // message that gave the first result has left the task stream: its worker
 // acks it just after its result was stored, and until then the stream
 // refuses a second message on the task's subject. It tries for 10 s.
-func (c *Coordinator) publishVerificationSoon(ctx context.Context, sweepName string, params json.RawMessage,
-	ver store.Verification) {
+func (c *Coordinator) publishVerificationSoon(ctx context.Context, params json.RawMessage, ver store.Verification) {
 	for try := 0; ; try++ {
-		err := c.publishVerification(ctx, sweepName, params, ver)
+		err := c.publishVerification(ctx, params, ver)
 		if err == nil || ctx.Err() != nil {
 			return
 		}
 		if !isAlreadyQueued(err) || try == 40 {
-			c.log.Warn("verification of a task not published; it stays pending", "sweep", sweepName,
+			c.log.Warn("verification of a task not published; it stays pending", "sweep", ver.Sweep,
 				"task", ver.TaskID, "err", err)
 			return
 		}
@@ -127,11 +126,10 @@ func (c *Coordinator) publishVerificationSoon(ctx context.Context, sweepName str
 
 // publishVerification publishes a task message recomputing the task for a
 // worker that is not among ver.Workers.
-func (c *Coordinator) publishVerification(ctx context.Context, sweepName string, params json.RawMessage,
-	ver store.Verification) error {
+func (c *Coordinator) publishVerification(ctx context.Context, params json.RawMessage, ver store.Verification) error {
 	c.publishMu.Lock()
 	defer c.publishMu.Unlock()
-	t := protocol.NewTaskMsg(sweepName, sweep.Task{ID: ver.TaskID, Params: params}, ver.Gen, time.Now().UTC())
+	t := protocol.NewTaskMsg(ver.Sweep, sweep.Task{ID: ver.TaskID, Params: params}, ver.Gen, time.Now().UTC())
 	t.Verify = &protocol.Verification{Workers: ver.Workers}
 	t.Ticket = c.tickets.Ticket(t.Sweep, t.TaskID, t.Gen)
 	data, err := json.Marshal(t)
@@ -144,7 +142,7 @@ func (c *Coordinator) publishVerification(ctx context.Context, sweepName string,
 		return fmt.Errorf("publish the verification of task %s: %w", t.TaskID, err)
 	}
 	c.published.Add(1)
-	c.log.Debug("verification published", "sweep", sweepName, "task", t.TaskID, "not_by", ver.Workers)
+	c.log.Debug("verification published", "sweep", ver.Sweep, "task", t.TaskID, "not_by", ver.Workers)
 	return nil
 }
 
@@ -158,7 +156,7 @@ func (c *Coordinator) retryDisputed(ctx context.Context, name string) (int, erro
 	for _, ver := range vers {
 		params, _, _, err := c.store.TaskOf(ctx, name, ver.TaskID)
 		if err == nil {
-			err = c.publishVerification(ctx, name, params, ver)
+			err = c.publishVerification(ctx, params, ver)
 		}
 		if err != nil {
 			return 0, err
@@ -179,4 +177,40 @@ func NoteDisputes(ctx context.Context, db *store.Store, tab *results.Table, swee
 		"numbers (%d verified); their first results are used here (sgsweep status names the workers; "+
 		"retry --disputed settles them)", info.Disputed, info.Verified))
 	return nil
+}
+
+// republishVerifications publishes the pending verifications whose task
+// message is not in the task stream (lost in a crash, purged): those in it
+// are refused as already queued. It runs at start, after the results
+// waiting have been committed.
+func (c *Coordinator) republishVerifications(ctx context.Context) {
+	var pending []store.Verification
+	err := c.store.PendingVerifications(ctx, func(v store.Verification) error {
+		pending = append(pending, v)
+		return nil
+	})
+	if err != nil {
+		c.log.Warn("pending verifications not read; they stay pending", "err", err)
+		return
+	}
+	published := 0
+	for _, ver := range pending {
+		params, _, _, err := c.store.TaskOf(ctx, ver.Sweep, ver.TaskID)
+		if err == nil {
+			err = c.publishVerification(ctx, params, ver)
+		}
+		switch {
+		case err == nil:
+			published++
+		case isAlreadyQueued(err):
+		case ctx.Err() != nil:
+			return
+		default:
+			c.log.Warn("verification of a task not published; it stays pending", "sweep", ver.Sweep,
+				"task", ver.TaskID, "err", err)
+		}
+	}
+	if published > 0 {
+		c.log.Info("pending verifications published again", "tasks", published)
+	}
 }

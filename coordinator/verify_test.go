@@ -9,6 +9,7 @@ import (
 
 	"github.com/sgsweep/sgsweep/coordinator"
 	"github.com/sgsweep/sgsweep/coordinator/coordtest"
+	"github.com/sgsweep/sgsweep/protocol"
 	"github.com/sgsweep/sgsweep/results"
 	"github.com/sgsweep/sgsweep/results/store"
 )
@@ -118,4 +119,34 @@ func TestVerificationDisputes(t *testing.T) {
 		t.Errorf("sweep = %+v", info)
 	}
 	e.WantDrained()
+}
+
+// Verifications whose messages were lost (the task stream purged while the
+// coordinator was down) are published again when it starts.
+func TestVerificationsRepublishedAtStart(t *testing.T) {
+	cfg := verifyConfig()
+	e := coordtest.NewEnv(t, cfg)
+	w1 := e.StartWorker("w1", 1, &coordtest.Fake{})
+	if _, err := e.Submit(coordtest.Spec(t, e.Dir, "lost", 3, nil, "verify: {fraction: 1, seed: 1}\n"), false); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitSweep("lost", store.SweepDone, 20*time.Second)
+	coordtest.WaitFor(t, 10*time.Second, "3 verifications queued", func() bool { return e.StreamMsgs(protocol.StreamTasks) == 3 })
+	w1.Shutdown(t)
+	e.StopCoordinator()
+	tasks, err := e.JS.Stream(context.Background(), protocol.StreamTasks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tasks.Purge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.StartCoordinator(cfg)
+	coordtest.WaitFor(t, 10*time.Second, "3 verifications published again", func() bool {
+		return e.StreamMsgs(protocol.StreamTasks) == 3
+	})
+	e.StartWorker("w2", 1, &coordtest.Fake{})
+	if info := waitVerified(e, "lost", 3); info.Verified != 3 {
+		t.Errorf("sweep = %+v, want 3 verified", info)
+	}
 }

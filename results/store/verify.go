@@ -31,6 +31,8 @@ const (
 // verifyEntry is a task's verification (taskEntry.Verify).
 type verifyEntry struct {
 	State string `json:"state"`
+	// Sweep published the recomputation.
+	Sweep string `json:"sweep"`
 	// Gen is the generation of the task message that recomputes the task:
 	// only a result with its ticket counts.
 	Gen int `json:"gen"`
@@ -41,6 +43,7 @@ type verifyEntry struct {
 
 // Verification is a task to publish for recomputation.
 type Verification struct {
+	Sweep  string
 	TaskID string
 	Gen    int
 	// Workers may not compute it: they gave the results compared so far.
@@ -48,10 +51,10 @@ type Verification struct {
 }
 
 // StartVerify records that a done task is to be computed again by a
-// worker other than the stored result's, at a new generation, which it
-// returns; ok is false (nothing changed) unless the task is done, has a
-// result from worker and has not been verified before.
-func (s *Store) StartVerify(ctx context.Context, taskID, worker string) (v Verification, ok bool, err error) {
+// worker other than the stored result's, at a new generation, published
+// by the sweep; it returns the verification. ok is false (nothing
+// changed) unless the task is done and has not been verified before.
+func (s *Store) StartVerify(ctx context.Context, sweepName, taskID, worker string) (v Verification, ok bool, err error) {
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		tasks := tx.Bucket(bucketTasks)
 		var t taskEntry
@@ -60,14 +63,39 @@ func (s *Store) StartVerify(ctx context.Context, taskID, worker string) (v Verif
 			return err
 		}
 		t.Gen++
-		t.Verify = &verifyEntry{State: VerifyPending, Gen: t.Gen, Workers: []string{worker}}
-		v, ok = Verification{TaskID: taskID, Gen: t.Gen, Workers: slices.Clone(t.Verify.Workers)}, true
+		t.Verify = &verifyEntry{State: VerifyPending, Sweep: sweepName, Gen: t.Gen, Workers: []string{worker}}
+		v, ok = t.Verify.of(taskID), true
 		return putJSON(tasks, []byte(taskID), &t)
 	})
 	if err != nil {
 		return Verification{}, false, fmt.Errorf("start verification of %s: %w", taskID, err)
 	}
 	return v, ok, nil
+}
+
+func (v *verifyEntry) of(taskID string) Verification {
+	return Verification{Sweep: v.Sweep, TaskID: taskID, Gen: v.Gen, Workers: slices.Clone(v.Workers)}
+}
+
+// PendingVerifications calls fn with every verification whose result has
+// not come (in task ID order), so that a restarted coordinator publishes
+// again those whose message was lost. It reads every task.
+func (s *Store) PendingVerifications(ctx context.Context, fn func(Verification) error) error {
+	return s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTasks).ForEach(func(k, data []byte) error {
+			if !bytes.Contains(data, []byte(`"verify":`)) {
+				return nil // most tasks: not decoded
+			}
+			var t taskEntry
+			if err := json.Unmarshal(data, &t); err != nil {
+				return fmt.Errorf("decode task %s: %w", k, err)
+			}
+			if t.Verify == nil || t.Verify.State != VerifyPending || t.Verify.Sweep == "" {
+				return nil
+			}
+			return fn(t.Verify.of(string(k)))
+		})
+	})
 }
 
 // RetryDisputed makes the sweep's disputed tasks pending verification
@@ -92,7 +120,8 @@ func (s *Store) RetryDisputed(ctx context.Context, name string) ([]Verification,
 			t.Gen++
 			t.Verify.State, t.Verify.Gen = VerifyPending, t.Gen
 			t.Updated = at
-			out = append(out, Verification{TaskID: string(id), Gen: t.Gen, Workers: slices.Clone(t.Verify.Workers)})
+			t.Verify.Sweep = name
+			out = append(out, t.Verify.of(string(id)))
 			return putJSON(tasks, id, &t)
 		})
 		return len(out) > 0, err

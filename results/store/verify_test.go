@@ -36,19 +36,24 @@ func TestVerification(t *testing.T) {
 	ctx := context.Background()
 	mustPlan(t, s, testPlan("v", 0, 1))
 	mustCommit(t, s, []Incoming{fromWorker(0, 0.5, "a", 0), fromWorker(1, 0.5, "a", 0)}, nil, nil)
-	if _, ok, err := s.StartVerify(ctx, testTask(9).ID, "a"); ok || err != nil {
+	if _, ok, err := s.StartVerify(ctx, "v", testTask(9).ID, "a"); ok || err != nil {
 		t.Errorf("verification of an unknown task: %v, %v", ok, err)
 	}
 	var gens []int
 	for i := range 2 {
-		v, ok, err := s.StartVerify(ctx, testTask(i).ID, "a")
+		v, ok, err := s.StartVerify(ctx, "v", testTask(i).ID, "a")
 		if !ok || err != nil || v.Gen != 1 || len(v.Workers) != 1 || v.Workers[0] != "a" {
 			t.Fatalf("start verification of task %d: %+v, %v, %v", i, v, ok, err)
 		}
 		gens = append(gens, v.Gen)
 	}
-	if _, ok, _ := s.StartVerify(ctx, testTask(0).ID, "a"); ok {
+	if _, ok, _ := s.StartVerify(ctx, "v", testTask(0).ID, "a"); ok {
 		t.Error("a task was verified twice")
+	}
+	var pending []Verification
+	if err := s.PendingVerifications(ctx, func(v Verification) error { pending = append(pending, v); return nil }); err != nil ||
+		len(pending) != 2 || pending[0].Sweep != "v" || pending[0].Gen != 1 {
+		t.Fatalf("pending verifications %+v, %v", pending, err)
 	}
 	// Not recomputations: the first worker again, an old generation.
 	mustCommit(t, s, []Incoming{fromWorker(0, 0.5, "a", 1), fromWorker(0, 0.5, "b", 0), fromWorker(1, 0.6, "a", 1)}, nil, nil)
@@ -80,7 +85,7 @@ func TestVerification(t *testing.T) {
 	// The stored result outvoted: a and b disagree, c sides with b.
 	mustPlan(t, s, testPlan("w", 2))
 	mustCommit(t, s, []Incoming{sweepResult("w", 2, 0.5, "a", 0)}, nil, nil)
-	v, _, err := s.StartVerify(ctx, testTask(2).ID, "a")
+	v, _, err := s.StartVerify(ctx, "w", testTask(2).ID, "a")
 	if err != nil {
 		t.Fatal(err)
 	}
