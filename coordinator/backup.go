@@ -136,8 +136,11 @@ type RebuildReport struct {
 	// Gap is set when the archive's oldest message is younger than the
 	// backup: results committed in between may be missing.
 	Gap bool
-	// Unusable counts messages that failed their checks (skipped).
-	Unusable int
+	// Unusable counts messages that failed their checks (skipped);
+	// Refused those that decoded but that a live commit would not have
+	// accepted either (rebuildCheck): implausible, or without a ticket
+	// of the key given (skipped too).
+	Unusable, Refused int
 	// Report is what committing them did: Stored results the backup
 	// lacked, Duplicates it had.
 	Report store.CommitReport
@@ -148,14 +151,24 @@ type RebuildReport struct {
 // Rebuild makes a new store at out from the backup at from and the result
 // messages still held by the server: the results archive
 // (StreamResultsArchive, Config.ResultsRetention) and the results stream.
+// A result is recovered only if it passes the checks of a live commit
+// that do not depend on the sweeps planned (rebuildCheck) under the ticket
+// key (LoadTicketKey; nil skips the ticket check, for a key that is lost).
 // Both are read by sequence (direct gets), which acknowledges and removes
 // nothing. out must not exist. The backup is checked fully first, the
 // results are committed to a copy of it beside out as the coordinator
 // commits them (idempotent: a result the backup has is a duplicate), the
 // copy is checked fully and only then linked to out: a failed rebuild
 // leaves no file at out.
-func Rebuild(ctx context.Context, js jetstream.JetStream, from, out string) (*RebuildReport, error) {
+func Rebuild(ctx context.Context, js jetstream.JetStream, from, out string, key []byte) (*RebuildReport, error) {
 	rep := &RebuildReport{Backup: from, Out: out}
+	var tickets *Tickets
+	if key != nil {
+		var err error
+		if tickets, err = NewTickets(key); err != nil {
+			return nil, fmt.Errorf("rebuild: %w", err)
+		}
+	}
 	if _, err := os.Lstat(out); err == nil {
 		return nil, fmt.Errorf("rebuild: %s exists; move it aside first (the rebuild never overwrites a store)", out)
 	}
@@ -211,10 +224,18 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, from, out string) (*Re
 				rep.Unusable++
 				return nil
 			}
+			gen, err := rebuildCheck(ctx, st, tickets, r)
+			if errors.Is(err, errUnauthorized) {
+				rep.Refused++
+				return nil
+			}
+			if err != nil {
+				return err
+			}
 			if err := restoreStop(ctx, st, r); err != nil {
 				return err
 			}
-			batch = append(batch, store.Incoming{Result: r, Raw: m.Data})
+			batch = append(batch, store.Incoming{Result: r, Raw: m.Data, Gen: gen})
 			if len(batch) == 256 {
 				return flush()
 			}
@@ -258,6 +279,37 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, from, out string) (*Re
 	}
 	rep.Check.Path = out
 	return rep, nil
+}
+
+// rebuildMaxGen bounds the generations whose tickets a rebuild tries for a
+// task the backup does not plan (its sweep was planned after the backup).
+const rebuildMaxGen = 64
+
+// rebuildCheck applies a live commit's checks (authorize) that hold
+// without the sweeps planned after the backup: the result must be
+// plausible and, with tickets, carry the ticket of a task message the
+// coordinator published (the backup's generation of the task, or up to
+// rebuildMaxGen for a task it does not plan). It returns the ticket's
+// generation; a refusal is an *unauthorized.
+func rebuildCheck(ctx context.Context, st *store.Store, tickets *Tickets, r *protocol.ResultMsg) (int, error) {
+	if err := protocol.CheckPlausible(r); err != nil {
+		return 0, &unauthorized{reason: err.Error()}
+	}
+	if tickets == nil {
+		return 0, nil
+	}
+	_, gen, found, err := st.TaskState(ctx, r.TaskID)
+	if err != nil {
+		return 0, err
+	}
+	if !found {
+		gen = rebuildMaxGen
+	}
+	g, ok := tickets.Match(r.Sweep, r.TaskID, gen, r.Ticket)
+	if !ok {
+		return 0, &unauthorized{reason: OrphanReason + "no ticket of this coordinator"}
+	}
+	return g, nil
 }
 
 // readStream calls fn with every message of the stream, by sequence. A

@@ -139,22 +139,33 @@ func TestRebuild(t *testing.T) {
 		t.Errorf("archive holds %d results, want 9", n)
 	}
 
+	// Results a live commit would refuse are not recovered: one without a
+	// ticket, one implausible with a valid ticket.
+	lateTasks := expandSpec(t, late)
+	refused := map[string][]byte{lateTasks[0].ID: forge(t, "late", lateTasks[0], 0.999),
+		lateTasks[1].ID: withTicket(t, forge(t, "late", lateTasks[1], 7.5), coordtest.Ticket("late", lateTasks[1].ID, 0))}
+	for id, data := range refused {
+		if _, err := e.JS.Publish(ctx, protocol.ResultSubject("late", id), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	out := filepath.Join(t.TempDir(), "state.db")
-	rep, err := coordinator.Rebuild(ctx, e.JS, backup, out)
+	rep, err := coordinator.Rebuild(ctx, e.JS, backup, out, coordtest.TicketKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("rebuild: %+v", rep)
-	if rep.Archive != 9 || rep.Queue != 4 || rep.Report.Stored != 6 || rep.Report.Duplicates != 7 ||
-		rep.Unusable != 0 || rep.Gap || !rep.Check.Full {
-		t.Errorf("rebuild report %+v, want 9 archived, 4 queued, 6 stored, 7 duplicates, no gap", rep)
+	if rep.Archive != 11 || rep.Queue != 6 || rep.Report.Stored != 6 || rep.Report.Duplicates != 7 ||
+		rep.Unusable != 0 || rep.Refused != 4 || rep.Gap || !rep.Check.Full {
+		t.Errorf("rebuild report %+v, want 11 archived, 6 queued, 6 stored, 7 duplicates, 4 refused, no gap", rep)
 	}
-	for stream, want := range map[string]uint64{coordinator.StreamResultsArchive: 9, protocol.StreamResults: 4} {
+	for stream, want := range map[string]uint64{coordinator.StreamResultsArchive: 11, protocol.StreamResults: 6} {
 		if n := e.StreamMsgs(stream); n != want {
 			t.Errorf("after the rebuild %s holds %d messages, want %d: nothing consumed", stream, n, want)
 		}
 	}
-	if _, err := coordinator.Rebuild(ctx, e.JS, backup, out); err == nil {
+	if _, err := coordinator.Rebuild(ctx, e.JS, backup, out, coordtest.TicketKey); err == nil {
 		t.Error("a second rebuild overwrote its output")
 	}
 
@@ -213,7 +224,7 @@ func TestRebuildWithoutArchive(t *testing.T) {
 	if _, err := e.JS.Stream(ctx, coordinator.StreamResultsArchive); err == nil {
 		t.Error("an archive stream exists with retention 0")
 	}
-	rep, err := coordinator.Rebuild(ctx, e.JS, backup, filepath.Join(t.TempDir(), "state.db"))
+	rep, err := coordinator.Rebuild(ctx, e.JS, backup, filepath.Join(t.TempDir(), "state.db"), coordtest.TicketKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,27 +109,27 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 	reasons := make([]string, len(batch))
 	for i, m := range batch {
 		r, err := decodeResult(m)
+		gen := 0
 		if err == nil { // authorize.go: orphans and implausible results are set aside
-			if err = c.authorize(ctx, r); err != nil && !errors.Is(err, errUnauthorized) {
+			if gen, err = c.authorize(ctx, r); err != nil && !errors.Is(err, errUnauthorized) {
 				c.handBack(ctx, batch, "authorizing results", err)
 				return
 			}
 		}
 		if err != nil {
 			reasons[i] = err.Error()
-			rejected = append(rejected, store.Rejection{Stream: protocol.StreamResults, Subject: m.Subject(),
-				Seq: streamSeq(m), Reason: reasons[i], Data: m.Data()})
+			rejected = append(rejected, c.rejection(m, r, err))
 			continue
 		}
-		in = append(in, store.Incoming{Result: r, Raw: m.Data()})
+		in = append(in, store.Incoming{Result: r, Raw: m.Data(), Gen: gen})
 	}
 	start := time.Now()
 	rep, err := c.store.Commit(context.WithoutCancel(ctx), in, nil, rejected)
-	c.emitCommit(in, nil, rep, time.Since(start)) // events.go; no-op on error
 	if err != nil {
 		c.handBack(ctx, batch, "committing results", err)
 		return
 	}
+	c.emitCommit(in, rep.Charged, rep, time.Since(start))
 	c.stopsCommitted(in, rep) // stops.go
 	for i, m := range batch {
 		if reasons[i] != "" {
@@ -139,6 +139,7 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 			m.Ack()
 		}
 	}
+	c.verifyCommitted(ctx, in, rep) // verify.go
 	c.rate.add(time.Now(), rep.Stored)
 	c.committed.Add(int64(len(batch)))
 	c.log.Debug("committed results", "messages", len(batch), "stored", rep.Stored,
@@ -148,6 +149,9 @@ func (c *Coordinator) commit(ctx context.Context, batch []jetstream.Msg) {
 	}
 	if n := rep.Rejected - len(rejected); n > 0 {
 		c.log.Warn("stopped results without their task's committed stop decision set aside", "results", n)
+	}
+	for _, f := range rep.Charged {
+		c.log.Warn("task failed: its results were rejected", "task", f.TaskID, "err", f.Error)
 	}
 	for _, name := range rep.Finished {
 		c.log.Info("sweep finished", "sweep", name)

@@ -82,6 +82,12 @@ type Config struct {
 	// Logger receives the coordinator's logs; nil discards them.
 	Logger *slog.Logger
 
+	// TicketKey is the key of the task tickets (Tickets), TicketKeySize
+	// bytes: LoadTicketKey reads the data dir's, so that tickets issued
+	// before a restart stay valid. Nil makes a key for this process only
+	// (tests): results of tasks it published are orphans for a successor.
+	TicketKey []byte
+
 	// NewDecider returns the stopping decider of a sweep's spec, nil for a
 	// sweep without early stopping; nil means DefaultDecider (the spec's
 	// stopping block). Tests set it to drive decisions by a rule of their
@@ -158,6 +164,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BackupEvery < 0 || c.BackupEvery > 0 && c.BackupKeep < 1 {
 		bad("backups: every must be ≥ 0 and keep ≥ 1, got every %v, keep %d", c.BackupEvery, c.BackupKeep)
+	}
+	if c.TicketKey != nil && len(c.TicketKey) != TicketKeySize {
+		bad("ticket key of %d bytes, want %d", len(c.TicketKey), TicketKeySize)
 	}
 	if c.MaxTaskBytes <= 0 || c.MaxResultBytes <= 0 {
 		bad("stream size limits must be positive")

@@ -28,6 +28,9 @@ type Coordinator struct {
 	cfg   Config
 	log   *slog.Logger
 	rate  *rateMeter
+	// tickets makes the task messages' tickets and checks the results'
+	// (tickets.go).
+	tickets *Tickets
 
 	// kick asks the publisher for a pass (buffered: kicks coalesce).
 	kick chan struct{}
@@ -47,6 +50,8 @@ type Coordinator struct {
 	events eventHub // watchers' subscriptions (events.go)
 
 	stops stopBook // early stopping, per sweep (stops.go)
+	// verifies caches the sweeps' verify blocks (verify.go).
+	verifies verifyBook
 	// stopDelay is the pause between committing a stop decision and
 	// replying with it: 0 except in tests (StopDelayEnv).
 	stopDelay time.Duration
@@ -86,6 +91,11 @@ func New(st *store.Store, nc *nats.Conn, cfg Config) (*Coordinator, error) {
 		rate:  newRateMeter(cfg.RateWindow),
 		kick:  make(chan struct{}, 1),
 		ready: make(chan struct{}),
+	}
+	if c.tickets = randomTickets(); cfg.TicketKey != nil {
+		if c.tickets, err = NewTickets(cfg.TicketKey); err != nil {
+			return nil, fmt.Errorf("coordinator config: %w", err)
+		}
 	}
 	c.stopDelay = stopDelay(c.log)
 	c.kickPublisher() // the first pass resumes every running sweep
@@ -139,6 +149,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	g.Go(func() error { return c.backupLoop(gctx) })
 	g.Go(func() error { return c.progressLoop(gctx) }) // events.go
 	g.Go(func() error { return c.reconcileLoop(gctx) })
+	g.Go(func() error { c.republishVerifications(gctx); return nil }) // verify.go
 	err = g.Wait()
 	c.closeStops() // stops.go
 	// Stop unsubscribes the control endpoints; the flush makes sure the

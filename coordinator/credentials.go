@@ -217,28 +217,34 @@ func writeSeed(path string) (nkeys.KeyPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".seed.*")
+	if err := writeSecret(path, append(seed, '\n')); err != nil {
+		return nil, fmt.Errorf("credentials %s: %w", path, err)
+	}
+	return kp, nil
+}
+
+// writeSecret writes data to path atomically (a file beside it, synced and
+// renamed into place), mode 0600 from the start.
+func writeSecret(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".secret.*")
 	if err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return nil, err
+		return err
 	}
-	if _, err := tmp.Write(append(seed, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("credentials %s: %w", path, err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return nil, err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return nil, fmt.Errorf("credentials %s: %w", path, err)
-	}
-	return kp, nil
+	return os.Rename(tmp.Name(), path)
 }

@@ -95,7 +95,11 @@
 // The embedded server admits one nkey identity per Role with
 // least-privilege permissions (Credentials, RolePermissions); only workers
 // and the coordinator may publish results. A result is committed only if
-// it is plausible and its task is planned (see authorize); other results
-// are set aside as orphans. StartServer refuses to listen beyond loopback
-// without TLS unless told the network is trusted.
+// its task is planned, it carries the ticket of a task message this
+// coordinator published (Tickets) and it is plausible (see authorize);
+// other results are set aside as orphans, and an implausible one counts
+// against its task's delivery budget. A spec's verify block has a share
+// of the tasks recomputed by another worker and the digests compared
+// (verify.go). StartServer refuses to listen beyond loopback without TLS
+// unless told the network is trusted.
 package coordinator

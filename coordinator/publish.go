@@ -149,6 +149,7 @@ func (c *Coordinator) publishWindow(ctx context.Context, tasks []*protocol.TaskM
 	now := time.Now().UTC()
 	for i, t := range tasks {
 		t.EnqueuedAt = now
+		t.Ticket = c.tickets.Ticket(t.Sweep, t.TaskID, t.Gen) // tickets.go
 		data, err := json.Marshal(t)
 		if err != nil {
 			return nil, fmt.Errorf("encode task %s: %w", t.TaskID, err)

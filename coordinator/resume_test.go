@@ -182,7 +182,9 @@ func TestResumeAfterPartialEnqueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tk := range tasks[:12] { // published, never recorded
-		data, _ := json.Marshal(protocol.NewTaskMsg(spec.Name, tk, 0, time.Now()))
+		msg := protocol.NewTaskMsg(spec.Name, tk, 0, time.Now())
+		msg.Ticket = coordtest.Ticket(spec.Name, tk.ID, 0)
+		data, _ := json.Marshal(msg)
 		if _, err := e.JS.Publish(context.Background(), protocol.TaskSubject(spec.Name, tk.ID), data); err != nil {
 			t.Fatal(err)
 		}

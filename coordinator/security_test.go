@@ -263,7 +263,7 @@ func forge(t *testing.T, sweepName string, task sweep.Task, testAcc float64) []b
 
 // A client holding the worker credentials forges results: for a sweep not
 // submitted yet, for tasks no sweep plans, and with an impossible
-// accuracy. None of them reaches the tables; the real workers' results do.
+// accuracy for a queued task. None of them reaches the tables; the real workers' results do.
 func TestForgedResults(t *testing.T) {
 	e := newSecureEnv(t)
 	client := coordinator.NewClient(e.connect(coordinator.RoleClient))
@@ -305,14 +305,12 @@ func TestForgedResults(t *testing.T) {
 	}
 	orphans(7)
 
-	// Implausible: rejected with its reason.
+	// Implausible, for a queued task: without the task's ticket it is an
+	// orphan, and charges nothing to the task.
 	publish("queued", queuedTasks[0], 7.5)
-	coordtest.WaitFor(t, 10*time.Second, "the implausible result set aside", func() bool {
-		st, err := e.coord.Status(bg, coordinator.StatusRequest{})
-		return err == nil && st.Totals.Rejected == 8
-	})
+	orphans(8)
 	rejected, _, err := e.st.Rejected(bg, 1)
-	if err != nil || len(rejected) != 1 || !strings.Contains(rejected[0].Reason, "implausible result") {
+	if err != nil || len(rejected) != 1 || !strings.Contains(rejected[0].Reason, "without a ticket") {
 		t.Errorf("last rejected: %+v, %v", rejected, err)
 	}
 
@@ -334,7 +332,7 @@ func TestForgedResults(t *testing.T) {
 		}
 	}
 	st, err := e.coord.Status(bg, coordinator.StatusRequest{})
-	if err != nil || st.Orphans != 7 || len(st.OrphanList) != 5 || st.OrphanList[0].Worker != "forger" {
+	if err != nil || st.Orphans != 8 || len(st.OrphanList) != 5 || st.OrphanList[0].Worker != "forger" {
 		t.Errorf("status: %d orphans %+v, %v", st.Orphans, st.OrphanList, err)
 	}
 }

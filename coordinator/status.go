@@ -50,6 +50,9 @@ type SweepStatus struct {
 	ConflictList []store.Conflict `json:"conflict_list,omitempty"`
 	// FailedList holds the first failed tasks and their errors, if any.
 	FailedList []store.FailedTask `json:"failed_list,omitempty"`
+	// DisputeList holds the first disputed tasks (verification by
+	// recomputation gave differing results) and their workers, if any.
+	DisputeList []store.Dispute `json:"dispute_list,omitempty"`
 }
 
 // QueueStatus is the worker consumer's view of the task queue (all sweeps).
@@ -112,6 +115,13 @@ func StoreStatus(ctx context.Context, db *store.Store, sweepName string) (*Statu
 				return nil, err
 			}
 			s.ConflictList = list
+		}
+		if info.Disputed > 0 {
+			list, err := db.Disputes(ctx, info.Name, 10)
+			if err != nil {
+				return nil, err
+			}
+			s.DisputeList = list
 		}
 		if info.Failed > 0 {
 			list, err := db.FailedTasks(ctx, info.Name, 5)

@@ -263,11 +263,19 @@ func TestStoppedResultsAndResume(t *testing.T) {
 		t.Errorf("has-result of a stopped task: %+v (err %v), want done, stopped", has, err)
 	}
 	// A request of an unplanned task makes the coordinator feed the
-	// decider what was committed since.
-	ask(t, e.NC, "resume", sweep.Task{ID: strings.Repeat("cd", 16)}, 2, 0.1)
-	finished, _, _ := rule.Told()
+	// decider what was committed since. The last result is queued for the
+	// decider just after its commit, which the sweep's state shows: ask
+	// until it is there.
 	want := map[string]string{tasks[0].ID: protocol.StatusStopped, tasks[1].ID: protocol.StatusOK,
 		tasks[2].ID: protocol.StatusOK, tasks[3].ID: protocol.StatusStopped}
+	var finished map[string]string
+	for range 50 {
+		ask(t, e.NC, "resume", sweep.Task{ID: strings.Repeat("cd", 16)}, 2, 0.1)
+		if finished, _, _ = rule.Told(); len(finished) == len(want) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if fmt.Sprint(finished) != fmt.Sprint(want) {
 		t.Errorf("the decider was told of finished tasks %v, want %v", finished, want)
 	}
@@ -380,7 +388,7 @@ func TestRebuildKeepsStops(t *testing.T) {
 	e.StopCoordinator()
 
 	out := filepath.Join(t.TempDir(), "state.db")
-	rep, err := coordinator.Rebuild(ctx, e.JS, backup, out)
+	rep, err := coordinator.Rebuild(ctx, e.JS, backup, out, coordtest.TicketKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,6 +106,7 @@ func (c *Coordinator) SubmitSpec(ctx context.Context, spec *sweep.Spec, sourceNa
 		"pending", rep.Pending)
 	if rep.Outcome != store.PlanResumed {
 		c.renewStops(ctx, rep.Sweep) // a new spec (stops.go)
+		c.forgetVerify(rep.Sweep)    // verify.go
 	}
 	c.kickPublisher()
 	return rep, nil
@@ -153,21 +154,24 @@ func (c *Coordinator) Cancel(ctx context.Context, req CancelRequest) (*CancelRep
 	return &CancelReply{Sweep: req.Sweep, Withdrawn: n, State: info.State}, nil
 }
 
-// RetryRequest asks to run a sweep's failed tasks again (Failed), and to
-// train its stopped tasks to the end (Stopped). A request with neither
-// retries the failed tasks (as before Stopped existed).
+// RetryRequest asks to run a sweep's failed tasks again (Failed), to
+// train its stopped tasks to the end (Stopped), and to compute its
+// disputed tasks on a third worker (Disputed, verify.go). A request with
+// none retries the failed tasks (as before Stopped existed).
 type RetryRequest struct {
-	Sweep   string `json:"sweep"`
-	Failed  bool   `json:"failed,omitempty"`
-	Stopped bool   `json:"stopped,omitempty"`
+	Sweep    string `json:"sweep"`
+	Failed   bool   `json:"failed,omitempty"`
+	Stopped  bool   `json:"stopped,omitempty"`
+	Disputed bool   `json:"disputed,omitempty"`
 }
 
-// RetryReply says how many failed tasks (Retried) and stopped tasks
-// (Stopped) were queued again.
+// RetryReply says how many failed tasks (Retried), stopped tasks
+// (Stopped) and disputed tasks (Disputed) were queued again.
 type RetryReply struct {
-	Sweep   string `json:"sweep"`
-	Retried int    `json:"retried"`
-	Stopped int    `json:"stopped,omitempty"`
+	Sweep    string `json:"sweep"`
+	Retried  int    `json:"retried"`
+	Stopped  int    `json:"stopped,omitempty"`
+	Disputed int    `json:"disputed,omitempty"`
 }
 
 // Retry makes the sweep's failed tasks, its stopped tasks or both pending
@@ -176,7 +180,7 @@ type RetryReply struct {
 // it is trained to the end, with no stop decision.
 func (c *Coordinator) Retry(ctx context.Context, req RetryRequest) (*RetryReply, error) {
 	rep := &RetryReply{Sweep: req.Sweep}
-	if req.Failed || !req.Stopped {
+	if req.Failed || !req.Stopped && !req.Disputed {
 		n, err := c.store.Retry(ctx, req.Sweep)
 		if err != nil {
 			return nil, err
@@ -199,6 +203,14 @@ func (c *Coordinator) Retry(ctx context.Context, req RetryRequest) (*RetryReply,
 		c.log.Info("training stopped tasks to the end", "sweep", req.Sweep, "tasks", n)
 		rep.Stopped = n
 	}
+	if req.Disputed {
+		n, err := c.retryDisputed(ctx, req.Sweep) // verify.go
+		if err != nil {
+			return nil, err
+		}
+		c.log.Info("computing disputed tasks on a third worker", "sweep", req.Sweep, "tasks", n)
+		rep.Disputed = n
+	}
 	c.kickPublisher()
 	return rep, nil
 }
@@ -210,5 +222,9 @@ func (c *Coordinator) Results(ctx context.Context, req results.QueryRequest) (*r
 	if err := req.Validate(); err != nil {
 		return nil, badRequest(err)
 	}
-	return results.RunQuery(ctx, c.store, req)
+	tab, err := results.RunQuery(ctx, c.store, req)
+	if err != nil {
+		return nil, err
+	}
+	return tab, NoteDisputes(ctx, c.store, tab, req.Sweep) // verify.go
 }

@@ -49,9 +49,26 @@ type TaskMsg struct {
 	// (briefly) for the ProgressReply and ends the run at the epoch its
 	// stop decision names. It is not part of the task's identity.
 	Stopping bool `json:"stopping,omitempty"`
+	// Ticket is the coordinator's proof that it handed this task out (an
+	// HMAC of sweep, task and generation under a key only the coordinator
+	// holds, in hex); the worker echoes it in the result. Added within v1:
+	// a task message without one gets results without one, which a
+	// coordinator that issues tickets sets aside as orphans.
+	Ticket string `json:"ticket,omitempty"`
+	// Verify, when set, makes the message a recomputation of a task that
+	// has a result (verification by recomputation): the result is
+	// compared with the stored one. Added within v1.
+	Verify *Verification `json:"verify,omitempty"`
 
 	// config is Params decoded and checked by DecodeTask.
 	config *sim.Config
+}
+
+// Verification is what a worker needs to know of a recomputation.
+type Verification struct {
+	// Workers gave the results the recomputation is compared with
+	// (Provenance.Worker); a worker among them refuses the task.
+	Workers []string `json:"workers"`
 }
 
 // ResultMsg is the outcome of one task, published on
@@ -73,6 +90,9 @@ type ResultMsg struct {
 	// Params echoes the task's canonical parameters (provenance).
 	Params     json.RawMessage `json:"params"`
 	Provenance Provenance      `json:"provenance"`
+	// Ticket echoes the task message's Ticket: the coordinator accepts the
+	// result only with a ticket it issued for the task. Added within v1.
+	Ticket string `json:"ticket,omitempty"`
 	// Stop is the coordinator's decision that ended a stopped run; nil
 	// for any other status.
 	Stop *StopDecision `json:"stop,omitempty"`

@@ -38,6 +38,7 @@ type Spec struct {
 	axes      []*axis           // iteration order: axes[0] varies slowest
 	rules     []*rule
 	stopping  *Stopping // nil: no early stopping
+	verify    *Verify   // nil: no verification by recomputation
 	sampling  *Sampling // nil: no sampled axes
 	points    int       // grid points before exclusion
 	count     int       // tasks after exclusion
@@ -64,7 +65,7 @@ const (
 )
 
 // Top-level keys of a spec.
-var specKeys = []string{"name", "description", "max_tasks", "base", "grid", "zip", "replicates", "exclude", "sample", "stopping"}
+var specKeys = []string{"name", "description", "max_tasks", "base", "grid", "zip", "replicates", "exclude", "sample", "stopping", "verify"}
 
 // replicateKeys are the fields replicates may vary.
 var replicateKeys = []string{"seed", "data_seed"}
@@ -247,6 +248,7 @@ func (p *specParser) parse(data []byte) {
 		p.parseExclude(n)
 	}
 	p.parseStopping(sections["stopping"]) // stopparse.go
+	p.parseVerify(sections["verify"])     // verify.go
 	if len(p.errs.errs) > 0 {
 		return
 	}

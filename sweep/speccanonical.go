@@ -29,6 +29,8 @@ type canonicalSpec struct {
 	// when the spec has none, so that specs without one keep their
 	// fingerprints.
 	Stopping *Stopping `json:"stopping,omitempty"`
+	// Verify is the verify block; absent when the spec has none.
+	Verify *Verify `json:"verify,omitempty"`
 }
 
 // canonicalSample is how the sample points were drawn: with the drawn
@@ -98,6 +100,7 @@ func (s *Spec) buildCanonical() ([]byte, error) {
 		Exclude:      []json.RawMessage{},
 		Sample:       newCanonicalSample(s.sampling),
 		Stopping:     s.stopping,
+		Verify:       s.verify,
 	}
 	for _, ax := range s.axes {
 		c.Axes = append(c.Axes, canonicalAxis{Kind: ax.kind, Paths: ax.paths, Values: ax.raw})
@@ -147,6 +150,9 @@ func Diff(oldCanonical, newCanonical []byte) []string {
 	out = append(out, diffRules(a.Exclude, b.Exclude)...)
 	out = append(out, diffSample(a.Sample, b.Sample)...)
 	out = append(out, diffStopping(a.Stopping, b.Stopping)...)
+	if a.Verify == nil != (b.Verify == nil) || a.Verify != nil && *a.Verify != *b.Verify {
+		out = append(out, fmt.Sprintf("verify: %s → %s", verifyText(a.Verify), verifyText(b.Verify)))
+	}
 	if len(out) == 0 {
 		out = append(out, "spec changed")
 	}
@@ -331,6 +337,14 @@ func diffSample(a, b *canonicalSample) []string {
 		return []string{"sample: removed (was " + string(ra) + ")"}
 	}
 	return []string{"sample: " + string(ra) + " → " + string(rb)}
+}
+
+// verifyText renders a verify block for Diff.
+func verifyText(v *Verify) string {
+	if v == nil {
+		return "none"
+	}
+	return fmt.Sprintf("{fraction: %v, seed: %d}", v.Fraction, v.Seed)
 }
 
 // diffStopping describes a change of the stopping block.

@@ -16,7 +16,7 @@ func TestSpecErrors(t *testing.T) {
 		field string
 		msg   string // a substring of the message
 	}{
-		{"unknown top-level key", "name: x\ngird:\n  train.lr: [1]\n", 2, "gird", "unknown key (allowed: name, description, max_tasks, base, grid, zip, replicates, exclude, sample, stopping) (did you mean grid?)"},
+		{"unknown top-level key", "name: x\ngird:\n  train.lr: [1]\n", 2, "gird", "unknown key (allowed: name, description, max_tasks, base, grid, zip, replicates, exclude, sample, stopping, verify) (did you mean grid?)"},
 		{"unknown base field", "name: x\nbase:\n  train:\n    epoch: 5\n", 4, "base.train.epoch", `unknown field "epoch" (allowed: epochs, batch, lr, beta1, beta2, eps) (did you mean epochs?)`},
 		{"unknown grid path", "name: x\ngrid:\n  surogate.scale: [1]\n", 3, "grid.surogate.scale", `unknown field "surogate"`},
 		{"wrong type in base", "name: x\nbase:\n  train: {epochs: fifty}\n", 3, "base.train.epochs", `want an integer, got string "fifty"`},

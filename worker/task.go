@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -45,7 +47,11 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		return
 	}
 	log = log.With("sweep", task.Sweep, "task", task.TaskID)
-	if w.hasResult(runCtx, task.TaskID) {
+	if v := task.Verify; v != nil && slices.Contains(v.Workers, w.cfg.ID) {
+		w.refuseRecomputation(runCtx, m, log)
+		return
+	}
+	if task.Verify == nil && w.hasResult(runCtx, task.TaskID) {
 		// Redelivered after its result was committed (a crash between the
 		// commit and the ack): nothing to compute.
 		log.Info("task already has a result; acknowledging it without training")
@@ -64,7 +70,7 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		err := &MemoryLimitError{Estimate: est, Limit: w.cfg.MaxTaskMemory}
 		log.Warn("refusing task", "err", err)
 		w.metrics.memoryRefusals.Inc()
-		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{err: err, started: now, finished: now}, log)
+		w.report(m, task, attempt, outcome{err: err, started: now, finished: now}, log)
 		return
 	}
 
@@ -82,7 +88,7 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 			log.Warn("the run ended before the stop decision's epoch", "status", res.Status,
 				"epochs", len(res.Epochs), "stop_after", stop.Epoch)
 		}
-		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, o, log)
+		w.report(m, task, attempt, o, log)
 	case runCtx.Err() != nil:
 		// Shutting down: hand the task back for immediate redelivery.
 		log.Info("handing back task at shutdown", "err", err)
@@ -94,7 +100,7 @@ func (w *Worker) process(runCtx context.Context, m jetstream.Msg, l lease) {
 		if !deterministic(err) {
 			err = fmt.Errorf("after %d deliveries: %w", attempt, err)
 		}
-		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{err: err, timing: timing,
+		w.report(m, task, attempt, outcome{err: err, timing: timing,
 			started: started, finished: finished}, log)
 	default:
 		delay := w.cfg.retryDelay(uint64(attempt))
@@ -117,7 +123,7 @@ func (w *Worker) refuse(m jetstream.Msg, task *protocol.TaskMsg, attempt int, er
 	if task != nil && (errors.Is(err, protocol.ErrModelVersion) || errors.Is(err, sweep.ErrInvalidParams)) {
 		log.Warn("refusing task", "err", err)
 		now := time.Now()
-		w.report(m, task.Sweep, task.TaskID, task.Params, attempt, outcome{err: fmt.Errorf("task refused: %w", err),
+		w.report(m, task, attempt, outcome{err: fmt.Errorf("task refused: %w", err),
 			modelVersion: task.ModelVersion, started: now, finished: now}, log)
 		return
 	}
@@ -130,6 +136,22 @@ func (w *Worker) refuse(m jetstream.Msg, task *protocol.TaskMsg, attempt int, er
 	if err := m.TermWithReason(reason); err != nil {
 		log.Warn("term", "err", err)
 	}
+}
+
+// refuseRecomputation hands back a recomputation of a task this worker
+// computed: verification needs another worker's result. The message comes
+// back after RetryDelay (it ends at the delivery limit if no other worker
+// takes it); meanwhile the slot stays idle for a random half to one and a
+// half delays, so that refusing workers fall out of step and the
+// redelivery is likely to find another worker's request.
+func (w *Worker) refuseRecomputation(ctx context.Context, m jetstream.Msg, log *slog.Logger) {
+	delay := w.cfg.RetryDelay
+	log.Info("refusing to recompute a task this worker computed", "delay", delay)
+	w.stats.requeued.Add(1)
+	if err := m.NakWithDelay(delay); err != nil {
+		log.Warn("nak", "err", err)
+	}
+	retry.Sleep(ctx, delay/2+rand.N(delay+1))
 }
 
 // train runs the task with heartbeats and per-epoch progress messages. A
@@ -230,14 +252,15 @@ type outcome struct {
 
 // report publishes the task's result (waiting for the server's
 // acknowledgement) and only then acks the task. If the result cannot be
-// published, the task is handed back with a delay.
-func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.RawMessage, attempt int,
-	o outcome, log *slog.Logger) {
+// published, the task is handed back with a delay. The result echoes the
+// task's ticket, without which the coordinator does not accept it.
+func (w *Worker) report(m jetstream.Msg, task *protocol.TaskMsg, attempt int, o outcome, log *slog.Logger) {
 	r := &protocol.ResultMsg{
 		Schema: protocol.SchemaResult,
-		Sweep:  sweepName,
-		TaskID: taskID,
-		Params: params,
+		Sweep:  task.Sweep,
+		TaskID: task.TaskID,
+		Params: task.Params,
+		Ticket: task.Ticket,
 		Provenance: protocol.Provenance{
 			ModelVersion: sim.ModelVersion,
 			Build:        w.build,
@@ -288,10 +311,10 @@ func (w *Worker) report(m jetstream.Msg, sweepName, taskID string, params json.R
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.PublishTimeout)
 	defer cancel()
-	dup, err := w.publish(ctx, protocol.ResultSubject(sweepName, taskID), resultMsgID(m, taskID, r.Digest), data)
+	dup, err := w.publish(ctx, protocol.ResultSubject(task.Sweep, task.TaskID), resultMsgID(m, task.TaskID, r.Digest), data)
 	if permanent(err) && r.Status != protocol.StatusFailed {
 		log.Warn("result cannot be published; reporting the task failed", "err", err)
-		w.report(m, sweepName, taskID, params, attempt, outcome{err: fmt.Errorf("publish result: %w", err),
+		w.report(m, task, attempt, outcome{err: fmt.Errorf("publish result: %w", err),
 			timing: o.timing, started: o.started, finished: o.finished}, log)
 		return
 	}

@@ -153,7 +153,7 @@ func runCoordinator(c *cli.Context) error {
 	if b.srv != nil {
 		printHandOff(c.App.ErrWriter, b)
 	}
-	coord, err := coordinator.New(b.store, b.nc, cfg)
+	coord, err := b.newCoordinator(cfg)
 	if err != nil {
 		return err
 	}
@@ -223,6 +223,19 @@ func startBackend(c *cli.Context, log *slog.Logger, listen string) (*backend, er
 		return nil, err
 	}
 	return b, nil
+}
+
+// newCoordinator makes the coordinator over the backend's store and
+// connection, with the data dir's task ticket key (made at the first
+// start, kept beside the credentials): tickets issued before a restart
+// stay valid after it.
+func (b *backend) newCoordinator(cfg coordinator.Config) (*coordinator.Coordinator, error) {
+	key, err := coordinator.LoadTicketKey(b.dir.credentialsDir())
+	if err != nil {
+		return nil, err
+	}
+	cfg.TicketKey = key
+	return coordinator.New(b.store, b.nc, cfg)
 }
 
 // takeLease takes the deployment's coordinator lease before anything

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -30,12 +31,14 @@ func credentialsCommand() *cli.Command {
 			"reconnect to a restarted coordinator. Hand a worker machine a copy of worker.nk (mode 0600) and\n" +
 			"run `sgsweep worker --nats URL --nats-nkey worker.nk`. `credentials rotate [ROLE...]` replaces\n" +
 			"seeds (all without arguments); restart the coordinator, then give every process of those roles\n" +
-			"the new files: processes with the old ones are refused and exit naming the file they used.",
+			"the new files: processes with the old ones are refused and exit naming the file they used.\n" +
+			"DATA_DIR/credentials/ticket.key signs the tickets of the task messages, without which the\n" +
+			"coordinator sets a result aside; it is the coordinator's alone (`credentials rotate ticket`).",
 		Flags:  []cli.Flag{dataDirFlag()},
 		Action: runCredentials,
 		Subcommands: []*cli.Command{{
 			Name:      "rotate",
-			Usage:     "replace the seeds of the given roles (all without arguments)",
+			Usage:     "replace the seeds of the given roles, or the ticket key (all without arguments)",
 			ArgsUsage: "[ROLE...]",
 			// Its own --data-dir: flagsFirst moves the flags behind the
 			// last subcommand named, as with the store subcommands.
@@ -62,25 +65,45 @@ func runCredentials(c *cli.Context) error {
 		fmt.Fprintf(w, "%-11s  %s\n             public key %s\n             may: %s\n", r, creds.CredentialFile(r),
 			creds.Public(r), roleDescriptions[r])
 	}
+	fmt.Fprintf(w, "%-11s  %s\n             signs the task tickets: the coordinator's alone, never hand it out\n",
+		ticketName, filepath.Join(dir.credentialsDir(), coordinator.TicketKeyFile))
 	return nil
 }
 
+// ticketName names the task ticket key among the roles of `credentials
+// rotate`.
+const ticketName = "ticket"
+
 func runRotate(c *cli.Context) error {
 	var roles []coordinator.Role
+	ticket := c.NArg() == 0
 	for _, a := range c.Args().Slice() {
+		if a == ticketName {
+			ticket = true
+			continue
+		}
 		if _, err := coordinator.RolePermissions(coordinator.Role(a), ""); err != nil {
-			return usageError{err}
+			return usageError{fmt.Errorf("%w, or %s (the task ticket key)", err, ticketName)}
 		}
 		roles = append(roles, coordinator.Role(a))
 	}
 	dir := dataDirOf(c)
-	if err := coordinator.RotateCredentials(dir.credentialsDir(), roles...); err != nil {
-		return err
+	if len(roles) > 0 || c.NArg() == 0 {
+		if err := coordinator.RotateCredentials(dir.credentialsDir(), roles...); err != nil {
+			return err
+		}
+		if len(roles) == 0 {
+			roles = coordinator.Roles
+		}
+		fmt.Fprintf(c.App.Writer, "new seeds for %v in %s: restart the coordinator, then give the processes of those "+
+			"roles the new files\n", roles, dir.credentialsDir())
 	}
-	if len(roles) == 0 {
-		roles = coordinator.Roles
+	if ticket {
+		if err := coordinator.RotateTicketKey(dir.credentialsDir()); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "new task ticket key in %s: restart the coordinator; results of the tasks "+
+			"queued before are set aside as orphans and the tasks computed again\n", dir.credentialsDir())
 	}
-	fmt.Fprintf(c.App.Writer, "new seeds for %v in %s: restart the coordinator, then give the processes of those "+
-		"roles the new files\n", roles, dir.credentialsDir())
 	return nil
 }

@@ -65,7 +65,10 @@ type planJSON struct {
 	Sampling *samplingJSON `json:"sampling,omitempty"`
 	// Stopping is the spec's stopping block; absent without one.
 	Stopping *sweep.Stopping `json:"stopping,omitempty"`
-	TaskList []taskJSON      `json:"task_list,omitempty"`
+	// Verify is the spec's verify block; absent without one.
+	Verify *sweep.Verify `json:"verify,omitempty"`
+
+	TaskList []taskJSON `json:"task_list,omitempty"`
 }
 
 type axisJSON struct {
@@ -140,6 +143,7 @@ func writePlanJSON(w io.Writer, spec *sweep.Spec, work int64, preview *coordinat
 		Store:        preview,
 		Sampling:     sampledCoverage(spec),
 		Stopping:     spec.Stopping(),
+		Verify:       spec.Verify(),
 	}
 	for _, ax := range spec.Axes() {
 		p.Axes = append(p.Axes, axisJSON{Name: ax.Name(), Kind: ax.Kind, Paths: ax.Paths, Size: ax.Len(), Values: ax.Values})
@@ -199,6 +203,16 @@ func writePlanText(w io.Writer, spec *sweep.Spec, work int64) {
 	if st := spec.Stopping(); st != nil {
 		fmt.Fprintf(w, "stopping     %s\n", st)
 		fmt.Fprintf(w, "             (work is the most it can be: runs that stop early train fewer epochs)\n")
+	}
+	if v := spec.Verify(); v != nil {
+		picked := 0
+		for t, err := range spec.Tasks() {
+			if err == nil && v.Picks(t.ID) {
+				picked++
+			}
+		}
+		fmt.Fprintf(w, "verify       %d tasks computed twice, by two workers (fraction %v, seed %d): %.3g more sample-steps\n",
+			picked, v.Fraction, v.Seed, float64(picked)*perTask)
 	}
 }
 

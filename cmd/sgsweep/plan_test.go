@@ -23,6 +23,20 @@ exclude:
 replicates: {seed: 2}
 `
 
+// plan shows the verify block: how many tasks the draw picks, and their
+// work; --json has the block.
+func TestPlanVerify(t *testing.T) {
+	path := writeFile(t, "spec.yaml", planSpec+"verify: {fraction: 1, seed: 7}\n")
+	out, _, err := runCLI(t, "plan", path)
+	if err != nil || !strings.Contains(out, "verify       10 tasks computed twice, by two workers (fraction 1, seed 7): 4.7e+06 more") {
+		t.Errorf("plan: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "plan", "--json", path)
+	if err != nil || !strings.Contains(strings.Join(strings.Fields(out), ""), `"verify":{"fraction":1,"seed":7}`) {
+		t.Errorf("plan --json: %v\n%s", err, out)
+	}
+}
+
 func TestPlanText(t *testing.T) {
 	path := writeFile(t, "spec.yaml", planSpec)
 	out, _, err := runCLI(t, "plan", path)

@@ -140,7 +140,19 @@ func withQuerier[T any](c *cli.Context, f func(context.Context, plot.Querier) (T
 	defer src.close()
 	return askOrRead(c.Context, src,
 		func(ctx context.Context, client *coordinator.Client) (T, error) { return f(ctx, client.Results) },
-		func(ctx context.Context, st *store.Store) (T, error) { return f(ctx, plot.SourceQuerier(st)) })
+		func(ctx context.Context, st *store.Store) (T, error) { return f(ctx, storeQuerier(st)) })
+}
+
+// storeQuerier runs queries on a store as the coordinator does, with its
+// note on disputed tasks.
+func storeQuerier(st *store.Store) plot.Querier {
+	return func(ctx context.Context, req results.QueryRequest) (*results.Table, error) {
+		tab, err := plot.SourceQuerier(st)(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return tab, coordinator.NoteDisputes(ctx, st, tab, req.Sweep)
+	}
 }
 
 // rejoinClauses undoes the comma splitting of slice flags inside braces,

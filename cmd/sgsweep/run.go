@@ -96,7 +96,7 @@ func runRun(c *cli.Context) error {
 		return err
 	}
 	defer b.close()
-	coord, err := coordinator.New(b.store, b.nc, ccfg)
+	coord, err := b.newCoordinator(ccfg)
 	if err != nil {
 		return err
 	}

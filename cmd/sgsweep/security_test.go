@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,6 +82,10 @@ func TestCoordinatorRestartKeepsWorkers(t *testing.T) {
 		t.Errorf("no hand-off instructions:\n%s", coord.stderrText())
 	}
 	keys := publicKeys(t, dir)
+	ticketKey, err := os.ReadFile(filepath.Join(dir, "credentials", coordinator.TicketKeyFile))
+	if err != nil {
+		t.Fatalf("no ticket key: %v", err)
+	}
 
 	spec := coordtest.Spec(t, dir, "restart", 12, nil, "")
 	if out, _, err := runCLI(t, "submit", "--data-dir", dir, spec); err != nil {
@@ -99,6 +104,17 @@ func TestCoordinatorRestartKeepsWorkers(t *testing.T) {
 	if got := publicKeys(t, dir); !maps.Equal(got, keys) {
 		t.Errorf("credentials changed across a restart: %v, then %v", keys, got)
 	}
+	// The tickets of the tasks queued before the restart stay valid: no
+	// result is set aside as an orphan.
+	if again, err := os.ReadFile(filepath.Join(dir, "credentials", coordinator.TicketKeyFile)); err != nil ||
+		!bytes.Equal(again, ticketKey) {
+		t.Errorf("the ticket key changed across a restart (%v)", err)
+	}
+	out, _, err := runCLI(t, "status", "--data-dir", dir, "--json")
+	var st coordinator.Status
+	if err != nil || json.Unmarshal([]byte(out), &st) != nil || st.Orphans != 0 {
+		t.Errorf("status after the restart: %d orphans, %v\n%s", st.Orphans, err, out)
+	}
 	select {
 	case <-w.done:
 		t.Fatalf("the worker exited across the restart:\n%s", w.stderrText())
@@ -106,7 +122,7 @@ func TestCoordinatorRestartKeepsWorkers(t *testing.T) {
 	}
 
 	// Rotate the worker's credential: after a restart the worker is refused.
-	out, _, err := runCLI(t, "credentials", "rotate", "--data-dir", dir, "worker")
+	out, _, err = runCLI(t, "credentials", "rotate", "--data-dir", dir, "worker")
 	if err != nil || !strings.Contains(out, "new seeds for [worker]") {
 		t.Fatalf("rotate: %v\n%s", err, out)
 	}

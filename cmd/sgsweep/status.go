@@ -224,6 +224,14 @@ func printSweepStatus(w io.Writer, s *coordinator.SweepStatus, st *coordinator.S
 			fmt.Fprintf(w, "    %s  stored %s, other %s by %s\n", shortID(c.TaskID), shortID(c.Stored), shortID(c.Other), c.Worker)
 		}
 	}
+	if s.Verified > 0 || s.Disputed > 0 {
+		fmt.Fprintf(w, "  verified   %d tasks recomputed by another worker with the same result, %d disputed\n",
+			s.Verified, s.Disputed)
+		for _, d := range s.DisputeList {
+			fmt.Fprintf(w, "    #%d %s  differing results by %s (the first is used; retry --disputed settles it)\n",
+				d.Ordinal, shortID(d.TaskID), strings.Join(d.Workers, ", "))
+		}
+	}
 	if len(s.FailedList) > 0 {
 		fmt.Fprintf(w, "  failures   (first %d of %d)\n", len(s.FailedList), s.Failed)
 		for _, f := range s.FailedList {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -146,7 +147,18 @@ func runStoreRebuild(c *cli.Context) error {
 		return err
 	}
 	log.Debug("rebuilding", "from", from, "out", out)
-	rep, err := coordinator.Rebuild(c.Context, js, from, out)
+	// The coordinator's ticket key proves which results it handed out; a
+	// data dir without one (lost) recovers results unchecked.
+	var key []byte
+	if _, err := os.Stat(filepath.Join(dir.credentialsDir(), coordinator.TicketKeyFile)); err == nil {
+		if key, err = coordinator.LoadTicketKey(dir.credentialsDir()); err != nil {
+			return err
+		}
+	} else {
+		log.Warn("no task ticket key in the data dir: results are recovered without the ticket check",
+			"dir", dir.credentialsDir())
+	}
+	rep, err := coordinator.Rebuild(c.Context, js, from, out, key)
 	if err != nil {
 		return err
 	}
@@ -210,8 +222,9 @@ func printRebuild(w io.Writer, rep *coordinator.RebuildReport) {
 	}
 	fmt.Fprintf(w, "  read %d results from the results archive (%s) and %d not yet committed from the results stream\n",
 		rep.Archive, since, rep.Queue)
-	fmt.Fprintf(w, "  recovered %d results the backup lacked; %d it had already; %d conflicting (kept aside); %d unusable (skipped)\n",
-		rep.Report.Stored, rep.Report.Duplicates, rep.Report.Conflicts, rep.Unusable)
+	fmt.Fprintf(w, "  recovered %d results the backup lacked; %d it had already; %d conflicting (kept aside); %d unusable "+
+		"and %d implausible or without a ticket of this data dir's key (skipped)\n",
+		rep.Report.Stored, rep.Report.Duplicates, rep.Report.Conflicts, rep.Unusable, rep.Refused)
 	fmt.Fprintf(w, "  checked: %d sweeps, %d tasks, %d results\n", rep.Check.Sweeps, rep.Check.Tasks, rep.Check.Results)
 	fmt.Fprintln(w, "  sweeps planned after the backup are not in it: submit their specs again (`sgsweep run` or `submit`);")
 	fmt.Fprintln(w, "  their recovered results count as done and only the rest is computed")

@@ -56,9 +56,24 @@ func Connect(t testing.TB, url, token string) *nats.Conn {
 	return nc
 }
 
+// TicketKey is the task ticket key of CoordinatorConfig: fixed, so that a
+// restarted test coordinator accepts its predecessor's tickets and tests
+// can make valid tickets (coordinator.NewTickets).
+var TicketKey = []byte("coordtest ticket key, 32 bytes..")
+
+// Ticket is the task ticket a coordinator with TicketKey issues for
+// generation gen of the task published by the sweep.
+func Ticket(sweepName, taskID string, gen int) string {
+	k, err := coordinator.NewTickets(TicketKey)
+	if err != nil {
+		panic(err)
+	}
+	return k.Ticket(sweepName, taskID, gen)
+}
+
 // CoordinatorConfig returns coordinator settings with test timings: a 2 s
-// ack wait (heartbeats every 300 ms keep tasks on a loaded machine) and 3
-// deliveries.
+// ack wait (heartbeats every 300 ms keep tasks on a loaded machine), 3
+// deliveries and TicketKey.
 func CoordinatorConfig() coordinator.Config {
 	c := coordinator.DefaultConfig()
 	c.AckWait = 2 * time.Second
@@ -70,6 +85,7 @@ func CoordinatorConfig() coordinator.Config {
 	c.ResultDuplicates = time.Minute
 	c.MaxTaskBytes = 64 << 20
 	c.MaxResultBytes = 64 << 20
+	c.TicketKey = TicketKey
 	return c
 }
 

@@ -39,6 +39,9 @@ type Fake struct {
 	Panic []uint64 `json:"panic,omitempty"`
 	// Block lists seeds whose runs never finish until cancelled.
 	Block []uint64 `json:"block,omitempty"`
+	// Implausible lists seeds whose runs return a result no simulator can
+	// produce (a test accuracy of 1.5): protocol.CheckPlausible rejects it.
+	Implausible []uint64 `json:"implausible,omitempty"`
 	// Nondeterministic makes every computation of a task differ.
 	Nondeterministic bool `json:"nondeterministic,omitempty"`
 	// ValAcc maps seeds to the validation accuracy of each of their
@@ -154,6 +157,9 @@ func (f *Fake) Train(ctx context.Context, cfg sim.Config, opts sim.Options) (*si
 	res.TestAccLast = res.TestAcc
 	if f.Nondeterministic {
 		res.TestAcc += float64(n) * 1e-6
+	}
+	if slices.Contains(f.Implausible, seed) {
+		res.TestAcc = 1.5
 	}
 	f.log("end", seed)
 	return res, timing, nil

@@ -117,7 +117,8 @@ func AskProgress(nc *nats.Conn, sweepName, taskID string, epochs int, curve []si
 
 // ResultData is the body of a plausible result message of a task, as a
 // worker publishes it: status ok (a full curve), diverged or stopped (with
-// its decision), over the curve given.
+// its decision), over the curve given, with the ticket of the task's
+// generation 0 under TicketKey.
 func ResultData(t testing.TB, sweepName string, task sweep.Task, status string, curve []sim.Epoch, stop *protocol.StopDecision) []byte {
 	t.Helper()
 	best := 1
@@ -134,7 +135,7 @@ func ResultData(t testing.TB, sweepName string, task sweep.Task, status string, 
 	}
 	now := time.Now().UTC()
 	r := protocol.ResultMsg{Schema: protocol.SchemaResult, Sweep: sweepName, TaskID: task.ID, Status: status,
-		Result: res, Digest: digest, Params: task.Params, Stop: stop,
+		Result: res, Digest: digest, Params: task.Params, Stop: stop, Ticket: Ticket(sweepName, task.ID, 0),
 		Provenance: protocol.Provenance{ModelVersion: sim.ModelVersion, Build: protocol.CurrentBuild(), Host: "test",
 			Worker: "test/1", Attempt: 1, StartedAt: now.Add(-time.Second), FinishedAt: now}}
 	data, err := json.Marshal(r)

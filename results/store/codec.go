@@ -75,6 +75,11 @@ type taskEntry struct {
 	// Conflicts counts differing ones (kept in the conflicts bucket).
 	Duplicates int `json:"duplicates,omitempty"`
 	Conflicts  int `json:"conflicts,omitempty"`
+	// Rejected counts results of this generation rejected against the
+	// task's delivery budget (Charge); reset by a retry.
+	Rejected int `json:"rejected,omitempty"`
+	// Verify is the task's verification by recomputation (verify.go).
+	Verify *verifyEntry `json:"verify,omitempty"`
 	// Sweeps names the sweeps that plan the task.
 	Sweeps  []string  `json:"sweeps,omitempty"`
 	Updated time.Time `json:"updated"`

@@ -15,6 +15,10 @@ import (
 type Incoming struct {
 	Result *protocol.ResultMsg
 	Raw    []byte
+	// Gen is the task generation whose ticket the result carries (0 when
+	// unknown): a result with the ticket of a verification's generation
+	// is that verification's recomputation (verify.go).
+	Gen int
 }
 
 // Rejection is a message that could not be used (undecodable, unknown schema,
@@ -28,6 +32,20 @@ type Rejection struct {
 	Reason  string `json:"reason"`
 	// Data is the message body (nil when it was not available).
 	Data []byte `json:"data,omitempty"`
+	// Charge, when set, counts the rejection against a task's delivery
+	// budget (a result rejected as implausible); it is not stored.
+	Charge *Charge `json:"-"`
+}
+
+// Charge counts a rejected result against its task: a pending task that
+// has had Budget results charged is settled failed with the last reason,
+// so that a task whose every result is unusable is not published again
+// forever. A task that is not pending is not charged.
+type Charge struct {
+	TaskID string
+	// Budget is the most charged results a task takes (the coordinator's
+	// MaxDeliver); the Budget-th fails it.
+	Budget int
 }
 
 // Failure is a task that failed without a result message: it reached the
@@ -52,6 +70,9 @@ type CommitReport struct {
 	// Settled lists the task IDs of the results (not failures) that
 	// settled their task, in batch order.
 	Settled []string
+	// Charged lists the tasks that charged rejections settled failed
+	// (counted in Stored).
+	Charged []Failure
 	// Finished names the sweeps this commit completed.
 	Finished []string
 }
@@ -151,6 +172,9 @@ func (c *committer) result(in Incoming) error {
 	case settled && failed:
 		c.rep.Ignored++
 	case settled && r.Digest == t.Digest:
+		if _, err := c.verify(&t, in, true); err != nil { // verify.go
+			return err
+		}
 		t.Duplicates++
 		c.counters.Duplicates++
 		c.rep.Duplicates++
@@ -158,6 +182,16 @@ func (c *committer) result(in Incoming) error {
 			return err
 		}
 	case settled:
+		slot, err := c.verify(&t, in, false)
+		if err != nil {
+			return err
+		}
+		if slot >= 0 { // the stored result is outvoted (verify.go)
+			if err := c.overrule(&t, id, in, slot); err != nil {
+				return err
+			}
+			break
+		}
 		if err := c.tx.Bucket(bucketConflicts).Put(conflictKey(r.TaskID, t.Conflicts), in.Raw); err != nil {
 			return err
 		}
@@ -246,5 +280,36 @@ func (c *committer) reject(r Rejection) error {
 	}
 	c.counters.Rejected++
 	c.rep.Rejected++
-	return putJSON(b, u64Key(seq), rejectedEntry{Rejection: r, At: now()})
+	if err := putJSON(b, u64Key(seq), rejectedEntry{Rejection: r, At: now()}); err != nil {
+		return err
+	}
+	if r.Charge == nil {
+		return nil
+	}
+	return c.charge(r.Charge, r.Reason)
+}
+
+// charge counts a rejected result against its pending task and fails the
+// task when its budget is spent.
+func (c *committer) charge(ch *Charge, reason string) error {
+	id := []byte(ch.TaskID)
+	tasks := c.tx.Bucket(bucketTasks)
+	var t taskEntry
+	found, err := getJSON(tasks, id, &t)
+	if err != nil || !found || t.State != results.StatePending {
+		return err
+	}
+	t.Rejected++
+	t.Updated = now()
+	if t.Rejected >= ch.Budget {
+		t.Attempts = max(t.Attempts, t.Rejected)
+		f := Failure{TaskID: ch.TaskID, Attempts: t.Attempts,
+			Error: fmt.Sprintf("%d results rejected, the last: %s", t.Rejected, reason)}
+		if err := c.settle(&t, id, protocol.StatusFailed, "", f.Error); err != nil {
+			return err
+		}
+		c.rep.Stored++
+		c.rep.Charged = append(c.rep.Charged, f)
+	}
+	return putJSON(tasks, id, &t)
 }

@@ -571,7 +571,7 @@ func (s *Store) switchPlan(ctx context.Context, p *Plan, st *staged) (*PlanRepor
 // order (it reads them: no task entry is rewritten).
 func recount(tx *bolt.Tx, e *sweepEntry) error {
 	e.Expected, e.Done, e.Diverged, e.Failed, e.Duplicates, e.Conflicts = 0, 0, 0, 0, 0, 0
-	e.Stopped = 0
+	e.Stopped, e.Verified, e.Disputed = 0, 0, 0
 	tasks := tx.Bucket(bucketTasks)
 	return forOrder(tx, e.Name, func(_ uint64, id []byte) error {
 		var t taskEntry
@@ -613,6 +613,7 @@ func (e *sweepEntry) count(t *taskEntry) {
 	}
 	e.Duplicates += t.Duplicates
 	e.Conflicts += t.Conflicts
+	e.countVerify(t) // verify.go
 }
 
 // planDigest hashes the task IDs of a plan in order: the hex SHA-256 of

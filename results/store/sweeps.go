@@ -45,6 +45,11 @@ type SweepInfo struct {
 	// Conflicts counts differing results of one task (kept aside).
 	Duplicates int `json:"duplicates"`
 	Conflicts  int `json:"conflicts"`
+	// Verified counts tasks whose recomputation by another worker gave
+	// the stored result; Disputed those where it differed (both results
+	// kept: the stored one and a conflict). See verify.go.
+	Verified int `json:"verified,omitempty"`
+	Disputed int `json:"disputed,omitempty"`
 }
 
 // Sweeps lists every sweep, by name.
@@ -182,6 +187,7 @@ func (s *Store) resetTasks(ctx context.Context, verb, name, state string,
 			}
 			t.State, t.Status, t.Digest = results.StatePending, "", ""
 			t.Gen++
+			t.Rejected = 0
 			t.Updated = at
 			n++
 			if err := res.Delete(id); err != nil {
