@@ -427,6 +427,8 @@ func (d *jsonReader) resultMsg(m *protocol.ResultMsg) bool {
 			return ok
 		case "provenance":
 			return d.provenance(&m.Provenance)
+		case "ticket":
+			return d.string(&m.Ticket)
 		case "stop":
 			return d.null() // a decision: left to encoding/json
 		}
@@ -555,6 +557,10 @@ func (d *jsonReader) taskEntry(t *taskEntry) bool {
 			return d.int(&t.Duplicates)
 		case "conflicts":
 			return d.int(&t.Conflicts)
+		case "rejected":
+			return d.int(&t.Rejected)
+		case "verify":
+			return d.null() // a verification: left to encoding/json
 		case "sweeps":
 			var isNull bool
 			var out []string

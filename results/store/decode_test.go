@@ -32,7 +32,7 @@ func decodeSamples(t testing.TB) (resultsJSON, tasksJSON [][]byte) {
 		}}
 	msgs := []protocol.ResultMsg{
 		{Schema: protocol.SchemaResult, Sweep: "s", TaskID: "0123", Status: "ok", Result: res, Digest: "d",
-			Params: json.RawMessage(`{"a":{"b":[1,2]},"c":"x"}`), Provenance: prov},
+			Params: json.RawMessage(`{"a":{"b":[1,2]},"c":"x"}`), Provenance: prov, Ticket: "5eed"},
 		{Schema: protocol.SchemaResult, Sweep: "s", TaskID: "0123", Status: "failed", Error: "boom", Provenance: prov},
 		{Status: "ok", Result: &sim.Result{}},
 		{Status: "stopped", Result: res, Stop: &protocol.StopDecision{Epoch: 1, Rule: "median", Value: 0.5}},
@@ -61,7 +61,7 @@ func decodeSamples(t testing.TB) (resultsJSON, tasksJSON [][]byte) {
 	)
 	for _, e := range []taskEntry{
 		{State: "pending", Updated: start},
-		{State: "done", Status: "ok", Digest: "d", Attempts: 3, Error: "e", Gen: 2, Duplicates: 1, Conflicts: 4,
+		{State: "done", Status: "ok", Digest: "d", Attempts: 3, Error: "e", Gen: 2, Duplicates: 1, Conflicts: 4, Rejected: 2,
 			Sweeps: []string{"a", "b"}, Updated: start.UTC()},
 		{State: "failed", Sweeps: []string{}, Error: "ünïcode"},
 	} {
