@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/sgsweep/sgsweep/internal/httpserve"
 )
 
 // ServerOptions configures an embedded NATS server with JetStream: the
@@ -65,7 +66,7 @@ func StartServer(o ServerOptions) (*Server, error) {
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return nil, errors.New("embedded NATS server: the TLS certificate and key go together")
 	}
-	if o.TLSCert == "" && !o.Insecure && !IsLoopback(o.Host) {
+	if o.TLSCert == "" && !o.Insecure && !httpserve.LoopbackHost(o.Host) {
 		return nil, fmt.Errorf("embedded NATS server: refusing to listen on %s without TLS: credentials and results "+
 			"would cross the network in clear; give a certificate and key (--tls-cert, --tls-key), or pass "+
 			"--insecure on a network you trust", o.Host)
@@ -121,16 +122,6 @@ func StartServer(o ServerOptions) (*Server, error) {
 		return nil, errors.New("embedded NATS server: not ready after 15s (is the port in use?)")
 	}
 	return &Server{Server: s, URL: s.ClientURL()}, nil
-}
-
-// IsLoopback reports whether host (a name or an address) only reaches this
-// machine: localhost or a loopback address. "" and 0.0.0.0 are not.
-func IsLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Stop shuts the server down and waits for it.

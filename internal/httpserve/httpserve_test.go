@@ -66,3 +66,13 @@ func TestRequireToken(t *testing.T) {
 		}
 	}
 }
+
+// LoopbackHost: the names and addresses that reach only this machine.
+func TestLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{"127.0.0.1": true, "::1": true, "localhost": true, "LocalHost": true,
+		"127.1.2.3": true, "0.0.0.0": false, "": false, "::": false, "example.org": false, "10.0.0.1": false} {
+		if httpserve.LoopbackHost(host) != want {
+			t.Errorf("LoopbackHost(%q) = %v", host, !want)
+		}
+	}
+}
