@@ -110,7 +110,10 @@ func (s *Store) walkRaw(ctx context.Context, tx *bolt.Tx, name string, send func
 	defer s.recover(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	rd := newRecordReader(tx, name)
-	b := &recordBatch{done: make(chan struct{})}
+	newBatch := func() *recordBatch {
+		return &recordBatch{raws: make([]rawRecord, 0, pipelineBatch), done: make(chan struct{})}
+	}
+	b := newBatch()
 	n := 0
 	err = forOrder(tx, name, func(ordinal uint64, id []byte) error {
 		if n++; n%1024 == 0 {
@@ -124,7 +127,7 @@ func (s *Store) walkRaw(ctx context.Context, tx *bolt.Tx, name string, send func
 			if !send(b) {
 				return errStopped
 			}
-			b = &recordBatch{done: make(chan struct{})}
+			b = newBatch()
 		}
 		return nil
 	})

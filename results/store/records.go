@@ -37,16 +37,35 @@ func (s *Store) Records(ctx context.Context, name string, fn func(*results.Recor
 	return nil
 }
 
-// recordReader reads the records of one sweep in a transaction.
+// recordReader reads the records of one sweep in a transaction. It looks
+// values up with one cursor per bucket, reused: bbolt's Bucket.Get makes
+// a new cursor, and its search stack, per call.
 type recordReader struct {
 	name                   string
-	tasks, params, results *bolt.Bucket
-	stops                  *bolt.Bucket // the sweep's stop decisions; nil when none
+	tasks, params, results *bolt.Cursor
+	stops                  *bolt.Cursor // the sweep's stop decisions; nil when none
 }
 
 func newRecordReader(tx *bolt.Tx, name string) *recordReader {
-	return &recordReader{name: name, tasks: tx.Bucket(bucketTasks), params: tx.Bucket(bucketParams),
-		results: tx.Bucket(bucketResults), stops: stopsOf(tx, name)}
+	rd := &recordReader{name: name, tasks: tx.Bucket(bucketTasks).Cursor(), params: tx.Bucket(bucketParams).Cursor(),
+		results: tx.Bucket(bucketResults).Cursor()}
+	if b := stopsOf(tx, name); b != nil {
+		rd.stops = b.Cursor()
+	}
+	return rd
+}
+
+// get returns the value of key in c's bucket, nil when there is none (or
+// it is a nested bucket), as Bucket.Get does.
+func get(c *bolt.Cursor, key []byte) []byte {
+	if c == nil {
+		return nil
+	}
+	k, v := c.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
 }
 
 // rawRecord is a record as stored: the values of its task in the buckets,
@@ -61,12 +80,8 @@ type rawRecord struct {
 // raw looks up the stored values of the task id at ordinal: the part of
 // reading a record that uses the transaction.
 func (rd *recordReader) raw(ordinal uint64, id []byte) rawRecord {
-	r := rawRecord{ordinal: ordinal, id: id, task: rd.tasks.Get(id), params: rd.params.Get(id),
-		result: rd.results.Get(id)}
-	if rd.stops != nil {
-		r.stop = rd.stops.Get(id)
-	}
-	return r
+	return rawRecord{ordinal: ordinal, id: id, task: get(rd.tasks, id), params: get(rd.params, id),
+		result: get(rd.results, id), stop: get(rd.stops, id)}
 }
 
 // record decodes a raw record of the sweep name: the part of reading a
