@@ -42,7 +42,14 @@ func (s *Store) readPipeline(ctx context.Context, tx *bolt.Tx, name string, fn f
 	work := make(chan *recordBatch, workers)
 	ordered := make(chan *recordBatch, workers)
 	quit := make(chan struct{})
+	stop := sync.OnceFunc(func() { close(quit) })
 	var wg sync.WaitGroup
+	// The goroutines read tx: they must have ended before it closes, also
+	// when fn panics.
+	defer func() {
+		stop()
+		wg.Wait()
+	}()
 
 	var walkErr error
 	wg.Go(func() {
@@ -93,7 +100,7 @@ func (s *Store) readPipeline(ctx context.Context, tx *bolt.Tx, name string, fn f
 			err = fn(r)
 		}
 		if err != nil {
-			close(quit)
+			stop()
 		}
 	}
 	wg.Wait()

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/sgsweep/sgsweep/protocol"
@@ -143,5 +144,27 @@ func TestRecordsPipelineStops(t *testing.T) {
 	})
 	if !errors.Is(err, context.Canceled) || n == 1500 {
 		t.Errorf("cancelled after 10 records: Records = %v after %d calls", err, n)
+	}
+}
+
+// A panic in fn in a later batch ends the walk with an error, as it did
+// before the pipeline, and the store reads the sweep whole afterwards.
+func TestRecordsPipelinePanic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	resultstest.WriteStore(t, path, pipelineSweep(t))
+	st := resultstest.OpenStore(t, path, &store.Options{ReadOnly: true})
+	n := 0
+	err := st.Records(context.Background(), "mix", func(*results.Record) error {
+		if n++; n == 700 {
+			panic("fn fails")
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "fn fails") {
+		t.Errorf("Records with fn panicking = %v", err)
+	}
+	n = 0
+	if err := st.Records(context.Background(), "mix", func(*results.Record) error { n++; return nil }); err != nil || n != 1500 {
+		t.Errorf("Records after a panic = %v after %d records, want 1500", err, n)
 	}
 }
