@@ -206,14 +206,13 @@ const (
 )
 
 // taskView gives lazy access to one record's fields: parameters are
-// flattened and metrics computed on first use only.
+// flattened on first use only.
 type taskView struct {
 	rec       *Record
 	flat      *flattener
 	params    []Value
 	flattened bool
 	flatErr   error
-	metrics   map[string]float64
 	// stopped says what a stopped task's result counts for.
 	stopped stoppedUse
 }
@@ -227,7 +226,6 @@ func (t *taskView) reset(rec *Record) {
 	t.rec = rec
 	t.flattened = false
 	t.flatErr = nil
-	t.metrics = nil
 }
 
 // paramValues returns all the record's flattened parameters.
@@ -348,11 +346,7 @@ func (t *taskView) metric(f *field) (float64, bool) {
 			}
 			return p.FinishedAt.Sub(p.StartedAt).Seconds(), true
 		}
-		if t.metrics == nil {
-			t.metrics = r.Metrics()
-		}
-		x, ok := t.metrics[f.metric]
-		return x, ok
+		return r.Metric(f.metric)
 	case fieldCurve:
 		e := f.epoch
 		if t.carries() && e > len(r.Epochs) && e <= t.lastEpoch() {

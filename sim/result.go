@@ -57,30 +57,65 @@ type Timing struct {
 	EpochSeconds []float64 `json:"epoch_seconds"`
 }
 
+// metricNames are the names Metrics may have.
+var metricNames = []string{"test_acc", "test_acc_last", "best_val_acc", "best_epoch", "epochs",
+	"train_loss", "train_acc", "val_acc", "spikes", "silent"}
+
 // Metrics returns the run's final metrics by name: the values sweep results
 // are aggregated and queried by. Curve values are not included; see Epochs.
 func (r *Result) Metrics() map[string]float64 {
-	m := map[string]float64{
-		"test_acc":      r.TestAcc,
-		"test_acc_last": r.TestAccLast,
-		"best_val_acc":  r.BestValAcc,
-		"best_epoch":    float64(r.BestEpoch),
-		"epochs":        float64(len(r.Epochs)),
-	}
-	if n := len(r.Epochs); n > 0 {
-		last := r.Epochs[n-1]
-		m["train_loss"] = last.TrainLoss
-		m["train_acc"] = last.TrainAcc
-		m["val_acc"] = last.ValAcc
-		var spikes, silent float64
-		for i := range last.Spikes {
-			spikes += last.Spikes[i]
-			silent += last.Silent[i]
-		}
-		if k := len(last.Spikes); k > 0 {
-			m["spikes"] = spikes / float64(k)
-			m["silent"] = silent / float64(k)
+	m := make(map[string]float64, len(metricNames))
+	for _, name := range metricNames {
+		if x, ok := r.Metric(name); ok {
+			m[name] = x
 		}
 	}
 	return m
+}
+
+// Metric returns one of Metrics without building the map (a query reads
+// a few metrics of each of many results), false if the run has none of
+// that name: train_loss, train_acc and val_acc (after the last epoch) need
+// an epoch, spikes and silent (means over the layers) a layer.
+func (r *Result) Metric(name string) (float64, bool) {
+	switch name {
+	case "test_acc":
+		return r.TestAcc, true
+	case "test_acc_last":
+		return r.TestAccLast, true
+	case "best_val_acc":
+		return r.BestValAcc, true
+	case "best_epoch":
+		return float64(r.BestEpoch), true
+	case "epochs":
+		return float64(len(r.Epochs)), true
+	}
+	n := len(r.Epochs)
+	if n == 0 {
+		return 0, false
+	}
+	last := &r.Epochs[n-1]
+	switch name {
+	case "train_loss":
+		return last.TrainLoss, true
+	case "train_acc":
+		return last.TrainAcc, true
+	case "val_acc":
+		return last.ValAcc, true
+	case "spikes", "silent":
+		k := len(last.Spikes)
+		if k == 0 {
+			return 0, false
+		}
+		values := last.Spikes
+		if name == "silent" {
+			values = last.Silent[:k]
+		}
+		var sum float64
+		for _, x := range values {
+			sum += x
+		}
+		return sum / float64(k), true
+	}
+	return 0, false
 }

@@ -16,28 +16,20 @@ import (
 // Records calls fn with every planned task of the sweep, in ordinal order,
 // with its state, its stored result and its stop decision while it holds
 // (the task's params are in Record.Params only: Record.Result.Params is
-// nil). It streams: one read transaction, one Record at a time (fn must
-// not keep it). An unknown sweep is an error wrapping ErrNotFound; an error
+// nil). It streams: one read transaction, a bounded window of Records in
+// flight (fn must not keep the one it is given), fn called on the caller's
+// goroutine. An unknown sweep is an error wrapping ErrNotFound; an error
 // from fn stops the walk and is returned.
+//
+// The walk is a pipeline (see readPipeline): one goroutine looks the
+// records up in the transaction, the others decode them, and fn gets them
+// back in order.
 func (s *Store) Records(ctx context.Context, name string, fn func(*results.Record) error) error {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketSweeps).Get([]byte(name)) == nil {
 			return fmt.Errorf("sweep %q: %w", name, results.ErrNotFound)
 		}
-		n := 0
-		rd := newRecordReader(tx, name)
-		return forOrder(tx, name, func(ordinal uint64, id []byte) error {
-			if n++; n%1024 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			r, err := rd.record(ordinal, id)
-			if err != nil {
-				return err
-			}
-			return fn(r)
-		})
+		return s.readPipeline(ctx, tx, name, fn)
 	})
 	if err != nil {
 		return fmt.Errorf("records of %q: %w", name, err)
@@ -45,47 +37,86 @@ func (s *Store) Records(ctx context.Context, name string, fn func(*results.Recor
 	return nil
 }
 
-// recordReader reads the records of one sweep in a transaction.
+// recordReader reads the records of one sweep in a transaction. It looks
+// values up with one cursor per bucket, reused: bbolt's Bucket.Get makes
+// a new cursor, and its search stack, per call.
 type recordReader struct {
 	name                   string
-	tasks, params, results *bolt.Bucket
-	stops                  *bolt.Bucket // the sweep's stop decisions; nil when none
-	decoder                resultReader
+	tasks, params, results *bolt.Cursor
+	stops                  *bolt.Cursor // the sweep's stop decisions; nil when none
 }
 
 func newRecordReader(tx *bolt.Tx, name string) *recordReader {
-	return &recordReader{name: name, tasks: tx.Bucket(bucketTasks), params: tx.Bucket(bucketParams),
-		results: tx.Bucket(bucketResults), stops: stopsOf(tx, name)}
+	rd := &recordReader{name: name, tasks: tx.Bucket(bucketTasks).Cursor(), params: tx.Bucket(bucketParams).Cursor(),
+		results: tx.Bucket(bucketResults).Cursor()}
+	if b := stopsOf(tx, name); b != nil {
+		rd.stops = b.Cursor()
+	}
+	return rd
 }
 
-// record reads the record of the task id at ordinal.
-func (rd *recordReader) record(ordinal uint64, id []byte) (*results.Record, error) {
+// get returns the value of key in c's bucket, nil when there is none (or
+// it is a nested bucket), as Bucket.Get does.
+func get(c *bolt.Cursor, key []byte) []byte {
+	if c == nil {
+		return nil
+	}
+	k, v := c.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
+}
+
+// rawRecord is a record as stored: the values of its task in the buckets,
+// nil where there is none. They point into the transaction's memory map
+// and are valid only while it is open.
+type rawRecord struct {
+	ordinal                    uint64
+	id                         []byte
+	task, params, stop, result []byte
+}
+
+// raw looks up the stored values of the task id at ordinal: the part of
+// reading a record that uses the transaction.
+func (rd *recordReader) raw(ordinal uint64, id []byte) rawRecord {
+	return rawRecord{ordinal: ordinal, id: id, task: get(rd.tasks, id), params: get(rd.params, id),
+		result: get(rd.results, id), stop: get(rd.stops, id)}
+}
+
+// record decodes a raw record of the sweep name: the part of reading a
+// record that needs no transaction (only its memory map, while it is
+// open), so that several goroutines can do it at once, each with its own
+// dec.
+func (raw *rawRecord) record(name string, dec *resultReader) (*results.Record, error) {
 	var t taskEntry
-	if _, err := getTask(rd.tasks, id, &t); err != nil {
-		return nil, err
+	if raw.task != nil {
+		if err := decodeTask(raw.task, &t); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", raw.id, err)
+		}
 	}
 	r := &results.Record{
-		Sweep:    rd.name,
-		Ordinal:  int(ordinal),
-		TaskID:   string(id),
+		Sweep:    name,
+		Ordinal:  int(raw.ordinal),
+		TaskID:   string(raw.id),
 		State:    t.State,
 		Attempts: t.Attempts,
 		Error:    t.Error,
 	}
-	if p := rd.params.Get(id); p != nil {
-		r.Params = bytes.Clone(p)
+	if raw.params != nil {
+		r.Params = bytes.Clone(raw.params)
 	}
 	var err error
-	if r.Stop, err = holdingStop(rd.stops, id); err != nil {
+	if r.Stop, err = holdingStop(raw.stop, raw.id); err != nil {
 		return nil, err
 	}
-	if raw := rd.results.Get(id); raw != nil {
+	if raw.result != nil {
 		r.Result = new(protocol.ResultMsg)
 		// The stored message echoes the params (the on-disk format keeps
 		// it); a Record has them once, in Params, from params/ unless
 		// missing there.
-		if err := rd.decoder.decode(raw, r.Result, r.Params == nil); err != nil {
-			return nil, fmt.Errorf("decode result %s: %w", id, err)
+		if err := dec.decode(raw.result, r.Result, r.Params == nil); err != nil {
+			return nil, fmt.Errorf("decode result %s: %w", raw.id, err)
 		}
 		if r.Params == nil {
 			r.Params = r.Result.Params
@@ -121,7 +152,8 @@ func (s *Store) Record(ctx context.Context, name, taskID string) (*results.Recor
 		c := order.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if string(v) == taskID {
-				r, err = newRecordReader(tx, name).record(decodeU64(k), v)
+				raw := newRecordReader(tx, name).raw(decodeU64(k), v)
+				r, err = raw.record(name, new(resultReader))
 				return err
 			}
 		}

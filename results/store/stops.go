@@ -162,17 +162,19 @@ func stopsOf(tx *bolt.Tx, sweepName string) *bolt.Bucket {
 	return b.Bucket([]byte(sweepName))
 }
 
-// holdingStop returns the task's decision in a sweep's bucket of decisions
-// (stopsOf, may be nil) while it holds: nil when there is none or it was
-// overridden.
-func holdingStop(b *bolt.Bucket, id []byte) (*protocol.StopDecision, error) {
-	if b == nil {
+// holdingStop decodes a task's stop entry (data, from the sweep's bucket
+// of decisions; nil when there is none) and returns its decision while it
+// holds: nil when there is none or it was overridden.
+func holdingStop(data, id []byte) (*protocol.StopDecision, error) {
+	if data == nil {
 		return nil, nil
 	}
 	var e stopEntry
-	found, err := getJSON(b, id, &e)
-	if err != nil || !found || !e.Overridden.IsZero() {
-		return nil, err
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", id, err)
+	}
+	if !e.Overridden.IsZero() {
+		return nil, nil
 	}
 	return &e.Decision, nil
 }
