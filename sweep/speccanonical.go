@@ -361,3 +361,12 @@ func diffStopping(a, b *Stopping) []string {
 	}
 	return nil
 }
+
+// CanonicalHasStopping reports whether a spec's canonical JSON (Canonical)
+// has a stopping block, without parsing the spec again.
+func CanonicalHasStopping(canonical []byte) bool {
+	var c struct {
+		Stopping json.RawMessage `json:"stopping"`
+	}
+	return json.Unmarshal(canonical, &c) == nil && len(c.Stopping) > 0 && string(c.Stopping) != "null"
+}

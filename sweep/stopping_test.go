@@ -298,3 +298,27 @@ func FuzzParseStopping(f *testing.F) {
 		}
 	})
 }
+
+// CanonicalHasStopping finds the stopping block in the canonical spec, and
+// only there.
+func TestCanonicalHasStopping(t *testing.T) {
+	for _, c := range []struct {
+		spec string
+		want bool
+	}{
+		{"name: a\ngrid: {surrogate.scale: [1, 10]}\n", false},
+		{"name: a\nbase: {train: {epochs: 10}}\ngrid: {surrogate.scale: [1, 10]}\n" +
+			"stopping: {metric: val_acc, rules: [{rule: chance, after: 3}]}\n", true},
+	} {
+		s, err := Parse("spec.yaml", []byte(c.spec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := CanonicalHasStopping(s.Canonical()); got != c.want {
+			t.Errorf("CanonicalHasStopping(%s) = %v, want %v", s.Canonical(), got, c.want)
+		}
+	}
+	if CanonicalHasStopping([]byte("not json")) {
+		t.Error("CanonicalHasStopping of garbage = true")
+	}
+}
