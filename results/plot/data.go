@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,9 +113,9 @@ func queryPoints(ctx context.Context, q Querier, r *Request, keys []string, metr
 		m := members[i]
 		slices.SortStableFunc(m, func(a, b point) int {
 			if f.LowerIsBetter {
-				return cmpFloat(a.mean, b.mean)
+				return cmp.Compare(a.mean, b.mean)
 			}
-			return cmpFloat(b.mean, a.mean)
+			return cmp.Compare(b.mean, a.mean)
 		})
 		if best == 1 {
 			pts[i] = m[0]

@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image/color"
@@ -117,7 +118,7 @@ func linePlot(ctx context.Context, q Querier, r *Request) (*Figure, error) {
 		for k := range order {
 			order[k] = k
 		}
-		slices.SortFunc(order, func(a, b int) int { return cmpFloat(s.xs[a], s.xs[b]) })
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(s.xs[a], s.xs[b]) })
 		mean := make(plotter.XYs, len(order))
 		lo := make([]float64, len(order))
 		hi := make([]float64, len(order))
@@ -290,17 +291,6 @@ type errorBars struct {
 
 func (e errorBars) YError(i int) (float64, float64) {
 	return e.XYs[i].Y - e.lo[i], e.hi[i] - e.XYs[i].Y
-}
-
-// cmpFloat orders floats ascending.
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // seriesTitle is the legend's title: the series parameters' labels.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"cmp"
 	"container/heap"
 	"encoding/binary"
 	"errors"
@@ -64,17 +65,7 @@ func compareSorted(a, b sortedTask) int {
 	if c := strings.Compare(a.ID, b.ID); c != 0 {
 		return c
 	}
-	return cmpU64(a.ordinal, b.ordinal)
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.ordinal, b.ordinal)
 }
 
 // spill sorts the buffered tasks and appends them to the file as a run.
