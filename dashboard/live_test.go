@@ -73,7 +73,11 @@ func TestLive(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("events content type %q", ct)
 	}
-	e.StartWorker("w1", 2, &coordtest.Fake{Sleep: 40 * time.Millisecond})
+	// The first seed's tasks run long enough (two epochs of 600 ms) for
+	// states a minInterval apart to catch them past their first epoch;
+	// the rest are quick, so the settled count changes often.
+	slow := map[uint64]time.Duration{0: 1200 * time.Millisecond, 1: 1200 * time.Millisecond}
+	e.StartWorker("w1", 2, &coordtest.Fake{Sleep: 40 * time.Millisecond, Slow: slow})
 
 	seen := map[int]bool{}
 	sawRunning := false
