@@ -1,0 +1,133 @@
+package sim
+
+// The float32 kernels: each is the float64 kernel of the same name without
+// "32" (kernel.go), with every operation done in float32, in the same
+// order. Go rounds each float32 operation to float32 and, on amd64, never
+// fuses a multiply and an add, so the portable versions here and the
+// assembly ones (kernel32_amd64.s, sixteen lanes to a ZMM register, twice
+// as many as the float64 kernels) give the same bits (TestKernels32). The
+// assembly runs where useAVX512 is set; elsewhere the Go versions do.
+
+// lifStep32 is lifStep in float32: it advances one hidden layer by one
+// step, writes the indices of the neurons that spiked to idx, in
+// increasing order, and returns how many. idx must have room for len(u),
+// and its entries past the count (up to len(u)) may be overwritten.
+func lifStep32(u, cur []float32, lm, lsyn, theta float32, idx []int32) int {
+	return lifStep32Go(u, cur, lm, lsyn, theta, idx)
+}
+
+// lifStep32Go is lifStepGo in float32, on neurons 0, 1, …
+func lifStep32Go(u, cur []float32, lm, lsyn, theta float32, idx []int32) int {
+	cur = cur[:len(u)]
+	cm := 1 - lm
+	n := 0
+	for j := range u {
+		p := lm*u[j] + cm*cur[j]
+		if u[j] > theta {
+			idx[n] = int32(j)
+			n++
+			p = 0
+		}
+		u[j] = p
+		cur[j] *= lsyn
+	}
+	return n
+}
+
+// backwardTop32 is backwardTop in float32: the backward update of the last
+// hidden layer, fused with the readout's projected adjoints pI, pU.
+func backwardTop32(gu, gi, h, gs, pi, pu []float32, lm, lsyn, lo float32) {
+	backwardTop32Go(gu, gi, h, gs, pi, pu, lm, lsyn, lo)
+}
+
+func backwardTop32Go(gu, gi, h, gs, pi, pu []float32, lm, lsyn, lo float32) {
+	gi, h, gs, pi, pu = gi[:len(gu)], h[:len(gu)], gs[:len(gu)], pi[:len(gu)], pu[:len(gu)]
+	cm, co := 1-lm, 1-lo
+	for j := range gu {
+		g := gu[j]
+		gu[j] = lm*g + h[j]*(gs[j]+pi[j])
+		gi[j] = cm*g + lsyn*gi[j]
+		pi[j] = lsyn*pi[j] + co*pu[j]
+		pu[j] *= lo
+	}
+}
+
+// backwardInner32 is backwardInner in float32: the backward update of a
+// hidden layer below the last.
+func backwardInner32(gu, gi, h, gs []float32, lm, lsyn float32) {
+	backwardInner32Go(gu, gi, h, gs, lm, lsyn)
+}
+
+func backwardInner32Go(gu, gi, h, gs []float32, lm, lsyn float32) {
+	gi, h, gs = gi[:len(gu)], h[:len(gu)], gs[:len(gu)]
+	cm := 1 - lm
+	for j := range gu {
+		g := gu[j]
+		gu[j] = lm*g + h[j]*gs[j]
+		gi[j] = cm*g + lsyn*gi[j]
+	}
+}
+
+// addRow32 adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
+func addRow32(dst, row []float32, s float32) {
+	axpy32Go(dst, row, s)
+}
+
+// axpy32Go is addRow32's loop.
+func axpy32Go(dst, row []float32, s float32) {
+	row = row[:len(dst)]
+	for i := range dst {
+		dst[i] += s * row[i]
+	}
+}
+
+// addRows32 is addRows in float32: it adds the rows idx[k] of m, whose rows
+// are stride long, scaled by val[k], to dst, one row after the other (which
+// is addRow32 for each k in turn, bit for bit). len(val) ≥ len(idx); every
+// row must lie within m.
+func addRows32(dst, m []float32, stride int, idx []int32, val []float32) {
+	if len(idx) == 0 {
+		return
+	}
+	val = val[:len(idx)]
+	for k, j := range idx {
+		axpy32Go(dst, m[int(j)*stride:], val[k])
+	}
+}
+
+// addOuter32 is addOuter in float32: it adds the outer product of val and x
+// to the rows idx[k] of m, whose rows are stride long, one row after the
+// other (addRow32(m[j·stride:…], x, val[k]) for each k in turn, bit for
+// bit). len(val) ≥ len(idx); every row must lie within m.
+func addOuter32(m []float32, stride int, idx []int32, val, x []float32) {
+	if len(idx) == 0 {
+		return
+	}
+	val = val[:len(idx)]
+	for k, j := range idx {
+		axpy32Go(m[int(j)*stride:int(j)*stride+len(x)], x, val[k])
+	}
+}
+
+// gemvT32 is gemvT in float32: it adds M·x[s] to dst[s] for each s < n,
+// dst[s][j] += Σ_i mt[i·J+j]·x[s][i] with J = len(dst[s]) and mt = M^T,
+// the sum over i = 0…len(x[s])−1 accumulated in order onto dst[s][j].
+// Slots s ≥ n are ignored.
+func gemvT32(dst *[groupMax][]float32, mt []float32, x *[groupMax][]float32, n int) {
+	gemvT32Go(dst, mt, x, n, 0)
+}
+
+// gemvT32Go is gemvT32 on the columns from, from+1, … of dst only.
+func gemvT32Go(dst *[groupMax][]float32, mt []float32, x *[groupMax][]float32, n, from int) {
+	J := len(dst[0])
+	for s := range n {
+		d, xs := dst[s][:J], x[s]
+		for j := from; j < J; j++ {
+			acc := d[j]
+			for i, xi := range xs {
+				acc += xi * mt[i*J+j]
+			}
+			d[j] = acc
+		}
+	}
+}

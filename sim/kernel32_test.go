@@ -1,0 +1,224 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// vec32 returns n random float32s: mostly around 1 (the threshold), with
+// negatives, signed zeros, subnormals, tiny and huge values (whose
+// products overflow) mixed in, and the first four 1, −0, 0.5 and
+// Nextafter(1, 2).
+func vec32(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		switch rng.IntN(10) {
+		case 0:
+			v[i] = -v32normal(rng)
+		case 1:
+			v[i] = float32(math.Copysign(0, float64(rng.IntN(2)*2-1)))
+		case 2:
+			v[i] = math.Float32frombits(rng.Uint32() & 0x807fffff) // subnormal or ±0
+		case 3:
+			v[i] = float32(rng.NormFloat64() * 1e30)
+		case 4:
+			v[i] = float32(rng.NormFloat64() * 1e-30)
+		default:
+			v[i] = v32normal(rng)
+		}
+	}
+	if n > 3 {
+		v[0], v[1], v[2], v[3] = 1, float32(math.Copysign(0, -1)), 0.5, math.Nextafter32(1, 2)
+	}
+	return v
+}
+
+func v32normal(rng *rand.Rand) float32 { return float32(1 + 0.5*rng.NormFloat64()) }
+
+// same32 reports whether a and b hold the same bits.
+func same32(a, b []float32) bool {
+	return slices.EqualFunc(a, b, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
+}
+
+// rows32 returns k random row indices below rows, with repeats, in any
+// order, and k random factors.
+func rows32(rng *rand.Rand, k, rows int) ([]int32, []float32) {
+	idx := make([]int32, k)
+	for i := range idx {
+		idx[i] = int32(rng.IntN(rows))
+	}
+	return idx, vec32(rng, k)
+}
+
+// lengths32 are the vector lengths the float32 tests try: every length up
+// to 40 (around one and two vector widths), the layer widths 100 and 256,
+// and random ones up to 300.
+func lengths32(rng *rand.Rand) []int {
+	n := []int{100, 256, 255, 257, 300}
+	for i := range 41 {
+		n = append(n, i)
+	}
+	for range 30 {
+		n = append(n, 1+rng.IntN(300))
+	}
+	return n
+}
+
+// r32 rounds x to float32: an operation done in float64 then rounded to
+// float32 gives the float32 operation's bits (float64 has more than twice
+// float32's precision), which makes the reference loops below independent
+// of Go's float32 arithmetic.
+func r32(x float64) float64 { return float64(float32(x)) }
+
+// f64 widens v.
+func f64(v []float32) []float64 {
+	w := make([]float64, len(v))
+	for i, x := range v {
+		w[i] = float64(x)
+	}
+	return w
+}
+
+// f32 rounds v to float32.
+func f32(v []float64) []float32 {
+	w := make([]float32, len(v))
+	for i, x := range v {
+		w[i] = float32(x)
+	}
+	return w
+}
+
+// withGo runs f with the assembly kernels switched off.
+func withGo(f func()) {
+	saved2, saved512 := useAVX2, useAVX512
+	useAVX2, useAVX512 = false, false
+	defer func() { useAVX2, useAVX512 = saved2, saved512 }()
+	f()
+}
+
+// TestKernels32Reference: the Go versions of the float32 kernels (the
+// assembly switched off) equal reference loops written in float64 with
+// each operation rounded to float32, in the order of the float64 kernels.
+func TestKernels32Reference(t *testing.T) {
+	rng := newTestRand()
+	const lm, lsyn, lo, theta = float32(0.9048374), float32(0.81873075), float32(0.9512294), float32(1)
+	Lm, Lsyn, Lo, Theta := float64(lm), float64(lsyn), float64(lo), float64(theta)
+	Cm, Co := r32(1-Lm), r32(1-Lo)
+	withGo(func() {
+		for _, n := range lengths32(rng) {
+			// lifStep32
+			u, cur := vec32(rng, n), vec32(rng, n)
+			U, I := f64(u), f64(cur)
+			var want []int32
+			for j := range U {
+				p := r32(r32(Lm*U[j]) + r32(Cm*I[j]))
+				if U[j] > Theta {
+					want = append(want, int32(j))
+					p = 0
+				}
+				U[j], I[j] = p, r32(I[j]*Lsyn)
+			}
+			idx := make([]int32, n)
+			k := lifStep32(u, cur, lm, lsyn, theta, idx)
+			if !slices.Equal(idx[:k], want) || !same32(u, f32(U)) || !same32(cur, f32(I)) {
+				t.Errorf("lifStep32, n=%d: spikes %v, reference %v; or U, I differ", n, idx[:k], want)
+			}
+
+			// backwardTop32 and backwardInner32
+			gu, gi, h, gs, pi, pu := vec32(rng, n), vec32(rng, n), vec32(rng, n), vec32(rng, n), vec32(rng, n), vec32(rng, n)
+			GU, GI, H, GS, PI, PU := f64(gu), f64(gi), f64(h), f64(gs), f64(pi), f64(pu)
+			for j := range GU {
+				g := GU[j]
+				GU[j] = r32(r32(Lm*g) + r32(H[j]*r32(GS[j]+PI[j])))
+				GI[j] = r32(r32(Cm*g) + r32(Lsyn*GI[j]))
+				PI[j] = r32(r32(Lsyn*PI[j]) + r32(Co*PU[j]))
+				PU[j] = r32(PU[j] * Lo)
+			}
+			backwardTop32(gu, gi, h, gs, pi, pu, lm, lsyn, lo)
+			if !same32(gu, f32(GU)) || !same32(gi, f32(GI)) || !same32(pi, f32(PI)) || !same32(pu, f32(PU)) {
+				t.Errorf("backwardTop32, n=%d differs from the reference", n)
+			}
+			for j := range GU {
+				g := GU[j]
+				GU[j] = r32(r32(Lm*g) + r32(H[j]*GS[j]))
+				GI[j] = r32(r32(Cm*g) + r32(Lsyn*GI[j]))
+			}
+			backwardInner32(gu, gi, h, gs, lm, lsyn)
+			if !same32(gu, f32(GU)) || !same32(gi, f32(GI)) {
+				t.Errorf("backwardInner32, n=%d differs from the reference", n)
+			}
+
+			// addRow32, with a row longer than dst
+			row := vec32(rng, n+5)
+			const a = float32(0.37)
+			D := f64(gs)
+			for i := range D {
+				D[i] = r32(D[i] + r32(float64(a)*float64(row[i])))
+			}
+			addRow32(gs, row, a)
+			if !same32(gs, f32(D)) {
+				t.Errorf("addRow32, n=%d differs from the reference", n)
+			}
+
+			// addRows32 and addOuter32: random rows, a stride longer than n
+			stride := n + rng.IntN(20)
+			m := vec32(rng, 9*stride)
+			rows, val := rows32(rng, rng.IntN(12), 9)
+			D, M := f64(h), f64(m)
+			for k, j := range rows {
+				for i := range D {
+					D[i] = r32(D[i] + r32(float64(val[k])*M[int(j)*stride+i]))
+				}
+			}
+			addRows32(h, m, stride, rows, val)
+			if !same32(h, f32(D)) {
+				t.Errorf("addRows32, n=%d, rows %v differs from the reference", n, rows)
+			}
+			for k, j := range rows {
+				for i, xi := range pu {
+					M[int(j)*stride+i] = r32(M[int(j)*stride+i] + r32(float64(val[k])*float64(xi)))
+				}
+			}
+			addOuter32(m, stride, rows, val, pu)
+			if !same32(m, f32(M)) {
+				t.Errorf("addOuter32, n=%d, rows %v differs from the reference", n, rows)
+			}
+
+			// gemvT32, every group size
+			for k := 1; k <= groupMax; k++ {
+				dst, x, want, mt := gemvCase32(rng, n, 1+rng.IntN(n+3), k)
+				gemvT32(&dst, mt, &x, k)
+				for s := range groupMax {
+					if !same32(dst[s], want[s]) {
+						t.Errorf("gemvT32, n=%d, group of %d, sample %d differs from the reference", n, k, s)
+					}
+				}
+			}
+		}
+	})
+}
+
+// gemvCase32 returns a gemvT32 problem of J columns and the given number
+// of rows, for a group of k, and the result the reference loop (in
+// float64, each operation rounded to float32) gives: the sums for the
+// first k samples, the other dst unchanged.
+func gemvCase32(rng *rand.Rand, J, rows, k int) (dst, x, want [groupMax][]float32, mt []float32) {
+	mt = vec32(rng, rows*J)
+	for s := range groupMax {
+		dst[s], x[s] = vec32(rng, J), vec32(rng, rows)
+		want[s] = slices.Clone(dst[s])
+		if s >= k {
+			continue
+		}
+		for j := range want[s] {
+			acc := float64(want[s][j])
+			for i, xi := range x[s] {
+				acc = r32(acc + r32(float64(xi)*float64(mt[i*J+j])))
+			}
+			want[s][j] = float32(acc)
+		}
+	}
+	return dst, x, want, mt
+}
