@@ -24,11 +24,11 @@ package sim
 // This method is for tests: it transposes the weights for the dense
 // products on every call (see network.transpose), into a buffer it
 // allocates on the first (the trainer's workspaces never need one).
-func (ws *workspace) backward(p, grad []float64) {
+func (ws *workspace[F]) backward(p, grad []F) {
 	if ws.pt == nil {
-		ws.pt = make([]float64, ws.net.nT)
+		ws.pt = make([]F, ws.net.nT)
 	}
-	ws.net.transpose(p, ws.pt)
+	transpose(ws.net, p, ws.pt)
 	backward(ws.one, p, ws.pt, grad)
 }
 
@@ -38,14 +38,14 @@ func (ws *workspace) backward(p, grad []float64) {
 // weights they read (network.transpose of p). Gradients are added to grad
 // sample after sample within each step, so the group is part of what
 // determines the summation order (see newGroup).
-func backward(group []*workspace, p, pt, grad []float64) {
+func backward[F float](group []*workspace[F], p, pt, grad []F) {
 	net := group[0].net
 	T := net.steps
-	lsyn, lo := net.lamSyn, net.lamOut
+	lsyn, lo := F(net.lamSyn), F(net.lamOut)
 	O := net.outputs
 	last := len(net.hidden) - 1
-	wo := net.wOut(p)
-	gwo := net.wOut(grad)
+	wo := readoutW(net, p)
+	gwo := readoutW(net, grad)
 
 	for _, ws := range group {
 		ws.beginBackward(wo)
@@ -97,7 +97,7 @@ func backward(group []*workspace, p, pt, grad []float64) {
 
 // beginBackward clears the adjoints; for the mean readout it precomputes
 // the projected injection Σ_k W_out[j,k]·∂L/∂a_k / T.
-func (ws *workspace) beginBackward(wo []float64) {
+func (ws *workspace[F]) beginBackward(wo []F) {
 	net := ws.net
 	O := net.outputs
 	for l := range ws.layers {
@@ -123,7 +123,7 @@ func (ws *workspace) beginBackward(wo []float64) {
 	}
 	if net.readout == ReadoutMean {
 		// ∂L/∂U_out,k[n] = ∂L/∂a_k / T at every step.
-		inv := 1 / float64(net.steps)
+		inv := 1 / F(net.steps)
 		clear(ws.inject)
 		for k, d := range ws.dLogits {
 			col := wo[k:]
@@ -136,7 +136,7 @@ func (ws *workspace) beginBackward(wo []float64) {
 
 // injectReadout adds ∂L/∂U_out[n] (direct, from the logits) to the readout
 // adjoints, in output space and projected.
-func (ws *workspace) injectReadout(wo []float64, n int) {
+func (ws *workspace[F]) injectReadout(wo []F, n int) {
 	net := ws.net
 	O := net.outputs
 	switch net.readout {
@@ -154,7 +154,7 @@ func (ws *workspace) injectReadout(wo []float64, n int) {
 			}
 		}
 	case ReadoutMean:
-		inv := 1 / float64(net.steps)
+		inv := 1 / F(net.steps)
 		for k, d := range ws.dLogits {
 			ws.guo[k] += d * inv
 		}
@@ -178,19 +178,19 @@ func (ws *workspace) injectReadout(wo []float64, n int) {
 // layerGradients starts taking hidden layer l from step n+1 to step n: it
 // adds the weight gradients of step n, which read gI[n+1], and computes the
 // surrogate h of step n.
-func (ws *workspace) layerGradients(grad []float64, l, n int) {
+func (ws *workspace[F]) layerGradients(grad []F, l, n int) {
 	net := ws.net
 	ls := &ws.layers[l]
 	H := len(ls.u)
 	gi := ls.gi[:H]
 
 	// ∂L/∂W_l += gI[n+1] ⊗ S_prev[n].
-	gw := net.w(grad, l)
+	gw := layerW(net, grad, l)
 	if l == 0 {
 		for units := ws.units[ws.evStart[n]:ws.evStart[n+1]]; len(units) > 0; {
 			var idx []int32
 			idx, units = ws.eventChunk(units)
-			addOuter(gw, H, idx, ones[:len(idx)], gi)
+			addOuter(gw, H, idx, ones[F]()[:len(idx)], gi)
 		}
 	} else {
 		idx, val := ws.layers[l-1].spikes(n)
@@ -199,11 +199,11 @@ func (ws *workspace) layerGradients(grad []float64, l, n int) {
 	if net.recurrent {
 		// ∂L/∂V_l += gI[n+1] ⊗ S[n].
 		idx, val := ls.spikes(n)
-		addOuter(net.v(grad, l), H, idx, val, gi)
+		addOuter(layerV(net, grad, l), H, idx, val, gi)
 	}
-	net.kernel(ls.h[:H], ws.uRow(l, n), net.threshold, net.beta)
+	ws.surrogateRow(ls.h[:H], ws.uRow(l, n))
 	if n > 0 && n <= ws.silentFrom {
-		prefetch(ls.uTape[(n-1)*H : n*H]) // the next step's U
+		prefetchRow(ls.uTape[(n-1)*H : n*H]) // the next step's U
 	}
 }
 
@@ -220,10 +220,10 @@ func (net *network) dense(l int) bool {
 // (the last layer's readout term is added by backwardTop). The products read
 // the transposed weights pt (see network.transpose), each row once for the
 // whole group.
-func denseGradients(group []*workspace, pt []float64, l, n int) {
+func denseGradients[F float](group []*workspace[F], pt []F, l, n int) {
 	net := group[0].net
 	H := net.hidden[l]
-	var dst, x [groupMax][]float64 // slots past the group stay nil: gemvT ignores them
+	var dst, x [groupMax][]F // slots past the group stay nil: gemvT ignores them
 	for s, ws := range group {
 		ls := &ws.layers[l]
 		dst[s] = ls.gs[:H]
@@ -255,7 +255,7 @@ func denseGradients(group []*workspace, pt []float64, l, n int) {
 
 // layerUpdate finishes taking layer l to step n: it applies the reset
 // factor (1 − S[n]) to the paths through U[n+1] and updates gU and gI.
-func (ws *workspace) layerUpdate(l, n int) {
+func (ws *workspace[F]) layerUpdate(l, n int) {
 	net := ws.net
 	ls := &ws.layers[l]
 	H := len(ls.u)
@@ -270,9 +270,9 @@ func (ws *workspace) layerUpdate(l, n int) {
 		gu[j] *= 1 - rst[k]
 	}
 	if l == len(ws.layers)-1 {
-		backwardTop(gu, gi, h, gs, ws.pi, ws.pu, net.lamMem, net.lamSyn, net.lamOut)
+		backwardTop(gu, gi, h, gs, ws.pi, ws.pu, F(net.lamMem), F(net.lamSyn), F(net.lamOut))
 	} else {
-		backwardInner(gu, gi, h, gs, net.lamMem, net.lamSyn)
+		backwardInner(gu, gi, h, gs, F(net.lamMem), F(net.lamSyn))
 	}
 }
 
@@ -285,7 +285,7 @@ func (ws *workspace) layerUpdate(l, n int) {
 // a quarter of the neurons carry a regularizer gradient, it returns T and
 // every step is backpropagated in full. The results are the same either
 // way (TestQuietTail).
-func (ws *workspace) quietTail() int {
+func (ws *workspace[F]) quietTail() int {
 	net := ws.net
 	T := net.steps
 	if len(ws.layers) != 1 || net.recurrent || net.diffReset || net.smooth || net.readout != ReadoutMax || net.noShortcuts {
@@ -310,13 +310,13 @@ func (ws *workspace) quietTail() int {
 
 // backwardQuiet backpropagates step n of the quiet tail (see quietTail):
 // only the neurons in regIdx have non-zero adjoints.
-func (ws *workspace) backwardQuiet(grad []float64, n int) {
+func (ws *workspace[F]) backwardQuiet(grad []F, n int) {
 	net := ws.net
 	ls := &ws.layers[0]
 	H := len(ls.u)
-	lm, lsyn := net.lamMem, net.lamSyn
+	lm, lsyn := F(net.lamMem), F(net.lamSyn)
 	cm := 1 - lm
-	gw := net.w(grad, 0)
+	gw := layerW(net, grad, 0)
 	for _, unit := range ws.units[ws.evStart[n]:ws.evStart[n+1]] {
 		row := gw[int(unit)*H : int(unit+1)*H]
 		for _, j := range ls.regIdx {
@@ -326,11 +326,31 @@ func (ws *workspace) backwardQuiet(grad []float64, n int) {
 	for _, j := range ls.regIdx {
 		g := ls.gu[j]
 		u := ws.uAt(n, int(j))
-		if n < ws.silentFrom && u > net.threshold {
+		if n < ws.silentFrom && u > F(net.threshold) {
 			g *= 0 // the reset factor 1 − S[n], as in the full step
 		}
-		h := net.surrogate(u-net.threshold, net.beta)
+		h := F(net.surrogate(float64(u)-net.threshold, net.beta))
 		ls.gu[j] = lm*g + h*ls.regGrad[j]
 		ls.gi[j] = cm*g + lsyn*ls.gi[j]
+	}
+}
+
+// surrogateRow writes h(U − ϑ) of a layer's row u to dst: the network's
+// surrogate kernel, which computes in float64. A float32 row goes
+// through float64 and back (exactly, then rounded to nearest), so a
+// float32 surrogate is the float64 one rounded, whichever kernel ran.
+func (ws *workspace[F]) surrogateRow(dst, u []F) {
+	net := ws.net
+	if !is32[F]() {
+		net.kernel(as64(dst), as64(u), net.threshold, net.beta)
+		return
+	}
+	u64, h64 := ws.u64[:len(u)], ws.h64[:len(dst)]
+	for j, x := range u {
+		u64[j] = float64(x)
+	}
+	net.kernel(h64, u64, net.threshold, net.beta)
+	for j, h := range h64 {
+		dst[j] = F(h)
 	}
 }

@@ -42,8 +42,17 @@ func BenchmarkBusy(b *testing.B) {
 // benchMinibatch times trainer.step on the first minibatch of cfg's
 // Randman dataset, from the initial weights every time.
 func benchMinibatch(b *testing.B, cfg Config) {
+	cfg = benchConfig(cfg)
+	if cfg.Numerics == NumericsFloat32 {
+		benchMinibatchIn[float32](b, cfg)
+	} else {
+		benchMinibatchIn[float64](b, cfg)
+	}
+}
+
+func benchMinibatchIn[F float](b *testing.B, cfg Config) {
 	ds := benchRandman(b, cfg)
-	t := newTrainer(&cfg, ds, benchThreads())
+	t := newTrainer[F](&cfg, ds, benchThreads())
 	batch := t.order[:cfg.Train.Batch]
 	p0 := slices.Clone(t.params)
 	t.step(batch)
@@ -62,7 +71,7 @@ func benchMinibatch(b *testing.B, cfg Config) {
 // reportSpikes reports the hidden activity of t's training steps so far,
 // over the given number of samples, as spikes per neuron and sample (all
 // hidden layers together).
-func reportSpikes(b *testing.B, t *trainer, samples int) {
+func reportSpikes[F float](b *testing.B, t *trainer[F], samples int) {
 	var spikes float64
 	neurons := 0
 	for _, c := range t.epochCounts {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"flag"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -21,6 +22,19 @@ import (
 // wall-clock seconds and, where the platform measures it, the process's CPU
 // seconds per iteration (cpu-s/…): on a shared machine the latter is the
 // steadier measure of the work (with -cpu 2 it sums both threads).
+//
+// The networks are simulated in float64 unless -numerics says otherwise:
+//
+//	go test ./sim -run '^$' -bench Busy -cpu 1 -count 6 -args -numerics=float32
+
+// benchNumerics is the numerics of every benchmark's network (Config.Numerics).
+var benchNumerics = flag.String("numerics", "float64", "`numerics` of the benchmarks' networks: float64 or float32")
+
+// benchConfig returns cfg in the benchmarks' numerics.
+func benchConfig(cfg Config) Config {
+	cfg.Numerics = Numerics(*benchNumerics)
+	return cfg
+}
 
 // BenchmarkEpoch is one training epoch of the paper's Randman setup
 // (DefaultConfig: 8000 training samples, 20 inputs, 100 hidden, T = 100,
@@ -49,9 +63,19 @@ func BenchmarkEpochVariants(b *testing.B) {
 	}
 }
 
+// benchEpoch times epochs of cfg (in the benchmarks' numerics).
 func benchEpoch(b *testing.B, cfg Config) {
+	cfg = benchConfig(cfg)
+	if cfg.Numerics == NumericsFloat32 {
+		benchEpochIn[float32](b, cfg)
+	} else {
+		benchEpochIn[float64](b, cfg)
+	}
+}
+
+func benchEpochIn[F float](b *testing.B, cfg Config) {
 	ds := benchRandman(b, cfg)
-	t := newTrainer(&cfg, ds, benchThreads())
+	t := newTrainer[F](&cfg, ds, benchThreads())
 	epoch := func() {
 		t.shuffleOrder()
 		for i := 0; i < ds.Train.Len(); i += cfg.Train.Batch {
@@ -84,7 +108,7 @@ func reportCPU(b *testing.B, cpu0 time.Duration, unit string) {
 // outputs, T = 100, batch 256. The inputs are random, so the hidden
 // activity is set by the initial weights (gain 2 puts it at a few percent).
 func BenchmarkMinibatchSHD(b *testing.B) {
-	cfg := DefaultConfig()
+	cfg := benchConfig(DefaultConfig())
 	cfg.Dataset.Steps = 100
 	cfg.Network.Hidden = []int{256}
 	cfg.Network.Recurrent = true
@@ -93,7 +117,14 @@ func BenchmarkMinibatchSHD(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ds := &Dataset{Inputs: 700, Steps: 100, Classes: 20,
 		Train: randomSplit(rng, 256, 700, 20, 100, 0.02)}
-	t := newTrainer(&cfg, ds, benchThreads())
+	if cfg.Numerics == NumericsFloat32 {
+		benchSHDIn(b, newTrainer[float32](&cfg, ds, benchThreads()))
+	} else {
+		benchSHDIn(b, newTrainer[float64](&cfg, ds, benchThreads()))
+	}
+}
+
+func benchSHDIn[F float](b *testing.B, t *trainer[F]) {
 	// Every iteration starts from the initial weights, so that the hidden
 	// activity stays that of the initialisation.
 	p0 := slices.Clone(t.params)

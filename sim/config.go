@@ -36,6 +36,38 @@ type Config struct {
 	Init        InitConfig        `json:"init" yaml:"init"`
 	Regularizer RegularizerConfig `json:"regularizer" yaml:"regularizer"`
 	Train       TrainConfig       `json:"train" yaml:"train"`
+
+	// Numerics is the floating-point type the network is simulated and
+	// trained in: float64 (the default) or float32 (as PyTorch users
+	// train, with kernels twice as wide). The default is left out of the
+	// JSON (see Numerics.IsZero), so task IDs of float64 runs are those
+	// from before the field existed.
+	Numerics Numerics `json:"numerics,omitzero" yaml:"numerics"`
+}
+
+// Numerics names a floating-point type (Config.Numerics).
+type Numerics string
+
+// The values of Config.Numerics.
+const (
+	NumericsFloat64 Numerics = "float64"
+	NumericsFloat32 Numerics = "float32"
+)
+
+// IsZero reports whether n is the default, float64 (unset, or set by
+// hand), so that JSON leaves it out.
+func (n Numerics) IsZero() bool { return n == "" || n == NumericsFloat64 }
+
+// UnmarshalText decodes a Numerics from JSON or YAML, the default float64
+// as unset: a float64 task has one configuration, and one ID, whether its
+// spec says numerics: float64 or nothing. Other values are kept for
+// Validate to judge.
+func (n *Numerics) UnmarshalText(text []byte) error {
+	*n = Numerics(text)
+	if n.IsZero() {
+		*n = ""
+	}
+	return nil
 }
 
 // Dataset names accepted by DatasetConfig.Name.
@@ -411,6 +443,10 @@ func (c *Config) Validate() error {
 	nonNegative("regularizer.upper.threshold", r.Upper.Threshold)
 	if r.Upper.Power != 1 && r.Upper.Power != 2 {
 		bad("regularizer.upper.power", "must be 1 or 2, got %d", r.Upper.Power)
+	}
+
+	if !c.Numerics.IsZero() && c.Numerics != NumericsFloat32 {
+		bad("numerics", "%q is not one of %s, %s", c.Numerics, NumericsFloat64, NumericsFloat32)
 	}
 
 	t := &c.Train

@@ -1,6 +1,9 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // forward runs one sample through the network with parameters p (docs/model.md,
 // "Hidden layers" and "Readout"), leaving the logits in ws.logits and the
@@ -16,12 +19,12 @@ import "math"
 // then the readout records U_out[n] and advances. Input events and spikes
 // are added as rows of W, V and W_out: the cost of the synaptic input is
 // proportional to the number of spikes, not to the layer sizes.
-func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
+func (ws *workspace[F]) forward(p []F, times, units []uint16, tape bool) {
 	net := ws.net
 	T := net.steps
-	lm, lsyn, lo := net.lamMem, net.lamSyn, net.lamOut
+	lm, lsyn, lo := F(net.lamMem), F(net.lamSyn), F(net.lamOut)
 	co := 1 - lo
-	theta, beta := net.threshold, net.beta
+	theta := F(net.threshold)
 
 	// Index the input events by step.
 	ws.units = units
@@ -80,7 +83,7 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 			}
 			ns := ls.spikeOff[n]
 			if net.smooth {
-				ns = ws.smoothStep(ls, ns, theta, beta)
+				ns = ws.smoothStep(ls, ns)
 			} else {
 				k := lifStep(u, cur, lm, lsyn, theta, ls.spikeIdx[ns:])
 				for _, j := range ls.spikeIdx[ns : ns+int32(k)] {
@@ -92,7 +95,7 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 			ls.spikeOff[n+1] = ns
 
 			// Synaptic input of step n: I[n+1] += W·S_prev[n] + V·S[n].
-			w := net.w(p, l)
+			w := layerW(net, p, l)
 			if l == 0 {
 				ws.addEvents(cur, w, units[ws.evStart[n]:ws.evStart[n+1]])
 			} else {
@@ -101,14 +104,14 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 			}
 			if net.recurrent {
 				idx, val := ls.spikes(n)
-				addRows(cur, net.v(p, l), H, idx, val)
+				addRows(cur, layerV(net, p, l), H, idx, val)
 			}
 		}
 
 		// Readout: record U_out[n], then advance to n+1.
 		ws.record(n)
 		ws.decayReadout(lo, co, lsyn)
-		wo := net.wOut(p)
+		wo := readoutW(net, p)
 		O := len(ws.io)
 		idx, val := ws.layers[last].spikes(n)
 		addRows(ws.io, wo, O, idx, val)
@@ -118,18 +121,18 @@ func (ws *workspace) forward(p []float64, times, units []uint16, tape bool) {
 
 // addEvents adds the rows of w (the input weights W_1) of the input units
 // to cur, in order: the synaptic input of one step's input events.
-func (ws *workspace) addEvents(cur, w []float64, units []uint16) {
+func (ws *workspace[F]) addEvents(cur, w []F, units []uint16) {
 	for len(units) > 0 {
 		var idx []int32
 		idx, units = ws.eventChunk(units)
-		addRows(cur, w, len(cur), idx, ones[:len(idx)])
+		addRows(cur, w, len(cur), idx, ones[F]()[:len(idx)])
 	}
 }
 
 // eventChunk returns the first evChunk (or fewer) of units as indices for
 // addRows and addOuter (in ws.evIdx, valid until the next call), and the
 // rest.
-func (ws *workspace) eventChunk(units []uint16) (idx []int32, rest []uint16) {
+func (ws *workspace[F]) eventChunk(units []uint16) (idx []int32, rest []uint16) {
 	idx = ws.evIdx[:min(len(units), len(ws.evIdx))]
 	for k, u := range units[:len(idx)] {
 		idx[k] = int32(u)
@@ -137,17 +140,30 @@ func (ws *workspace) eventChunk(units []uint16) (idx []int32, rest []uint16) {
 	return idx, units[len(idx):]
 }
 
-// ones holds the spike value of input events, 1, for addEvents.
-var ones = func() (a [evChunk]float64) {
+// ones returns evChunk spike values of input events, 1, for addEvents.
+func ones[F float]() []F {
+	if is32[F]() {
+		return unsafe.Slice((*F)(unsafe.Pointer(&ones32)), evChunk)
+	}
+	return unsafe.Slice((*F)(unsafe.Pointer(&ones64)), evChunk)
+}
+
+var (
+	ones64 = fill([evChunk]float64{}, 1)
+	ones32 = fill([evChunk]float32{}, 1)
+)
+
+// fill returns a with every element set to v.
+func fill[A ~[evChunk]E, E any](a A, v E) A {
 	for i := range a {
-		a[i] = 1
+		a[i] = v
 	}
 	return a
-}()
+}
 
 // decayReadout advances the readout from n to n+1 but for the input of
 // step n: U_out ← λ_out·U_out + co·I_out (co = 1 − λ_out), I_out ← λ_syn·I_out.
-func (ws *workspace) decayReadout(lo, co, lsyn float64) {
+func (ws *workspace[F]) decayReadout(lo, co, lsyn F) {
 	uo, io := ws.uo, ws.io[:len(ws.uo)]
 	for k := range uo {
 		uo[k] = lo*uo[k] + co*io[k]
@@ -163,7 +179,7 @@ func (net *network) canSilence() bool {
 }
 
 // silent reports whether every neuron of ls has U ≤ ϑ and I ≤ ϑ.
-func silent(ls *layerState, theta float64) bool {
+func silent[F float](ls *layerState[F], theta F) bool {
 	for j, u := range ls.u {
 		if u > theta || ls.i[j] > theta {
 			return false
@@ -175,13 +191,13 @@ func silent(ls *layerState, theta float64) bool {
 // smoothStep is the neuron update of the smooth test mode (see
 // smoothSpike): every neuron sends σ(β·x). It returns the new end of the
 // spike list.
-func (ws *workspace) smoothStep(ls *layerState, ns int32, theta, beta float64) int32 {
+func (ws *workspace[F]) smoothStep(ls *layerState[F], ns int32) int32 {
 	net := ws.net
-	lm, lsyn := net.lamMem, net.lamSyn
+	lm, lsyn := F(net.lamMem), F(net.lamSyn)
 	for j := range ls.u {
-		x := ls.u[j] - theta
+		x := ls.u[j] - F(net.threshold)
 		pj := lm*ls.u[j] + (1-lm)*ls.i[j]
-		s := smoothSpike(x, beta)
+		s := F(smoothSpike(float64(x), net.beta))
 		r := s
 		if !net.diffReset {
 			r = 0
@@ -199,7 +215,7 @@ func (ws *workspace) smoothStep(ls *layerState, ns int32, theta, beta float64) i
 }
 
 // record folds U_out[n] into the logit accumulators.
-func (ws *workspace) record(n int) {
+func (ws *workspace[F]) record(n int) {
 	uo, acc := ws.uo, ws.acc[:len(ws.uo)]
 	switch ws.net.readout {
 	case ReadoutMax:
@@ -207,7 +223,7 @@ func (ws *workspace) record(n int) {
 		for k, u := range uo {
 			// A NaN is kept, as by the mean and last readouts: it must
 			// reach the loss and end the run as diverged.
-			if n == 0 || u > acc[k] || math.IsNaN(u) && !math.IsNaN(acc[k]) {
+			if n == 0 || u > acc[k] || isNaN(u) && !isNaN(acc[k]) {
 				acc[k], step[k] = u, n
 			}
 		}
@@ -224,10 +240,10 @@ func (ws *workspace) record(n int) {
 }
 
 // finishLogits turns the accumulators into the logits a_k.
-func (ws *workspace) finishLogits() {
+func (ws *workspace[F]) finishLogits() {
 	copy(ws.logits, ws.acc)
 	if ws.net.readout == ReadoutMean {
-		inv := 1 / float64(ws.net.steps)
+		inv := 1 / F(ws.net.steps)
 		for k := range ws.logits {
 			ws.logits[k] *= inv
 		}
@@ -235,7 +251,7 @@ func (ws *workspace) finishLogits() {
 }
 
 // predict returns argmax_k a_k (the first on ties).
-func (ws *workspace) predict() int {
+func (ws *workspace[F]) predict() int {
 	best := 0
 	for k, a := range ws.logits {
 		if a > ws.logits[best] {

@@ -83,7 +83,7 @@ func TestGradientSmoothDetectsDetaching(t *testing.T) {
 			if tt.name == "reset differentiable forward, detached backward" {
 				// Run the forward of a differentiable reset (with its tape)
 				// and the backward of a detached one.
-				ws := newWorkspace(net)
+				ws := newWorkspace[float64](net)
 				grad = make([]float64, len(p))
 				for k := range split.Len() {
 					times, units := split.Events(k)
@@ -141,7 +141,7 @@ func TestShortcuts(t *testing.T) {
 		if e := relErr(short, full); e > 1e-12 {
 			t.Errorf("%+v: gradient differs by %.3g with shortcuts", tc, e)
 		}
-		ws := newWorkspace(net)
+		ws := newWorkspace[float64](net)
 		tails, silences, withReg := 0, 0, 0
 		for k := range split.Len() {
 			times, units := split.Events(k)
@@ -181,11 +181,11 @@ func TestGroupBackward(t *testing.T) {
 	net := newNetwork(&cfg, 6, 4, cfg.Dataset.Steps)
 	p := net.initParams(&cfg)
 	for size := 1; size <= groupMax; size++ {
-		group := make([]*workspace, size)
+		group := make([]*workspace[float64], size)
 		single := make([]float64, len(p))
-		ws := newWorkspace(net)
+		ws := newWorkspace[float64](net)
 		for k := range size {
-			group[k] = newWorkspace(net)
+			group[k] = newWorkspace[float64](net)
 			times, units := split.Events(k)
 			group[k].forward(p, times, units, true)
 			group[k].loss(int(split.Labels[k]), 1)
@@ -195,7 +195,7 @@ func TestGroupBackward(t *testing.T) {
 		}
 		grouped := make([]float64, len(p))
 		pt := make([]float64, net.nT)
-		net.transpose(p, pt)
+		transpose(net, p, pt)
 		backward(group, p, pt, grouped)
 		if norm(single) == 0 {
 			t.Fatal("zero gradient: the test checks nothing")

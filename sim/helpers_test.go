@@ -37,7 +37,7 @@ func tinyConfig(hidden ...int) Config {
 // batchLossGrad returns the mean loss over the samples of split and its
 // gradient with respect to p, computed by forward, loss and backward.
 func batchLossGrad(net *network, p []float64, split *Split) (float64, []float64) {
-	ws := newWorkspace(net)
+	ws := newWorkspace[float64](net)
 	grad := make([]float64, len(p))
 	scale := 1 / float64(split.Len())
 	var loss float64
@@ -52,7 +52,7 @@ func batchLossGrad(net *network, p []float64, split *Split) (float64, []float64)
 
 // batchLoss returns the mean loss over the samples of split.
 func batchLoss(net *network, p []float64, split *Split) float64 {
-	ws := newWorkspace(net)
+	ws := newWorkspace[float64](net)
 	var loss float64
 	for k := range split.Len() {
 		times, units := split.Events(k)
@@ -65,11 +65,11 @@ func batchLoss(net *network, p []float64, split *Split) float64 {
 // paramBlocks names the weight matrices of net as views of p, for error
 // messages per matrix.
 func paramBlocks(net *network, p []float64) map[string][]float64 {
-	blocks := map[string][]float64{"W_out": net.wOut(p)}
+	blocks := map[string][]float64{"W_out": readoutW(net, p)}
 	for l := range net.hidden {
-		blocks[fmtName("W", l)] = net.w(p, l)
+		blocks[fmtName("W", l)] = layerW(net, p, l)
 		if net.recurrent {
-			blocks[fmtName("V", l)] = net.v(p, l)
+			blocks[fmtName("V", l)] = layerV(net, p, l)
 		}
 	}
 	return blocks

@@ -13,7 +13,7 @@ import "math"
 // useAVX2 and useAVX512 select; the exponential surrogates also need
 // mathExpFMA, since they repeat math.Exp's own operations lane by lane.
 
-// lifStep advances one hidden layer by one step, given U[n] in u and I[n]
+// lifStep64 advances one hidden layer by one step, given U[n] in u and I[n]
 // in cur (I already holding the decay only after the call):
 //
 //	S = Θ(U − ϑ);  U ← (λ_mem·U + (1 − λ_mem)·I)·(1 − S);  I ← λ_syn·I
@@ -21,7 +21,7 @@ import "math"
 // It writes the indices of the neurons that spiked to idx, in increasing
 // order, and returns how many; idx must have room for len(u), and its
 // entries past the count (up to len(u)) may be overwritten.
-func lifStep(u, cur []float64, lm, lsyn, theta float64, idx []int32) int {
+func lifStep64(u, cur []float64, lm, lsyn, theta float64, idx []int32) int {
 	if useAVX512 {
 		cur = cur[:len(u)]
 		return lifStepAVX512(u, cur, lm, 1-lm, lsyn, theta, idx[:len(u)])
@@ -77,14 +77,14 @@ func superspikeGo(dst, u []float64, theta, beta, num float64) {
 	}
 }
 
-// backwardTop is the backward update of the last hidden layer at step n,
+// backwardTop64 is the backward update of the last hidden layer at step n,
 // fused with the readout's projected adjoints pI, pU (see workspace):
 //
 //	gU ← λ_mem·gU + h·(gs + pI);  gI ← (1 − λ_mem)·gU_old + λ_syn·gI
 //	pI ← λ_syn·pI + (1 − λ_out)·pU;  pU ← λ_out·pU
 //
 // gu must already carry the reset factor (1 − S[n]).
-func backwardTop(gu, gi, h, gs, pi, pu []float64, lm, lsyn, lo float64) {
+func backwardTop64(gu, gi, h, gs, pi, pu []float64, lm, lsyn, lo float64) {
 	if useAVX2 && len(gu) >= 4 {
 		m := len(gu) &^ 3
 		backwardTopAVX2(gu[:m], gi[:m], h[:m], gs[:m], pi[:m], pu[:m], lm, 1-lm, lsyn, lo, 1-lo)
@@ -105,10 +105,10 @@ func backwardTopGo(gu, gi, h, gs, pi, pu []float64, lm, lsyn, lo float64) {
 	}
 }
 
-// backwardInner is the backward update of a hidden layer below the last:
+// backwardInner64 is the backward update of a hidden layer below the last:
 //
 //	gU ← λ_mem·gU + h·gs;  gI ← (1 − λ_mem)·gU_old + λ_syn·gI
-func backwardInner(gu, gi, h, gs []float64, lm, lsyn float64) {
+func backwardInner64(gu, gi, h, gs []float64, lm, lsyn float64) {
 	if useAVX2 && len(gu) >= 4 {
 		m := len(gu) &^ 3
 		backwardInnerAVX2(gu[:m], gi[:m], h[:m], gs[:m], lm, 1-lm, lsyn)
@@ -127,8 +127,8 @@ func backwardInnerGo(gu, gi, h, gs []float64, lm, lsyn float64) {
 	}
 }
 
-// addRow adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
-func addRow(dst, row []float64, s float64) {
+// addRow64 adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
+func addRow64(dst, row []float64, s float64) {
 	row = row[:len(dst)]
 	if useAVX512 && len(dst) >= 32 { // shorter rows (the readout's) are faster without the call
 		axpyAVX512(dst, row, s)
@@ -185,7 +185,7 @@ func probeExp() []float64 {
 	return x
 }
 
-// addRows adds the rows idx[k] of m, whose rows are stride long, scaled by
+// addRows64 adds the rows idx[k] of m, whose rows are stride long, scaled by
 // val[k], to dst, one row after the other:
 //
 //	for k, j := range idx {
@@ -199,7 +199,7 @@ func probeExp() []float64 {
 // written once per call instead of once per row: the synaptic input of a
 // busy step, several spikes into the same currents, costs about a third.
 // len(val) ≥ len(idx); every row must lie within m.
-func addRows(dst, m []float64, stride int, idx []int32, val []float64) {
+func addRows64(dst, m []float64, stride int, idx []int32, val []float64) {
 	if len(idx) == 0 {
 		return
 	}
@@ -210,11 +210,11 @@ func addRows(dst, m []float64, stride int, idx []int32, val []float64) {
 		return
 	}
 	for k, j := range idx {
-		addRow(dst, m[int(j)*stride:], val[k])
+		addRow64(dst, m[int(j)*stride:], val[k])
 	}
 }
 
-// addOuter adds the outer product of val and x to the rows idx[k] of m,
+// addOuter64 adds the outer product of val and x to the rows idx[k] of m,
 // whose rows are stride long, one row after the other:
 //
 //	for k, j := range idx {
@@ -223,11 +223,11 @@ func addRows(dst, m []float64, stride int, idx []int32, val []float64) {
 //		}
 //	}
 //
-// which is addRow(m[j·stride:…], x, val[k]) for each k in turn, bit for
+// which is addRow64(m[j·stride:…], x, val[k]) for each k in turn, bit for
 // bit: the weight gradients of a step's spikes, gW[j,·] += S[j]·gI. The
 // AVX-512 kernel keeps a block of x in registers over all the rows and
 // saves a call per row. len(val) ≥ len(idx); every row must lie within m.
-func addOuter(m []float64, stride int, idx []int32, val, x []float64) {
+func addOuter64(m []float64, stride int, idx []int32, val, x []float64) {
 	if len(idx) == 0 {
 		return
 	}
@@ -238,7 +238,7 @@ func addOuter(m []float64, stride int, idx []int32, val, x []float64) {
 		return
 	}
 	for k, j := range idx {
-		addRow(m[int(j)*stride:int(j)*stride+len(x)], x, val[k])
+		addRow64(m[int(j)*stride:int(j)*stride+len(x)], x, val[k])
 	}
 }
 
@@ -257,10 +257,10 @@ func checkRows(m []float64, stride int, idx []int32, width int) {
 // (see backward): the width of gemvT.
 const groupMax = 4
 
-// gemvT adds M·x[s] to dst[s] for each s < n: dst[s][j] += Σ_i mt[i·J+j]·x[s][i]
+// gemvT64 adds M·x[s] to dst[s] for each s < n: dst[s][j] += Σ_i mt[i·J+j]·x[s][i]
 // with J = len(dst[s]) and mt = M^T, rows i = 0…len(x[s])−1, the sum over i
 // accumulated in order onto dst[s][j]. Slots s ≥ n are ignored.
-func gemvT(dst *[groupMax][]float64, mt []float64, x *[groupMax][]float64, n int) {
+func gemvT64(dst *[groupMax][]float64, mt []float64, x *[groupMax][]float64, n int) {
 	J := len(dst[0])
 	m := 0
 	if n > 0 && useAVX2 {

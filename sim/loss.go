@@ -7,25 +7,28 @@ import "math"
 // regularizers, in nats. It sets ws.dLogits to ∂L/∂a_k and each layer's
 // regGrad to ∂L/∂ζ_i, both multiplied by scale (1/batch size: the loss of a
 // minibatch is the mean over its samples).
-func (ws *workspace) loss(label int, scale float64) float64 {
+func (ws *workspace[F]) loss(label int, scale float64) float64 {
 	a := ws.logits
-	m := a[0]
+	m := float64(a[0])
 	for _, v := range a {
-		m = max(m, v)
+		m = max(m, float64(v))
 	}
 	var z float64
 	for _, v := range a {
-		z += math.Exp(v - m)
+		z += math.Exp(float64(v) - m)
 	}
 	lse := m + math.Log(z)
-	total := lse - a[label]
+	total := lse - float64(a[label])
 	for k, v := range a {
-		ws.dLogits[k] = math.Exp(v-lse) * scale
+		d := math.Exp(float64(v)-lse) * scale
+		if k == label {
+			d -= scale
+		}
+		ws.dLogits[k] = F(d)
 	}
-	ws.dLogits[label] -= scale
 
 	for l := range ws.layers {
-		total += ws.net.regularize(ws.layers[l].count, ws.layers[l].regGrad, scale)
+		total += regularize(ws.net, ws.layers[l].count, ws.layers[l].regGrad, scale)
 	}
 	return total
 }
@@ -36,7 +39,7 @@ func (ws *workspace) loss(label int, scale float64) float64 {
 //
 //	lower: λ_lo · mean_i max(0, ν_lo − ζ_i)²
 //	upper: λ_up · max(0, mean_i ζ_i − ν_up)^p
-func (net *network) regularize(count, grad []float64, scale float64) float64 {
+func regularize[F float](net *network, count, grad []F, scale float64) float64 {
 	clear(grad)
 	var loss float64
 	N := float64(len(count))
@@ -44,9 +47,9 @@ func (net *network) regularize(count, grad []float64, scale float64) float64 {
 		var sum float64
 		g := -2 * lo.Strength / N * scale
 		for i, z := range count {
-			if d := lo.Threshold - z; d > 0 {
+			if d := lo.Threshold - float64(z); d > 0 {
 				sum += d * d
-				grad[i] += g * d
+				grad[i] += F(g * d)
 			}
 		}
 		loss += lo.Strength * sum / N
@@ -54,7 +57,7 @@ func (net *network) regularize(count, grad []float64, scale float64) float64 {
 	if up := net.upper; up.Strength > 0 {
 		var mean float64
 		for _, z := range count {
-			mean += z
+			mean += float64(z)
 		}
 		mean /= N
 		if d := mean - up.Threshold; d > 0 {
@@ -66,7 +69,7 @@ func (net *network) regularize(count, grad []float64, scale float64) float64 {
 				loss += up.Strength * d
 			}
 			for i := range grad {
-				grad[i] += g
+				grad[i] += F(g)
 			}
 		}
 	}

@@ -325,7 +325,7 @@ func TestNaiveImplementation(t *testing.T) {
 			p := net.initParams(&cfg)
 
 			want := naiveRun(&cfg, inputs, classes, p, &split)
-			ws := newWorkspace(net)
+			ws := newWorkspace[float64](net)
 			grad := make([]float64, len(p))
 			var loss float64
 			var spikes, silentSteps float64

@@ -120,21 +120,21 @@ func newNetwork(cfg *Config, inputs, classes, steps int) *network {
 // layers returns the number of hidden layers.
 func (n *network) layers() int { return len(n.hidden) }
 
-// w returns W_l, a view of p.
-func (n *network) w(p []float64, l int) []float64 {
+// layerW returns W_l, a view of p.
+func layerW[F float](n *network, p []F, l int) []F {
 	return p[n.wOff[l] : n.wOff[l]+n.layerInputs[l]*n.hidden[l]]
 }
 
-// v returns V_l, a view of p; nil without recurrence.
-func (n *network) v(p []float64, l int) []float64 {
+// layerV returns V_l, a view of p; nil without recurrence.
+func layerV[F float](n *network, p []F, l int) []F {
 	if !n.recurrent {
 		return nil
 	}
 	return p[n.vOff[l] : n.vOff[l]+n.hidden[l]*n.hidden[l]]
 }
 
-// wOut returns W_out, a view of p.
-func (n *network) wOut(p []float64) []float64 {
+// readoutW returns W_out, a view of p.
+func readoutW[F float](n *network, p []F) []F {
 	return p[n.outOff:n.nParams]
 }
 
@@ -142,19 +142,19 @@ func (n *network) wOut(p []float64) []float64 {
 // dense backward products read (see denseGradients): W_{l+1}^T, whose row i
 // is the weights from every neuron of layer l to neuron i of layer l+1, and
 // V_l^T. pt has length nT.
-func (n *network) transpose(p, pt []float64) {
+func transpose[F float](n *network, p, pt []F) {
 	for l, h := range n.hidden {
 		if o := n.tW[l]; o >= 0 {
-			transposeInto(pt[o:o+h*n.hidden[l+1]], n.w(p, l+1), h, n.hidden[l+1])
+			transposeInto(pt[o:o+h*n.hidden[l+1]], layerW(n, p, l+1), h, n.hidden[l+1])
 		}
 		if o := n.tV[l]; o >= 0 {
-			transposeInto(pt[o:o+h*h], n.v(p, l), h, h)
+			transposeInto(pt[o:o+h*h], layerV(n, p, l), h, h)
 		}
 	}
 }
 
 // transposeInto writes the transpose of the rows × cols matrix m to dst.
-func transposeInto(dst, m []float64, rows, cols int) {
+func transposeInto[F float](dst, m []F, rows, cols int) {
 	for r := range rows {
 		for c, v := range m[r*cols : (r+1)*cols] {
 			dst[c*rows+r] = v
@@ -172,7 +172,8 @@ const (
 
 // initParams draws the initial weights for cfg.Init from the network seed:
 // W_l, then V_l, layer by layer, then W_out, each in storage order, from
-// U(±g/√fan_in) or N(0, (g/√fan_in)²).
+// U(±g/√fan_in) or N(0, (g/√fan_in)²), in float64 (a float32 run
+// starts from them rounded).
 func (n *network) initParams(cfg *Config) []float64 {
 	p := make([]float64, n.nParams)
 	src := rand.NewPCG(cfg.Seed, seedStreamInit)
@@ -187,12 +188,12 @@ func (n *network) initParams(cfg *Config) []float64 {
 		}
 	}
 	for l := range n.hidden {
-		fill(n.w(p, l), n.layerInputs[l], cfg.Init.Gain)
+		fill(layerW(n, p, l), n.layerInputs[l], cfg.Init.Gain)
 		if n.recurrent {
-			fill(n.v(p, l), n.hidden[l], cfg.Init.RecurrentGain)
+			fill(layerV(n, p, l), n.hidden[l], cfg.Init.RecurrentGain)
 		}
 	}
-	fill(n.wOut(p), n.hidden[len(n.hidden)-1], cfg.Init.ReadoutGain)
+	fill(readoutW(n, p), n.hidden[len(n.hidden)-1], cfg.Init.ReadoutGain)
 	return p
 }
 

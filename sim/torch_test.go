@@ -236,7 +236,7 @@ func TestTorchFixtures(t *testing.T) {
 // shortcuts (silent layer, quiet tail) were taken.
 func checkTorchSamples(t *testing.T, f *torchFixture, net *network, p []float64, split *Split) (shortcuts int) {
 	t.Helper()
-	ws := newWorkspace(net)
+	ws := newWorkspace[float64](net)
 	grad := make([]float64, len(p))
 	scale := 1 / float64(split.Len())
 	var loss, logitErr float64
@@ -273,7 +273,7 @@ func checkTorchSamples(t *testing.T, f *torchFixture, net *network, p []float64,
 // each step and the weights after the last.
 func checkTorchTrainer(t *testing.T, f *torchFixture, cfg *Config, ds *Dataset, p, want []float64) {
 	t.Helper()
-	tr := newTrainer(cfg, ds, 2)
+	tr := newTrainer[float64](cfg, ds, 2)
 	copy(tr.params, p)
 	var lossErr float64
 	for step := range f.Adam.Steps {

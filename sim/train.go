@@ -62,10 +62,18 @@ func trainDataset(ctx context.Context, cfg *Config, ds *Dataset, opts Options, t
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	t := newTrainer(cfg, ds, threads)
+	if cfg.Numerics == NumericsFloat32 {
+		return trainIn(ctx, newTrainer[float32](cfg, ds, threads), opts, timing)
+	}
+	return trainIn(ctx, newTrainer[float64](cfg, ds, threads), opts, timing)
+}
+
+// trainIn runs the epochs of trainDataset with trainer t.
+func trainIn[F float](ctx context.Context, t *trainer[F], opts Options, timing *Timing) (*Result, error) {
+	cfg, ds := t.cfg, t.ds
 	res := &Result{Status: StatusOK, Epochs: []Epoch{}}
-	best := make([]float64, len(t.params))
-	last := make([]float64, len(t.params))
+	best := make([]F, len(t.params))
+	last := make([]F, len(t.params))
 	N := ds.Train.Len()
 	B := cfg.Train.Batch
 

@@ -169,7 +169,7 @@ func TestSampleAllocatesNothing(t *testing.T) {
 		net := newNetwork(&cfg, 20, 10, cfg.Dataset.Steps)
 		p := net.initParams(&cfg)
 		grad := make([]float64, len(p))
-		ws := newWorkspace(net)
+		ws := newWorkspace[float64](net)
 		times, units := split.Events(0)
 		allocs := testing.AllocsPerRun(20, func() {
 			ws.forward(p, times, units, true)
@@ -179,9 +179,9 @@ func TestSampleAllocatesNothing(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("%+v: %v allocations per sample, want 0", cfg.Network, allocs)
 		}
-		group := newGroup(net)
+		group := newGroup[float64](net)
 		pt := make([]float64, net.nT)
-		net.transpose(p, pt)
+		transpose(net, p, pt)
 		allocs = testing.AllocsPerRun(10, func() {
 			for _, ws := range group {
 				ws.forward(p, times, units, true)

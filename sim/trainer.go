@@ -14,18 +14,20 @@ import (
 // Changing it changes the numbers (bump ModelVersion).
 const shardSize = 16
 
-// trainer holds one training run's weights, optimiser and buffers.
-type trainer struct {
+// trainer holds one training run's weights, optimiser and buffers, in
+// numerics F.
+type trainer[F float] struct {
+	cfg     *Config
 	net     *network
 	ds      *Dataset
 	threads int
 
-	params []float64
-	pt     []float64 // transposed weights for the dense backward products (network.transpose), set by step
-	grad   []float64 // gradient of the current minibatch
-	opt    *adam
-	ws     [][]*workspace // per thread, one per sample of a group (see newGroup)
-	shards []shard        // one per shard of the largest minibatch
+	params []F
+	pt     []F // transposed weights for the dense backward products (network.transpose), set by step
+	grad   []F // gradient of the current minibatch
+	opt    *adam[F]
+	ws     [][]*workspace[F] // per thread, one per sample of a group (see newGroup)
+	shards []shard[F]        // one per shard of the largest minibatch
 
 	order   []int // training samples, shuffled every epoch
 	shuffle *rand.PCG
@@ -37,23 +39,24 @@ type trainer struct {
 
 // shard is one shard's part of a minibatch: its own gradient and statistics,
 // combined in shard order.
-type shard struct {
-	grad    []float64
-	counts  [][]float64 // per layer, per neuron spike counts
-	loss    float64     // sum over the shard's samples
+type shard[F float] struct {
+	grad    []F
+	counts  [][]F   // per layer, per neuron spike counts
+	loss    float64 // sum over the shard's samples
 	correct int
 }
 
-func newTrainer(cfg *Config, ds *Dataset, threads int) *trainer {
+func newTrainer[F float](cfg *Config, ds *Dataset, threads int) *trainer[F] {
 	net := newNetwork(cfg, ds.Inputs, ds.Classes, ds.Steps)
-	t := &trainer{
+	t := &trainer[F]{
+		cfg:     cfg,
 		net:     net,
 		ds:      ds,
 		threads: max(threads, 1),
-		params:  net.initParams(cfg),
-		grad:    make([]float64, net.nParams),
-		pt:      make([]float64, net.nT),
-		opt:     newAdam(cfg.Train, net.nParams),
+		params:  toF[F](net.initParams(cfg)),
+		grad:    make([]F, net.nParams),
+		pt:      make([]F, net.nT),
+		opt:     newAdam[F](cfg.Train, net.nParams),
 		order:   make([]int, ds.Train.Len()),
 		shuffle: rand.NewPCG(cfg.Seed, seedStreamShuffle),
 	}
@@ -62,14 +65,14 @@ func newTrainer(cfg *Config, ds *Dataset, threads int) *trainer {
 	}
 	batch := min(cfg.Train.Batch, ds.Train.Len())
 	for range (batch + shardSize - 1) / shardSize {
-		t.shards = append(t.shards, shard{grad: make([]float64, net.nParams), counts: t.newCounts()})
+		t.shards = append(t.shards, shard[F]{grad: make([]F, net.nParams), counts: newCounts[F](net)})
 	}
 	// More threads than shards would have nothing to do.
 	t.threads = min(t.threads, len(t.shards))
 	for range t.threads {
-		t.ws = append(t.ws, newGroup(net))
+		t.ws = append(t.ws, newGroup[F](net))
 	}
-	t.epochCounts = t.newCounts()
+	t.epochCounts = newCounts[float64](net)
 	return t
 }
 
@@ -78,34 +81,35 @@ func newTrainer(cfg *Config, ds *Dataset, threads int) *trainer {
 // gradients, a differentiable reset) backpropagate groupMax samples in
 // lockstep; the others one at a time. The group size is part of the
 // summation order, so it depends only on the network.
-func newGroup(net *network) []*workspace {
+func newGroup[F float](net *network) []*workspace[F] {
 	size := 1
 	for l := range net.hidden {
 		if net.dense(l) {
 			size = groupMax
 		}
 	}
-	group := make([]*workspace, size)
+	group := make([]*workspace[F], size)
 	for i := range group {
-		group[i] = newWorkspace(net)
+		group[i] = newWorkspace[F](net)
 	}
 	return group
 }
 
-func (t *trainer) newCounts() [][]float64 {
-	c := make([][]float64, len(t.net.hidden))
-	for l, h := range t.net.hidden {
-		c[l] = make([]float64, h)
+// newCounts returns a zero spike count per neuron of every layer.
+func newCounts[F float](net *network) [][]F {
+	c := make([][]F, len(net.hidden))
+	for l, h := range net.hidden {
+		c[l] = make([]F, h)
 	}
 	return c
 }
 
 // shuffleOrder draws the next epoch's sample order.
-func (t *trainer) shuffleOrder() { dataShuffle(t.shuffle, t.order) }
+func (t *trainer[F]) shuffleOrder() { dataShuffle(t.shuffle, t.order) }
 
 // parallel runs do(worker, shard) for every shard in [0, n) on up to
 // t.threads goroutines; worker indexes t.ws. It returns when all are done.
-func (t *trainer) parallel(n int, do func(worker, shard int)) {
+func (t *trainer[F]) parallel(n int, do func(worker, shard int)) {
 	workers := min(t.threads, n)
 	if workers <= 1 {
 		for s := range n {
@@ -130,11 +134,11 @@ func (t *trainer) parallel(n int, do func(worker, shard int)) {
 // Adam step. It returns the loss (NaN if the gradient is not finite: the
 // run has diverged either way) and the number of samples classified
 // correctly before the update.
-func (t *trainer) step(batch []int) (loss float64, correct int) {
+func (t *trainer[F]) step(batch []int) (loss float64, correct int) {
 	split := &t.ds.Train
 	scale := 1 / float64(len(batch))
 	n := (len(batch) + shardSize - 1) / shardSize
-	t.net.transpose(t.params, t.pt)
+	transpose(t.net, t.params, t.pt)
 	t.parallel(n, func(w, s int) {
 		group, sh := t.ws[w], &t.shards[s]
 		clear(sh.grad)
@@ -167,8 +171,10 @@ func (t *trainer) step(batch []int) (loss float64, correct int) {
 	for s := range n {
 		sh := &t.shards[s]
 		addRow(t.grad, sh.grad, 1)
-		for l := range sh.counts {
-			addRow(t.epochCounts[l], sh.counts[l], 1)
+		for l, counts := range sh.counts {
+			for j, c := range counts {
+				t.epochCounts[l][j] += float64(c) // exact: counts are integers
+			}
 		}
 		loss += sh.loss
 		correct += sh.correct
@@ -186,11 +192,9 @@ func (t *trainer) step(batch []int) (loss float64, correct int) {
 	return loss, correct
 }
 
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-
 // accuracy returns the fraction of split's samples that the network with
 // parameters p classifies correctly; 0 for an empty split.
-func (t *trainer) accuracy(p []float64, split *Split) float64 {
+func (t *trainer[F]) accuracy(p []F, split *Split) float64 {
 	N := split.Len()
 	if N == 0 {
 		return 0
