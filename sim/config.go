@@ -54,21 +54,11 @@ const (
 	NumericsFloat32 Numerics = "float32"
 )
 
-// IsZero reports whether n is the default, float64 (unset, or set by
-// hand), so that JSON leaves it out.
+// IsZero reports whether n is the default, float64 (or unset), so that
+// JSON leaves it out: a float64 task's ID is the one from before the
+// field existed, whether its spec says numerics: float64 or nothing.
+// Decoders of complete configurations restore it (sweep.DecodeParams).
 func (n Numerics) IsZero() bool { return n == "" || n == NumericsFloat64 }
-
-// UnmarshalText decodes a Numerics from JSON or YAML, the default float64
-// as unset: a float64 task has one configuration, and one ID, whether its
-// spec says numerics: float64 or nothing. Other values are kept for
-// Validate to judge.
-func (n *Numerics) UnmarshalText(text []byte) error {
-	*n = Numerics(text)
-	if n.IsZero() {
-		*n = ""
-	}
-	return nil
-}
 
 // Dataset names accepted by DatasetConfig.Name.
 const (
@@ -303,6 +293,7 @@ func DefaultConfig() Config {
 			Beta2:  0.999,
 			Eps:    1e-8,
 		},
+		Numerics: NumericsFloat64,
 	}
 }
 

@@ -12,39 +12,9 @@ import "testing"
 // too; a detached recurrent path is not a true gradient and is checked
 // against the naive implementation instead (naive_test.go).
 func TestGradientSmooth(t *testing.T) {
-	tests := []struct {
-		name      string
-		hidden    []int
-		recurrent bool
-		reset     string
-		readout   string
-	}{
-		{"one layer, max", []int{6}, false, ResetDetached, ReadoutMax},
-		{"one layer, mean", []int{6}, false, ResetDetached, ReadoutMean},
-		{"one layer, last", []int{6}, false, ResetDetached, ReadoutLast},
-		{"two layers", []int{6, 5}, false, ResetDetached, ReadoutMax},
-		{"three layers", []int{5, 4, 3}, false, ResetDetached, ReadoutMean},
-		{"recurrent propagate", []int{6}, true, ResetDetached, ReadoutMax},
-		{"recurrent propagate, two layers", []int{5, 4}, true, ResetDetached, ReadoutLast},
-		{"differentiable reset", []int{6}, false, ResetDifferentiable, ReadoutMax},
-		{"differentiable reset, two layers", []int{5, 4}, false, ResetDifferentiable, ReadoutMean},
-		{"differentiable reset, recurrent", []int{5, 4}, true, ResetDifferentiable, ReadoutMax},
-	}
-	for _, tt := range tests {
+	for _, tt := range smoothCases {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := tinyConfig(tt.hidden...)
-			cfg.Network.Recurrent = tt.recurrent
-			cfg.Network.RecurrentGrad = RecurrentPropagate
-			cfg.Network.Reset = tt.reset
-			cfg.Network.Readout = tt.readout
-			cfg.Init.Gain = 3
-			cfg.Init.RecurrentGain = 2
-			// Both regularizers active, so that their gradients are checked too.
-			cfg.Regularizer.Lower = LowerBound{Strength: 0.5, Threshold: 3}
-			cfg.Regularizer.Upper = UpperBound{Strength: 0.3, Threshold: 0.2, Power: 2}
-			mustValid(t, &cfg)
-			net, p, split := smoothProblem(&cfg)
-
+			net, p, split := smoothCase(t, tt)
 			_, grad := batchLossGrad(net, p, &split)
 			fd := finiteDiffGrad(net, p, &split)
 			gb, fb := paramBlocks(net, grad), paramBlocks(net, fd)
@@ -59,6 +29,78 @@ func TestGradientSmooth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGradientSmooth32 is TestGradientSmooth in float32 numerics, on the
+// weights rounded to float32: BPTT in float32 must match the central
+// finite differences of the loss on those weights to float32 precision,
+// 1e-4 (observed up to 6e-7). The differences are taken in float64, as
+// TestGradientSmooth takes them: in float32 they would need a step so
+// large (≈1e-2, against a loss exact to ≈1e-7) that the max readout's
+// argmax moves within it.
+func TestGradientSmooth32(t *testing.T) {
+	var worst float64
+	for _, tt := range smoothCases {
+		t.Run(tt.name, func(t *testing.T) {
+			net, p64, split := smoothCase(t, tt)
+			p := toF[float32](p64)
+			_, grad := batchLossGrad(net, p, &split)
+			fd := finiteDiffGrad(net, as64s(p), &split)
+			gb, fb := paramBlocks(net, as64s(grad)), paramBlocks(net, fd)
+			for name, g := range gb {
+				if norm(fb[name]) == 0 {
+					t.Errorf("%s: finite-difference gradient is 0; the check would be vacuous", name)
+					continue
+				}
+				e := relErr(g, fb[name])
+				worst = max(worst, e)
+				if e > 1e-4 {
+					t.Errorf("%s: relative error of float32 BPTT vs finite differences = %.3g, want < 1e-4\nbptt %v\nfd   %v", name, e, g, fb[name])
+				}
+			}
+		})
+	}
+	t.Logf("largest relative error: %.2g", worst)
+}
+
+// smoothCase builds a smooth-mode problem (smoothProblem) of tt with
+// both regularizers active, so that their gradients are checked too.
+func smoothCase(t *testing.T, tt smoothTest) (*network, []float64, Split) {
+	t.Helper()
+	cfg := tinyConfig(tt.hidden...)
+	cfg.Network.Recurrent = tt.recurrent
+	cfg.Network.RecurrentGrad = RecurrentPropagate
+	cfg.Network.Reset = tt.reset
+	cfg.Network.Readout = tt.readout
+	cfg.Init.Gain = 3
+	cfg.Init.RecurrentGain = 2
+	cfg.Regularizer.Lower = LowerBound{Strength: 0.5, Threshold: 3}
+	cfg.Regularizer.Upper = UpperBound{Strength: 0.3, Threshold: 0.2, Power: 2}
+	mustValid(t, &cfg)
+	return smoothProblem(&cfg)
+}
+
+// smoothTest is a network of the gradient checks.
+type smoothTest struct {
+	name      string
+	hidden    []int
+	recurrent bool
+	reset     string
+	readout   string
+}
+
+// smoothCases are the networks of the gradient checks.
+var smoothCases = []smoothTest{
+	{"one layer, max", []int{6}, false, ResetDetached, ReadoutMax},
+	{"one layer, mean", []int{6}, false, ResetDetached, ReadoutMean},
+	{"one layer, last", []int{6}, false, ResetDetached, ReadoutLast},
+	{"two layers", []int{6, 5}, false, ResetDetached, ReadoutMax},
+	{"three layers", []int{5, 4, 3}, false, ResetDetached, ReadoutMean},
+	{"recurrent propagate", []int{6}, true, ResetDetached, ReadoutMax},
+	{"recurrent propagate, two layers", []int{5, 4}, true, ResetDetached, ReadoutLast},
+	{"differentiable reset", []int{6}, false, ResetDifferentiable, ReadoutMax},
+	{"differentiable reset, two layers", []int{5, 4}, false, ResetDifferentiable, ReadoutMean},
+	{"differentiable reset, recurrent", []int{5, 4}, true, ResetDifferentiable, ReadoutMax},
 }
 
 // TestGradientSmoothDetectsDetaching makes sure the finite-difference check

@@ -36,9 +36,9 @@ func tinyConfig(hidden ...int) Config {
 
 // batchLossGrad returns the mean loss over the samples of split and its
 // gradient with respect to p, computed by forward, loss and backward.
-func batchLossGrad(net *network, p []float64, split *Split) (float64, []float64) {
-	ws := newWorkspace[float64](net)
-	grad := make([]float64, len(p))
+func batchLossGrad[F float](net *network, p []F, split *Split) (float64, []F) {
+	ws := newWorkspace[F](net)
+	grad := make([]F, len(p))
 	scale := 1 / float64(split.Len())
 	var loss float64
 	for k := range split.Len() {
@@ -51,8 +51,8 @@ func batchLossGrad(net *network, p []float64, split *Split) (float64, []float64)
 }
 
 // batchLoss returns the mean loss over the samples of split.
-func batchLoss(net *network, p []float64, split *Split) float64 {
-	ws := newWorkspace[float64](net)
+func batchLoss[F float](net *network, p []F, split *Split) float64 {
+	ws := newWorkspace[F](net)
 	var loss float64
 	for k := range split.Len() {
 		times, units := split.Events(k)
@@ -143,4 +143,13 @@ func finiteDiffGrad(net *network, p []float64, split *Split) []float64 {
 		fd[i] = (up - down) / (2 * eps)
 	}
 	return fd
+}
+
+// as64s returns s converted to float64.
+func as64s[F float](s []F) []float64 {
+	out := make([]float64, len(s))
+	for i, x := range s {
+		out[i] = float64(x)
+	}
+	return out
 }

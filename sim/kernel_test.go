@@ -167,13 +167,18 @@ func TestKernels(t *testing.T) {
 
 // TestKernelsDoNotChangeResults: a whole training gives the same Result
 // bytes with and without the assembly kernels, for the SuperSpike
-// surrogate and for an exponential one.
+// surrogate and for an exponential one, in both numerics.
 func TestKernelsDoNotChangeResults(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2 kernels on this machine or build")
 	}
-	for _, shape := range []string{"superspike", "sigmoid"} {
+	for _, c := range []struct {
+		shape    string
+		numerics Numerics
+	}{{"superspike", ""}, {"sigmoid", ""}, {"superspike", NumericsFloat32}, {"sigmoid", NumericsFloat32}} {
+		shape := c.shape
 		cfg := quickRandman()
+		cfg.Numerics = c.numerics
 		cfg.Dataset.SamplesPerClass = 60
 		cfg.Train.Epochs = 2
 		cfg.Network.Hidden = []int{30, 21}
@@ -193,7 +198,7 @@ func TestKernelsDoNotChangeResults(t *testing.T) {
 		without := run()
 		useAVX2, useAVX512 = true, saved
 		if !bytes.Equal(withAVX2, without) {
-			t.Errorf("%s: Result with the assembly kernels:\n%s\nwithout:\n%s", shape, withAVX2, without)
+			t.Errorf("%s %s: Result with the assembly kernels:\n%s\nwithout:\n%s", shape, c.numerics, withAVX2, without)
 		}
 	}
 }

@@ -33,33 +33,48 @@ func TestTrainLearnsRandman(t *testing.T) {
 		{"heaviside", 0, 0.2},
 	}
 	for _, tt := range tests {
-		t.Run(tt.shape, func(t *testing.T) {
-			cfg := quickRandman()
-			cfg.Surrogate.Shape = tt.shape
-			res, _, err := Train(context.Background(), cfg, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			last := res.Epochs[len(res.Epochs)-1]
-			t.Logf("%s: test acc %.3f (last %.3f), best epoch %d, train acc %.3f, spikes %.3f, silent %.2f",
-				tt.shape, res.TestAcc, res.TestAccLast, res.BestEpoch, last.TrainAcc, last.Spikes[0], last.Silent[0])
-			if res.Status != StatusOK {
-				t.Fatalf("status %s", res.Status)
-			}
-			if res.TestAcc < tt.min || res.TestAcc > tt.max {
-				t.Errorf("%s: test accuracy %.3f, want in [%.2f, %.2f]", tt.shape, res.TestAcc, tt.min, tt.max)
-			}
-			if tt.shape == "heaviside" && last.Silent[0] != 1 {
-				t.Errorf("heaviside: %.2f of hidden neurons silent, want all (no gradient reaches them)", last.Silent[0])
-			}
-		})
+		for _, numerics := range []Numerics{NumericsFloat64, NumericsFloat32} {
+			t.Run(tt.shape+"/"+string(numerics), func(t *testing.T) {
+				cfg := quickRandman()
+				cfg.Surrogate.Shape = tt.shape
+				cfg.Numerics = numerics
+				res, _, err := Train(context.Background(), cfg, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				last := res.Epochs[len(res.Epochs)-1]
+				t.Logf("%s: test acc %.3f (last %.3f), best epoch %d, train acc %.3f, spikes %.3f, silent %.2f",
+					tt.shape, res.TestAcc, res.TestAccLast, res.BestEpoch, last.TrainAcc, last.Spikes[0], last.Silent[0])
+				if res.Status != StatusOK {
+					t.Fatalf("status %s", res.Status)
+				}
+				if res.TestAcc < tt.min || res.TestAcc > tt.max {
+					t.Errorf("%s: test accuracy %.3f, want in [%.2f, %.2f]", tt.shape, res.TestAcc, tt.min, tt.max)
+				}
+				if tt.shape == "heaviside" && last.Silent[0] != 1 {
+					t.Errorf("heaviside: %.2f of hidden neurons silent, want all (no gradient reaches them)", last.Silent[0])
+				}
+			})
+		}
 	}
 }
 
 // TestTrainDeterministic: the same config gives the same Result bytes, run
-// twice and with 1 or 2 threads; a different seed gives different ones.
+// twice and with 1 or 2 threads; a different seed gives different ones;
+// in both numerics, which differ.
 func TestTrainDeterministic(t *testing.T) {
+	f64 := trainDeterministic(t, "")
+	if f32 := trainDeterministic(t, NumericsFloat32); bytes.Equal(f64, f32) {
+		t.Errorf("float32 and float64 give the same Result")
+	}
+}
+
+// trainDeterministic is TestTrainDeterministic in the given numerics; it
+// returns the first run's Result bytes.
+func trainDeterministic(t *testing.T, numerics Numerics) []byte {
+	t.Helper()
 	cfg := quickRandman()
+	cfg.Numerics = numerics
 	cfg.Train.Epochs = 6
 	cfg.Dataset.SamplesPerClass = 100
 	cfg.Train.Batch = 50 // 4 shards: 2 threads split them
@@ -85,6 +100,7 @@ func TestTrainDeterministic(t *testing.T) {
 	if other := run(cfg, 2); bytes.Equal(first, other) {
 		t.Errorf("seed %d and %d give the same Result", cfg.Seed-1, cfg.Seed)
 	}
+	return first
 }
 
 // TestTrainInvalidConfig: an invalid config is an error naming the fields.
@@ -155,6 +171,11 @@ func TestTrainDiverged(t *testing.T) {
 // of one sample, or of a lockstep group, allocate nothing, for every network
 // variant.
 func TestSampleAllocatesNothing(t *testing.T) {
+	sampleAllocatesNothing[float64](t)
+	sampleAllocatesNothing[float32](t)
+}
+
+func sampleAllocatesNothing[F float](t *testing.T) {
 	for _, mutate := range []func(*Config){
 		func(*Config) {},
 		func(c *Config) { c.Network.Hidden = []int{30, 20}; c.Network.Recurrent = true },
@@ -167,9 +188,9 @@ func TestSampleAllocatesNothing(t *testing.T) {
 		mustValid(t, &cfg)
 		split := randomSplit(newTestRand(), 1, 20, 10, cfg.Dataset.Steps, 0.1)
 		net := newNetwork(&cfg, 20, 10, cfg.Dataset.Steps)
-		p := net.initParams(&cfg)
-		grad := make([]float64, len(p))
-		ws := newWorkspace[float64](net)
+		p := toF[F](net.initParams(&cfg))
+		grad := make([]F, len(p))
+		ws := newWorkspace[F](net)
 		times, units := split.Events(0)
 		allocs := testing.AllocsPerRun(20, func() {
 			ws.forward(p, times, units, true)
@@ -179,8 +200,8 @@ func TestSampleAllocatesNothing(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("%+v: %v allocations per sample, want 0", cfg.Network, allocs)
 		}
-		group := newGroup[float64](net)
-		pt := make([]float64, net.nT)
+		group := newGroup[F](net)
+		pt := make([]F, net.nT)
 		transpose(net, p, pt)
 		allocs = testing.AllocsPerRun(10, func() {
 			for _, ws := range group {

@@ -76,6 +76,9 @@ func decodeCanonicalParams(params json.RawMessage, canon []byte) (sim.Config, er
 	if !bytes.Equal(got, canon) {
 		return sim.Config{}, fmt.Errorf("%w: not a complete sim.Config (%s)", ErrInvalidParams, firstDifference(canon, got))
 	}
+	if cfg.Numerics == "" {
+		cfg.Numerics = sim.NumericsFloat64 // the default, left out of the JSON
+	}
 	if err := cfg.Validate(); err != nil {
 		return sim.Config{}, fmt.Errorf("%w: %w", ErrInvalidParams, err)
 	}

@@ -57,6 +57,7 @@ func TestSpecErrors(t *testing.T) {
 		{"non-finite number", "name: x\ngrid:\n  train.lr: [.inf]\n", 3, "grid.train.lr", "want a finite number"},
 		{"octal-looking number", "name: x\nbase: {seed: 0755}\n", 2, "base.seed", "ambiguous number 0755"},
 		{"replicate count", "name: x\nreplicates: {seed: 0}\n", 2, "replicates.seed", "between 1 and max_tasks"},
+		{"unknown numerics", "name: x\nbase: {numerics: float16}\n", 2, "base.numerics", `"float16" is not one of float64, float32`},
 		{"unknown replicate", "name: x\nreplicates: {seeds: 3}\n", 2, "replicates.seeds", "unknown replicate (allowed: seed, data_seed) (did you mean seed?)"},
 		{"exclude value not on the axis", "name: x\ngrid:\n  surrogate.shape: [superspike, heaviside]\nexclude:\n  - surrogate.shape: heavyside\n", 5, "exclude[0].surrogate.shape", "heavyside is not a value of the axis surrogate.shape (values: heaviside, superspike)"},
 		{"exclude on a fixed field", "name: x\ngrid:\n  train.lr: [0.1]\nexclude:\n  - {train.epochs: 5}\n", 5, "exclude[0].train.epochs", "not varied by any axis"},
