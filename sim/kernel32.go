@@ -114,7 +114,37 @@ func addOuter32(m []float32, stride int, idx []int32, val, x []float32) {
 // the sum over i = 0…len(x[s])−1 accumulated in order onto dst[s][j].
 // Slots s ≥ n are ignored.
 func gemvT32(dst *[groupMax][]float32, mt []float32, x *[groupMax][]float32, n int) {
+	J := len(dst[0])
+	if n > 0 && J > 0 && useAVX512 {
+		// As in gemvT, a partial group fills its empty slots with its
+		// first sample, computed several times over to the same bits.
+		d, xs := dst, x
+		if n < groupMax {
+			d, xs = new([groupMax][]float32), new([groupMax][]float32)
+			*d, *xs = *dst, *x
+			for s := n; s < groupMax; s++ {
+				d[s], xs[s] = d[0], xs[0]
+			}
+		}
+		checkGemv32(d, mt, xs)
+		gemvT32AVX512(d, mt, xs, len(x[0]), J, 0, J)
+		return
+	}
 	gemvT32Go(dst, mt, x, n, 0)
+}
+
+// checkGemv32 panics, as an index expression would, unless every dst[s]
+// has J = len(dst[0]) columns, every x[s] len(x[0]) rows, and mt holds
+// len(x[0]) rows of J: the bounds checks gemvT32AVX512 does not do.
+func checkGemv32(dst *[groupMax][]float32, mt []float32, x *[groupMax][]float32) {
+	J, rows := len(dst[0]), len(x[0])
+	if rows == 0 {
+		return
+	}
+	for s := range groupMax {
+		_, _ = dst[s][J-1], x[s][rows-1]
+	}
+	_ = mt[rows*J-1]
 }
 
 // gemvT32Go is gemvT32 on the columns from, from+1, … of dst only.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -221,4 +222,99 @@ func gemvCase32(rng *rand.Rand, J, rows, k int) (dst, x, want [groupMax][]float3
 		}
 	}
 	return dst, x, want, mt
+}
+
+// TestKernels32: the dispatching float32 kernels (assembly where
+// available) equal their Go versions bit for bit, over the lengths of
+// lengths32 and the values of vec32.
+func TestKernels32(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no float32 assembly kernels on this machine or build (needs amd64 with AVX-512, without -tags purego): nothing to compare the Go kernels with")
+	}
+	rng := newTestRand()
+	for _, n := range lengths32(rng) {
+		// gemvT32, every group size, rows fewer and more than columns
+		for k := 1; k <= groupMax; k++ {
+			for _, rows := range []int{1 + rng.IntN(n+3), n + 1} {
+				dst, x, _, mt := gemvCase32(rng, n, rows, k)
+				var want [groupMax][]float32
+				for s := range dst {
+					want[s] = slices.Clone(dst[s])
+				}
+				withGo(func() { gemvT32(&want, mt, &x, k) })
+				gemvT32(&dst, mt, &x, k)
+				for s := range groupMax {
+					if !same32(dst[s], want[s]) {
+						t.Errorf("gemvT32, n=%d, rows=%d, group of %d, sample %d:\n%v\n%v", n, rows, k, s, dst[s], want[s])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkKernels32 compares the float64 kernels with the float32 ones
+// (both as dispatched: assembly where available) on the shapes that
+// matter: gemvT for a group of four through a square layer of 100 and of
+// 256 neurons, and addRows and addOuter for a step of 10 spikes into 100
+// and 256 currents. Run with
+//
+//	go test ./sim -run '^$' -bench Kernels32 -count 6 -cpu 1
+func BenchmarkKernels32(b *testing.B) {
+	rng := newTestRand()
+	normal := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		return v
+	}
+	for _, J := range []int{100, 256} {
+		mt := normal(J * J)
+		var dst, x [groupMax][]float64
+		var dst32, x32 [groupMax][]float32
+		for s := range groupMax {
+			dst[s], x[s] = normal(J), normal(J)
+			dst32[s], x32[s] = f32(dst[s]), f32(x[s])
+		}
+		mt32 := f32(mt)
+		b.Run(fmt.Sprintf("gemvT/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				gemvT(&dst, mt, &x, groupMax)
+			}
+		})
+		b.Run(fmt.Sprintf("gemvT/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				gemvT32(&dst32, mt32, &x32, groupMax)
+			}
+		})
+
+		const spikes = 10
+		idx := make([]int32, spikes)
+		for k := range idx {
+			idx[k] = int32(rng.IntN(J))
+		}
+		val := normal(spikes)
+		val32 := f32(val)
+		b.Run(fmt.Sprintf("addRows/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				addRows(dst[0], mt, J, idx, val)
+			}
+		})
+		b.Run(fmt.Sprintf("addRows/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				addRows32(dst32[0], mt32, J, idx, val32)
+			}
+		})
+		b.Run(fmt.Sprintf("addOuter/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				addOuter(mt, J, idx, val, x[0])
+			}
+		})
+		b.Run(fmt.Sprintf("addOuter/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				addOuter32(mt32, J, idx, val32, x32[0])
+			}
+		})
+	}
 }

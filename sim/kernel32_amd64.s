@@ -1,0 +1,297 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Assembly versions of the float32 kernels in kernel32.go, all AVX-512,
+// sixteen float32 to a ZMM register, for any length: blocks of several
+// registers, then one register at a time, then the last 1 to 15 under a
+// mask. Each does exactly the IEEE operations of its Go version, in the
+// same order, without FMA, as the float64 kernels in kernel_amd64.s do
+// (whose layout these follow).
+
+// func gemvT32AVX512(dst *[4][]float32, mt []float32, x *[4][]float32, rows, cols, from, to int)
+// For four samples s and columns j in [from, to): dst[s][j] +=
+// x[s][i]·mt[i·cols+j] for i = 0, 1, …, rows−1, in order. Sixty-four
+// columns at a time (sixteen accumulators, so that each broadcast of
+// x[s][i] serves four registers), then thirty-two, then sixteen, then the
+// last 1 to 15 under a mask. Every block loads its columns of all four
+// dst before it stores any, so a slot repeated (a partial group) gives
+// the same bits each time.
+TEXT ·gemvT32AVX512(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ mt_base+8(FP), SI
+	MOVQ x+32(FP), DX
+	MOVQ rows+40(FP), BX
+	MOVQ cols+48(FP), R13
+	SHLQ $2, R13 // row stride of mt, in bytes
+	MOVQ from+56(FP), AX
+	MOVQ to+64(FP), CX
+	MOVQ 0(DX), R8
+	MOVQ 24(DX), R9
+	MOVQ 48(DX), R10
+	MOVQ 72(DX), R11
+
+zgv64:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $64
+	JLT  zgv32
+	MOVQ 0(DI), DX
+	VMOVUPS (DX)(AX*4), Z0
+	VMOVUPS 64(DX)(AX*4), Z4
+	VMOVUPS 128(DX)(AX*4), Z8
+	VMOVUPS 192(DX)(AX*4), Z12
+	MOVQ 24(DI), DX
+	VMOVUPS (DX)(AX*4), Z1
+	VMOVUPS 64(DX)(AX*4), Z5
+	VMOVUPS 128(DX)(AX*4), Z9
+	VMOVUPS 192(DX)(AX*4), Z13
+	MOVQ 48(DI), DX
+	VMOVUPS (DX)(AX*4), Z2
+	VMOVUPS 64(DX)(AX*4), Z6
+	VMOVUPS 128(DX)(AX*4), Z10
+	VMOVUPS 192(DX)(AX*4), Z14
+	MOVQ 72(DI), DX
+	VMOVUPS (DX)(AX*4), Z3
+	VMOVUPS 64(DX)(AX*4), Z7
+	VMOVUPS 128(DX)(AX*4), Z11
+	VMOVUPS 192(DX)(AX*4), Z15
+	LEAQ (SI)(AX*4), R12
+	XORQ DX, DX
+
+zgv64row:
+	CMPQ DX, BX
+	JGE  zgv64store
+	VMOVUPS (R12), Z16
+	VMOVUPS 64(R12), Z17
+	VMOVUPS 128(R12), Z18
+	VMOVUPS 192(R12), Z19
+	VBROADCASTSS (R8)(DX*4), Z20
+	VMULPS Z16, Z20, Z24
+	VADDPS Z24, Z0, Z0
+	VMULPS Z17, Z20, Z25
+	VADDPS Z25, Z4, Z4
+	VMULPS Z18, Z20, Z26
+	VADDPS Z26, Z8, Z8
+	VMULPS Z19, Z20, Z27
+	VADDPS Z27, Z12, Z12
+	VBROADCASTSS (R9)(DX*4), Z21
+	VMULPS Z16, Z21, Z28
+	VADDPS Z28, Z1, Z1
+	VMULPS Z17, Z21, Z29
+	VADDPS Z29, Z5, Z5
+	VMULPS Z18, Z21, Z30
+	VADDPS Z30, Z9, Z9
+	VMULPS Z19, Z21, Z31
+	VADDPS Z31, Z13, Z13
+	VBROADCASTSS (R10)(DX*4), Z22
+	VMULPS Z16, Z22, Z24
+	VADDPS Z24, Z2, Z2
+	VMULPS Z17, Z22, Z25
+	VADDPS Z25, Z6, Z6
+	VMULPS Z18, Z22, Z26
+	VADDPS Z26, Z10, Z10
+	VMULPS Z19, Z22, Z27
+	VADDPS Z27, Z14, Z14
+	VBROADCASTSS (R11)(DX*4), Z23
+	VMULPS Z16, Z23, Z28
+	VADDPS Z28, Z3, Z3
+	VMULPS Z17, Z23, Z29
+	VADDPS Z29, Z7, Z7
+	VMULPS Z18, Z23, Z30
+	VADDPS Z30, Z11, Z11
+	VMULPS Z19, Z23, Z31
+	VADDPS Z31, Z15, Z15
+	ADDQ R13, R12
+	INCQ DX
+	JMP  zgv64row
+
+zgv64store:
+	MOVQ 0(DI), DX
+	VMOVUPS Z0, (DX)(AX*4)
+	VMOVUPS Z4, 64(DX)(AX*4)
+	VMOVUPS Z8, 128(DX)(AX*4)
+	VMOVUPS Z12, 192(DX)(AX*4)
+	MOVQ 24(DI), DX
+	VMOVUPS Z1, (DX)(AX*4)
+	VMOVUPS Z5, 64(DX)(AX*4)
+	VMOVUPS Z9, 128(DX)(AX*4)
+	VMOVUPS Z13, 192(DX)(AX*4)
+	MOVQ 48(DI), DX
+	VMOVUPS Z2, (DX)(AX*4)
+	VMOVUPS Z6, 64(DX)(AX*4)
+	VMOVUPS Z10, 128(DX)(AX*4)
+	VMOVUPS Z14, 192(DX)(AX*4)
+	MOVQ 72(DI), DX
+	VMOVUPS Z3, (DX)(AX*4)
+	VMOVUPS Z7, 64(DX)(AX*4)
+	VMOVUPS Z11, 128(DX)(AX*4)
+	VMOVUPS Z15, 192(DX)(AX*4)
+	ADDQ $64, AX
+	JMP  zgv64
+
+zgv32:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $32
+	JLT  zgv16
+	MOVQ 0(DI), DX
+	VMOVUPS (DX)(AX*4), Z0
+	VMOVUPS 64(DX)(AX*4), Z4
+	MOVQ 24(DI), DX
+	VMOVUPS (DX)(AX*4), Z1
+	VMOVUPS 64(DX)(AX*4), Z5
+	MOVQ 48(DI), DX
+	VMOVUPS (DX)(AX*4), Z2
+	VMOVUPS 64(DX)(AX*4), Z6
+	MOVQ 72(DI), DX
+	VMOVUPS (DX)(AX*4), Z3
+	VMOVUPS 64(DX)(AX*4), Z7
+	LEAQ (SI)(AX*4), R12
+	XORQ DX, DX
+
+zgv32row:
+	CMPQ DX, BX
+	JGE  zgv32store
+	VMOVUPS (R12), Z16
+	VMOVUPS 64(R12), Z17
+	VBROADCASTSS (R8)(DX*4), Z20
+	VMULPS Z16, Z20, Z24
+	VADDPS Z24, Z0, Z0
+	VMULPS Z17, Z20, Z25
+	VADDPS Z25, Z4, Z4
+	VBROADCASTSS (R9)(DX*4), Z21
+	VMULPS Z16, Z21, Z28
+	VADDPS Z28, Z1, Z1
+	VMULPS Z17, Z21, Z29
+	VADDPS Z29, Z5, Z5
+	VBROADCASTSS (R10)(DX*4), Z22
+	VMULPS Z16, Z22, Z24
+	VADDPS Z24, Z2, Z2
+	VMULPS Z17, Z22, Z25
+	VADDPS Z25, Z6, Z6
+	VBROADCASTSS (R11)(DX*4), Z23
+	VMULPS Z16, Z23, Z28
+	VADDPS Z28, Z3, Z3
+	VMULPS Z17, Z23, Z29
+	VADDPS Z29, Z7, Z7
+	ADDQ R13, R12
+	INCQ DX
+	JMP  zgv32row
+
+zgv32store:
+	MOVQ 0(DI), DX
+	VMOVUPS Z0, (DX)(AX*4)
+	VMOVUPS Z4, 64(DX)(AX*4)
+	MOVQ 24(DI), DX
+	VMOVUPS Z1, (DX)(AX*4)
+	VMOVUPS Z5, 64(DX)(AX*4)
+	MOVQ 48(DI), DX
+	VMOVUPS Z2, (DX)(AX*4)
+	VMOVUPS Z6, 64(DX)(AX*4)
+	MOVQ 72(DI), DX
+	VMOVUPS Z3, (DX)(AX*4)
+	VMOVUPS Z7, 64(DX)(AX*4)
+	ADDQ $32, AX
+	JMP  zgv32
+
+zgv16:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $16
+	JLT  zgvtail
+	MOVQ 0(DI), DX
+	VMOVUPS (DX)(AX*4), Z0
+	MOVQ 24(DI), DX
+	VMOVUPS (DX)(AX*4), Z1
+	MOVQ 48(DI), DX
+	VMOVUPS (DX)(AX*4), Z2
+	MOVQ 72(DI), DX
+	VMOVUPS (DX)(AX*4), Z3
+	LEAQ (SI)(AX*4), R12
+	XORQ DX, DX
+
+zgv16row:
+	CMPQ DX, BX
+	JGE  zgv16store
+	VMOVUPS (R12), Z16
+	VBROADCASTSS (R8)(DX*4), Z20
+	VMULPS Z16, Z20, Z24
+	VADDPS Z24, Z0, Z0
+	VBROADCASTSS (R9)(DX*4), Z21
+	VMULPS Z16, Z21, Z28
+	VADDPS Z28, Z1, Z1
+	VBROADCASTSS (R10)(DX*4), Z22
+	VMULPS Z16, Z22, Z24
+	VADDPS Z24, Z2, Z2
+	VBROADCASTSS (R11)(DX*4), Z23
+	VMULPS Z16, Z23, Z28
+	VADDPS Z28, Z3, Z3
+	ADDQ R13, R12
+	INCQ DX
+	JMP  zgv16row
+
+zgv16store:
+	MOVQ 0(DI), DX
+	VMOVUPS Z0, (DX)(AX*4)
+	MOVQ 24(DI), DX
+	VMOVUPS Z1, (DX)(AX*4)
+	MOVQ 48(DI), DX
+	VMOVUPS Z2, (DX)(AX*4)
+	MOVQ 72(DI), DX
+	VMOVUPS Z3, (DX)(AX*4)
+	ADDQ $16, AX
+	JMP  zgv16
+
+zgvtail:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  zgvdone
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+	KMOVW R12, K1
+	MOVQ 0(DI), DX
+	VMOVUPS.Z (DX)(AX*4), K1, Z0
+	MOVQ 24(DI), DX
+	VMOVUPS.Z (DX)(AX*4), K1, Z1
+	MOVQ 48(DI), DX
+	VMOVUPS.Z (DX)(AX*4), K1, Z2
+	MOVQ 72(DI), DX
+	VMOVUPS.Z (DX)(AX*4), K1, Z3
+	LEAQ (SI)(AX*4), R12
+	XORQ DX, DX
+
+zgvmrow:
+	CMPQ DX, BX
+	JGE  zgvmstore
+	VMOVUPS.Z (R12), K1, Z16
+	VBROADCASTSS (R8)(DX*4), Z20
+	VMULPS Z16, Z20, Z24
+	VADDPS Z24, Z0, Z0
+	VBROADCASTSS (R9)(DX*4), Z21
+	VMULPS Z16, Z21, Z28
+	VADDPS Z28, Z1, Z1
+	VBROADCASTSS (R10)(DX*4), Z22
+	VMULPS Z16, Z22, Z24
+	VADDPS Z24, Z2, Z2
+	VBROADCASTSS (R11)(DX*4), Z23
+	VMULPS Z16, Z23, Z28
+	VADDPS Z28, Z3, Z3
+	ADDQ R13, R12
+	INCQ DX
+	JMP  zgvmrow
+
+zgvmstore:
+	MOVQ 0(DI), DX
+	VMOVUPS Z0, K1, (DX)(AX*4)
+	MOVQ 24(DI), DX
+	VMOVUPS Z1, K1, (DX)(AX*4)
+	MOVQ 48(DI), DX
+	VMOVUPS Z2, K1, (DX)(AX*4)
+	MOVQ 72(DI), DX
+	VMOVUPS Z3, K1, (DX)(AX*4)
+
+zgvdone:
+	VZEROUPPER
+	RET
