@@ -295,3 +295,244 @@ zgvmstore:
 zgvdone:
 	VZEROUPPER
 	RET
+
+// func axpy32AVX512(dst, row []float32, s float32)
+// dst[i] += s·row[i] for any len(dst), sixteen at a time, the last 1 to
+// 15 under a mask.
+TEXT ·axpy32AVX512(SB), NOSPLIT, $0-52
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ row_base+24(FP), SI
+	VBROADCASTSS s+48(FP), Z10
+	XORQ AX, AX
+
+zaxloop:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $16
+	JLT  zaxtail
+	VMULPS  (SI)(AX*4), Z10, Z0
+	VADDPS  (DI)(AX*4), Z0, Z0
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ    $16, AX
+	JMP     zaxloop
+
+zaxtail:
+	TESTQ DX, DX
+	JZ    zaxdone
+	MOVQ  $1, R12
+	SHLXQ DX, R12, R12
+	DECQ  R12
+	KMOVW R12, K1
+	VMULPS.Z  (SI)(AX*4), Z10, K1, Z0
+	VADDPS.Z  (DI)(AX*4), Z0, K1, Z0
+	VMOVUPS   Z0, K1, (DI)(AX*4)
+
+zaxdone:
+	VZEROUPPER
+	RET
+
+// func addRows32AVX512(dst, m []float32, stride int, idx []int32, val []float32)
+// dst[i] += val[k]·m[idx[k]·stride+i] for k = 0, 1, …, len(idx)−1, in
+// order, for any len(dst). dst is held in registers 64 columns (then 16,
+// the last 1 to 15 under a mask) at a time while the rows stream past.
+TEXT ·addRows32AVX512(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ m_base+24(FP), SI
+	MOVQ stride+48(FP), R13
+	SHLQ $2, R13 // row stride of m, in bytes
+	MOVQ idx_base+56(FP), R8
+	MOVQ idx_len+64(FP), BX
+	MOVQ val_base+80(FP), R9
+	XORQ AX, AX // column
+
+zarblock64:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $64
+	JLT  zarblock16
+	VMOVUPS (DI)(AX*4), Z0
+	VMOVUPS 64(DI)(AX*4), Z1
+	VMOVUPS 128(DI)(AX*4), Z2
+	VMOVUPS 192(DI)(AX*4), Z3
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zarrow64:
+	CMPQ DX, BX
+	JGE  zarstore64
+	LEAQ 4(DX), R12 // prefetch the block of the row four ahead
+	CMPQ R12, BX
+	JGE  zarpf
+	MOVLQSX (R8)(R12*4), R12
+	IMULQ R13, R12
+	ADDQ R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 128(R12)
+	PREFETCHT0 192(R12)
+
+zarpf:
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS (R11), Z4, Z5
+	VADDPS Z0, Z5, Z0
+	VMULPS 64(R11), Z4, Z6
+	VADDPS Z1, Z6, Z1
+	VMULPS 128(R11), Z4, Z7
+	VADDPS Z2, Z7, Z2
+	VMULPS 192(R11), Z4, Z8
+	VADDPS Z3, Z8, Z3
+	INCQ DX
+	JMP  zarrow64
+
+zarstore64:
+	VMOVUPS Z0, (DI)(AX*4)
+	VMOVUPS Z1, 64(DI)(AX*4)
+	VMOVUPS Z2, 128(DI)(AX*4)
+	VMOVUPS Z3, 192(DI)(AX*4)
+	ADDQ $64, AX
+	JMP  zarblock64
+
+zarblock16:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  zardone
+	MOVQ $0xffff, R12 // mask of the columns AX … AX+15 that exist
+	CMPQ DX, $16
+	JGE  zarmask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zarmask:
+	KMOVW R12, K1
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zarrow16:
+	CMPQ DX, BX
+	JGE  zarstore16
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS.Z (R10)(R11*1), Z4, K1, Z5
+	VADDPS Z0, Z5, Z0
+	INCQ DX
+	JMP  zarrow16
+
+zarstore16:
+	VMOVUPS Z0, K1, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  zarblock16
+
+zardone:
+	VZEROUPPER
+	RET
+
+// func addOuter32AVX512(m []float32, stride int, idx []int32, val []float32, x []float32)
+// m[idx[k]·stride+i] += val[k]·x[i] for k = 0, 1, …, len(idx)−1 and every
+// i < len(x): x is held in registers 64 columns (then 16, the last 1 to
+// 15 under a mask) at a time while the rows of m stream past.
+TEXT ·addOuter32AVX512(SB), NOSPLIT, $0-104
+	MOVQ m_base+0(FP), SI
+	MOVQ stride+24(FP), R13
+	SHLQ $2, R13 // row stride of m, in bytes
+	MOVQ idx_base+32(FP), R8
+	MOVQ idx_len+40(FP), BX
+	MOVQ val_base+56(FP), R9
+	MOVQ x_base+80(FP), DI
+	MOVQ x_len+88(FP), CX
+	XORQ AX, AX // column
+
+zaoblock64:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	CMPQ DX, $64
+	JLT  zaoblock16
+	VMOVUPS (DI)(AX*4), Z0
+	VMOVUPS 64(DI)(AX*4), Z1
+	VMOVUPS 128(DI)(AX*4), Z2
+	VMOVUPS 192(DI)(AX*4), Z3
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zaorow64:
+	CMPQ DX, BX
+	JGE  zaonext64
+	LEAQ 4(DX), R12 // prefetch the block of the row four ahead
+	CMPQ R12, BX
+	JGE  zaopf
+	MOVLQSX (R8)(R12*4), R12
+	IMULQ R13, R12
+	ADDQ R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 128(R12)
+	PREFETCHT0 192(R12)
+
+zaopf:
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS  Z0, Z4, Z5
+	VADDPS  (R11), Z5, Z5
+	VMOVUPS Z5, (R11)
+	VMULPS  Z1, Z4, Z6
+	VADDPS  64(R11), Z6, Z6
+	VMOVUPS Z6, 64(R11)
+	VMULPS  Z2, Z4, Z7
+	VADDPS  128(R11), Z7, Z7
+	VMOVUPS Z7, 128(R11)
+	VMULPS  Z3, Z4, Z8
+	VADDPS  192(R11), Z8, Z8
+	VMOVUPS Z8, 192(R11)
+	INCQ DX
+	JMP  zaorow64
+
+zaonext64:
+	ADDQ $64, AX
+	JMP  zaoblock64
+
+zaoblock16:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  zaodone
+	MOVQ $0xffff, R12 // mask of the columns AX … AX+15 that exist
+	CMPQ DX, $16
+	JGE  zaomask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zaomask:
+	KMOVW R12, K1
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zaorow16:
+	CMPQ DX, BX
+	JGE  zaonext16
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS    Z0, Z4, Z5
+	VADDPS.Z  (R11), Z5, K1, Z5
+	VMOVUPS   Z5, K1, (R11)
+	INCQ DX
+	JMP  zaorow16
+
+zaonext16:
+	ADDQ $16, AX
+	JMP  zaoblock16
+
+zaodone:
+	VZEROUPPER
+	RET

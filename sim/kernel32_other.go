@@ -7,3 +7,13 @@ package sim
 func gemvT32AVX512(dst *[4][]float32, mt []float32, x *[4][]float32, rows, cols, from, to int) {
 	panic("sim: no AVX-512 kernels in this build")
 }
+
+func axpy32AVX512(dst, row []float32, s float32) { panic("sim: no AVX-512 kernels in this build") }
+
+func addRows32AVX512(dst, m []float32, stride int, idx []int32, val []float32) {
+	panic("sim: no AVX-512 kernels in this build")
+}
+
+func addOuter32AVX512(m []float32, stride int, idx []int32, val []float32, x []float32) {
+	panic("sim: no AVX-512 kernels in this build")
+}

@@ -233,6 +233,33 @@ func TestKernels32(t *testing.T) {
 	}
 	rng := newTestRand()
 	for _, n := range lengths32(rng) {
+		// addRow32, with a row longer than dst
+		dst, row := vec32(rng, n), vec32(rng, n+5)
+		want := slices.Clone(dst)
+		withGo(func() { addRow32(want, row, -0.37) })
+		addRow32(dst, row, -0.37)
+		if !same32(dst, want) {
+			t.Errorf("addRow32, n=%d:\n%v\n%v", n, dst, want)
+		}
+
+		// addRows32 and addOuter32: rows repeated and out of order, a
+		// stride longer than n, sometimes none
+		stride := n + rng.IntN(20)
+		m := vec32(rng, 9*stride)
+		rows, val := rows32(rng, rng.IntN(15), 9)
+		want = slices.Clone(dst)
+		withGo(func() { addRows32(want, m, stride, rows, val) })
+		addRows32(dst, m, stride, rows, val)
+		if !same32(dst, want) {
+			t.Errorf("addRows32, n=%d, rows %v:\n%v\n%v", n, rows, dst, want)
+		}
+		wantM := slices.Clone(m)
+		withGo(func() { addOuter32(wantM, stride, rows, val, dst) })
+		addOuter32(m, stride, rows, val, dst)
+		if !same32(m, wantM) {
+			t.Errorf("addOuter32, n=%d, rows %v:\n%v\n%v", n, rows, m, wantM)
+		}
+
 		// gemvT32, every group size, rows fewer and more than columns
 		for k := 1; k <= groupMax; k++ {
 			for _, rows := range []int{1 + rng.IntN(n+3), n + 1} {
