@@ -13,6 +13,9 @@ package sim
 // increasing order, and returns how many. idx must have room for len(u),
 // and its entries past the count (up to len(u)) may be overwritten.
 func lifStep32(u, cur []float32, lm, lsyn, theta float32, idx []int32) int {
+	if useAVX512 {
+		return lifStep32AVX512(u, cur[:len(u)], lm, 1-lm, lsyn, theta, idx[:len(u)])
+	}
 	return lifStep32Go(u, cur, lm, lsyn, theta, idx)
 }
 
@@ -37,6 +40,11 @@ func lifStep32Go(u, cur []float32, lm, lsyn, theta float32, idx []int32) int {
 // backwardTop32 is backwardTop in float32: the backward update of the last
 // hidden layer, fused with the readout's projected adjoints pI, pU.
 func backwardTop32(gu, gi, h, gs, pi, pu []float32, lm, lsyn, lo float32) {
+	if useAVX512 {
+		n := len(gu)
+		backwardTop32AVX512(gu, gi[:n], h[:n], gs[:n], pi[:n], pu[:n], lm, 1-lm, lsyn, lo, 1-lo)
+		return
+	}
 	backwardTop32Go(gu, gi, h, gs, pi, pu, lm, lsyn, lo)
 }
 
@@ -55,6 +63,11 @@ func backwardTop32Go(gu, gi, h, gs, pi, pu []float32, lm, lsyn, lo float32) {
 // backwardInner32 is backwardInner in float32: the backward update of a
 // hidden layer below the last.
 func backwardInner32(gu, gi, h, gs []float32, lm, lsyn float32) {
+	if useAVX512 {
+		n := len(gu)
+		backwardInner32AVX512(gu, gi[:n], h[:n], gs[:n], lm, 1-lm, lsyn)
+		return
+	}
 	backwardInner32Go(gu, gi, h, gs, lm, lsyn)
 }
 

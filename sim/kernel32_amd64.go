@@ -13,3 +13,12 @@ func addRows32AVX512(dst, m []float32, stride int, idx []int32, val []float32)
 
 //go:noescape
 func addOuter32AVX512(m []float32, stride int, idx []int32, val []float32, x []float32)
+
+//go:noescape
+func lifStep32AVX512(u, cur []float32, lm, cm, lsyn, theta float32, idx []int32) int
+
+//go:noescape
+func backwardTop32AVX512(gu, gi, h, gs, pi, pu []float32, lm, cm, lsyn, lo, co float32)
+
+//go:noescape
+func backwardInner32AVX512(gu, gi, h, gs []float32, lm, cm, lsyn float32)

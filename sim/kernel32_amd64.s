@@ -536,3 +536,208 @@ zaonext16:
 zaodone:
 	VZEROUPPER
 	RET
+
+DATA lif32idx<>+0(SB)/4, $0
+DATA lif32idx<>+4(SB)/4, $1
+DATA lif32idx<>+8(SB)/4, $2
+DATA lif32idx<>+12(SB)/4, $3
+DATA lif32idx<>+16(SB)/4, $4
+DATA lif32idx<>+20(SB)/4, $5
+DATA lif32idx<>+24(SB)/4, $6
+DATA lif32idx<>+28(SB)/4, $7
+DATA lif32idx<>+32(SB)/4, $8
+DATA lif32idx<>+36(SB)/4, $9
+DATA lif32idx<>+40(SB)/4, $10
+DATA lif32idx<>+44(SB)/4, $11
+DATA lif32idx<>+48(SB)/4, $12
+DATA lif32idx<>+52(SB)/4, $13
+DATA lif32idx<>+56(SB)/4, $14
+DATA lif32idx<>+60(SB)/4, $15
+GLOBL lif32idx<>(SB), RODATA|NOPTR, $64
+
+// func lifStep32AVX512(u, cur []float32, lm, cm, lsyn, theta float32, idx []int32) int
+// lifStepAVX512 sixteen neurons at a time: without branches on the
+// spikes, the indices of a chunk's spiking neurons compressed
+// (VPCOMPRESSD) and all sixteen lanes stored, of which the next chunk
+// overwrites those past the spikes (a chunk's stores end at most at its
+// own last neuron, and idx has room for len(u)). The last 1 to 15 neurons
+// run under a mask and store their indices under a mask of their count;
+// no masked store in the loop (see lifStepAVX512).
+TEXT ·lifStep32AVX512(SB), NOSPLIT, $0-96
+	MOVQ u_base+0(FP), SI
+	MOVQ u_len+8(FP), CX
+	MOVQ cur_base+24(FP), DI
+	MOVQ idx_base+64(FP), R8
+	VBROADCASTSS lm+48(FP), Z10
+	VBROADCASTSS cm+52(FP), Z11
+	VBROADCASTSS lsyn+56(FP), Z12
+	VBROADCASTSS theta+60(FP), Z13
+	VMOVDQU32 lif32idx<>(SB), Z4 // neuron indices of the chunk
+	MOVL $16, AX
+	VMOVD AX, X6
+	VPBROADCASTD X6, Z6
+	XORQ AX, AX
+	XORQ DX, DX
+
+zl32loop:
+	MOVQ CX, BX
+	SUBQ AX, BX
+	CMPQ BX, $16
+	JLT  zl32tail
+	VMOVUPS (SI)(AX*4), Z0
+	VMOVUPS (DI)(AX*4), Z1
+	VMULPS  Z10, Z0, Z2
+	VMULPS  Z11, Z1, Z3
+	VADDPS  Z3, Z2, Z2
+	VCMPPS  $0x1e, Z13, Z0, K1 // u > theta (GT_OQ: false for NaN)
+	VPXORD  Z2, Z2, K1, Z2     // 0 where spiking
+	VMOVUPS Z2, (SI)(AX*4)
+	VMULPS  Z12, Z1, Z1
+	VMOVUPS Z1, (DI)(AX*4)
+	VPCOMPRESSD Z4, K1, Z5
+	VMOVDQU32 Z5, (R8)(DX*4)
+	KMOVW   K1, BX
+	POPCNTL BX, BX
+	ADDQ    BX, DX
+	VPADDD  Z6, Z4, Z4
+	ADDQ    $16, AX
+	JMP     zl32loop
+
+zl32tail:
+	TESTQ BX, BX
+	JLE   zl32done
+	MOVQ  $1, R12
+	SHLXQ BX, R12, R12
+	DECQ  R12
+	KMOVW R12, K2
+	VMOVUPS.Z (SI)(AX*4), K2, Z0
+	VMOVUPS.Z (DI)(AX*4), K2, Z1
+	VMULPS  Z10, Z0, Z2
+	VMULPS  Z11, Z1, Z3
+	VADDPS  Z3, Z2, Z2
+	VCMPPS  $0x1e, Z13, Z0, K2, K1
+	VPXORD  Z2, Z2, K1, Z2
+	VMOVUPS Z2, K2, (SI)(AX*4)
+	VMULPS  Z12, Z1, Z1
+	VMOVUPS Z1, K2, (DI)(AX*4)
+	VPCOMPRESSD Z4, K1, Z5
+	KMOVW   K1, BX
+	POPCNTL BX, BX
+	TESTQ   BX, BX
+	JZ      zl32done
+	MOVL    $1, R12
+	SHLXL   BX, R12, R12
+	DECL    R12
+	KMOVW   R12, K3
+	VMOVDQU32 Z5, K3, (R8)(DX*4)
+	ADDQ    BX, DX
+
+zl32done:
+	MOVQ DX, ret+88(FP)
+	VZEROUPPER
+	RET
+
+// func backwardTop32AVX512(gu, gi, h, gs, pi, pu []float32, lm, cm, lsyn, lo, co float32)
+// backwardTopAVX2 sixteen neurons at a time, the last 1 to 15 under a
+// mask.
+TEXT ·backwardTop32AVX512(SB), NOSPLIT, $0-164
+	MOVQ gu_base+0(FP), R8
+	MOVQ gu_len+8(FP), CX
+	MOVQ gi_base+24(FP), R9
+	MOVQ h_base+48(FP), R10
+	MOVQ gs_base+72(FP), R11
+	MOVQ pi_base+96(FP), R12
+	MOVQ pu_base+120(FP), R13
+	VBROADCASTSS lm+144(FP), Z10
+	VBROADCASTSS cm+148(FP), Z11
+	VBROADCASTSS lsyn+152(FP), Z12
+	VBROADCASTSS lo+156(FP), Z13
+	VBROADCASTSS co+160(FP), Z14
+	XORQ AX, AX
+
+zbtloop:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  zbtdone
+	MOVQ $0xffff, BX
+	CMPQ DX, $16
+	JGE  zbtmask
+	MOVQ $1, BX
+	SHLXQ DX, BX, BX
+	DECQ BX
+
+zbtmask:
+	KMOVW BX, K1
+	VMOVUPS.Z (R8)(AX*4), K1, Z0  // g
+	VMOVUPS.Z (R12)(AX*4), K1, Z1 // pi
+	VMOVUPS.Z (R11)(AX*4), K1, Z2 // gs
+	VADDPS  Z1, Z2, Z2
+	VMOVUPS.Z (R10)(AX*4), K1, Z3 // h
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z10, Z0, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, K1, (R8)(AX*4)
+	VMOVUPS.Z (R9)(AX*4), K1, Z5 // gi
+	VMULPS  Z12, Z5, Z5
+	VMULPS  Z11, Z0, Z6
+	VADDPS  Z5, Z6, Z6
+	VMOVUPS Z6, K1, (R9)(AX*4)
+	VMOVUPS.Z (R13)(AX*4), K1, Z7 // pu
+	VMULPS  Z12, Z1, Z1
+	VMULPS  Z14, Z7, Z8
+	VADDPS  Z8, Z1, Z1
+	VMOVUPS Z1, K1, (R12)(AX*4)
+	VMULPS  Z13, Z7, Z7
+	VMOVUPS Z7, K1, (R13)(AX*4)
+	ADDQ    $16, AX
+	JMP     zbtloop
+
+zbtdone:
+	VZEROUPPER
+	RET
+
+// func backwardInner32AVX512(gu, gi, h, gs []float32, lm, cm, lsyn float32)
+// backwardInnerAVX2 sixteen neurons at a time, the last 1 to 15 under a
+// mask.
+TEXT ·backwardInner32AVX512(SB), NOSPLIT, $0-108
+	MOVQ gu_base+0(FP), R8
+	MOVQ gu_len+8(FP), CX
+	MOVQ gi_base+24(FP), R9
+	MOVQ h_base+48(FP), R10
+	MOVQ gs_base+72(FP), R11
+	VBROADCASTSS lm+96(FP), Z10
+	VBROADCASTSS cm+100(FP), Z11
+	VBROADCASTSS lsyn+104(FP), Z12
+	XORQ AX, AX
+
+zbiloop:
+	MOVQ CX, DX
+	SUBQ AX, DX
+	JLE  zbidone
+	MOVQ $0xffff, BX
+	CMPQ DX, $16
+	JGE  zbimask
+	MOVQ $1, BX
+	SHLXQ DX, BX, BX
+	DECQ BX
+
+zbimask:
+	KMOVW BX, K1
+	VMOVUPS.Z (R8)(AX*4), K1, Z0  // g
+	VMOVUPS.Z (R11)(AX*4), K1, Z2 // gs
+	VMOVUPS.Z (R10)(AX*4), K1, Z3 // h
+	VMULPS  Z2, Z3, Z3
+	VMULPS  Z10, Z0, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, K1, (R8)(AX*4)
+	VMOVUPS.Z (R9)(AX*4), K1, Z5 // gi
+	VMULPS  Z12, Z5, Z5
+	VMULPS  Z11, Z0, Z6
+	VADDPS  Z5, Z6, Z6
+	VMOVUPS Z6, K1, (R9)(AX*4)
+	ADDQ    $16, AX
+	JMP     zbiloop
+
+zbidone:
+	VZEROUPPER
+	RET

@@ -232,7 +232,55 @@ func TestKernels32(t *testing.T) {
 		t.Skip("no float32 assembly kernels on this machine or build (needs amd64 with AVX-512, without -tags purego): nothing to compare the Go kernels with")
 	}
 	rng := newTestRand()
+	const lm, lsyn, lo, theta = float32(0.9048374), float32(0.81873075), float32(0.9512294), float32(1)
 	for _, n := range lengths32(rng) {
+		// lifStep32: dense, sparse (u shifted down) and with NaN; idx
+		// longer than n, whose entries from n on must stay
+		for _, c := range []string{"dense", "sparse", "NaN"} {
+			u, cur := vec32(rng, n), vec32(rng, n)
+			for j := range u {
+				switch {
+				case rng.IntN(2) == 0:
+				case c == "sparse":
+					u[j] -= 1.5
+				case c == "NaN":
+					u[j], cur[j] = float32(math.NaN()), float32(math.NaN())
+				}
+			}
+			u2, cur2 := slices.Clone(u), slices.Clone(cur)
+			idx, idx2 := make([]int32, n+16), make([]int32, n+16)
+			for j := range idx {
+				idx[j], idx2[j] = -7, -7
+			}
+			var k2 int
+			withGo(func() { k2 = lifStep32(u2, cur2, lm, lsyn, theta, idx2) })
+			k := lifStep32(u, cur, lm, lsyn, theta, idx)
+			if k != k2 || !slices.Equal(idx[:k], idx2[:k2]) || !same32(u, u2) || !same32(cur, cur2) ||
+				!slices.Equal(idx[n:], idx2[n:]) {
+				t.Errorf("lifStep32, n=%d, %s: spikes %v, Go %v; or U, I or idx[n:] differ", n, c, idx[:k], idx2[:k2])
+			}
+		}
+
+		// backwardTop32 and backwardInner32
+		v := make([][]float32, 6)
+		for i := range v {
+			v[i] = vec32(rng, n)
+		}
+		w := make([][]float32, len(v))
+		for i := range v {
+			w[i] = slices.Clone(v[i])
+		}
+		withGo(func() { backwardTop32(w[0], w[1], w[2], w[3], w[4], w[5], lm, lsyn, lo) })
+		backwardTop32(v[0], v[1], v[2], v[3], v[4], v[5], lm, lsyn, lo)
+		if !slices.EqualFunc(v, w, same32) {
+			t.Errorf("backwardTop32, n=%d differs from Go", n)
+		}
+		withGo(func() { backwardInner32(w[0], w[1], w[2], w[3], lm, lsyn) })
+		backwardInner32(v[0], v[1], v[2], v[3], lm, lsyn)
+		if !slices.EqualFunc(v, w, same32) {
+			t.Errorf("backwardInner32, n=%d differs from Go", n)
+		}
+
 		// addRow32, with a row longer than dst
 		dst, row := vec32(rng, n), vec32(rng, n+5)
 		want := slices.Clone(dst)
