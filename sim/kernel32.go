@@ -172,17 +172,19 @@ func gemvT32(dst *[groupMax][]float32, mt []float32, x *[groupMax][]float32, n i
 }
 
 // checkGemv32 panics, as an index expression would, unless every dst[s]
-// has J = len(dst[0]) columns, every x[s] len(x[0]) rows, and mt holds
-// len(x[0]) rows of J: the bounds checks gemvT32AVX512 does not do.
+// has J = len(dst[0]) ≥ 1 columns, every x[s] len(x[0]) rows, and mt
+// holds len(x[0]) rows of J: the bounds checks gemvT32AVX512 does not do.
 func checkGemv32(dst *[groupMax][]float32, mt []float32, x *[groupMax][]float32) {
 	J, rows := len(dst[0]), len(x[0])
-	if rows == 0 {
-		return
-	}
 	for s := range groupMax {
-		_, _ = dst[s][J-1], x[s][rows-1]
+		_ = dst[s][J-1]
+		if rows > 0 {
+			_ = x[s][rows-1]
+		}
 	}
-	_ = mt[rows*J-1]
+	if rows > 0 {
+		_ = mt[rows*J-1]
+	}
 }
 
 // gemvT32Go is gemvT32 on the columns from, from+1, … of dst only.

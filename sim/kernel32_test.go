@@ -310,7 +310,7 @@ func TestKernels32(t *testing.T) {
 
 		// gemvT32, every group size, rows fewer and more than columns
 		for k := 1; k <= groupMax; k++ {
-			for _, rows := range []int{1 + rng.IntN(n+3), n + 1} {
+			for _, rows := range []int{0, 1 + rng.IntN(n+3), n + 1} {
 				dst, x, _, mt := gemvCase32(rng, n, rows, k)
 				var want [groupMax][]float32
 				for s := range dst {
@@ -324,6 +324,42 @@ func TestKernels32(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestKernels32Bounds: the float32 kernels panic, with or without the
+// assembly, on rows outside m and on a matrix too short for gemvT32,
+// instead of reading or writing past a slice.
+func TestKernels32Bounds(t *testing.T) {
+	const J, rows = 20, 5
+	m, x := make([]float32, rows*J), make([]float32, J)
+	var dst, xs [groupMax][]float32
+	for s := range groupMax {
+		dst[s], xs[s] = make([]float32, J), make([]float32, rows)
+	}
+	cases := map[string]func(){
+		"addRows32 past the end":  func() { addRows32(x, m, J, []int32{0, rows}, x) },
+		"addRows32 negative":      func() { addRows32(x, m, J, []int32{-1}, x) },
+		"addRows32 long dst":      func() { addRows32(make([]float32, J+1), m, J, []int32{rows - 1}, x) },
+		"addOuter32 past the end": func() { addOuter32(m, J, []int32{rows, 0}, x, x) },
+		"addOuter32 negative":     func() { addOuter32(m, J, []int32{-3}, x, x) },
+		"gemvT32 short mt":        func() { gemvT32(&dst, m[:len(m)-1], &xs, groupMax) },
+		"gemvT32 short dst":       func() { d := dst; d[2] = make([]float32, J-1); gemvT32(&d, m, &xs, groupMax) },
+	}
+	for _, avx512 := range []bool{useAVX512, false} {
+		for name, f := range cases {
+			saved := useAVX512
+			useAVX512 = avx512
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s (AVX-512 %v): no panic", name, avx512)
+					}
+				}()
+				f()
+			}()
+			useAVX512 = saved
 		}
 	}
 }
