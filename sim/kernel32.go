@@ -13,6 +13,9 @@ package sim
 // increasing order, and returns how many. idx must have room for len(u),
 // and its entries past the count (up to len(u)) may be overwritten.
 func lifStep32(u, cur []float32, lm, lsyn, theta float32, idx []int32) int {
+	if useAVX512 {
+		return lifStep32AVX512(u, cur[:len(u)], lm, 1-lm, lsyn, theta, idx[:len(u)])
+	}
 	return lifStep32Go(u, cur, lm, lsyn, theta, idx)
 }
 
@@ -37,6 +40,11 @@ func lifStep32Go(u, cur []float32, lm, lsyn, theta float32, idx []int32) int {
 // backwardTop32 is backwardTop in float32: the backward update of the last
 // hidden layer, fused with the readout's projected adjoints pI, pU.
 func backwardTop32(gu, gi, h, gs, pi, pu []float32, lm, lsyn, lo float32) {
+	if useAVX512 {
+		n := len(gu)
+		backwardTop32AVX512(gu, gi[:n], h[:n], gs[:n], pi[:n], pu[:n], lm, 1-lm, lsyn, lo, 1-lo)
+		return
+	}
 	backwardTop32Go(gu, gi, h, gs, pi, pu, lm, lsyn, lo)
 }
 
@@ -55,6 +63,11 @@ func backwardTop32Go(gu, gi, h, gs, pi, pu []float32, lm, lsyn, lo float32) {
 // backwardInner32 is backwardInner in float32: the backward update of a
 // hidden layer below the last.
 func backwardInner32(gu, gi, h, gs []float32, lm, lsyn float32) {
+	if useAVX512 {
+		n := len(gu)
+		backwardInner32AVX512(gu, gi[:n], h[:n], gs[:n], lm, 1-lm, lsyn)
+		return
+	}
 	backwardInner32Go(gu, gi, h, gs, lm, lsyn)
 }
 
@@ -70,6 +83,10 @@ func backwardInner32Go(gu, gi, h, gs []float32, lm, lsyn float32) {
 
 // addRow32 adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
 func addRow32(dst, row []float32, s float32) {
+	if useAVX512 && len(dst) >= 32 { // shorter rows (the readout's) are faster without the call
+		axpy32AVX512(dst, row[:len(dst)], s)
+		return
+	}
 	axpy32Go(dst, row, s)
 }
 
@@ -90,6 +107,11 @@ func addRows32(dst, m []float32, stride int, idx []int32, val []float32) {
 		return
 	}
 	val = val[:len(idx)]
+	if useAVX512 && len(dst) > 0 {
+		checkRows32(m, stride, idx, len(dst))
+		addRows32AVX512(dst, m, stride, idx, val)
+		return
+	}
 	for k, j := range idx {
 		axpy32Go(dst, m[int(j)*stride:], val[k])
 	}
@@ -104,9 +126,25 @@ func addOuter32(m []float32, stride int, idx []int32, val, x []float32) {
 		return
 	}
 	val = val[:len(idx)]
+	if useAVX512 && len(x) > 0 {
+		checkRows32(m, stride, idx, len(x))
+		addOuter32AVX512(m, stride, idx, val, x)
+		return
+	}
 	for k, j := range idx {
 		axpy32Go(m[int(j)*stride:int(j)*stride+len(x)], x, val[k])
 	}
+}
+
+// checkRows32 is checkRows for float32: it panics, as an index expression
+// would, unless the first width elements of every row idx[k] of m (rows
+// stride long) lie within m.
+func checkRows32(m []float32, stride int, idx []int32, width int) {
+	last := 0
+	for _, j := range idx {
+		last = max(last, int(uint32(j))) // a negative index fails the check below
+	}
+	_ = m[last*stride+width-1]
 }
 
 // gemvT32 is gemvT in float32: it adds M·x[s] to dst[s] for each s < n,
@@ -114,7 +152,39 @@ func addOuter32(m []float32, stride int, idx []int32, val, x []float32) {
 // the sum over i = 0…len(x[s])−1 accumulated in order onto dst[s][j].
 // Slots s ≥ n are ignored.
 func gemvT32(dst *[groupMax][]float32, mt []float32, x *[groupMax][]float32, n int) {
+	J := len(dst[0])
+	if n > 0 && J > 0 && useAVX512 {
+		// As in gemvT, a partial group fills its empty slots with its
+		// first sample, computed several times over to the same bits.
+		d, xs := dst, x
+		if n < groupMax {
+			d, xs = new([groupMax][]float32), new([groupMax][]float32)
+			*d, *xs = *dst, *x
+			for s := n; s < groupMax; s++ {
+				d[s], xs[s] = d[0], xs[0]
+			}
+		}
+		checkGemv32(d, mt, xs)
+		gemvT32AVX512(d, mt, xs, len(x[0]), J, 0, J)
+		return
+	}
 	gemvT32Go(dst, mt, x, n, 0)
+}
+
+// checkGemv32 panics, as an index expression would, unless every dst[s]
+// has J = len(dst[0]) ≥ 1 columns, every x[s] len(x[0]) rows, and mt
+// holds len(x[0]) rows of J: the bounds checks gemvT32AVX512 does not do.
+func checkGemv32(dst *[groupMax][]float32, mt []float32, x *[groupMax][]float32) {
+	J, rows := len(dst[0]), len(x[0])
+	for s := range groupMax {
+		_ = dst[s][J-1]
+		if rows > 0 {
+			_ = x[s][rows-1]
+		}
+	}
+	if rows > 0 {
+		_ = mt[rows*J-1]
+	}
 }
 
 // gemvT32Go is gemvT32 on the columns from, from+1, … of dst only.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -221,4 +222,210 @@ func gemvCase32(rng *rand.Rand, J, rows, k int) (dst, x, want [groupMax][]float3
 		}
 	}
 	return dst, x, want, mt
+}
+
+// TestKernels32: the dispatching float32 kernels (assembly where
+// available) equal their Go versions bit for bit, over the lengths of
+// lengths32 and the values of vec32.
+func TestKernels32(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no float32 assembly kernels on this machine or build (needs amd64 with AVX-512, without -tags purego): nothing to compare the Go kernels with")
+	}
+	rng := newTestRand()
+	const lm, lsyn, lo, theta = float32(0.9048374), float32(0.81873075), float32(0.9512294), float32(1)
+	for _, n := range lengths32(rng) {
+		// lifStep32: dense, sparse (u shifted down) and with NaN; idx
+		// longer than n, whose entries from n on must stay
+		for _, c := range []string{"dense", "sparse", "NaN"} {
+			u, cur := vec32(rng, n), vec32(rng, n)
+			for j := range u {
+				switch {
+				case rng.IntN(2) == 0:
+				case c == "sparse":
+					u[j] -= 1.5
+				case c == "NaN":
+					u[j], cur[j] = float32(math.NaN()), float32(math.NaN())
+				}
+			}
+			u2, cur2 := slices.Clone(u), slices.Clone(cur)
+			idx, idx2 := make([]int32, n+16), make([]int32, n+16)
+			for j := range idx {
+				idx[j], idx2[j] = -7, -7
+			}
+			var k2 int
+			withGo(func() { k2 = lifStep32(u2, cur2, lm, lsyn, theta, idx2) })
+			k := lifStep32(u, cur, lm, lsyn, theta, idx)
+			if k != k2 || !slices.Equal(idx[:k], idx2[:k2]) || !same32(u, u2) || !same32(cur, cur2) ||
+				!slices.Equal(idx[n:], idx2[n:]) {
+				t.Errorf("lifStep32, n=%d, %s: spikes %v, Go %v; or U, I or idx[n:] differ", n, c, idx[:k], idx2[:k2])
+			}
+		}
+
+		// backwardTop32 and backwardInner32
+		v := make([][]float32, 6)
+		for i := range v {
+			v[i] = vec32(rng, n)
+		}
+		w := make([][]float32, len(v))
+		for i := range v {
+			w[i] = slices.Clone(v[i])
+		}
+		withGo(func() { backwardTop32(w[0], w[1], w[2], w[3], w[4], w[5], lm, lsyn, lo) })
+		backwardTop32(v[0], v[1], v[2], v[3], v[4], v[5], lm, lsyn, lo)
+		if !slices.EqualFunc(v, w, same32) {
+			t.Errorf("backwardTop32, n=%d differs from Go", n)
+		}
+		withGo(func() { backwardInner32(w[0], w[1], w[2], w[3], lm, lsyn) })
+		backwardInner32(v[0], v[1], v[2], v[3], lm, lsyn)
+		if !slices.EqualFunc(v, w, same32) {
+			t.Errorf("backwardInner32, n=%d differs from Go", n)
+		}
+
+		// addRow32, with a row longer than dst
+		dst, row := vec32(rng, n), vec32(rng, n+5)
+		want := slices.Clone(dst)
+		withGo(func() { addRow32(want, row, -0.37) })
+		addRow32(dst, row, -0.37)
+		if !same32(dst, want) {
+			t.Errorf("addRow32, n=%d:\n%v\n%v", n, dst, want)
+		}
+
+		// addRows32 and addOuter32: rows repeated and out of order, a
+		// stride longer than n, sometimes none
+		stride := n + rng.IntN(20)
+		m := vec32(rng, 9*stride)
+		rows, val := rows32(rng, rng.IntN(15), 9)
+		want = slices.Clone(dst)
+		withGo(func() { addRows32(want, m, stride, rows, val) })
+		addRows32(dst, m, stride, rows, val)
+		if !same32(dst, want) {
+			t.Errorf("addRows32, n=%d, rows %v:\n%v\n%v", n, rows, dst, want)
+		}
+		wantM := slices.Clone(m)
+		withGo(func() { addOuter32(wantM, stride, rows, val, dst) })
+		addOuter32(m, stride, rows, val, dst)
+		if !same32(m, wantM) {
+			t.Errorf("addOuter32, n=%d, rows %v:\n%v\n%v", n, rows, m, wantM)
+		}
+
+		// gemvT32, every group size, rows fewer and more than columns
+		for k := 1; k <= groupMax; k++ {
+			for _, rows := range []int{0, 1 + rng.IntN(n+3), n + 1} {
+				dst, x, _, mt := gemvCase32(rng, n, rows, k)
+				var want [groupMax][]float32
+				for s := range dst {
+					want[s] = slices.Clone(dst[s])
+				}
+				withGo(func() { gemvT32(&want, mt, &x, k) })
+				gemvT32(&dst, mt, &x, k)
+				for s := range groupMax {
+					if !same32(dst[s], want[s]) {
+						t.Errorf("gemvT32, n=%d, rows=%d, group of %d, sample %d:\n%v\n%v", n, rows, k, s, dst[s], want[s])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestKernels32Bounds: the float32 kernels panic, with or without the
+// assembly, on rows outside m and on a matrix too short for gemvT32,
+// instead of reading or writing past a slice.
+func TestKernels32Bounds(t *testing.T) {
+	const J, rows = 20, 5
+	m, x := make([]float32, rows*J), make([]float32, J)
+	var dst, xs [groupMax][]float32
+	for s := range groupMax {
+		dst[s], xs[s] = make([]float32, J), make([]float32, rows)
+	}
+	cases := map[string]func(){
+		"addRows32 past the end":  func() { addRows32(x, m, J, []int32{0, rows}, x) },
+		"addRows32 negative":      func() { addRows32(x, m, J, []int32{-1}, x) },
+		"addRows32 long dst":      func() { addRows32(make([]float32, J+1), m, J, []int32{rows - 1}, x) },
+		"addOuter32 past the end": func() { addOuter32(m, J, []int32{rows, 0}, x, x) },
+		"addOuter32 negative":     func() { addOuter32(m, J, []int32{-3}, x, x) },
+		"gemvT32 short mt":        func() { gemvT32(&dst, m[:len(m)-1], &xs, groupMax) },
+		"gemvT32 short dst":       func() { d := dst; d[2] = make([]float32, J-1); gemvT32(&d, m, &xs, groupMax) },
+	}
+	for _, avx512 := range []bool{useAVX512, false} {
+		for name, f := range cases {
+			saved := useAVX512
+			useAVX512 = avx512
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s (AVX-512 %v): no panic", name, avx512)
+					}
+				}()
+				f()
+			}()
+			useAVX512 = saved
+		}
+	}
+}
+
+// BenchmarkKernels32 compares the float64 kernels with the float32 ones
+// (both as dispatched: assembly where available) on the shapes that
+// matter: gemvT for a group of four through a square layer of 100 and of
+// 256 neurons, and addRows and addOuter for a step of 10 spikes into 100
+// and 256 currents. Run with
+//
+//	go test ./sim -run '^$' -bench Kernels32 -count 6 -cpu 1
+func BenchmarkKernels32(b *testing.B) {
+	rng := newTestRand()
+	normal := func(n int) []float64 {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+		return v
+	}
+	for _, J := range []int{100, 256} {
+		mt := normal(J * J)
+		var dst, x [groupMax][]float64
+		var dst32, x32 [groupMax][]float32
+		for s := range groupMax {
+			dst[s], x[s] = normal(J), normal(J)
+			dst32[s], x32[s] = f32(dst[s]), f32(x[s])
+		}
+		mt32 := f32(mt)
+		b.Run(fmt.Sprintf("gemvT/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				gemvT(&dst, mt, &x, groupMax)
+			}
+		})
+		b.Run(fmt.Sprintf("gemvT/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				gemvT32(&dst32, mt32, &x32, groupMax)
+			}
+		})
+
+		const spikes = 10
+		idx := make([]int32, spikes)
+		for k := range idx {
+			idx[k] = int32(rng.IntN(J))
+		}
+		val := normal(spikes)
+		val32 := f32(val)
+		b.Run(fmt.Sprintf("addRows/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				addRows(dst[0], mt, J, idx, val)
+			}
+		})
+		b.Run(fmt.Sprintf("addRows/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				addRows32(dst32[0], mt32, J, idx, val32)
+			}
+		})
+		b.Run(fmt.Sprintf("addOuter/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				addOuter(mt, J, idx, val, x[0])
+			}
+		})
+		b.Run(fmt.Sprintf("addOuter/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				addOuter32(mt32, J, idx, val32, x32[0])
+			}
+		})
+	}
 }

@@ -1,0 +1,31 @@
+//go:build !amd64 || purego
+
+package sim
+
+// Without assembly kernels only the Go versions in kernel32.go run.
+
+func gemvT32AVX512(dst *[4][]float32, mt []float32, x *[4][]float32, rows, cols, from, to int) {
+	panic("sim: no AVX-512 kernels in this build")
+}
+
+func axpy32AVX512(dst, row []float32, s float32) { panic("sim: no AVX-512 kernels in this build") }
+
+func addRows32AVX512(dst, m []float32, stride int, idx []int32, val []float32) {
+	panic("sim: no AVX-512 kernels in this build")
+}
+
+func addOuter32AVX512(m []float32, stride int, idx []int32, val []float32, x []float32) {
+	panic("sim: no AVX-512 kernels in this build")
+}
+
+func lifStep32AVX512(u, cur []float32, lm, cm, lsyn, theta float32, idx []int32) int {
+	panic("sim: no AVX-512 kernels in this build")
+}
+
+func backwardTop32AVX512(gu, gi, h, gs, pi, pu []float32, lm, cm, lsyn, lo, co float32) {
+	panic("sim: no AVX-512 kernels in this build")
+}
+
+func backwardInner32AVX512(gu, gi, h, gs []float32, lm, cm, lsyn float32) {
+	panic("sim: no AVX-512 kernels in this build")
+}
