@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
 """Regenerates the PyTorch correctness fixtures of sim/testdata/torch/.
 
-    cd sim/testdata/torch && /usr/bin/python3 gen.py
+    cd sim/testdata/torch && /usr/bin/python3 gen.py             # float64: *.json
+    cd sim/testdata/torch && /usr/bin/python3 gen.py --float32   # float32: f32/*.json
 
 Needs Debian's python3-torch and python3-numpy (apt-get install -y
 python3-torch python3-numpy; /usr/bin/python3, since a pyenv python3 earlier
 on PATH would not see them). CI never runs it: the outputs are committed and
-sim/torch_test.go (TestTorchFixtures) reads them. Regenerating gives
-identical files: every random number comes from a seeded torch.Generator.
+sim/torch_test.go (TestTorchFixtures, TestTorchFixtures32) reads them.
+Regenerating gives identical files: every random number comes from a seeded
+torch.Generator.
 
 For each configuration in FIXTURES it draws small weights and random input
-spikes, runs model.py's network in float64 with autograd, and writes
-<name>.json:
+spikes, runs model.py's network with autograd, and writes <name>.json. By
+default everything is float64 (torch's default dtype set to float64). With
+--float32 everything is float32, as a PyTorch user trains: the weights are
+drawn in float32 (so they are float32 values, written exactly), and the
+forward, autograd and Adam compute in float32; those fixtures go to f32/,
+their config says numerics float32, and sim runs them in float32. The
+format:
 
   name, about       the fixture's name and what it covers
   config            the fields of sim.Config (JSON layout) that differ from
                     sim.DefaultConfig, plus the ones the network reads
+                    (and numerics: float32 for the float32 fixtures)
   inputs, classes   sizes of the input and the readout
   weights           {W_1, V_1, ..., W_out}: each [pre][post], as used in
                     x @ W (see model.py)
@@ -25,16 +33,21 @@ spikes, runs model.py's network in float64 with autograd, and writes
   counts            [sample][layer][neuron] spike counts
   grads             d loss / d weights, same layout as weights
   margin            min |U - threshold| over all neurons, steps, samples
-                    (also over the Adam steps' forwards): rounding of the
-                    order of summation (~1e-16) cannot flip a spike
+                    (also over the Adam steps' forwards): at least
+                    min_margin (1e-9 in float64, 1e-3 in float32; see
+                    Numerics below), so rounding (~1e-16 in float64, ~1e-6 in
+                    float32, as the order of summation differs between
+                    implementations) cannot flip a spike
   readout_gap       max readout: min distance between a logit and any other
-                    value of its trace (the argmax step cannot flip);
-                    null for the other readouts
+                    value of its trace, also at least min_margin (the
+                    argmax step cannot flip); null for the other readouts
   adam              steps of torch.optim.Adam on this one minibatch with
                     config.train's constants: loss before each step, and the
                     weights after the last
 """
 
+import argparse
+import collections
 import json
 import math
 import os
@@ -43,11 +56,16 @@ import torch
 
 import model
 
-torch.set_default_dtype(torch.float64)
-
 ADAM_STEPS = 2
-MIN_MARGIN = 1e-9  # see margin above: far above rounding, far below any real difference
 MIN_SPIKES = 10  # per layer and fixture
+
+# Numerics: the dtype a set of fixtures is computed in, the smallest margin
+# and readout gap it accepts (see margin above: far above that dtype's
+# rounding, far below any real difference), the directory it is written to
+# and the config fields that tell sim to run it in that dtype.
+Numerics = collections.namedtuple("Numerics", "dtype min_margin dir config")
+FLOAT64 = Numerics(torch.float64, 1e-9, ".", {})
+FLOAT32 = Numerics(torch.float32, 1e-3, "f32", {"numerics": "float32"})
 
 BASE = {
     "dataset": {"steps": 25},
@@ -59,6 +77,9 @@ BASE = {
                     "upper": {"strength": 0.2, "threshold": 0.35, "power": 2}},
     "train": {"batch": 5, "lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
 }
+
+# Fixtures that must exercise sim's quiet-tail backward (see quiet_tail).
+QUIET_TAIL = {"ff1_randman_like"}
 
 # name, what it covers, config overrides, data: (inputs, classes, samples,
 # input rate per unit and step, or "once" for one spike per unit in the first
@@ -148,20 +169,21 @@ def matrix(t):
     return [[float(v) for v in row] for row in t.tolist()]
 
 
-def fixture(name, about, over, data, gains, seed):
-    """Writes <name>.json from the first seed (seed*1000, seed*1000+1, ...)
-    whose draw is active (see active) and far from every decision
-    boundary (see MIN_MARGIN)."""
+def fixture(num, name, about, over, data, gains, seed):
+    """Writes num.dir/<name>.json from the first seed (seed*1000,
+    seed*1000+1, ...) whose draw is active (see active), far from every
+    decision boundary (see num.min_margin) and, for the fixtures of
+    QUIET_TAIL, covers sim's quiet-tail backward (see quiet_tail)."""
     cfg = merged(BASE, over)
     cfg["train"]["batch"] = data[2]
-    for s in range(seed * 1000, seed * 1000 + 100):
-        doc = compute(cfg, data, gains, s)
+    for s in range(seed * 1000, seed * 1000 + 1000):
+        doc = compute(num, cfg, data, gains, s, name in QUIET_TAIL)
         if doc is not None:
             break
     else:
-        raise RuntimeError("%s: no seed in 100 gives an active network far from thresholds: change the gains" % name)
+        raise RuntimeError("%s: no seed in 1000 gives a draw that qualifies: change the gains" % name)
     doc = {"name": name, "about": about, **doc}
-    with open(name + ".json", "w") as f:
+    with open(os.path.join(num.dir, name + ".json"), "w") as f:
         json.dump(doc, f, separators=(",", ":"))
         f.write("\n")
     spikes = [sum(sum(s[l]) for s in doc["counts"]) for l in range(len(cfg["network"]["hidden"]))]
@@ -169,9 +191,10 @@ def fixture(name, about, over, data, gains, seed):
           % (name, s, doc["loss"], spikes, doc["margin"], doc["readout_gap"]))
 
 
-def compute(cfg, data, gains, seed):
-    """The fixture's contents for one draw; None if the draw is not active
-    or too close to a decision boundary."""
+def compute(num, cfg, data, gains, seed, quiet):
+    """The fixture's contents for one draw in num's dtype (torch's default);
+    None if the draw is not active, too close to a decision boundary, or,
+    when quiet is set, gives sim's quiet-tail backward nothing to do."""
     inputs, classes, samples, rate = data
     gen = torch.Generator().manual_seed(seed)
     w = draw_weights(cfg, inputs, classes, gains, gen)
@@ -182,7 +205,7 @@ def compute(cfg, data, gains, seed):
     current = lambda: dict(zip(names, params))
 
     out = model.run(cfg, current(), x, labels)
-    if not active(out["counts"]):
+    if not active(out["counts"]) or quiet and not quiet_tail(cfg, out["counts"]):
         return None
     out["loss"].backward()
     grads = {n: p.grad.clone() for n, p in zip(names, params)}
@@ -200,11 +223,12 @@ def compute(cfg, data, gains, seed):
         opt.step()
         adam_losses.append(step["loss"].item())
         margin, gap = min(margin, step["margin"]), min(gap, step["readout_gap"])
-    if margin < MIN_MARGIN or gap < MIN_MARGIN:
+    if margin < num.min_margin or gap < num.min_margin:
         return None
 
     return {
-        "config": {k: cfg[k] for k in ("dataset", "network", "neuron", "surrogate", "regularizer", "train")},
+        "config": {**{k: cfg[k] for k in ("dataset", "network", "neuron", "surrogate", "regularizer", "train")},
+                   **num.config},
         "inputs": inputs,
         "classes": classes,
         "weights": {n: matrix(w[n]) for n in names},
@@ -228,10 +252,27 @@ def active(counts):
     return all(c.sum() >= MIN_SPIKES and (c == 0).any() for c in counts)
 
 
+def quiet_tail(cfg, counts):
+    """Whether sim's quiet-tail backward (sim/backward.go, quietTail) applies
+    to some sample of a one-layer network without the upper regularizer: at
+    most a quarter of its neurons (rounded down) end below the lower
+    regularizer's threshold, the only ones with a gradient after the max
+    readout's last maximum, and the only ones quietTail tracks there."""
+    (c,) = counts
+    below = (c < cfg["regularizer"]["lower"]["threshold"]).sum(1)
+    return bool((below <= c.shape[1] // 4).any())
+
+
 def main():
+    ap = argparse.ArgumentParser(description="Regenerates sim's PyTorch fixtures.")
+    ap.add_argument("--float32", action="store_true",
+                    help="compute in float32 and write f32/*.json (default: float64, *.json)")
+    num = FLOAT32 if ap.parse_args().float32 else FLOAT64
+    torch.set_default_dtype(num.dtype)
     os.chdir(os.path.dirname(os.path.abspath(__file__)))
+    os.makedirs(num.dir, exist_ok=True)
     for f in FIXTURES:
-        fixture(*f)
+        fixture(num, *f)
 
 
 if __name__ == "__main__":

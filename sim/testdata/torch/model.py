@@ -1,9 +1,12 @@
 """The network of MODEL.md in PyTorch: an independent reference for sim.
 
-Shared by gen.py (float64 correctness fixtures) and bench.py (float32
-timings). Everything is written spytorch-style, with autograd computing every
-gradient: the only hand-written derivative is the surrogate's, in
-SurrogateSpike.backward, which is what a surrogate gradient is.
+Shared by gen.py (correctness fixtures, float64 and float32) and bench.py
+(float32 timings). Everything is written spytorch-style, with autograd
+computing every gradient: the only hand-written derivative is the
+surrogate's, in SurrogateSpike.backward, which is what a surrogate gradient
+is. Tensors take the dtype of the inputs x; the network's constants are
+Python floats (float64), which torch rounds to x's dtype where they meet
+a tensor.
 
 Conventions (those of spytorch, and of sim's flat parameter layout):
   - inputs are dense tensors [B, T, inputs] of 0/1, split per step with
