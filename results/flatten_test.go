@@ -2,6 +2,7 @@ package results_test
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/sgsweep/sgsweep/results"
@@ -33,6 +34,29 @@ func TestFlattenerReusesLeaves(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\ngot  %v\nwant %v", raw, got, want)
+		}
+	}
+}
+
+// TestFlattenOmittedDefault: numerics, which a float64 task's parameters
+// leave out, reads as float64 there and as written elsewhere, so that
+// results group and filter by it like by any parameter.
+func TestFlattenOmittedDefault(t *testing.T) {
+	f := results.NewFlattener()
+	i := slices.Index(f.Paths(), "numerics")
+	if i < 0 {
+		t.Fatalf("numerics is not a parameter path: %v", f.Paths())
+	}
+	for raw, want := range map[string]string{
+		`{"seed":1}`:                      "float64",
+		`{"seed":1,"numerics":"float32"}`: "float32",
+	} {
+		dst := make([]results.Value, len(f.Paths()))
+		if err := f.Flatten([]byte(raw), dst); err != nil {
+			t.Fatal(err)
+		}
+		if dst[i] != results.String(want) {
+			t.Errorf("%s: numerics %v, want %s", raw, dst[i], want)
 		}
 	}
 }

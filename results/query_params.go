@@ -28,7 +28,16 @@ type paramSchema struct {
 	// seeds are the indices of the replicate axes, seed and data_seed: the
 	// parameters that a default grouping aggregates over.
 	seeds []int
+	// defaults are the parameters a configuration's JSON leaves out at
+	// their default value (see omittedDefaults), by index: absent, they
+	// read as that value.
+	defaults map[int]Value
 }
+
+// omittedDefaults are the parameters that sim.Config's JSON leaves out at
+// their default, with that default: numerics, so that float64 task IDs
+// are those from before the field existed (sim.Numerics.IsZero).
+var omittedDefaults = map[string]Value{"numerics": String(string(sim.NumericsFloat64))}
 
 // params returns the schema of sim.Config's parameters, built once.
 var params = sync.OnceValue(func() *paramSchema {
@@ -50,6 +59,13 @@ var params = sync.OnceValue(func() *paramSchema {
 	})
 	if err != nil {
 		panic("results: flatten sim.DefaultConfig: " + err.Error())
+	}
+	s.defaults = map[int]Value{}
+	for path, v := range omittedDefaults {
+		if _, ok := s.index[path]; !ok {
+			s.add(path, v.Kind)
+		}
+		s.defaults[s.index[path]] = v
 	}
 	s.hidden, s.depth = s.index["network.hidden"], s.index[DepthParam]
 	s.seeds = []int{s.index["seed"], s.index["data_seed"]}
@@ -109,7 +125,8 @@ func newFlattener() *flattener {
 }
 
 // flatten fills dst (len(schema.paths) values) from the parameter JSON.
-// Paths absent from the JSON are left as nothing.
+// Paths absent from the JSON are left as nothing, but for the omitted
+// defaults, which take their default.
 func (f *flattener) flatten(raw []byte, dst []Value) error {
 	clear(dst)
 	k := 0
@@ -146,6 +163,11 @@ func (f *flattener) flatten(raw []byte, dst []Value) error {
 	}
 	if h := dst[f.schema.hidden]; h.Kind == KindList {
 		dst[f.schema.depth] = Number(float64(listLen(h.Text)))
+	}
+	for i, v := range f.schema.defaults {
+		if dst[i].Kind == KindNone {
+			dst[i] = v
+		}
 	}
 	return nil
 }
