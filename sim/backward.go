@@ -346,11 +346,7 @@ func (ws *workspace[F]) surrogateRow(dst, u []F) {
 		return
 	}
 	u64, h64 := ws.u64[:len(u)], ws.h64[:len(dst)]
-	for j, x := range u {
-		u64[j] = float64(x)
-	}
+	widen(u64, as32(u))
 	net.kernel(h64, u64, net.threshold, net.beta)
-	for j, h := range h64 {
-		dst[j] = F(h)
-	}
+	narrow(as32(dst), h64)
 }

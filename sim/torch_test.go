@@ -278,15 +278,6 @@ func exactly[F float](s []float64) ([]F, error) {
 	return p, nil
 }
 
-// widen returns s in float64, exactly.
-func widen[F float](s []F) []float64 {
-	w := make([]float64, len(s))
-	for i, x := range s {
-		w[i] = float64(x)
-	}
-	return w
-}
-
 // checkTorchSamples compares forward, loss and backward run sample by
 // sample with the fixture, within tol. It returns the number of samples on
 // which both shortcuts (silent layer, quiet tail) were taken.
@@ -299,9 +290,9 @@ func checkTorchSamples[F float](t *testing.T, f *torchFixture, net *network, p [
 	for k := range split.Len() {
 		times, units := split.Events(k)
 		ws.forward(p, times, units, true)
-		logitErr = max(logitErr, scaledErr(widen(ws.logits), f.Logits[k]))
+		logitErr = max(logitErr, scaledErr(as64s(ws.logits), f.Logits[k]))
 		for l := range ws.layers {
-			if count := widen(ws.layers[l].count); !slices.Equal(count, f.Counts[k][l]) {
+			if count := as64s(ws.layers[l].count); !slices.Equal(count, f.Counts[k][l]) {
 				t.Errorf("sample %d, layer %d: spike counts %v, PyTorch %v", k, l+1, count, f.Counts[k][l])
 			}
 		}
@@ -318,7 +309,7 @@ func checkTorchSamples[F float](t *testing.T, f *torchFixture, net *network, p [
 	if e := math.Abs(loss-f.Loss) / math.Abs(f.Loss); e > tol {
 		t.Errorf("loss %v, PyTorch %v (relative error %.3g)", loss, f.Loss, e)
 	}
-	gradErr := checkBlocks(t, "gradient", paramBlocks(net, widen(grad)), f.Grads, tol)
+	gradErr := checkBlocks(t, "gradient", paramBlocks(net, as64s(grad)), f.Grads, tol)
 	t.Logf("sample by sample: logits %.2g, loss %.2g, gradients %.2g (error relative to magnitude)",
 		logitErr, math.Abs(loss-f.Loss)/math.Abs(f.Loss), gradErr)
 	return shortcuts
@@ -335,7 +326,7 @@ func checkTorchTrainer[F float](t *testing.T, f *torchFixture, cfg *Config, ds *
 	for step := range f.Adam.Steps {
 		loss, _ := tr.step(tr.order)
 		if step == 0 {
-			gradErr := checkBlocks(t, "trainer gradient", paramBlocks(tr.net, widen(tr.grad)), f.Grads, tol)
+			gradErr := checkBlocks(t, "trainer gradient", paramBlocks(tr.net, as64s(tr.grad)), f.Grads, tol)
 			t.Logf("trainer: gradient %.2g", gradErr)
 		}
 		e := math.Abs(loss-f.Adam.Losses[step]) / math.Abs(f.Adam.Losses[step])
@@ -344,7 +335,7 @@ func checkTorchTrainer[F float](t *testing.T, f *torchFixture, cfg *Config, ds *
 		}
 		lossErr = max(lossErr, e)
 	}
-	weightErr := checkBlocks(t, fmt.Sprintf("weights after %d Adam steps", f.Adam.Steps), paramBlocks(tr.net, widen(tr.params)), f.Adam.Weights, tol)
+	weightErr := checkBlocks(t, fmt.Sprintf("weights after %d Adam steps", f.Adam.Steps), paramBlocks(tr.net, as64s(tr.params)), f.Adam.Weights, tol)
 	t.Logf("trainer: losses %.2g, weights after Adam %.2g", lossErr, weightErr)
 }
 
