@@ -137,11 +137,12 @@ func (ws *workspace[F]) uRow(l, n int) []F {
 		return ls.uTape[n*H : (n+1)*H]
 	}
 	m := n - ws.silentFrom
-	a, b := F(ws.net.decayU[m]), F(ws.net.decayI[m])
+	// row = a·uSilent + b·iSilent, as uAt computes it (IEEE addition
+	// commutes), two vector passes instead of a scalar loop.
 	row := ws.uRowBuf[:H]
-	for j := range row {
-		row[j] = a*ws.uSilent[j] + b*ws.iSilent[j]
-	}
+	clear(row)
+	addRow(row, ws.iSilent[:H], F(ws.net.decayI[m]))
+	addRow(row, ws.uSilent[:H], F(ws.net.decayU[m]))
 	return row
 }
 
