@@ -54,14 +54,15 @@ func rows32(rng *rand.Rand, k, rows int) ([]int32, []float32) {
 }
 
 // lengths32 are the vector lengths the float32 tests try: every length up
-// to 40 (around one and two vector widths), the layer widths 100 and 256,
-// and random ones up to 300.
+// to 130 (every tail of one to four registers after none, one and two
+// blocks of 64 columns), the layer width 256 and its neighbours, and
+// random ones up to 300.
 func lengths32(rng *rand.Rand) []int {
-	n := []int{100, 256, 255, 257, 300}
-	for i := range 41 {
+	n := []int{256, 255, 257, 300}
+	for i := range 131 {
 		n = append(n, i)
 	}
-	for range 30 {
+	for range 20 {
 		n = append(n, 1+rng.IntN(300))
 	}
 	return n
