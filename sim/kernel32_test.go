@@ -368,8 +368,10 @@ func TestKernels32Bounds(t *testing.T) {
 // BenchmarkKernels32 compares the float64 kernels with the float32 ones
 // (both as dispatched: assembly where available) on the shapes that
 // matter: gemvT for a group of four through a square layer of 100 and of
-// 256 neurons, and addRows and addOuter for a step of 10 spikes into 100
-// and 256 currents. Run with
+// 256 neurons, addRows and addOuter for a step of 10 spikes into 100
+// and 256 currents, and lifStep and backwardTop on a layer of 100 and
+// 256 (lifStep without decay of I, so that the layer keeps spiking
+// without running into subnormals). Run with
 //
 //	go test ./sim -run '^$' -bench Kernels32 -count 6 -cpu 1
 func BenchmarkKernels32(b *testing.B) {
@@ -426,6 +428,29 @@ func BenchmarkKernels32(b *testing.B) {
 		b.Run(fmt.Sprintf("addOuter/J=%d/float32", J), func(b *testing.B) {
 			for b.Loop() {
 				addOuter32(mt32, J, idx, val32, x32[0])
+			}
+		})
+
+		u, cur, fired := normal(J), normal(J), make([]int32, J)
+		u32, cur32 := f32(u), f32(cur)
+		b.Run(fmt.Sprintf("lifStep/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				lifStep(u, cur, 0.5, 1, 0.5, fired)
+			}
+		})
+		b.Run(fmt.Sprintf("lifStep/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				lifStep32(u32, cur32, 0.5, 1, 0.5, fired)
+			}
+		})
+		b.Run(fmt.Sprintf("backwardTop/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				backwardTop(u, cur, x[0], x[1], x[2], x[3], 0.5, 1, 1)
+			}
+		})
+		b.Run(fmt.Sprintf("backwardTop/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				backwardTop32(u32, cur32, x32[0], x32[1], x32[2], x32[3], 0.5, 1, 1)
 			}
 		})
 	}
