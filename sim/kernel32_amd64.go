@@ -2,6 +2,9 @@
 
 package sim
 
+// The float32 kernels of kernel32_amd64.s, all AVX-512 (run where
+// useAVX512 is set); kernel32.go has their Go versions and the dispatch.
+
 //go:noescape
 func gemvT32AVX512(dst *[4][]float32, mt []float32, x *[4][]float32, rows, cols, from, to int)
 

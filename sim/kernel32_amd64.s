@@ -3,20 +3,25 @@
 #include "textflag.h"
 
 // Assembly versions of the float32 kernels in kernel32.go, all AVX-512,
-// sixteen float32 to a ZMM register, for any length: blocks of several
-// registers, then one register at a time, then the last 1 to 15 under a
-// mask. Each does exactly the IEEE operations of its Go version, in the
-// same order, without FMA, as the float64 kernels in kernel_amd64.s do
-// (whose layout these follow).
+// sixteen float32 to a ZMM register, for any length, the last 1 to 15
+// under a mask. Each does exactly the IEEE operations of its Go version,
+// in the same order, without FMA, as the float64 kernels in
+// kernel_amd64.s do (whose layout these follow).
+//
+// The kernels over matrix columns (gemvT32, addRows32, addOuter32) hold
+// 64 columns (four registers) at a time while the rows stream past, then
+// the last 1 to 63 columns in one more pass of as many registers as they
+// need, the last under a mask: a layer of 100 takes two passes over the
+// rows, not four.
 
 // func gemvT32AVX512(dst *[4][]float32, mt []float32, x *[4][]float32, rows, cols, from, to int)
 // For four samples s and columns j in [from, to): dst[s][j] +=
 // x[s][i]·mt[i·cols+j] for i = 0, 1, …, rows−1, in order. Sixty-four
 // columns at a time (sixteen accumulators, so that each broadcast of
-// x[s][i] serves four registers), then thirty-two, then sixteen, then the
-// last 1 to 15 under a mask. Every block loads its columns of all four
-// dst before it stores any, so a slot repeated (a partial group) gives
-// the same bits each time.
+// x[s][i] serves four registers), then the last 1 to 63 in blocks of
+// four, three, two or one register, the last under a mask (K1). Every
+// block loads its columns of all four dst before it stores any, so a
+// slot repeated (a partial group) gives the same bits each time.
 TEXT ·gemvT32AVX512(SB), NOSPLIT, $0-72
 	MOVQ dst+0(FP), DI
 	MOVQ mt_base+8(FP), SI
@@ -35,7 +40,7 @@ zgv64:
 	MOVQ CX, DX
 	SUBQ AX, DX
 	CMPQ DX, $64
-	JLT  zgv32
+	JLT  zgv4
 	MOVQ 0(DI), DX
 	VMOVUPS (DX)(AX*4), Z0
 	VMOVUPS 64(DX)(AX*4), Z4
@@ -130,31 +135,234 @@ zgv64store:
 	ADDQ $64, AX
 	JMP  zgv64
 
-zgv32:
-	MOVQ CX, DX
-	SUBQ AX, DX
-	CMPQ DX, $32
-	JLT  zgv16
+zgv4:
+	CMPQ DX, $48
+	JLE  zgv3
+	MOVQ $0xffff, R12
+	CMPQ DX, $64
+	JGE  zgv4mask
+	SUBQ $48, DX
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zgv4mask:
+	KMOVW R12, K1
 	MOVQ 0(DI), DX
 	VMOVUPS (DX)(AX*4), Z0
 	VMOVUPS 64(DX)(AX*4), Z4
+	VMOVUPS 128(DX)(AX*4), Z8
+	VMOVUPS.Z 192(DX)(AX*4), K1, Z12
 	MOVQ 24(DI), DX
 	VMOVUPS (DX)(AX*4), Z1
 	VMOVUPS 64(DX)(AX*4), Z5
+	VMOVUPS 128(DX)(AX*4), Z9
+	VMOVUPS.Z 192(DX)(AX*4), K1, Z13
 	MOVQ 48(DI), DX
 	VMOVUPS (DX)(AX*4), Z2
 	VMOVUPS 64(DX)(AX*4), Z6
+	VMOVUPS 128(DX)(AX*4), Z10
+	VMOVUPS.Z 192(DX)(AX*4), K1, Z14
 	MOVQ 72(DI), DX
 	VMOVUPS (DX)(AX*4), Z3
 	VMOVUPS 64(DX)(AX*4), Z7
+	VMOVUPS 128(DX)(AX*4), Z11
+	VMOVUPS.Z 192(DX)(AX*4), K1, Z15
 	LEAQ (SI)(AX*4), R12
 	XORQ DX, DX
 
-zgv32row:
+zgv4row:
 	CMPQ DX, BX
-	JGE  zgv32store
+	JGE  zgv4store
 	VMOVUPS (R12), Z16
 	VMOVUPS 64(R12), Z17
+	VMOVUPS 128(R12), Z18
+	VMOVUPS.Z 192(R12), K1, Z19
+	VBROADCASTSS (R8)(DX*4), Z20
+	VMULPS Z16, Z20, Z24
+	VADDPS Z24, Z0, Z0
+	VMULPS Z17, Z20, Z25
+	VADDPS Z25, Z4, Z4
+	VMULPS Z18, Z20, Z26
+	VADDPS Z26, Z8, Z8
+	VMULPS Z19, Z20, Z27
+	VADDPS Z27, Z12, Z12
+	VBROADCASTSS (R9)(DX*4), Z21
+	VMULPS Z16, Z21, Z28
+	VADDPS Z28, Z1, Z1
+	VMULPS Z17, Z21, Z29
+	VADDPS Z29, Z5, Z5
+	VMULPS Z18, Z21, Z30
+	VADDPS Z30, Z9, Z9
+	VMULPS Z19, Z21, Z31
+	VADDPS Z31, Z13, Z13
+	VBROADCASTSS (R10)(DX*4), Z22
+	VMULPS Z16, Z22, Z24
+	VADDPS Z24, Z2, Z2
+	VMULPS Z17, Z22, Z25
+	VADDPS Z25, Z6, Z6
+	VMULPS Z18, Z22, Z26
+	VADDPS Z26, Z10, Z10
+	VMULPS Z19, Z22, Z27
+	VADDPS Z27, Z14, Z14
+	VBROADCASTSS (R11)(DX*4), Z23
+	VMULPS Z16, Z23, Z28
+	VADDPS Z28, Z3, Z3
+	VMULPS Z17, Z23, Z29
+	VADDPS Z29, Z7, Z7
+	VMULPS Z18, Z23, Z30
+	VADDPS Z30, Z11, Z11
+	VMULPS Z19, Z23, Z31
+	VADDPS Z31, Z15, Z15
+	ADDQ R13, R12
+	INCQ DX
+	JMP  zgv4row
+
+zgv4store:
+	MOVQ 0(DI), DX
+	VMOVUPS Z0, (DX)(AX*4)
+	VMOVUPS Z4, 64(DX)(AX*4)
+	VMOVUPS Z8, 128(DX)(AX*4)
+	VMOVUPS Z12, K1, 192(DX)(AX*4)
+	MOVQ 24(DI), DX
+	VMOVUPS Z1, (DX)(AX*4)
+	VMOVUPS Z5, 64(DX)(AX*4)
+	VMOVUPS Z9, 128(DX)(AX*4)
+	VMOVUPS Z13, K1, 192(DX)(AX*4)
+	MOVQ 48(DI), DX
+	VMOVUPS Z2, (DX)(AX*4)
+	VMOVUPS Z6, 64(DX)(AX*4)
+	VMOVUPS Z10, 128(DX)(AX*4)
+	VMOVUPS Z14, K1, 192(DX)(AX*4)
+	MOVQ 72(DI), DX
+	VMOVUPS Z3, (DX)(AX*4)
+	VMOVUPS Z7, 64(DX)(AX*4)
+	VMOVUPS Z11, 128(DX)(AX*4)
+	VMOVUPS Z15, K1, 192(DX)(AX*4)
+	JMP  zgvdone
+
+zgv3:
+	CMPQ DX, $32
+	JLE  zgv2
+	MOVQ $0xffff, R12
+	CMPQ DX, $48
+	JGE  zgv3mask
+	SUBQ $32, DX
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zgv3mask:
+	KMOVW R12, K1
+	MOVQ 0(DI), DX
+	VMOVUPS (DX)(AX*4), Z0
+	VMOVUPS 64(DX)(AX*4), Z4
+	VMOVUPS.Z 128(DX)(AX*4), K1, Z8
+	MOVQ 24(DI), DX
+	VMOVUPS (DX)(AX*4), Z1
+	VMOVUPS 64(DX)(AX*4), Z5
+	VMOVUPS.Z 128(DX)(AX*4), K1, Z9
+	MOVQ 48(DI), DX
+	VMOVUPS (DX)(AX*4), Z2
+	VMOVUPS 64(DX)(AX*4), Z6
+	VMOVUPS.Z 128(DX)(AX*4), K1, Z10
+	MOVQ 72(DI), DX
+	VMOVUPS (DX)(AX*4), Z3
+	VMOVUPS 64(DX)(AX*4), Z7
+	VMOVUPS.Z 128(DX)(AX*4), K1, Z11
+	LEAQ (SI)(AX*4), R12
+	XORQ DX, DX
+
+zgv3row:
+	CMPQ DX, BX
+	JGE  zgv3store
+	VMOVUPS (R12), Z16
+	VMOVUPS 64(R12), Z17
+	VMOVUPS.Z 128(R12), K1, Z18
+	VBROADCASTSS (R8)(DX*4), Z20
+	VMULPS Z16, Z20, Z24
+	VADDPS Z24, Z0, Z0
+	VMULPS Z17, Z20, Z25
+	VADDPS Z25, Z4, Z4
+	VMULPS Z18, Z20, Z26
+	VADDPS Z26, Z8, Z8
+	VBROADCASTSS (R9)(DX*4), Z21
+	VMULPS Z16, Z21, Z28
+	VADDPS Z28, Z1, Z1
+	VMULPS Z17, Z21, Z29
+	VADDPS Z29, Z5, Z5
+	VMULPS Z18, Z21, Z30
+	VADDPS Z30, Z9, Z9
+	VBROADCASTSS (R10)(DX*4), Z22
+	VMULPS Z16, Z22, Z24
+	VADDPS Z24, Z2, Z2
+	VMULPS Z17, Z22, Z25
+	VADDPS Z25, Z6, Z6
+	VMULPS Z18, Z22, Z26
+	VADDPS Z26, Z10, Z10
+	VBROADCASTSS (R11)(DX*4), Z23
+	VMULPS Z16, Z23, Z28
+	VADDPS Z28, Z3, Z3
+	VMULPS Z17, Z23, Z29
+	VADDPS Z29, Z7, Z7
+	VMULPS Z18, Z23, Z30
+	VADDPS Z30, Z11, Z11
+	ADDQ R13, R12
+	INCQ DX
+	JMP  zgv3row
+
+zgv3store:
+	MOVQ 0(DI), DX
+	VMOVUPS Z0, (DX)(AX*4)
+	VMOVUPS Z4, 64(DX)(AX*4)
+	VMOVUPS Z8, K1, 128(DX)(AX*4)
+	MOVQ 24(DI), DX
+	VMOVUPS Z1, (DX)(AX*4)
+	VMOVUPS Z5, 64(DX)(AX*4)
+	VMOVUPS Z9, K1, 128(DX)(AX*4)
+	MOVQ 48(DI), DX
+	VMOVUPS Z2, (DX)(AX*4)
+	VMOVUPS Z6, 64(DX)(AX*4)
+	VMOVUPS Z10, K1, 128(DX)(AX*4)
+	MOVQ 72(DI), DX
+	VMOVUPS Z3, (DX)(AX*4)
+	VMOVUPS Z7, 64(DX)(AX*4)
+	VMOVUPS Z11, K1, 128(DX)(AX*4)
+	JMP  zgvdone
+
+zgv2:
+	CMPQ DX, $16
+	JLE  zgv1
+	MOVQ $0xffff, R12
+	CMPQ DX, $32
+	JGE  zgv2mask
+	SUBQ $16, DX
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zgv2mask:
+	KMOVW R12, K1
+	MOVQ 0(DI), DX
+	VMOVUPS (DX)(AX*4), Z0
+	VMOVUPS.Z 64(DX)(AX*4), K1, Z4
+	MOVQ 24(DI), DX
+	VMOVUPS (DX)(AX*4), Z1
+	VMOVUPS.Z 64(DX)(AX*4), K1, Z5
+	MOVQ 48(DI), DX
+	VMOVUPS (DX)(AX*4), Z2
+	VMOVUPS.Z 64(DX)(AX*4), K1, Z6
+	MOVQ 72(DI), DX
+	VMOVUPS (DX)(AX*4), Z3
+	VMOVUPS.Z 64(DX)(AX*4), K1, Z7
+	LEAQ (SI)(AX*4), R12
+	XORQ DX, DX
+
+zgv2row:
+	CMPQ DX, BX
+	JGE  zgv2store
+	VMOVUPS (R12), Z16
+	VMOVUPS.Z 64(R12), K1, Z17
 	VBROADCASTSS (R8)(DX*4), Z20
 	VMULPS Z16, Z20, Z24
 	VADDPS Z24, Z0, Z0
@@ -177,79 +385,34 @@ zgv32row:
 	VADDPS Z29, Z7, Z7
 	ADDQ R13, R12
 	INCQ DX
-	JMP  zgv32row
+	JMP  zgv2row
 
-zgv32store:
+zgv2store:
 	MOVQ 0(DI), DX
 	VMOVUPS Z0, (DX)(AX*4)
-	VMOVUPS Z4, 64(DX)(AX*4)
+	VMOVUPS Z4, K1, 64(DX)(AX*4)
 	MOVQ 24(DI), DX
 	VMOVUPS Z1, (DX)(AX*4)
-	VMOVUPS Z5, 64(DX)(AX*4)
+	VMOVUPS Z5, K1, 64(DX)(AX*4)
 	MOVQ 48(DI), DX
 	VMOVUPS Z2, (DX)(AX*4)
-	VMOVUPS Z6, 64(DX)(AX*4)
+	VMOVUPS Z6, K1, 64(DX)(AX*4)
 	MOVQ 72(DI), DX
 	VMOVUPS Z3, (DX)(AX*4)
-	VMOVUPS Z7, 64(DX)(AX*4)
-	ADDQ $32, AX
-	JMP  zgv32
+	VMOVUPS Z7, K1, 64(DX)(AX*4)
+	JMP  zgvdone
 
-zgv16:
-	MOVQ CX, DX
-	SUBQ AX, DX
-	CMPQ DX, $16
-	JLT  zgvtail
-	MOVQ 0(DI), DX
-	VMOVUPS (DX)(AX*4), Z0
-	MOVQ 24(DI), DX
-	VMOVUPS (DX)(AX*4), Z1
-	MOVQ 48(DI), DX
-	VMOVUPS (DX)(AX*4), Z2
-	MOVQ 72(DI), DX
-	VMOVUPS (DX)(AX*4), Z3
-	LEAQ (SI)(AX*4), R12
-	XORQ DX, DX
-
-zgv16row:
-	CMPQ DX, BX
-	JGE  zgv16store
-	VMOVUPS (R12), Z16
-	VBROADCASTSS (R8)(DX*4), Z20
-	VMULPS Z16, Z20, Z24
-	VADDPS Z24, Z0, Z0
-	VBROADCASTSS (R9)(DX*4), Z21
-	VMULPS Z16, Z21, Z28
-	VADDPS Z28, Z1, Z1
-	VBROADCASTSS (R10)(DX*4), Z22
-	VMULPS Z16, Z22, Z24
-	VADDPS Z24, Z2, Z2
-	VBROADCASTSS (R11)(DX*4), Z23
-	VMULPS Z16, Z23, Z28
-	VADDPS Z28, Z3, Z3
-	ADDQ R13, R12
-	INCQ DX
-	JMP  zgv16row
-
-zgv16store:
-	MOVQ 0(DI), DX
-	VMOVUPS Z0, (DX)(AX*4)
-	MOVQ 24(DI), DX
-	VMOVUPS Z1, (DX)(AX*4)
-	MOVQ 48(DI), DX
-	VMOVUPS Z2, (DX)(AX*4)
-	MOVQ 72(DI), DX
-	VMOVUPS Z3, (DX)(AX*4)
-	ADDQ $16, AX
-	JMP  zgv16
-
-zgvtail:
-	MOVQ CX, DX
-	SUBQ AX, DX
+zgv1:
+	TESTQ DX, DX
 	JLE  zgvdone
+	MOVQ $0xffff, R12
+	CMPQ DX, $16
+	JGE  zgv1mask
 	MOVQ $1, R12
 	SHLXQ DX, R12, R12
 	DECQ R12
+
+zgv1mask:
 	KMOVW R12, K1
 	MOVQ 0(DI), DX
 	VMOVUPS.Z (DX)(AX*4), K1, Z0
@@ -262,9 +425,9 @@ zgvtail:
 	LEAQ (SI)(AX*4), R12
 	XORQ DX, DX
 
-zgvmrow:
+zgv1row:
 	CMPQ DX, BX
-	JGE  zgvmstore
+	JGE  zgv1store
 	VMOVUPS.Z (R12), K1, Z16
 	VBROADCASTSS (R8)(DX*4), Z20
 	VMULPS Z16, Z20, Z24
@@ -280,9 +443,9 @@ zgvmrow:
 	VADDPS Z28, Z3, Z3
 	ADDQ R13, R12
 	INCQ DX
-	JMP  zgvmrow
+	JMP  zgv1row
 
-zgvmstore:
+zgv1store:
 	MOVQ 0(DI), DX
 	VMOVUPS Z0, K1, (DX)(AX*4)
 	MOVQ 24(DI), DX
@@ -334,8 +497,8 @@ zaxdone:
 
 // func addRows32AVX512(dst, m []float32, stride int, idx []int32, val []float32)
 // dst[i] += val[k]·m[idx[k]·stride+i] for k = 0, 1, …, len(idx)−1, in
-// order, for any len(dst). dst is held in registers 64 columns (then 16,
-// the last 1 to 15 under a mask) at a time while the rows stream past.
+// order, for any len(dst). dst is held in registers 64 columns (then the
+// last 1 to 63, see above) at a time while the rows stream past.
 TEXT ·addRows32AVX512(SB), NOSPLIT, $0-104
 	MOVQ dst_base+0(FP), DI
 	MOVQ dst_len+8(FP), CX
@@ -347,11 +510,11 @@ TEXT ·addRows32AVX512(SB), NOSPLIT, $0-104
 	MOVQ val_base+80(FP), R9
 	XORQ AX, AX // column
 
-zarblock64:
+zar64:
 	MOVQ CX, DX
 	SUBQ AX, DX
 	CMPQ DX, $64
-	JLT  zarblock16
+	JLT  zar4
 	VMOVUPS (DI)(AX*4), Z0
 	VMOVUPS 64(DI)(AX*4), Z1
 	VMOVUPS 128(DI)(AX*4), Z2
@@ -359,9 +522,9 @@ zarblock64:
 	LEAQ (SI)(AX*4), R10
 	XORQ DX, DX
 
-zarrow64:
+zar64row:
 	CMPQ DX, BX
-	JGE  zarstore64
+	JGE  zar64next
 	LEAQ 4(DX), R12 // prefetch the block of the row four ahead
 	CMPQ R12, BX
 	JGE  zarpf
@@ -387,48 +550,169 @@ zarpf:
 	VMULPS 192(R11), Z4, Z8
 	VADDPS Z3, Z8, Z3
 	INCQ DX
-	JMP  zarrow64
+	JMP  zar64row
 
-zarstore64:
+zar64next:
 	VMOVUPS Z0, (DI)(AX*4)
 	VMOVUPS Z1, 64(DI)(AX*4)
 	VMOVUPS Z2, 128(DI)(AX*4)
 	VMOVUPS Z3, 192(DI)(AX*4)
 	ADDQ $64, AX
-	JMP  zarblock64
+	JMP  zar64
 
-zarblock16:
-	MOVQ CX, DX
-	SUBQ AX, DX
-	JLE  zardone
-	MOVQ $0xffff, R12 // mask of the columns AX … AX+15 that exist
-	CMPQ DX, $16
-	JGE  zarmask
+zar4:
+	CMPQ DX, $48
+	JLE  zar3
+	MOVQ $0xffff, R12
+	CMPQ DX, $64
+	JGE  zar4mask
+	SUBQ $48, DX
 	MOVQ $1, R12
 	SHLXQ DX, R12, R12
 	DECQ R12
 
-zarmask:
+zar4mask:
+	KMOVW R12, K1
+	VMOVUPS (DI)(AX*4), Z0
+	VMOVUPS 64(DI)(AX*4), Z1
+	VMOVUPS 128(DI)(AX*4), Z2
+	VMOVUPS.Z 192(DI)(AX*4), K1, Z3
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zar4row:
+	CMPQ DX, BX
+	JGE  zar4next
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS (R11), Z4, Z5
+	VADDPS Z0, Z5, Z0
+	VMULPS 64(R11), Z4, Z6
+	VADDPS Z1, Z6, Z1
+	VMULPS 128(R11), Z4, Z7
+	VADDPS Z2, Z7, Z2
+	VMULPS.Z 192(R11), Z4, K1, Z8
+	VADDPS Z3, Z8, Z3
+	INCQ DX
+	JMP  zar4row
+
+zar4next:
+	VMOVUPS Z0, (DI)(AX*4)
+	VMOVUPS Z1, 64(DI)(AX*4)
+	VMOVUPS Z2, 128(DI)(AX*4)
+	VMOVUPS Z3, K1, 192(DI)(AX*4)
+	JMP  zardone
+
+zar3:
+	CMPQ DX, $32
+	JLE  zar2
+	MOVQ $0xffff, R12
+	CMPQ DX, $48
+	JGE  zar3mask
+	SUBQ $32, DX
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zar3mask:
+	KMOVW R12, K1
+	VMOVUPS (DI)(AX*4), Z0
+	VMOVUPS 64(DI)(AX*4), Z1
+	VMOVUPS.Z 128(DI)(AX*4), K1, Z2
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zar3row:
+	CMPQ DX, BX
+	JGE  zar3next
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS (R11), Z4, Z5
+	VADDPS Z0, Z5, Z0
+	VMULPS 64(R11), Z4, Z6
+	VADDPS Z1, Z6, Z1
+	VMULPS.Z 128(R11), Z4, K1, Z7
+	VADDPS Z2, Z7, Z2
+	INCQ DX
+	JMP  zar3row
+
+zar3next:
+	VMOVUPS Z0, (DI)(AX*4)
+	VMOVUPS Z1, 64(DI)(AX*4)
+	VMOVUPS Z2, K1, 128(DI)(AX*4)
+	JMP  zardone
+
+zar2:
+	CMPQ DX, $16
+	JLE  zar1
+	MOVQ $0xffff, R12
+	CMPQ DX, $32
+	JGE  zar2mask
+	SUBQ $16, DX
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zar2mask:
+	KMOVW R12, K1
+	VMOVUPS (DI)(AX*4), Z0
+	VMOVUPS.Z 64(DI)(AX*4), K1, Z1
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zar2row:
+	CMPQ DX, BX
+	JGE  zar2next
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS (R11), Z4, Z5
+	VADDPS Z0, Z5, Z0
+	VMULPS.Z 64(R11), Z4, K1, Z6
+	VADDPS Z1, Z6, Z1
+	INCQ DX
+	JMP  zar2row
+
+zar2next:
+	VMOVUPS Z0, (DI)(AX*4)
+	VMOVUPS Z1, K1, 64(DI)(AX*4)
+	JMP  zardone
+
+zar1:
+	TESTQ DX, DX
+	JLE  zardone
+	MOVQ $0xffff, R12
+	CMPQ DX, $16
+	JGE  zar1mask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zar1mask:
 	KMOVW R12, K1
 	VMOVUPS.Z (DI)(AX*4), K1, Z0
 	LEAQ (SI)(AX*4), R10
 	XORQ DX, DX
 
-zarrow16:
+zar1row:
 	CMPQ DX, BX
-	JGE  zarstore16
+	JGE  zar1next
 	MOVLQSX (R8)(DX*4), R11
 	IMULQ R13, R11
+	ADDQ R10, R11
 	VBROADCASTSS (R9)(DX*4), Z4
-	VMULPS.Z (R10)(R11*1), Z4, K1, Z5
+	VMULPS.Z (R11), Z4, K1, Z5
 	VADDPS Z0, Z5, Z0
 	INCQ DX
-	JMP  zarrow16
+	JMP  zar1row
 
-zarstore16:
+zar1next:
 	VMOVUPS Z0, K1, (DI)(AX*4)
-	ADDQ $16, AX
-	JMP  zarblock16
 
 zardone:
 	VZEROUPPER
@@ -436,8 +720,8 @@ zardone:
 
 // func addOuter32AVX512(m []float32, stride int, idx []int32, val []float32, x []float32)
 // m[idx[k]·stride+i] += val[k]·x[i] for k = 0, 1, …, len(idx)−1 and every
-// i < len(x): x is held in registers 64 columns (then 16, the last 1 to
-// 15 under a mask) at a time while the rows of m stream past.
+// i < len(x): x is held in registers 64 columns (then the last 1 to 63,
+// see above) at a time while the rows of m stream past.
 TEXT ·addOuter32AVX512(SB), NOSPLIT, $0-104
 	MOVQ m_base+0(FP), SI
 	MOVQ stride+24(FP), R13
@@ -449,11 +733,11 @@ TEXT ·addOuter32AVX512(SB), NOSPLIT, $0-104
 	MOVQ x_len+88(FP), CX
 	XORQ AX, AX // column
 
-zaoblock64:
+zao64:
 	MOVQ CX, DX
 	SUBQ AX, DX
 	CMPQ DX, $64
-	JLT  zaoblock16
+	JLT  zao4
 	VMOVUPS (DI)(AX*4), Z0
 	VMOVUPS 64(DI)(AX*4), Z1
 	VMOVUPS 128(DI)(AX*4), Z2
@@ -461,9 +745,9 @@ zaoblock64:
 	LEAQ (SI)(AX*4), R10
 	XORQ DX, DX
 
-zaorow64:
+zao64row:
 	CMPQ DX, BX
-	JGE  zaonext64
+	JGE  zao64next
 	LEAQ 4(DX), R12 // prefetch the block of the row four ahead
 	CMPQ R12, BX
 	JGE  zaopf
@@ -493,45 +777,165 @@ zaopf:
 	VADDPS  192(R11), Z8, Z8
 	VMOVUPS Z8, 192(R11)
 	INCQ DX
-	JMP  zaorow64
+	JMP  zao64row
 
-zaonext64:
+zao64next:
 	ADDQ $64, AX
-	JMP  zaoblock64
+	JMP  zao64
 
-zaoblock16:
-	MOVQ CX, DX
-	SUBQ AX, DX
-	JLE  zaodone
-	MOVQ $0xffff, R12 // mask of the columns AX … AX+15 that exist
-	CMPQ DX, $16
-	JGE  zaomask
+zao4:
+	CMPQ DX, $48
+	JLE  zao3
+	MOVQ $0xffff, R12
+	CMPQ DX, $64
+	JGE  zao4mask
+	SUBQ $48, DX
 	MOVQ $1, R12
 	SHLXQ DX, R12, R12
 	DECQ R12
 
-zaomask:
+zao4mask:
+	KMOVW R12, K1
+	VMOVUPS (DI)(AX*4), Z0
+	VMOVUPS 64(DI)(AX*4), Z1
+	VMOVUPS 128(DI)(AX*4), Z2
+	VMOVUPS.Z 192(DI)(AX*4), K1, Z3
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zao4row:
+	CMPQ DX, BX
+	JGE  zao4next
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS  Z0, Z4, Z5
+	VADDPS  (R11), Z5, Z5
+	VMOVUPS Z5, (R11)
+	VMULPS  Z1, Z4, Z6
+	VADDPS  64(R11), Z6, Z6
+	VMOVUPS Z6, 64(R11)
+	VMULPS  Z2, Z4, Z7
+	VADDPS  128(R11), Z7, Z7
+	VMOVUPS Z7, 128(R11)
+	VMULPS  Z3, Z4, Z8
+	VADDPS.Z 192(R11), Z8, K1, Z8
+	VMOVUPS Z8, K1, 192(R11)
+	INCQ DX
+	JMP  zao4row
+
+zao4next:
+	JMP  zaodone
+
+zao3:
+	CMPQ DX, $32
+	JLE  zao2
+	MOVQ $0xffff, R12
+	CMPQ DX, $48
+	JGE  zao3mask
+	SUBQ $32, DX
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zao3mask:
+	KMOVW R12, K1
+	VMOVUPS (DI)(AX*4), Z0
+	VMOVUPS 64(DI)(AX*4), Z1
+	VMOVUPS.Z 128(DI)(AX*4), K1, Z2
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zao3row:
+	CMPQ DX, BX
+	JGE  zao3next
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS  Z0, Z4, Z5
+	VADDPS  (R11), Z5, Z5
+	VMOVUPS Z5, (R11)
+	VMULPS  Z1, Z4, Z6
+	VADDPS  64(R11), Z6, Z6
+	VMOVUPS Z6, 64(R11)
+	VMULPS  Z2, Z4, Z7
+	VADDPS.Z 128(R11), Z7, K1, Z7
+	VMOVUPS Z7, K1, 128(R11)
+	INCQ DX
+	JMP  zao3row
+
+zao3next:
+	JMP  zaodone
+
+zao2:
+	CMPQ DX, $16
+	JLE  zao1
+	MOVQ $0xffff, R12
+	CMPQ DX, $32
+	JGE  zao2mask
+	SUBQ $16, DX
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zao2mask:
+	KMOVW R12, K1
+	VMOVUPS (DI)(AX*4), Z0
+	VMOVUPS.Z 64(DI)(AX*4), K1, Z1
+	LEAQ (SI)(AX*4), R10
+	XORQ DX, DX
+
+zao2row:
+	CMPQ DX, BX
+	JGE  zao2next
+	MOVLQSX (R8)(DX*4), R11
+	IMULQ R13, R11
+	ADDQ R10, R11
+	VBROADCASTSS (R9)(DX*4), Z4
+	VMULPS  Z0, Z4, Z5
+	VADDPS  (R11), Z5, Z5
+	VMOVUPS Z5, (R11)
+	VMULPS  Z1, Z4, Z6
+	VADDPS.Z 64(R11), Z6, K1, Z6
+	VMOVUPS Z6, K1, 64(R11)
+	INCQ DX
+	JMP  zao2row
+
+zao2next:
+	JMP  zaodone
+
+zao1:
+	TESTQ DX, DX
+	JLE  zaodone
+	MOVQ $0xffff, R12
+	CMPQ DX, $16
+	JGE  zao1mask
+	MOVQ $1, R12
+	SHLXQ DX, R12, R12
+	DECQ R12
+
+zao1mask:
 	KMOVW R12, K1
 	VMOVUPS.Z (DI)(AX*4), K1, Z0
 	LEAQ (SI)(AX*4), R10
 	XORQ DX, DX
 
-zaorow16:
+zao1row:
 	CMPQ DX, BX
-	JGE  zaonext16
+	JGE  zao1next
 	MOVLQSX (R8)(DX*4), R11
 	IMULQ R13, R11
 	ADDQ R10, R11
 	VBROADCASTSS (R9)(DX*4), Z4
-	VMULPS    Z0, Z4, Z5
-	VADDPS.Z  (R11), Z5, K1, Z5
-	VMOVUPS   Z5, K1, (R11)
+	VMULPS  Z0, Z4, Z5
+	VADDPS.Z (R11), Z5, K1, Z5
+	VMOVUPS Z5, K1, (R11)
 	INCQ DX
-	JMP  zaorow16
+	JMP  zao1row
 
-zaonext16:
-	ADDQ $16, AX
-	JMP  zaoblock16
+zao1next:
 
 zaodone:
 	VZEROUPPER

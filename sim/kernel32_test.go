@@ -54,14 +54,15 @@ func rows32(rng *rand.Rand, k, rows int) ([]int32, []float32) {
 }
 
 // lengths32 are the vector lengths the float32 tests try: every length up
-// to 40 (around one and two vector widths), the layer widths 100 and 256,
-// and random ones up to 300.
+// to 130 (every tail of one to four registers after none, one and two
+// blocks of 64 columns), the layer width 256 and its neighbours, and
+// random ones up to 300.
 func lengths32(rng *rand.Rand) []int {
-	n := []int{100, 256, 255, 257, 300}
-	for i := range 41 {
+	n := []int{256, 255, 257, 300}
+	for i := range 131 {
 		n = append(n, i)
 	}
-	for range 30 {
+	for range 20 {
 		n = append(n, 1+rng.IntN(300))
 	}
 	return n
@@ -367,8 +368,10 @@ func TestKernels32Bounds(t *testing.T) {
 // BenchmarkKernels32 compares the float64 kernels with the float32 ones
 // (both as dispatched: assembly where available) on the shapes that
 // matter: gemvT for a group of four through a square layer of 100 and of
-// 256 neurons, and addRows and addOuter for a step of 10 spikes into 100
-// and 256 currents. Run with
+// 256 neurons, addRows and addOuter for a step of 10 spikes into 100
+// and 256 currents, and lifStep and backwardTop on a layer of 100 and
+// 256 (lifStep without decay of I, so that the layer keeps spiking
+// without running into subnormals). Run with
 //
 //	go test ./sim -run '^$' -bench Kernels32 -count 6 -cpu 1
 func BenchmarkKernels32(b *testing.B) {
@@ -425,6 +428,29 @@ func BenchmarkKernels32(b *testing.B) {
 		b.Run(fmt.Sprintf("addOuter/J=%d/float32", J), func(b *testing.B) {
 			for b.Loop() {
 				addOuter32(mt32, J, idx, val32, x32[0])
+			}
+		})
+
+		u, cur, fired := normal(J), normal(J), make([]int32, J)
+		u32, cur32 := f32(u), f32(cur)
+		b.Run(fmt.Sprintf("lifStep/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				lifStep(u, cur, 0.5, 1, 0.5, fired)
+			}
+		})
+		b.Run(fmt.Sprintf("lifStep/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				lifStep32(u32, cur32, 0.5, 1, 0.5, fired)
+			}
+		})
+		b.Run(fmt.Sprintf("backwardTop/J=%d/float64", J), func(b *testing.B) {
+			for b.Loop() {
+				backwardTop(u, cur, x[0], x[1], x[2], x[3], 0.5, 1, 1)
+			}
+		})
+		b.Run(fmt.Sprintf("backwardTop/J=%d/float32", J), func(b *testing.B) {
+			for b.Loop() {
+				backwardTop32(u32, cur32, x32[0], x32[1], x32[2], x32[3], 0.5, 1, 1)
 			}
 		})
 	}
