@@ -245,7 +245,7 @@ func addOuter64(m []float64, stride int, idx []int32, val, x []float64) {
 // checkRows panics, as an index expression would, unless the first width
 // elements of every row idx[k] of m (rows stride long) lie within m: the
 // bounds check the assembly kernels do not do.
-func checkRows(m []float64, stride int, idx []int32, width int) {
+func checkRows[F float](m []F, stride int, idx []int32, width int) {
 	last := 0
 	for _, j := range idx {
 		last = max(last, int(uint32(j))) // a negative index fails the check below
