@@ -16,9 +16,13 @@
 //   - workspace.go, forward.go, loss.go, backward.go: one sample's forward
 //     pass, loss (cross-entropy and activity regularizers) and hand-derived
 //     BPTT.
-//   - kernel*.go, surrogate_kernel.go: the per-layer loops, in Go and (amd64)
-//     AVX2/AVX-512 assembly with identical results (build tag purego: Go
-//     only).
+//   - numerics.go: the element type F (float64 or float32, Config.Numerics)
+//     the workspace, trainer, passes and Adam are generic over, and the
+//     kernels' dispatch on it.
+//   - kernel*.go, kernel32*.go, convert*.go, surrogate_kernel.go: the
+//     per-layer loops, in Go and (amd64) AVX2/AVX-512 assembly with
+//     identical results (build tag purego: Go only); kernel32 holds the
+//     float32 ones, twice as wide.
 //   - adam.go, trainer.go, train.go: minibatch Adam, sharding and the epoch
 //     loop.
 //   - randman*.go, idx*.go, latency*.go, shd*.go, load*.go: the datasets.
