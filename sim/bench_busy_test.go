@@ -55,6 +55,13 @@ func benchMinibatchIn[F float](b *testing.B, cfg Config) {
 	ds := benchRandman(b, cfg)
 	t := newTrainer[F](&cfg, ds, benchThreads())
 	batch := t.order[:cfg.Train.Batch]
+	timeMinibatch(b, t, batch)
+	reportSpikes(b, t, len(batch)*(b.N+1))
+}
+
+// timeMinibatch times t.step on batch, from t's initial weights every
+// time (so that the activity does not drift), after one untimed step.
+func timeMinibatch[F float](b *testing.B, t *trainer[F], batch []int) {
 	p0 := slices.Clone(t.params)
 	t.step(batch)
 	b.ReportAllocs()
@@ -66,7 +73,6 @@ func benchMinibatchIn[F float](b *testing.B, cfg Config) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/minibatch")
 	reportCPU(b, cpu, "cpu-s/minibatch")
-	reportSpikes(b, t, len(batch)*(b.N+1))
 }
 
 // reportSpikes reports the hidden activity of t's training steps so far,

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"math/rand/v2"
 	"runtime"
-	"slices"
 	"testing"
 	"time"
 )
@@ -127,17 +126,7 @@ func BenchmarkMinibatchSHD(b *testing.B) {
 func benchSHDIn[F float](b *testing.B, t *trainer[F]) {
 	// Every iteration starts from the initial weights, so that the hidden
 	// activity stays that of the initialisation.
-	p0 := slices.Clone(t.params)
-	t.step(t.order)
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := processCPUTime()
-	for b.Loop() {
-		copy(t.params, p0)
-		t.step(t.order)
-	}
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/minibatch")
-	reportCPU(b, cpu, "cpu-s/minibatch")
+	timeMinibatch(b, t, t.order)
 	var spikes float64
 	for _, c := range t.epochCounts[0] {
 		spikes += c

@@ -185,7 +185,7 @@ func probeExp() []float64 {
 	return x
 }
 
-// addRows64 adds the rows idx[k] of m, whose rows are stride long, scaled by
+// addRows adds the rows idx[k] of m, whose rows are stride long, scaled by
 // val[k], to dst, one row after the other:
 //
 //	for k, j := range idx {
@@ -199,22 +199,26 @@ func probeExp() []float64 {
 // written once per call instead of once per row: the synaptic input of a
 // busy step, several spikes into the same currents, costs about a third.
 // len(val) ≥ len(idx); every row must lie within m.
-func addRows64(dst, m []float64, stride int, idx []int32, val []float64) {
+func addRows[F float](dst, m []F, stride int, idx []int32, val []F) {
 	if len(idx) == 0 {
 		return
 	}
 	val = val[:len(idx)]
 	if useAVX512 && len(dst) > 0 {
 		checkRows(m, stride, idx, len(dst))
-		addRowsAVX512(dst, m, stride, idx, val)
+		if is32[F]() {
+			addRows32AVX512(as32(dst), as32(m), stride, idx, as32(val))
+		} else {
+			addRowsAVX512(as64(dst), as64(m), stride, idx, as64(val))
+		}
 		return
 	}
 	for k, j := range idx {
-		addRow64(dst, m[int(j)*stride:], val[k])
+		addRow(dst, m[int(j)*stride:], val[k])
 	}
 }
 
-// addOuter64 adds the outer product of val and x to the rows idx[k] of m,
+// addOuter adds the outer product of val and x to the rows idx[k] of m,
 // whose rows are stride long, one row after the other:
 //
 //	for k, j := range idx {
@@ -223,22 +227,26 @@ func addRows64(dst, m []float64, stride int, idx []int32, val []float64) {
 //		}
 //	}
 //
-// which is addRow64(m[j·stride:…], x, val[k]) for each k in turn, bit for
+// which is addRow(m[j·stride:…], x, val[k]) for each k in turn, bit for
 // bit: the weight gradients of a step's spikes, gW[j,·] += S[j]·gI. The
 // AVX-512 kernel keeps a block of x in registers over all the rows and
 // saves a call per row. len(val) ≥ len(idx); every row must lie within m.
-func addOuter64(m []float64, stride int, idx []int32, val, x []float64) {
+func addOuter[F float](m []F, stride int, idx []int32, val, x []F) {
 	if len(idx) == 0 {
 		return
 	}
 	val = val[:len(idx)]
 	if useAVX512 && len(x) > 0 {
 		checkRows(m, stride, idx, len(x))
-		addOuterAVX512(m, stride, idx, val, x)
+		if is32[F]() {
+			addOuter32AVX512(as32(m), stride, idx, as32(val), as32(x))
+		} else {
+			addOuterAVX512(as64(m), stride, idx, as64(val), as64(x))
+		}
 		return
 	}
 	for k, j := range idx {
-		addRow64(m[int(j)*stride:int(j)*stride+len(x)], x, val[k])
+		addRow(m[int(j)*stride:int(j)*stride+len(x)], x, val[k])
 	}
 }
 

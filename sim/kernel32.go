@@ -98,44 +98,6 @@ func axpy32Go(dst, row []float32, s float32) {
 	}
 }
 
-// addRows32 is addRows in float32: it adds the rows idx[k] of m, whose rows
-// are stride long, scaled by val[k], to dst, one row after the other (which
-// is addRow32 for each k in turn, bit for bit). len(val) ≥ len(idx); every
-// row must lie within m.
-func addRows32(dst, m []float32, stride int, idx []int32, val []float32) {
-	if len(idx) == 0 {
-		return
-	}
-	val = val[:len(idx)]
-	if useAVX512 && len(dst) > 0 {
-		checkRows(m, stride, idx, len(dst))
-		addRows32AVX512(dst, m, stride, idx, val)
-		return
-	}
-	for k, j := range idx {
-		axpy32Go(dst, m[int(j)*stride:], val[k])
-	}
-}
-
-// addOuter32 is addOuter in float32: it adds the outer product of val and x
-// to the rows idx[k] of m, whose rows are stride long, one row after the
-// other (addRow32(m[j·stride:…], x, val[k]) for each k in turn, bit for
-// bit). len(val) ≥ len(idx); every row must lie within m.
-func addOuter32(m []float32, stride int, idx []int32, val, x []float32) {
-	if len(idx) == 0 {
-		return
-	}
-	val = val[:len(idx)]
-	if useAVX512 && len(x) > 0 {
-		checkRows(m, stride, idx, len(x))
-		addOuter32AVX512(m, stride, idx, val, x)
-		return
-	}
-	for k, j := range idx {
-		axpy32Go(m[int(j)*stride:int(j)*stride+len(x)], x, val[k])
-	}
-}
-
 // gemvT32 is gemvT in float32: it adds M·x[s] to dst[s] for each s < n,
 // dst[s][j] += Σ_i mt[i·J+j]·x[s][i] with J = len(dst[s]) and mt = M^T,
 // the sum over i = 0…len(x[s])−1 accumulated in order onto dst[s][j].

@@ -174,7 +174,7 @@ func TestKernels32Reference(t *testing.T) {
 					D[i] = r32(D[i] + r32(float64(val[k])*M[int(j)*stride+i]))
 				}
 			}
-			addRows32(h, m, stride, rows, val)
+			addRows(h, m, stride, rows, val)
 			if !same32(h, f32(D)) {
 				t.Errorf("addRows32, n=%d, rows %v differs from the reference", n, rows)
 			}
@@ -183,7 +183,7 @@ func TestKernels32Reference(t *testing.T) {
 					M[int(j)*stride+i] = r32(M[int(j)*stride+i] + r32(float64(val[k])*float64(xi)))
 				}
 			}
-			addOuter32(m, stride, rows, val, pu)
+			addOuter(m, stride, rows, val, pu)
 			if !same32(m, f32(M)) {
 				t.Errorf("addOuter32, n=%d, rows %v differs from the reference", n, rows)
 			}
@@ -297,14 +297,14 @@ func TestKernels32(t *testing.T) {
 		m := vec32(rng, 9*stride)
 		rows, val := rows32(rng, rng.IntN(15), 9)
 		want = slices.Clone(dst)
-		withGo(func() { addRows32(want, m, stride, rows, val) })
-		addRows32(dst, m, stride, rows, val)
+		withGo(func() { addRows(want, m, stride, rows, val) })
+		addRows(dst, m, stride, rows, val)
 		if !same32(dst, want) {
 			t.Errorf("addRows32, n=%d, rows %v:\n%v\n%v", n, rows, dst, want)
 		}
 		wantM := slices.Clone(m)
-		withGo(func() { addOuter32(wantM, stride, rows, val, dst) })
-		addOuter32(m, stride, rows, val, dst)
+		withGo(func() { addOuter(wantM, stride, rows, val, dst) })
+		addOuter(m, stride, rows, val, dst)
 		if !same32(m, wantM) {
 			t.Errorf("addOuter32, n=%d, rows %v:\n%v\n%v", n, rows, m, wantM)
 		}
@@ -340,11 +340,11 @@ func TestKernels32Bounds(t *testing.T) {
 		dst[s], xs[s] = make([]float32, J), make([]float32, rows)
 	}
 	cases := map[string]func(){
-		"addRows32 past the end":  func() { addRows32(x, m, J, []int32{0, rows}, x) },
-		"addRows32 negative":      func() { addRows32(x, m, J, []int32{-1}, x) },
-		"addRows32 long dst":      func() { addRows32(make([]float32, J+1), m, J, []int32{rows - 1}, x) },
-		"addOuter32 past the end": func() { addOuter32(m, J, []int32{rows, 0}, x, x) },
-		"addOuter32 negative":     func() { addOuter32(m, J, []int32{-3}, x, x) },
+		"addRows32 past the end":  func() { addRows(x, m, J, []int32{0, rows}, x) },
+		"addRows32 negative":      func() { addRows(x, m, J, []int32{-1}, x) },
+		"addRows32 long dst":      func() { addRows(make([]float32, J+1), m, J, []int32{rows - 1}, x) },
+		"addOuter32 past the end": func() { addOuter(m, J, []int32{rows, 0}, x, x) },
+		"addOuter32 negative":     func() { addOuter(m, J, []int32{-3}, x, x) },
 		"gemvT32 short mt":        func() { gemvT32(&dst, m[:len(m)-1], &xs, groupMax) },
 		"gemvT32 short dst":       func() { d := dst; d[2] = make([]float32, J-1); gemvT32(&d, m, &xs, groupMax) },
 	}
@@ -417,7 +417,7 @@ func BenchmarkKernels32(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("addRows/J=%d/float32", J), func(b *testing.B) {
 			for b.Loop() {
-				addRows32(dst32[0], mt32, J, idx, val32)
+				addRows(dst32[0], mt32, J, idx, val32)
 			}
 		})
 		b.Run(fmt.Sprintf("addOuter/J=%d/float64", J), func(b *testing.B) {
@@ -427,7 +427,7 @@ func BenchmarkKernels32(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("addOuter/J=%d/float32", J), func(b *testing.B) {
 			for b.Loop() {
-				addOuter32(mt32, J, idx, val32, x32[0])
+				addOuter(mt32, J, idx, val32, x32[0])
 			}
 		})
 

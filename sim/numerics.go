@@ -68,24 +68,6 @@ func addRow[F float](dst, row []F, s F) {
 	addRow64(as64(dst), as64(row), float64(s))
 }
 
-// addRows is addRows64 or addRows32.
-func addRows[F float](dst, m []F, stride int, idx []int32, val []F) {
-	if is32[F]() {
-		addRows32(as32(dst), as32(m), stride, idx, as32(val))
-		return
-	}
-	addRows64(as64(dst), as64(m), stride, idx, as64(val))
-}
-
-// addOuter is addOuter64 or addOuter32.
-func addOuter[F float](m []F, stride int, idx []int32, val, x []F) {
-	if is32[F]() {
-		addOuter32(as32(m), stride, idx, as32(val), as32(x))
-		return
-	}
-	addOuter64(as64(m), stride, idx, as64(val), as64(x))
-}
-
 // gemvT is gemvT64 or gemvT32.
 func gemvT[F float](dst *[groupMax][]F, mt []F, x *[groupMax][]F, n int) {
 	if is32[F]() {
