@@ -323,14 +323,19 @@ func (ws *workspace[F]) backwardQuiet(grad []F, n int) {
 			row[j] += ls.gi[j]
 		}
 	}
-	for _, j := range ls.regIdx {
+	// The surrogate of the neurons in regIdx, gathered into a row for
+	// the layer's kernel (which gives the scalar surrogate's bits).
+	u, h := ws.quietU[:len(ls.regIdx)], ws.quietH[:len(ls.regIdx)]
+	for k, j := range ls.regIdx {
+		u[k] = ws.uAt(n, int(j))
+	}
+	ws.surrogateRow(h, u)
+	for k, j := range ls.regIdx {
 		g := ls.gu[j]
-		u := ws.uAt(n, int(j))
-		if n < ws.silentFrom && u > F(net.threshold) {
+		if n < ws.silentFrom && u[k] > F(net.threshold) {
 			g *= 0 // the reset factor 1 − S[n], as in the full step
 		}
-		h := F(net.surrogate(float64(u)-net.threshold, net.beta))
-		ls.gu[j] = lm*g + h*ls.regGrad[j]
+		ls.gu[j] = lm*g + h[k]*ls.regGrad[j]
 		ls.gi[j] = cm*g + lsyn*ls.gi[j]
 	}
 }

@@ -42,6 +42,7 @@ type workspace[F float] struct {
 	silentFrom       int
 	uSilent, iSilent []F
 	uRowBuf          []F
+	quietU, quietH   []F             // U and h of the neurons backwardQuiet updates
 	pt               []F             // transposed weights, for backward called on ws alone (allocated there)
 	one              []*workspace[F] // {ws}: a group of one
 	// u64, h64 are float64 rows for the surrogate of a float32
@@ -113,6 +114,8 @@ func newWorkspace[F float](net *network) *workspace[F] {
 	ws.uSilent = make([]F, net.hidden[0])
 	ws.iSilent = make([]F, net.hidden[0])
 	ws.uRowBuf = make([]F, net.hidden[0])
+	ws.quietU = make([]F, net.hidden[0])
+	ws.quietH = make([]F, net.hidden[0])
 	ws.one = []*workspace[F]{ws}
 	if is32[F]() {
 		widest := slices.Max(net.hidden)
