@@ -70,6 +70,11 @@ func trainFlags() []trainFlag {
 			}},
 		{&cli.StringFlag{Name: "readout", Usage: "network.readout: max, mean or last", DefaultText: defaultText(d.Network.Readout), EnvVars: []string{"SGSWEEP_READOUT"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Network.Readout = c.String("readout"); return nil }},
+		{&cli.StringFlag{Name: "numerics", Usage: "numerics: float64 or float32, the type weights, state and gradients are computed in", DefaultText: string(sim.NumericsFloat64), EnvVars: []string{"SGSWEEP_NUMERICS"}},
+			func(c *cli.Context, cfg *sim.Config) error {
+				cfg.Numerics = sim.Numerics(c.String("numerics"))
+				return nil
+			}},
 		{&cli.Uint64Flag{Name: "seed", Usage: "seed: network initialisation and minibatch order", DefaultText: defaultText(d.Seed), EnvVars: []string{"SGSWEEP_SEED"}},
 			func(c *cli.Context, cfg *sim.Config) error { cfg.Seed = c.Uint64("seed"); return nil }},
 		{&cli.Uint64Flag{Name: "data-seed", Usage: "data_seed: dataset generation and splits", DefaultText: defaultText(d.DataSeed), EnvVars: []string{"SGSWEEP_DATA_SEED"}},
