@@ -35,8 +35,9 @@ func lifStep64(u, cur []float64, lm, lsyn, theta float64, idx []int32) int {
 	return lifStepGo(u, cur, lm, lsyn, theta, idx, 0)
 }
 
-// lifStepGo is lifStep on neurons offset, offset+1, …
-func lifStepGo(u, cur []float64, lm, lsyn, theta float64, idx []int32, offset int32) int {
+// lifStepGo is lifStep on neurons offset, offset+1, … (in F: the Go
+// version of lifStep64 and lifStep32 alike).
+func lifStepGo[F float](u, cur []F, lm, lsyn, theta F, idx []int32, offset int32) int {
 	cur = cur[:len(u)]
 	cm := 1 - lm
 	n := 0
@@ -93,7 +94,7 @@ func backwardTop64(gu, gi, h, gs, pi, pu []float64, lm, lsyn, lo float64) {
 	backwardTopGo(gu, gi, h, gs, pi, pu, lm, lsyn, lo)
 }
 
-func backwardTopGo(gu, gi, h, gs, pi, pu []float64, lm, lsyn, lo float64) {
+func backwardTopGo[F float](gu, gi, h, gs, pi, pu []F, lm, lsyn, lo F) {
 	gi, h, gs, pi, pu = gi[:len(gu)], h[:len(gu)], gs[:len(gu)], pi[:len(gu)], pu[:len(gu)]
 	cm, co := 1-lm, 1-lo
 	for j := range gu {
@@ -117,7 +118,7 @@ func backwardInner64(gu, gi, h, gs []float64, lm, lsyn float64) {
 	backwardInnerGo(gu, gi, h, gs, lm, lsyn)
 }
 
-func backwardInnerGo(gu, gi, h, gs []float64, lm, lsyn float64) {
+func backwardInnerGo[F float](gu, gi, h, gs []F, lm, lsyn F) {
 	gi, h, gs = gi[:len(gu)], h[:len(gu)], gs[:len(gu)]
 	cm := 1 - lm
 	for j := range gu {

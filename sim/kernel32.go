@@ -16,25 +16,7 @@ func lifStep32(u, cur []float32, lm, lsyn, theta float32, idx []int32) int {
 	if useAVX512 {
 		return lifStep32AVX512(u, cur[:len(u)], lm, 1-lm, lsyn, theta, idx[:len(u)])
 	}
-	return lifStep32Go(u, cur, lm, lsyn, theta, idx)
-}
-
-// lifStep32Go is lifStepGo in float32, on neurons 0, 1, …
-func lifStep32Go(u, cur []float32, lm, lsyn, theta float32, idx []int32) int {
-	cur = cur[:len(u)]
-	cm := 1 - lm
-	n := 0
-	for j := range u {
-		p := lm*u[j] + cm*cur[j]
-		if u[j] > theta {
-			idx[n] = int32(j)
-			n++
-			p = 0
-		}
-		u[j] = p
-		cur[j] *= lsyn
-	}
-	return n
+	return lifStepGo(u, cur, lm, lsyn, theta, idx, 0)
 }
 
 // backwardTop32 is backwardTop in float32: the backward update of the last
@@ -45,19 +27,7 @@ func backwardTop32(gu, gi, h, gs, pi, pu []float32, lm, lsyn, lo float32) {
 		backwardTop32AVX512(gu, gi[:n], h[:n], gs[:n], pi[:n], pu[:n], lm, 1-lm, lsyn, lo, 1-lo)
 		return
 	}
-	backwardTop32Go(gu, gi, h, gs, pi, pu, lm, lsyn, lo)
-}
-
-func backwardTop32Go(gu, gi, h, gs, pi, pu []float32, lm, lsyn, lo float32) {
-	gi, h, gs, pi, pu = gi[:len(gu)], h[:len(gu)], gs[:len(gu)], pi[:len(gu)], pu[:len(gu)]
-	cm, co := 1-lm, 1-lo
-	for j := range gu {
-		g := gu[j]
-		gu[j] = lm*g + h[j]*(gs[j]+pi[j])
-		gi[j] = cm*g + lsyn*gi[j]
-		pi[j] = lsyn*pi[j] + co*pu[j]
-		pu[j] *= lo
-	}
+	backwardTopGo(gu, gi, h, gs, pi, pu, lm, lsyn, lo)
 }
 
 // backwardInner32 is backwardInner in float32: the backward update of a
@@ -68,17 +38,7 @@ func backwardInner32(gu, gi, h, gs []float32, lm, lsyn float32) {
 		backwardInner32AVX512(gu, gi[:n], h[:n], gs[:n], lm, 1-lm, lsyn)
 		return
 	}
-	backwardInner32Go(gu, gi, h, gs, lm, lsyn)
-}
-
-func backwardInner32Go(gu, gi, h, gs []float32, lm, lsyn float32) {
-	gi, h, gs = gi[:len(gu)], h[:len(gu)], gs[:len(gu)]
-	cm := 1 - lm
-	for j := range gu {
-		g := gu[j]
-		gu[j] = lm*g + h[j]*gs[j]
-		gi[j] = cm*g + lsyn*gi[j]
-	}
+	backwardInnerGo(gu, gi, h, gs, lm, lsyn)
 }
 
 // addRow32 adds s·row to dst: dst[i] += s·row[i]. len(row) ≥ len(dst).
