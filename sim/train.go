@@ -63,14 +63,14 @@ func trainDataset(ctx context.Context, cfg *Config, ds *Dataset, opts Options, t
 		threads = runtime.GOMAXPROCS(0)
 	}
 	if cfg.Numerics == NumericsFloat32 {
-		return trainIn(ctx, newTrainer[float32](cfg, ds, threads), opts, timing)
+		return trainIn(ctx, cfg, newTrainer[float32](cfg, ds, threads), opts, timing)
 	}
-	return trainIn(ctx, newTrainer[float64](cfg, ds, threads), opts, timing)
+	return trainIn(ctx, cfg, newTrainer[float64](cfg, ds, threads), opts, timing)
 }
 
-// trainIn runs the epochs of trainDataset with trainer t.
-func trainIn[F float](ctx context.Context, t *trainer[F], opts Options, timing *Timing) (*Result, error) {
-	cfg, ds := t.cfg, t.ds
+// trainIn runs the epochs of trainDataset with trainer t, built for cfg.
+func trainIn[F float](ctx context.Context, cfg *Config, t *trainer[F], opts Options, timing *Timing) (*Result, error) {
+	ds := t.ds
 	res := &Result{Status: StatusOK, Epochs: []Epoch{}}
 	best := make([]F, len(t.params))
 	last := make([]F, len(t.params))

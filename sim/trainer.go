@@ -17,7 +17,6 @@ const shardSize = 16
 // trainer holds one training run's weights, optimiser and buffers, in
 // numerics F.
 type trainer[F float] struct {
-	cfg     *Config
 	net     *network
 	ds      *Dataset
 	threads int
@@ -49,7 +48,6 @@ type shard[F float] struct {
 func newTrainer[F float](cfg *Config, ds *Dataset, threads int) *trainer[F] {
 	net := newNetwork(cfg, ds.Inputs, ds.Classes, ds.Steps)
 	t := &trainer[F]{
-		cfg:     cfg,
 		net:     net,
 		ds:      ds,
 		threads: max(threads, 1),
