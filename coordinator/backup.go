@@ -65,7 +65,8 @@ func (c *Coordinator) BackupDir() string {
 // BackupDir()/state-<UTC time>.db, checks it (store.Store.Verify, bounded
 // above store.DefaultFullCheckLimit), and then removes the oldest backups
 // beyond Config.BackupKeep. A copy that fails its check is removed and
-// the older backups are kept.
+// the older backups are kept; a copy made is checked even if ctx is
+// cancelled meanwhile.
 func (c *Coordinator) Backup(ctx context.Context) (string, error) {
 	dir := c.BackupDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -75,7 +76,11 @@ func (c *Coordinator) Backup(ctx context.Context) (string, error) {
 	if err := c.store.Snapshot(ctx, path); err != nil {
 		return "", fmt.Errorf("backup: %w", err)
 	}
-	if _, err := VerifyFile(ctx, path, false); err != nil {
+	// The copy is in place: its check runs to the end even when the
+	// coordinator is stopping, so that a backup is checked and kept, or
+	// removed for failing, never removed for being interrupted (which
+	// left a stop during a backup with one backup fewer than it kept).
+	if _, err := VerifyFile(context.WithoutCancel(ctx), path, false); err != nil {
 		os.Remove(path)
 		return "", fmt.Errorf("backup %s failed its check and was removed: %w", path, err)
 	}
