@@ -27,9 +27,10 @@ import (
 // results. `retry --disputed` publishes disputed tasks once more for a
 // worker that gave neither result.
 //
-// A verification whose message is lost (a crash between its record and
-// its publication, a purged stream) is published again when the
-// coordinator starts (republishVerifications).
+// A verification is published again until the server takes it
+// (publishVerificationSoon); one whose message is lost (a crash between
+// its record and its publication, a purged stream) is published again
+// when the coordinator starts (republishVerifications).
 
 // verifyBook caches each sweep's verify block (nil: none), read from its
 // stored spec at the first result committed after a start or a submit.
@@ -105,22 +106,27 @@ func (c *Coordinator) verifyCommitted(ctx context.Context, in []store.Incoming, 
 	}
 }
 
-// publishVerificationSoon publishes a verification once the task's
-// message that gave the first result has left the task stream: its worker
-// acks it just after its result was stored, and until then the stream
-// refuses a second message on the task's subject. It tries for 10 s.
+// publishVerificationSoon publishes a verification as soon as it can. The
+// task's message that gave the first result must leave the task stream
+// first (its worker acks it just after its result was stored; until then
+// the stream refuses a second message on the task's subject), and the
+// server must take the message: both are waited for, as long as the
+// coordinator runs. A verification still unpublished when it stops stays
+// pending and is published at the next start (republishVerifications).
 func (c *Coordinator) publishVerificationSoon(ctx context.Context, params json.RawMessage, ver store.Verification) {
-	for try := 0; ; try++ {
+	queued := retry.Backoff{Base: 250 * time.Millisecond, Max: 5 * time.Second, Linear: true}
+	var failures retry.Streak
+	log := c.log.With("sweep", ver.Sweep, "task", ver.TaskID)
+	for try := 1; ; try++ {
 		err := c.publishVerification(ctx, params, ver)
-		if err == nil || ctx.Err() != nil {
+		switch {
+		case err == nil || ctx.Err() != nil:
 			return
+		case isAlreadyQueued(err):
+			queued.Wait(ctx, try)
+		default:
+			failures.Fail(ctx, log, "verification of a task not published yet; trying again", err)
 		}
-		if !isAlreadyQueued(err) || try == 40 {
-			c.log.Warn("verification of a task not published; it stays pending", "sweep", ver.Sweep,
-				"task", ver.TaskID, "err", err)
-			return
-		}
-		retry.Sleep(ctx, 250*time.Millisecond)
 	}
 }
 
